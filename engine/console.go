@@ -1,0 +1,111 @@
+package engine
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dop251/goja"
+)
+
+// Level is a log line's severity.
+type Level string
+
+// Log levels, from console.debug to console.error.
+const (
+	LevelDebug Level = "debug"
+	LevelInfo  Level = "info"
+	LevelWarn  Level = "warn"
+	LevelError Level = "error"
+)
+
+// LogEntry is one line of an invocation's log.
+type LogEntry struct {
+	Time    time.Time `json:"time"`
+	Level   Level     `json:"level"`
+	Message string    `json:"message"`
+	// Fields are structured data passed to a log call, if any.
+	Fields map[string]any `json:"fields,omitempty"`
+	// Source is "console" for script output and "kiln" for the engine's own
+	// warnings.
+	Source string `json:"source"`
+}
+
+// log appends an entry, honouring the per-invocation caps.
+func (inv *invocation) log(e LogEntry) {
+	cfg := inv.vm.engine.cfg
+	if e.Time.IsZero() {
+		e.Time = cfg.Clock.Now()
+	}
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	if len(inv.logs) >= cfg.MaxLogEntries || inv.logBytes+len(e.Message) > cfg.MaxLogBytes {
+		inv.truncated = true
+		return
+	}
+	inv.logBytes += len(e.Message)
+	inv.logs = append(inv.logs, e)
+}
+
+func (vm *VM) installConsole() {
+	rt := vm.rt
+	console := rt.NewObject()
+	for name, level := range map[string]Level{
+		"log": LevelInfo, "info": LevelInfo, "debug": LevelDebug, "trace": LevelDebug,
+		"warn": LevelWarn, "error": LevelError,
+	} {
+		_ = console.Set(name, func(call goja.FunctionCall) goja.Value {
+			if vm.inv != nil {
+				vm.inv.log(LogEntry{Level: level, Message: vm.format(call.Arguments), Source: "console"})
+			}
+			return goja.Undefined()
+		})
+	}
+	_ = rt.Set("console", console)
+}
+
+// format renders console arguments the way people expect from Node: strings
+// as they are, everything else as compact JSON where possible.
+func (vm *VM) format(args []goja.Value) string {
+	var b strings.Builder
+	for i, a := range args {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(vm.inspect(a))
+	}
+	return b.String()
+}
+
+func (vm *VM) inspect(v goja.Value) string {
+	if v == nil || goja.IsUndefined(v) {
+		return "undefined"
+	}
+	if _, ok := v.Export().(string); ok {
+		return v.String()
+	}
+	obj, ok := v.(*goja.Object)
+	if !ok {
+		return safeString(v)
+	}
+	if _, isFn := goja.AssertFunction(v); isFn {
+		return "[Function " + safeString(obj.Get("name")) + "]"
+	}
+	if obj.ClassName() == "Error" {
+		if stack := obj.Get("stack"); stack != nil && !goja.IsUndefined(stack) {
+			return cleanStack(stack.String())
+		}
+		return safeString(v)
+	}
+	if s, err := vm.jsonCall(vm.jsonObj, v); err == nil && !goja.IsUndefined(s) {
+		return s.String()
+	}
+	return safeString(v)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}

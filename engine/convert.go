@@ -1,0 +1,189 @@
+package engine
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/dop251/goja"
+)
+
+// parseInput turns the invocation's JSON input into a JS value with the
+// engine's captured JSON.parse (a script cannot intercept it).
+func (vm *VM) parseInput(input json.RawMessage) (goja.Value, error) {
+	if len(input) == 0 {
+		return goja.Null(), nil
+	}
+	v, err := vm.parse(vm.jsonObj, vm.rt.ToValue(string(input)))
+	if err != nil {
+		return nil, Errorf(CodeInvalidArgument, "the input is not valid JSON")
+	}
+	return v, nil
+}
+
+// metaObject builds the script's ctx argument.
+func (vm *VM) metaObject(m Meta) *goja.Object {
+	rt := vm.rt
+	o := rt.NewObject()
+	_ = o.Set("tenantId", m.TenantID)
+	_ = o.Set("scriptId", m.ScriptID)
+	_ = o.Set("version", m.Version)
+	_ = o.Set("executionId", m.ExecutionID)
+	_ = o.Set("trigger", m.Trigger)
+	_ = o.Set("attempt", max(m.Attempt, 1))
+	return o
+}
+
+// stringify serializes a handler's result with the captured JSON.stringify.
+// undefined (no return value) becomes null.
+func (vm *VM) stringify(v goja.Value) (string, error) {
+	if v == nil || goja.IsUndefined(v) {
+		return "null", nil
+	}
+	out, err := vm.jsonCall(vm.jsonObj, v)
+	if err != nil {
+		return "", err
+	}
+	if goja.IsUndefined(out) {
+		// A function or symbol: JSON has no form for it.
+		return "null", nil
+	}
+	return out.String(), nil
+}
+
+// fromJS converts a script's argument into a JSON-like Go value: nil, bool,
+// float64, string, []any, map[string]any. Functions, symbols and cycles are
+// refused with INVALID_ARGUMENT, so no JS object leaks into Go code.
+func fromJS(v goja.Value) (any, error) {
+	return fromJSDepth(v, 0)
+}
+
+const maxArgDepth = 64
+
+func fromJSDepth(v goja.Value, depth int) (any, error) {
+	if depth > maxArgDepth {
+		return nil, Errorf(CodeInvalidArgument, "the argument is nested more than %d levels deep", maxArgDepth)
+	}
+	if v == nil || goja.IsUndefined(v) || goja.IsNull(v) {
+		return nil, nil
+	}
+	switch x := v.Export().(type) {
+	case bool, string:
+		return x, nil
+	case int64:
+		return float64(x), nil
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil, nil // as JSON.stringify does
+		}
+		return x, nil
+	case time.Time:
+		return x.UTC().Format(time.RFC3339Nano), nil
+	}
+	obj, ok := v.(*goja.Object)
+	if !ok {
+		return nil, Errorf(CodeInvalidArgument, "a %s cannot be passed to a host call", typeName(v))
+	}
+	if _, isFn := goja.AssertFunction(v); isFn {
+		return nil, Errorf(CodeInvalidArgument, "a function cannot be passed to a host call")
+	}
+	if obj.ClassName() == "Array" {
+		n := int(obj.Get("length").ToInteger())
+		out := make([]any, n)
+		for i := range n {
+			e, err := fromJSDepth(obj.Get(fmt.Sprint(i)), depth+1)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = e
+		}
+		return out, nil
+	}
+	out := make(map[string]any)
+	for _, k := range obj.Keys() {
+		val := obj.Get(k)
+		if _, isFn := goja.AssertFunction(val); isFn {
+			continue // methods are not data, as in JSON
+		}
+		e, err := fromJSDepth(val, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		out[k] = e
+	}
+	return out, nil
+}
+
+func typeName(v goja.Value) string {
+	if v.ExportType() == nil {
+		return "value"
+	}
+	return strings.ToLower(v.ExportType().Kind().String())
+}
+
+// toJS converts a host function's JSON-like result into plain JS values, never
+// wrapped Go objects.
+func toJS(rt *goja.Runtime, v any) goja.Value {
+	switch x := v.(type) {
+	case nil:
+		return goja.Null()
+	case goja.Value:
+		return x
+	case json.RawMessage:
+		var decoded any
+		if err := json.Unmarshal(x, &decoded); err != nil {
+			return goja.Null()
+		}
+		return toJS(rt, decoded)
+	case bool, string, int, int32, int64, uint32, float32, float64:
+		return rt.ToValue(x)
+	case []byte:
+		return rt.ToValue(rt.NewArrayBuffer(append([]byte(nil), x...)))
+	case time.Time:
+		return rt.ToValue(x.UTC().Format(time.RFC3339Nano))
+	case []any:
+		items := make([]any, len(x))
+		for i, e := range x {
+			items[i] = toJS(rt, e)
+		}
+		return rt.NewArray(items...)
+	case []string:
+		items := make([]any, len(x))
+		for i, e := range x {
+			items[i] = e
+		}
+		return rt.NewArray(items...)
+	case []map[string]any:
+		items := make([]any, len(x))
+		for i, e := range x {
+			items[i] = toJS(rt, e)
+		}
+		return rt.NewArray(items...)
+	case map[string]any:
+		o := rt.NewObject()
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys) // deterministic key order, for replay
+		for _, k := range keys {
+			_ = o.Set(k, toJS(rt, x[k]))
+		}
+		return o
+	case map[string]string:
+		m := make(map[string]any, len(x))
+		for k, s := range x {
+			m[k] = s
+		}
+		return toJS(rt, m)
+	}
+	// Anything else goes through JSON so no Go methods reach the script.
+	b, err := json.Marshal(v)
+	if err != nil {
+		return goja.Null()
+	}
+	return toJS(rt, json.RawMessage(b))
+}

@@ -1,0 +1,102 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+)
+
+// Module is a named group of host functions, such as the iota SDK's db
+// calls. Each function appears to scripts at its dotted Name.
+type Module struct {
+	Name  string
+	Funcs []HostFunc
+}
+
+// HostFunc is a Go function that scripts can call. Every call, sync or
+// async, passes through the VM's single gate, which records it and is where
+// quotas, tenant scoping, tracing and the task journal live.
+type HostFunc struct {
+	// Name is where the function appears, e.g. "iota.db.query".
+	Name string
+	// Async functions run off the VM's goroutine and return a promise;
+	// sync functions return their value directly and must be quick.
+	Async bool
+	// Fn does the work. Args are JSON-like values (nil, bool, float64/int64,
+	// string, []any, map[string]any). Its result is converted the same way.
+	// Return an *Error to give the script a stable err.code; any other error
+	// reaches the script as INTERNAL with no Go details.
+	Fn func(ctx context.Context, call HostCall) (any, error)
+}
+
+var hostNamePattern = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$]*(\.[A-Za-z_$][A-Za-z0-9_$]*)+$`)
+
+func (f HostFunc) validate() error {
+	if !hostNamePattern.MatchString(f.Name) {
+		return fmt.Errorf("host function name %q must be a dotted path such as \"iota.db.query\"", f.Name)
+	}
+	if f.Fn == nil {
+		return fmt.Errorf("host function %q has no Fn", f.Name)
+	}
+	return nil
+}
+
+// HostCall is one call from a script.
+type HostCall struct {
+	// Name is the function's dotted name.
+	Name string
+	// Args are the script's arguments, converted to JSON-like Go values.
+	Args []any
+	// Meta identifies the invocation (tenant, script, execution) so that the
+	// host function can scope what it touches.
+	Meta Meta
+}
+
+// HostCallRecord is what the gate keeps of each call.
+type HostCallRecord struct {
+	Name     string        `json:"name"`
+	Duration time.Duration `json:"durationNs"`
+	// Error is the error code the call ended with, or "".
+	Error Code `json:"error,omitempty"`
+}
+
+// gate is the one path from a script to the outside world.
+type gate struct {
+	vm *VM
+}
+
+// call runs f for the current invocation and records it.
+func (g gate) call(ctx context.Context, f HostFunc, args []any) (any, error) {
+	inv := g.vm.inv
+	start := g.vm.engine.cfg.Clock.Now()
+	result, err := f.Fn(ctx, HostCall{Name: f.Name, Args: args, Meta: inv.meta})
+	err = scriptError(err)
+	rec := HostCallRecord{Name: f.Name, Duration: g.vm.engine.cfg.Clock.Now().Sub(start)}
+	if err != nil {
+		rec.Error = err.(*Error).Code
+	}
+	inv.recordHostCall(rec)
+	return result, err
+}
+
+// scriptError turns a host function's error into what a script may see: an
+// *Error with a stable code. Go error text is never passed through unless the
+// function chose it by returning an *Error.
+func scriptError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return Errorf(CodeTimeout, "the call did not finish before the script's timeout")
+	}
+	if errors.Is(err, context.Canceled) {
+		return Errorf(CodeCancelled, "the call was cancelled")
+	}
+	return Errorf(CodeInternal, "the call failed inside Kiln; the error was logged for the operator")
+}

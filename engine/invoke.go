@@ -1,0 +1,258 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/dop251/goja"
+)
+
+// Meta identifies an invocation. It is what the script sees as its second
+// argument, `ctx`, and what host functions use to scope their effects.
+type Meta struct {
+	TenantID    string `json:"tenantId"`
+	ScriptID    string `json:"scriptId"`
+	Version     int    `json:"version"`
+	ExecutionID string `json:"executionId"`
+	// Trigger is http, event, cron, manual or embedded.
+	Trigger string `json:"trigger"`
+	// Attempt is 1 for a first run and counts retries of an event.
+	Attempt int `json:"attempt"`
+}
+
+// InvokeParams is one call of a handler. Zero limits take the engine's.
+type InvokeParams struct {
+	// Input is the handler's first argument, as JSON. Empty means null.
+	Input json.RawMessage
+	Meta  Meta
+	// Timeout is the wall-clock limit; CPU-bound loops are interrupted.
+	Timeout time.Duration
+	// MemoryLimit is the heap the invocation may grow, in bytes.
+	MemoryLimit int64
+	// OutputBytes caps the result's JSON size.
+	OutputBytes int64
+}
+
+// Result is what an invocation produced. Err is nil on success.
+type Result struct {
+	// Value is the handler's result as JSON ("null" for undefined).
+	Value json.RawMessage `json:"value,omitempty"`
+	// Err is the failure, with a stable code and a source position.
+	Err *Error `json:"error,omitempty"`
+	// Logs are console and log lines, in order, capped.
+	Logs []LogEntry `json:"logs"`
+	// LogsTruncated is true when lines were dropped past the caps.
+	LogsTruncated bool             `json:"logsTruncated,omitempty"`
+	HostCalls     []HostCallRecord `json:"hostCalls,omitempty"`
+	Metrics       Metrics          `json:"metrics"`
+}
+
+// Metrics describe one invocation's cost.
+type Metrics struct {
+	Duration time.Duration `json:"durationNs"`
+	// MemoryBytes is the heap growth the watchdog last attributed to the
+	// invocation: an estimate, see docs/limits.md.
+	MemoryBytes int64 `json:"memoryBytes"`
+	HostCalls   int   `json:"hostCalls"`
+}
+
+// invocation is the state of one run of a VM.
+type invocation struct {
+	vm      *VM
+	meta    Meta
+	ctx     context.Context
+	timeout time.Duration
+	loop    *loop
+	memory  *memoryAccount
+
+	mu          sync.Mutex
+	interrupted *Error // the first limit or sandbox error, if any
+
+	logs       []LogEntry
+	logBytes   int
+	truncated  bool
+	hostCalls  []HostCallRecord
+	rejections map[*goja.Promise]struct{}
+	result     *goja.Promise // the handler's promise, excluded from tracking
+}
+
+func (inv *invocation) interrupt(err *Error) {
+	inv.mu.Lock()
+	if inv.interrupted == nil {
+		inv.interrupted = err
+	}
+	inv.mu.Unlock()
+	inv.vm.rt.Interrupt(err)
+}
+
+func (inv *invocation) firstInterrupt() *Error {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	return inv.interrupted
+}
+
+func (inv *invocation) recordHostCall(r HostCallRecord) {
+	inv.mu.Lock()
+	inv.hostCalls = append(inv.hostCalls, r)
+	inv.mu.Unlock()
+}
+
+func (inv *invocation) trackRejection(p *goja.Promise, op goja.PromiseRejectionOperation) {
+	switch op {
+	case goja.PromiseRejectionReject:
+		if inv.rejections == nil {
+			inv.rejections = map[*goja.Promise]struct{}{}
+		}
+		inv.rejections[p] = struct{}{}
+	case goja.PromiseRejectionHandle:
+		delete(inv.rejections, p)
+	}
+}
+
+// unhandled returns the first rejection nothing handled, other than the
+// handler's own promise (whose rejection is the invocation's error).
+func (inv *invocation) unhandled() error {
+	for p := range inv.rejections {
+		if p == inv.result {
+			continue
+		}
+		e := inv.vm.errorFromValue(p.Result())
+		e.Code = CodeUnhandledRejection
+		e.Message = "a promise was rejected and nothing handled it: " + e.Message
+		return e
+	}
+	return nil
+}
+
+// Invoke calls the VM's handler with params.Input and a ctx built from
+// params.Meta, runs the event loop until the handler settles, and returns
+// the result. It never returns a nil Result; failures are in Result.Err.
+func (vm *VM) Invoke(ctx context.Context, params InvokeParams) *Result {
+	return vm.run(ctx, params, func(inv *invocation) (goja.Value, error) {
+		input, err := vm.parseInput(params.Input)
+		if err != nil {
+			return nil, err
+		}
+		return vm.handler(goja.Undefined(), input, vm.metaObject(params.Meta))
+	})
+}
+
+// run executes body as one invocation under limits, then drives the event
+// loop and turns the outcome into a Result.
+func (vm *VM) run(ctx context.Context, params InvokeParams, body func(*invocation) (goja.Value, error)) *Result {
+	vm.mu.Lock()
+	defer vm.mu.Unlock()
+	cfg := vm.engine.cfg
+	start := time.Now()
+	if vm.broken {
+		return &Result{Err: Errorf(CodeInternal, "this VM was retired after an interrupted run; create a new one")}
+	}
+	timeout, memLimit, outputCap := params.Timeout, params.MemoryLimit, params.OutputBytes
+	if timeout <= 0 {
+		timeout = cfg.Timeout
+	}
+	if memLimit <= 0 {
+		memLimit = cfg.MemoryLimit
+	}
+	if outputCap <= 0 {
+		outputCap = cfg.OutputBytes
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	inv := &invocation{vm: vm, meta: params.Meta, ctx: ctx, timeout: timeout, loop: newLoop(cfg.Clock)}
+	inv.memory = vm.engine.memory.open(memLimit, func(used int64) {
+		inv.interrupt(&Error{Code: CodeMemoryLimit, Message: "the script used about " + formatBytes(used) +
+			" of memory, more than its limit of " + formatBytes(memLimit) + "; process data in smaller pieces or raise limits.memoryBytes"})
+	})
+	vm.inv = inv
+	// Interrupt a running script when the deadline passes or the caller
+	// cancels; a waiting loop notices ctx itself.
+	stopWatch := context.AfterFunc(ctx, func() { inv.interrupt(ctxError(ctx, timeout)) })
+
+	res := &Result{}
+	value, err := body(inv)
+	if err == nil {
+		err = vm.settle(inv, value, res, outputCap)
+	}
+
+	if !stopWatch() {
+		// The watcher is running or ran: wait for it to finish before the
+		// interrupt flag is cleared, so it cannot land after ClearInterrupt.
+		inv.mu.Lock()
+		inv.mu.Unlock() //nolint:staticcheck // a barrier, not a critical section
+	}
+	vm.engine.memory.release(inv.memory)
+	inv.loop.close()
+	vm.rt.ClearInterrupt()
+	vm.inv = nil
+
+	if err != nil {
+		res.Err = vm.toError(inv, err)
+		res.Value = nil
+		if ie := inv.firstInterrupt(); ie != nil || res.Err.Code == CodeStackOverflow {
+			vm.broken = true
+		}
+	}
+	res.Logs, res.LogsTruncated = inv.logs, inv.truncated
+	res.HostCalls = inv.hostCalls
+	res.Metrics = Metrics{Duration: time.Since(start), MemoryBytes: max(inv.memory.used.Load(), 0), HostCalls: len(inv.hostCalls)}
+	return res
+}
+
+func ctxError(ctx context.Context, timeout time.Duration) *Error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return Errorf(CodeTimeout, "the script ran longer than its %s timeout and was stopped", timeout)
+	}
+	return Errorf(CodeCancelled, "the invocation was cancelled by its caller")
+}
+
+// settle waits for value (if it is a promise) through the event loop, then
+// serializes it into res.Value.
+func (vm *VM) settle(inv *invocation, value goja.Value, res *Result, outputCap int64) error {
+	promise, _ := value.Export().(*goja.Promise)
+	if promise != nil {
+		inv.result = promise
+	}
+	settled := func() bool { return promise == nil || promise.State() != goja.PromiseStatePending }
+	step := func() error {
+		if ie := inv.firstInterrupt(); ie != nil {
+			return ie
+		}
+		return inv.unhandled()
+	}
+	if err := step(); err != nil {
+		return err
+	}
+	dangling, err := inv.loop.run(inv.ctx, settled, step)
+	if err != nil {
+		if inv.ctx.Err() != nil && errors.Is(err, inv.ctx.Err()) {
+			return ctxError(inv.ctx, inv.timeout)
+		}
+		return err
+	}
+	if dangling > 0 {
+		inv.log(LogEntry{Level: LevelWarn, Source: "kiln", Message: plural(dangling, "interval was", "intervals were") +
+			" still scheduled when the handler finished; cleared (call clearInterval when you are done)"})
+	}
+	if promise != nil {
+		switch promise.State() {
+		case goja.PromiseStateRejected:
+			return vm.errorFromValue(promise.Result())
+		default:
+			value = promise.Result()
+		}
+	}
+	out, err := vm.stringify(value)
+	if err != nil {
+		return err
+	}
+	if int64(len(out)) > outputCap {
+		return Errorf(CodeOutputTooLarge, "the result is %s of JSON, more than the %s output limit; return less data or store it with iota.db", formatBytes(int64(len(out))), formatBytes(outputCap))
+	}
+	res.Value = json.RawMessage(out)
+	return nil
+}

@@ -1,0 +1,144 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/dop251/goja"
+)
+
+// toError turns whatever ended an invocation into an *Error with a code and
+// a position in the user's source.
+func (vm *VM) toError(inv *invocation, err error) *Error {
+	// A limit or sandbox interrupt wins: whatever surfaced afterwards (an
+	// exception thrown by a half-finished built-in, say) is its consequence.
+	if ie := inv.firstInterrupt(); ie != nil {
+		e := *ie
+		var interrupted *goja.InterruptedError
+		if errors.As(err, &interrupted) {
+			e.Stack = cleanStack(interrupted.String())
+			e.Position = firstPosition(e.Stack)
+		}
+		return &e
+	}
+	var (
+		e           *Error
+		interrupted *goja.InterruptedError
+		overflow    *goja.StackOverflowError
+		exception   *goja.Exception
+	)
+	switch {
+	case errors.As(err, &e):
+		return e
+	case errors.As(err, &interrupted):
+		if ie, ok := interrupted.Value().(*Error); ok {
+			return ie
+		}
+		return Errorf(CodeInternal, "the script was interrupted")
+	case errors.As(err, &overflow):
+		stack := cleanStack(overflow.String())
+		return &Error{Code: CodeStackOverflow, Position: firstPosition(stack), Stack: stack,
+			Message: fmt.Sprintf("maximum call stack size (%d frames) exceeded: look for recursion without an end", vm.engine.cfg.MaxCallStackSize)}
+	case errors.As(err, &exception):
+		return vm.errorFromValue(exception.Value())
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return ctxError(inv.ctx, inv.timeout)
+	}
+	return Errorf(CodeInternal, "the invocation failed inside Kiln: %v", err)
+}
+
+// scriptCodes are the codes an uncaught JS error may carry through to the
+// invocation's error (an SDK error the script did not catch, say); any other
+// thrown value ends the invocation with RUNTIME_ERROR.
+var scriptCodes = map[Code]bool{
+	CodeTimeout: true, CodeInvalidArgument: true, CodeInternal: true, CodeCancelled: true,
+	"SSRF_BLOCKED": true, "RATE_LIMITED": true, "NOT_FOUND": true, "QUOTA_EXCEEDED": true,
+}
+
+// errorFromValue describes a thrown JS value.
+func (vm *VM) errorFromValue(v goja.Value) *Error {
+	e := &Error{Code: CodeRuntimeError}
+	obj, ok := v.(*goja.Object)
+	if !ok || v == nil {
+		e.Message = "the script threw a non-Error value: " + safeString(v)
+		return e
+	}
+	name := safeString(obj.Get("name"))
+	msg := safeString(obj.Get("message"))
+	switch {
+	case name != "" && msg != "":
+		e.Message = name + ": " + msg
+	case msg != "":
+		e.Message = msg
+	default:
+		e.Message = safeString(v)
+	}
+	if code := obj.Get("code"); code != nil && !goja.IsUndefined(code) {
+		if c := Code(code.String()); scriptCodes[c] {
+			e.Code = c
+		}
+	}
+	if stack := obj.Get("stack"); stack != nil && !goja.IsUndefined(stack) {
+		e.Stack = cleanStack(stack.String())
+		e.Position = firstPosition(e.Stack)
+	}
+	return e
+}
+
+func safeString(v goja.Value) string {
+	if v == nil || goja.IsUndefined(v) || goja.IsNull(v) {
+		if v == nil {
+			return ""
+		}
+		return v.String()
+	}
+	defer func() { _ = recover() }() // a throwing toString must not take the engine down
+	return v.String()
+}
+
+var (
+	pcSuffix      = regexp.MustCompile(`\(\d+\)\)?$`)
+	framePosition = regexp.MustCompile(`([^\s()]+:\d+:\d+)`)
+)
+
+// cleanStack keeps the frames of the user's code, in original positions,
+// without goja's program counters or Kiln's own prelude.
+func cleanStack(stack string) string {
+	var out []string
+	for _, line := range strings.Split(stack, "\n") {
+		t := strings.TrimSpace(line)
+		if t == "" || strings.Contains(t, "kiln:prelude.js") || strings.Contains(t, "<native>") {
+			continue
+		}
+		if strings.HasPrefix(t, "at ") {
+			if strings.HasSuffix(t, ")") && strings.Count(t, "(") >= 2 {
+				t = pcSuffix.ReplaceAllString(t, ")")
+			} else {
+				t = pcSuffix.ReplaceAllString(t, "")
+			}
+			t = strings.ReplaceAll(t, namespace+":", "")
+			out = append(out, "    "+t)
+			continue
+		}
+		if len(out) == 0 {
+			out = append(out, t)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// firstPosition returns the first file:line:col in a cleaned stack.
+func firstPosition(stack string) string {
+	for _, line := range strings.Split(stack, "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(line), "at ") {
+			continue
+		}
+		if m := framePosition.FindStringSubmatch(line); m != nil {
+			return m[1]
+		}
+	}
+	return ""
+}

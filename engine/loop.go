@@ -1,0 +1,229 @@
+package engine
+
+import (
+	"container/heap"
+	"context"
+	"sync"
+	"time"
+
+	"github.com/dop251/goja"
+)
+
+// loop is one invocation's event loop. Everything that touches the VM runs
+// on the goroutine that calls run; other goroutines (async host calls) hand
+// work back through enqueue. The loop ends when the handler has settled and
+// nothing is queued, reserved or scheduled — except intervals, which are
+// cleared then and reported as a warning.
+type loop struct {
+	clock Clock
+
+	mu       sync.Mutex
+	queue    []func() error
+	closed   bool
+	wake     chan struct{}
+	reserved int // async host calls in flight; touched only under mu
+
+	timers  timerHeap
+	byID    map[int]*timer
+	nextID  int
+	seq     uint64
+	started time.Time
+}
+
+type timer struct {
+	id       int
+	due      time.Time
+	seq      uint64
+	interval time.Duration // 0 for setTimeout
+	fn       goja.Callable
+	args     []goja.Value
+	index    int
+}
+
+func newLoop(clock Clock) *loop {
+	return &loop{clock: clock, wake: make(chan struct{}, 1), byID: map[int]*timer{}}
+}
+
+// reserve records one pending async operation and returns the function that
+// completes it: the callback runs on the loop goroutine. Completing after the
+// loop has closed is a no-op, so a host call that outlives its invocation
+// cannot touch the VM.
+func (l *loop) reserve() func(func() error) {
+	l.mu.Lock()
+	l.reserved++
+	l.mu.Unlock()
+	var once sync.Once
+	return func(cb func() error) {
+		once.Do(func() {
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			if l.closed {
+				return
+			}
+			l.queue = append(l.queue, func() error {
+				l.mu.Lock()
+				l.reserved--
+				l.mu.Unlock()
+				return cb()
+			})
+			select {
+			case l.wake <- struct{}{}:
+			default:
+			}
+		})
+	}
+}
+
+// addTimer schedules fn; it returns the timer's id.
+func (l *loop) addTimer(delay time.Duration, interval time.Duration, fn goja.Callable, args []goja.Value) int {
+	if delay < 0 {
+		delay = 0
+	}
+	l.nextID++
+	l.seq++
+	t := &timer{id: l.nextID, due: l.clock.Now().Add(delay), seq: l.seq, interval: interval, fn: fn, args: args}
+	heap.Push(&l.timers, t)
+	l.byID[t.id] = t
+	return t.id
+}
+
+func (l *loop) clearTimer(id int) {
+	if t, ok := l.byID[id]; ok {
+		heap.Remove(&l.timers, t.index)
+		delete(l.byID, id)
+	}
+}
+
+// pendingTimeouts counts scheduled one-shot timers.
+func (l *loop) pendingTimeouts() int {
+	n := 0
+	for _, t := range l.timers {
+		if t.interval == 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// run drives the loop until settled reports true and nothing but intervals
+// is left, or until ctx ends. step runs after every macrotask (the VM drains
+// its microtasks itself) and may end the loop with an error. It returns how
+// many intervals were still scheduled at the end.
+func (l *loop) run(ctx context.Context, settled func() bool, step func() error) (danglingIntervals int, err error) {
+	for {
+		if err := l.runQueued(step); err != nil {
+			return 0, err
+		}
+		if err := l.runDueTimer(step); err != nil {
+			return 0, err
+		}
+		l.mu.Lock()
+		queued, reserved := len(l.queue), l.reserved
+		l.mu.Unlock()
+		if queued > 0 {
+			continue
+		}
+		if len(l.timers) > 0 && !l.clock.Now().Before(l.timers[0].due) {
+			continue
+		}
+		if reserved == 0 && l.pendingTimeouts() == 0 {
+			if settled() {
+				return len(l.timers), nil
+			}
+			if len(l.timers) == 0 {
+				return 0, Errorf(CodeRuntimeError, "the handler's promise never settles: nothing is left that could resolve it (no timer or pending call)")
+			}
+		}
+		if err := l.wait(ctx); err != nil {
+			return 0, err
+		}
+	}
+}
+
+func (l *loop) runQueued(step func() error) error {
+	l.mu.Lock()
+	q := l.queue
+	l.queue = nil
+	l.mu.Unlock()
+	for _, cb := range q {
+		if err := cb(); err != nil {
+			return err
+		}
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runDueTimer runs at most one due timer, so queued host-call completions
+// interleave with timers in arrival order.
+func (l *loop) runDueTimer(step func() error) error {
+	if len(l.timers) == 0 || l.clock.Now().Before(l.timers[0].due) {
+		return nil
+	}
+	t := l.timers[0]
+	if t.interval > 0 {
+		t.due = t.due.Add(t.interval)
+		if now := l.clock.Now(); t.due.Before(now) {
+			t.due = now
+		}
+		l.seq++
+		t.seq = l.seq
+		heap.Fix(&l.timers, 0)
+	} else {
+		heap.Pop(&l.timers)
+		delete(l.byID, t.id)
+	}
+	if _, err := t.fn(goja.Undefined(), t.args...); err != nil {
+		return err
+	}
+	return step()
+}
+
+// wait blocks until work is queued, the next timer is due, or ctx ends.
+func (l *loop) wait(ctx context.Context) error {
+	var timerC <-chan time.Time
+	if len(l.timers) > 0 {
+		c, stop := l.clock.NewTimer(l.timers[0].due.Sub(l.clock.Now()))
+		defer stop()
+		timerC = c
+	}
+	select {
+	case <-l.wake:
+	case <-timerC:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return nil
+}
+
+// close drops everything still scheduled; late completions are ignored.
+func (l *loop) close() {
+	l.mu.Lock()
+	l.closed = true
+	l.queue = nil
+	l.mu.Unlock()
+	l.timers = nil
+	l.byID = map[int]*timer{}
+}
+
+// timerHeap orders timers by due time, then by scheduling order, so that
+// equal delays fire in the order they were set — deterministically.
+type timerHeap []*timer
+
+func (h timerHeap) Len() int { return len(h) }
+func (h timerHeap) Less(i, j int) bool {
+	if !h[i].due.Equal(h[j].due) {
+		return h[i].due.Before(h[j].due)
+	}
+	return h[i].seq < h[j].seq
+}
+func (h timerHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i]; h[i].index = i; h[j].index = j }
+func (h *timerHeap) Push(x any)   { t := x.(*timer); t.index = len(*h); *h = append(*h, t) }
+func (h *timerHeap) Pop() any {
+	old := *h
+	t := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return t
+}

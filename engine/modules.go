@@ -1,0 +1,91 @@
+package engine
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"github.com/dop251/goja"
+)
+
+// installModules exposes every host function at its dotted name. Each call
+// converts its arguments to plain Go values and goes through the gate.
+func (vm *VM) installModules(modules []Module) error {
+	rt := vm.rt
+	for _, m := range modules {
+		for _, f := range m.Funcs {
+			parts := strings.Split(f.Name, ".")
+			obj := rt.GlobalObject()
+			for _, p := range parts[:len(parts)-1] {
+				next, ok := obj.Get(p).(*goja.Object)
+				if !ok {
+					next = rt.NewObject()
+					_ = obj.Set(p, next)
+				}
+				obj = next
+			}
+			_ = obj.Set(parts[len(parts)-1], vm.hostFunction(f))
+		}
+	}
+	return nil
+}
+
+func (vm *VM) hostFunction(f HostFunc) func(goja.FunctionCall) goja.Value {
+	rt := vm.rt
+	return func(call goja.FunctionCall) goja.Value {
+		inv := vm.inv
+		if inv == nil {
+			panic(vm.jsError(Errorf(CodeInvalidArgument, "%s can only be called while the handler runs", f.Name)))
+		}
+		args := make([]any, len(call.Arguments))
+		for i, a := range call.Arguments {
+			v, err := fromJS(a)
+			if err != nil {
+				e := err.(*Error)
+				e.Message = f.Name + ": argument " + strconv.Itoa(i+1) + ": " + e.Message
+				if f.Async {
+					return vm.rejected(e)
+				}
+				panic(vm.jsError(e))
+			}
+			args[i] = v
+		}
+		if !f.Async {
+			result, err := vm.gate.call(inv.ctx, f, args)
+			if err != nil {
+				panic(vm.jsError(err.(*Error)))
+			}
+			return toJS(rt, result)
+		}
+		promise, resolve, reject := rt.NewPromise()
+		complete := inv.loop.reserve()
+		go func(ctx context.Context) {
+			result, err := vm.gate.call(ctx, f, args)
+			complete(func() error {
+				if err != nil {
+					return reject(vm.jsError(err.(*Error)))
+				}
+				return resolve(toJS(rt, result))
+			})
+		}(inv.ctx)
+		return rt.ToValue(promise)
+	}
+}
+
+// jsError builds the JS Error a script sees for e: message and a stable
+// code, made with the Error constructor captured before the script ran.
+func (vm *VM) jsError(e *Error) *goja.Object {
+	obj, err := vm.errorCtor(nil, vm.rt.ToValue(e.Message))
+	if err != nil {
+		obj = vm.rt.NewObject()
+		_ = obj.Set("message", e.Message)
+	}
+	_ = obj.Set("code", string(e.Code))
+	return obj
+}
+
+func (vm *VM) rejected(e *Error) goja.Value {
+	p, _, reject := vm.rt.NewPromise()
+	_ = reject(vm.jsError(e))
+	return vm.rt.ToValue(p)
+}
