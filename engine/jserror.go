@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/dop251/goja"
@@ -119,7 +120,12 @@ func cleanStack(stack string) string {
 			} else {
 				t = pcSuffix.ReplaceAllString(t, "")
 			}
-			t = strings.ReplaceAll(t, namespace+":", "")
+			if strings.Contains(t, namespace+":") {
+				// Frames in the user's code come through the bundle's source
+				// map, whose columns goja reports 0-based.
+				t = strings.ReplaceAll(t, namespace+":", "")
+				t = framePosition.ReplaceAllStringFunc(t, oneBasedColumn)
+			}
 			out = append(out, "    "+t)
 			continue
 		}
@@ -128,6 +134,15 @@ func cleanStack(stack string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+func oneBasedColumn(pos string) string {
+	i := strings.LastIndexByte(pos, ':')
+	col, err := strconv.Atoi(pos[i+1:])
+	if err != nil {
+		return pos
+	}
+	return pos[:i+1] + strconv.Itoa(col+1)
 }
 
 // firstPosition returns the first file:line:col in a cleaned stack.

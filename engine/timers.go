@@ -18,7 +18,11 @@ func (vm *VM) installTimers() {
 		return func(call goja.FunctionCall) goja.Value {
 			fn, ok := goja.AssertFunction(call.Argument(0))
 			if !ok {
-				panic(rt.NewTypeError("the first argument of setTimeout/setInterval must be a function (strings are not evaluated)"))
+				if _, isString := call.Argument(0).Export().(string); isString {
+					vm.interrupt(Errorf(CodeSandboxViolation, "setTimeout/setInterval with a string would evaluate code, which Kiln scripts may not do; pass a function"))
+					return goja.Undefined()
+				}
+				panic(rt.NewTypeError("the first argument of setTimeout/setInterval must be a function"))
 			}
 			if vm.inv == nil {
 				return rt.ToValue(0)

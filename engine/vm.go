@@ -10,7 +10,6 @@ import (
 
 	"github.com/dop251/goja"
 	"github.com/dop251/goja/parser"
-
 	// TEMP "github.com/kiln-run/kiln/engine/web"
 	// TEMP "github.com/kiln-run/kiln/engine/web/urlapi"
 )

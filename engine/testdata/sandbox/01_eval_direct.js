@@ -1,0 +1,1 @@
+export default function () { return eval('1 + 1'); }

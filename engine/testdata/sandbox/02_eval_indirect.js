@@ -1,0 +1,1 @@
+export default function () { return (0, eval)('1 + 1'); }

@@ -1,0 +1,1 @@
+export default function () { return (function () {}).constructor('return 1')(); }

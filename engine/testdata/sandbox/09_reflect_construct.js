@@ -1,0 +1,1 @@
+export default function () { return Reflect.construct(Function, ['return 1'])(); }

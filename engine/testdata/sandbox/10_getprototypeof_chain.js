@@ -1,0 +1,1 @@
+export default function () { return Object.getPrototypeOf(function () {}).constructor('return 1')(); }

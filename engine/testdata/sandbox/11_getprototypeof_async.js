@@ -1,0 +1,1 @@
+export default function () { return Object.getPrototypeOf(async function () {}).constructor('return 1'); }

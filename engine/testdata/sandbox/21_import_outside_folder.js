@@ -1,0 +1,2 @@
+import secrets from '../../../../../etc/passwd';
+export default function () { return secrets; }

@@ -1,0 +1,1 @@
+export default function () { return ({}).__proto__.constructor.constructor('return 1')(); }

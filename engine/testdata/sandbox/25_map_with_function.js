@@ -1,0 +1,1 @@
+export default function () { return [ 'return 1' ].map(Function)[0](); }

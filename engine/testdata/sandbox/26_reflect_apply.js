@@ -1,0 +1,1 @@
+export default function () { return Reflect.apply(Function, null, ['return 1'])(); }

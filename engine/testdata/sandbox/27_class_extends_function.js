@@ -1,0 +1,1 @@
+export default function () { class F extends Function {} return new F('return 1')(); }

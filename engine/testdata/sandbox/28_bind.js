@@ -1,0 +1,1 @@
+export default function () { return Function.bind(null, 'return 1')()(); }

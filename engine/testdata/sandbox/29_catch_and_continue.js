@@ -1,0 +1,1 @@
+export default function () { try { eval('1'); } catch (e) {} return 'escaped'; }

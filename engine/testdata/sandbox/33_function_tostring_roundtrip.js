@@ -1,0 +1,1 @@
+export default function () { const f = () => 1; return new (f.constructor)('return ' + f.toString())(); }

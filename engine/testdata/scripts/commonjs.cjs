@@ -1,0 +1,3 @@
+// input: 2
+// want: 4
+module.exports = function (n) { return n * 2; };

@@ -1,0 +1,2 @@
+// want: "ok"
+exports.handler = () => "ok";

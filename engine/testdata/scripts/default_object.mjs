@@ -1,0 +1,2 @@
+// want: "object"
+export default { handler() { return "object"; } };

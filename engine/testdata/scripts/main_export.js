@@ -1,0 +1,2 @@
+// want: "main"
+export function Main() { return "main"; }

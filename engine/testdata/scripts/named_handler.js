@@ -1,0 +1,2 @@
+// want: "handler"
+export function handler() { return "handler"; }

@@ -1,0 +1,3 @@
+// error: RUNTIME_ERROR
+// message: never settles
+export default function () { return new Promise(() => {}); }

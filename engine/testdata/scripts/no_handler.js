@@ -1,0 +1,3 @@
+// error: RUNTIME_ERROR
+// message: exports no handler
+export const x = 1;

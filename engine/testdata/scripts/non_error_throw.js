@@ -1,0 +1,3 @@
+// error: RUNTIME_ERROR
+// message: non-Error value: oops
+export default function () { throw "oops"; }

@@ -1,0 +1,2 @@
+// want: null
+export default function () {}
