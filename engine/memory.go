@@ -34,13 +34,12 @@ const gcRetryGrowth = 8 << 20
 type memoryWatchdog struct {
 	interval time.Duration
 
-	mu       sync.Mutex
-	active   map[*memoryAccount]struct{}
-	running  bool
-	stopped  bool
-	stopCh   chan struct{}
-	done     chan struct{}
-	lastHeap atomic.Int64
+	mu      sync.Mutex
+	active  map[*memoryAccount]struct{}
+	running bool
+	stopped bool
+	stopCh  chan struct{}
+	done    chan struct{}
 }
 
 // memoryAccount is one invocation's view of the heap.
@@ -59,9 +58,20 @@ func newMemoryWatchdog(interval time.Duration) *memoryWatchdog {
 }
 
 func readHeap() int64 {
-	s := []metrics.Sample{{Name: heapMetric}}
-	metrics.Read(s)
-	return int64(s[0].Value.Uint64())
+	var s heapSampler
+	return s.read()
+}
+
+// heapSampler reads the heap without allocating, so that the watchdog is
+// never made to assist the GC it is waiting on: an allocating goroutine
+// during a GC cycle pays in assist work, and that delay is exactly when the
+// watchdog must be prompt.
+type heapSampler struct{ s [1]metrics.Sample }
+
+func (h *heapSampler) read() int64 {
+	h.s[0].Name = heapMetric
+	metrics.Read(h.s[:])
+	return int64(h.s[0].Value.Uint64())
 }
 
 // open starts accounting for one invocation; close it with release.
@@ -114,53 +124,92 @@ func (w *memoryWatchdog) loop(done chan struct{}) {
 	defer close(done)
 	ticker := time.NewTicker(w.interval)
 	defer ticker.Stop()
-	var lastGC time.Time
-	var lastGCHeap int64
+	var (
+		lastGC     time.Time
+		lastGCHeap int64
+		gcRunning  bool
+		gcDone     = make(chan int64, 1)
+		sampler    heapSampler
+		accounts   []*memoryAccount
+	)
 	for {
 		select {
 		case <-w.stopCh:
+			if gcRunning {
+				<-gcDone
+			}
 			return
+		case live := <-gcDone:
+			gcRunning = false
+			lastGCHeap = live
+			accounts = w.snapshot(accounts[:0])
+			for _, a := range accounts {
+				used := live - a.baseline
+				a.used.Store(used)
+				if used > a.limit {
+					a.fire(used)
+				}
+			}
+			continue
 		case <-ticker.C:
 		}
-		w.mu.Lock()
-		if len(w.active) == 0 {
-			w.running = false
-			w.mu.Unlock()
-			return
-		}
-		accounts := make([]*memoryAccount, 0, len(w.active))
-		for a := range w.active {
-			accounts = append(accounts, a)
-		}
-		w.mu.Unlock()
-
-		heap := readHeap()
-		w.lastHeap.Store(heap)
-		over := false
-		for _, a := range accounts {
-			a.used.Store(heap - a.baseline)
-			if heap-a.baseline > a.limit {
-				over = true
+		accounts = w.snapshot(accounts[:0])
+		if len(accounts) == 0 {
+			w.mu.Lock()
+			if len(w.active) == 0 && !gcRunning {
+				w.running = false
+				w.mu.Unlock()
+				return
 			}
-		}
-		if !over {
+			w.mu.Unlock()
 			continue
 		}
-		// The sample counts garbage too. Collect before blaming anyone, but
-		// not again until the heap has grown further, so a script that makes
-		// garbage quickly does not turn the watchdog into a GC loop.
-		if heap-lastGCHeap < gcRetryGrowth && time.Since(lastGC) < 50*time.Millisecond {
-			continue
-		}
-		runtime.GC()
-		heap = readHeap()
-		lastGC, lastGCHeap = time.Now(), heap
+		heap := sampler.read()
+		confirm := false
 		for _, a := range accounts {
 			used := heap - a.baseline
 			a.used.Store(used)
-			if used > a.limit && a.fired.CompareAndSwap(false, true) {
-				a.overLimit(used)
+			switch {
+			case used > 2*a.limit:
+				// Past twice the limit even the most garbage-heavy pacing
+				// (GOGC=100 lets garbage reach the live size) cannot explain
+				// it: stop now rather than wait for a GC.
+				a.fire(used)
+			case used > a.limit:
+				confirm = true
 			}
 		}
+		if !confirm || gcRunning {
+			continue
+		}
+		// Between the limit and twice it the sample may be garbage. Collect
+		// in the background, so sampling goes on meanwhile, and judge on the
+		// live heap; do not collect again until the heap has grown further.
+		if heap-lastGCHeap < gcRetryGrowth && time.Since(lastGC) < 50*time.Millisecond {
+			continue
+		}
+		lastGC, gcRunning = time.Now(), true
+		go func() {
+			runtime.GC()
+			gcDone <- readHeap()
+		}()
+	}
+}
+
+// snapshot appends the active accounts to buf (reused between ticks, so the
+// steady state allocates nothing).
+func (w *memoryWatchdog) snapshot(buf []*memoryAccount) []*memoryAccount {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for a := range w.active {
+		buf = append(buf, a)
+	}
+	return buf
+}
+
+// fire reports the account over its limit, once.
+func (a *memoryAccount) fire(used int64) {
+	if a.fired.CompareAndSwap(false, true) {
+		a.overLimit(used)
 	}
 }

@@ -102,12 +102,35 @@
     });
   }
   wrap(Array, 'from', (c, a) => {
-    const src = a[0];
-    if (src !== null && src !== undefined && typeof src[Symbol.iterator] !== 'function') {
-      const n = lengthOf(src);
-      if (n > SMALL) charge(n * VALUE, 'Array.from');
-    }
+    const n = lengthOf(a[0]);
+    if (n > SMALL) charge(n * VALUE, 'Array.from');
   });
+
+  // Spread, Array.from, new Set/Map and Promise.all walk an iterator in one
+  // native loop that goja cannot interrupt. Guarding where the iterator is
+  // made costs one check per loop, not per element; the element iterators
+  // themselves (next) stay the originals.
+  const iter = Symbol.iterator;
+  for (const [proto, what, perItem] of [[AP, 'Array.prototype[Symbol.iterator]', VALUE],
+    [SP, 'String.prototype[Symbol.iterator]', VALUE * 2]]) {
+    const orig = proto[iter];
+    const guarded = {
+      [what](...args) {
+        const n = lengthOf(this);
+        if (n > SMALL) charge(n * perItem, what);
+        return apply(orig, this, args);
+      },
+    }[what];
+    defineProperty(guarded, 'name', { value: proto === AP ? 'values' : '[Symbol.iterator]' });
+    defineProperty(proto, iter, { value: guarded, writable: true, enumerable: false, configurable: true });
+    if (proto === AP) defineProperty(AP, 'values', { value: guarded, writable: true, enumerable: false, configurable: true });
+  }
+
+  // apply and construct copy an array-like into an argument list natively.
+  const argsCheck = (what, i) => (t, a) => { const n = lengthOf(a[i]); if (n > SMALL) charge(n * VALUE, what); };
+  wrap(Function.prototype, 'apply', argsCheck('Function.prototype.apply', 1));
+  wrap(Reflect, 'apply', argsCheck('Reflect.apply', 2));
+  wrap(Reflect, 'construct', argsCheck('Reflect.construct', 1));
 
   // ArrayBuffer and typed-array constructors allocate their whole size at
   // once. Each is replaced by a checking subclass-compatible wrapper, and

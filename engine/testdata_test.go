@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,12 +20,14 @@ import (
 //	// message: part of the error message
 //	// log: [info] a log line (one per expected line, in order)
 //	// timeout: 300ms
+//	// peak: 256MiB (limit cases: the heap growth allowed)
 type scriptCase struct {
 	file, name, src       string
 	input, want           string
 	wantErr, pos, message string
 	logs                  []string
 	timeout               time.Duration
+	peak                  int64 // bytes of heap growth allowed, for limit cases
 }
 
 func loadCases(t *testing.T, dir string) []scriptCase {
@@ -61,6 +64,12 @@ func loadCases(t *testing.T, dir string) []scriptCase {
 				c.message = value
 			case "log":
 				c.logs = append(c.logs, value)
+			case "peak":
+				n, err := strconv.ParseInt(strings.TrimSuffix(value, "MiB"), 10, 64)
+				if err != nil {
+					t.Fatalf("%s: peak: %v", c.name, err)
+				}
+				c.peak = n << 20
 			case "timeout":
 				if c.timeout, err = time.ParseDuration(value); err != nil {
 					t.Fatalf("%s: timeout: %v", c.name, err)

@@ -215,28 +215,44 @@ func estimateJSON(text string) int64 {
 	return int64(len(text)) + tokens*48
 }
 
-// guardRegExp wraps RegExp.prototype.exec so that a backtracking match that
-// hit regexp2's match timeout fails the invocation with TIMEOUT instead of
-// silently reporting "no match".
+// guardRegExp wraps the RegExp methods that run a match (exec, test and
+// the Symbol.match/matchAll/replace/search/split protocol) so that a
+// backtracking match that hit regexp2's match timeout fails the invocation
+// with TIMEOUT instead of silently reporting "no match".
 func (vm *VM) guardRegExp() {
 	rt := vm.rt
 	proto := rt.Get("RegExp").ToObject(rt).Get("prototype").ToObject(rt)
-	orig, _ := goja.AssertFunction(proto.Get("exec"))
 	limit := vm.engine.cfg.RegexpTimeout
-	exec := func(call goja.FunctionCall) goja.Value {
-		start := time.Now()
-		v, err := orig(call.This, call.Arguments...)
-		if err != nil {
-			panic(err)
-		}
-		if elapsed := time.Since(start); elapsed >= limit && vm.backtracks(call.This) {
-			vm.interrupt(Errorf(CodeTimeout, "a regular expression ran for %s on one match and was stopped: it backtracks catastrophically on this input; simplify the pattern (avoid nested quantifiers with backreferences or lookarounds)", elapsed.Round(time.Millisecond)))
-		}
-		return v
+	guard := func(name string, orig goja.Callable) goja.Value {
+		f := rt.ToValue(func(call goja.FunctionCall) goja.Value {
+			start := time.Now()
+			v, err := orig(call.This, call.Arguments...)
+			if err != nil {
+				panic(err)
+			}
+			if elapsed := time.Since(start); elapsed >= limit && vm.backtracks(call.This) {
+				vm.interrupt(Errorf(CodeTimeout, "a regular expression ran for %s in one call and was stopped: it backtracks catastrophically on this input; simplify the pattern (avoid nested quantifiers combined with backreferences or lookarounds)", elapsed.Round(time.Millisecond)))
+			}
+			return v
+		}).ToObject(rt)
+		_ = f.DefineDataProperty("name", rt.ToValue(name), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_TRUE)
+		return f
 	}
-	f := rt.ToValue(exec).ToObject(rt)
-	_ = f.DefineDataProperty("name", rt.ToValue("exec"), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_TRUE)
-	_ = proto.DefineDataProperty("exec", f, goja.FLAG_TRUE, goja.FLAG_FALSE, goja.FLAG_TRUE)
+	for _, name := range []string{"exec", "test"} {
+		if orig, ok := goja.AssertFunction(proto.Get(name)); ok {
+			_ = proto.DefineDataProperty(name, guard(name, orig), goja.FLAG_TRUE, goja.FLAG_FALSE, goja.FLAG_TRUE)
+		}
+	}
+	symbols := rt.Get("Symbol").ToObject(rt)
+	for _, name := range []string{"match", "matchAll", "replace", "search", "split"} {
+		sym, ok := symbols.Get(name).Export().(*goja.Symbol)
+		if !ok {
+			continue
+		}
+		if orig, ok := goja.AssertFunction(proto.GetSymbol(sym)); ok {
+			_ = proto.DefineDataPropertySymbol(sym, guard("[Symbol."+name+"]", orig), goja.FLAG_TRUE, goja.FLAG_FALSE, goja.FLAG_TRUE)
+		}
+	}
 }
 
 // backtracks reports whether re is run by the backtracking engine (regexp2)

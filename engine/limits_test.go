@@ -1,0 +1,65 @@
+package engine
+
+import (
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// memoryTolerance is how far past its limit an invocation's heap growth may
+// get before the watchdog or a guard stops it: the watchdog's sample
+// interval, a background GC's lag, and one growth step of goja's own (a
+// slice doubling). A case may state a larger bound with a `// peak:` header
+// when one native allocation in flight is bigger than that; docs/limits.md
+// explains both numbers.
+const memoryTolerance = 64 << 20
+
+// TestLimits runs every runaway script in testdata/limits under a 64 MiB
+// limit: each must end with its stated code, the process must stay alive,
+// and the heap must never grow past the limit plus memoryTolerance.
+func TestLimits(t *testing.T) {
+	const limit = 64 << 20
+	e := setup(t, Config{MemoryLimit: limit})
+	for _, c := range loadCases(t, "testdata/limits") {
+		t.Run(c.name, func(t *testing.T) {
+			// Not parallel: each case measures the process heap alone.
+			runtime.GC()
+			base := readHeap()
+			var peak atomic.Int64
+			stop := make(chan struct{})
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				var sampler heapSampler
+				tick := time.NewTicker(200 * time.Microsecond)
+				defer tick.Stop()
+				for {
+					select {
+					case <-stop:
+						return
+					case <-tick.C:
+						if h := sampler.read() - base; h > peak.Load() {
+							peak.Store(h)
+						}
+					}
+				}
+			}()
+			if c.timeout == 2*time.Second {
+				c.timeout = 20 * time.Second
+			}
+			res := c.run(t, e)
+			close(stop)
+			<-done
+			c.check(t, res)
+			t.Logf("%s after %s, peak heap growth %s", res.Err.Code, res.Metrics.Duration.Round(time.Millisecond), formatBytes(peak.Load()))
+			bound := int64(limit + memoryTolerance)
+			if c.peak > 0 {
+				bound = c.peak
+			}
+			if peak.Load() > bound {
+				t.Errorf("heap grew %s, past the %s bound for a %s limit", formatBytes(peak.Load()), formatBytes(bound), formatBytes(limit))
+			}
+		})
+	}
+}

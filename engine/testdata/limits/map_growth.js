@@ -1,0 +1,2 @@
+// error: MEMORY_LIMIT
+export default function () { const m = new Map(); for (let i = 0; ; i++) m.set(i, [i]); }

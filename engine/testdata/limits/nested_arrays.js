@@ -1,0 +1,2 @@
+// error: MEMORY_LIMIT
+export default function () { let a = []; for (;;) a = [a, a.length]; }

@@ -1,0 +1,2 @@
+// error: MEMORY_LIMIT
+export default function () { return "x".padStart(2 ** 30).length; }

@@ -1,0 +1,3 @@
+// error: MEMORY_LIMIT
+// peak: 320MiB
+export default function () { let s = "x"; for (;;) s = s + s; }
