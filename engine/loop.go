@@ -37,7 +37,10 @@ type timer struct {
 	interval time.Duration // 0 for setTimeout
 	fn       goja.Callable
 	args     []goja.Value
-	index    int
+	// native timers belong to the engine (AbortSignal.timeout); they are
+	// "unref'd": they never keep an invocation alive and are not reported.
+	native func()
+	index  int
 }
 
 func newLoop(clock Clock) *loop {
@@ -87,6 +90,14 @@ func (l *loop) addTimer(delay time.Duration, interval time.Duration, fn goja.Cal
 	return t.id
 }
 
+// addNativeTimer schedules an engine-owned callback that does not keep the
+// invocation alive.
+func (l *loop) addNativeTimer(delay time.Duration, fn func()) int {
+	id := l.addTimer(delay, 0, nil, nil)
+	l.byID[id].native = fn
+	return id
+}
+
 func (l *loop) clearTimer(id int) {
 	if t, ok := l.byID[id]; ok {
 		heap.Remove(&l.timers, t.index)
@@ -94,11 +105,22 @@ func (l *loop) clearTimer(id int) {
 	}
 }
 
-// pendingTimeouts counts scheduled one-shot timers.
+// pendingTimeouts counts scheduled one-shot script timers.
 func (l *loop) pendingTimeouts() int {
 	n := 0
 	for _, t := range l.timers {
-		if t.interval == 0 {
+		if t.interval == 0 && t.native == nil {
+			n++
+		}
+	}
+	return n
+}
+
+// intervals counts scheduled script intervals.
+func (l *loop) intervals() int {
+	n := 0
+	for _, t := range l.timers {
+		if t.interval > 0 {
 			n++
 		}
 	}
@@ -128,9 +150,9 @@ func (l *loop) run(ctx context.Context, settled func() bool, step func() error) 
 		}
 		if reserved == 0 && l.pendingTimeouts() == 0 {
 			if settled() {
-				return len(l.timers), nil
+				return l.intervals(), nil
 			}
-			if len(l.timers) == 0 {
+			if l.intervals() == 0 {
 				return 0, Errorf(CodeRuntimeError, "the handler's promise never settles: nothing is left that could resolve it (no timer or pending call)")
 			}
 		}
@@ -175,7 +197,9 @@ func (l *loop) runDueTimer(step func() error) error {
 		heap.Pop(&l.timers)
 		delete(l.byID, t.id)
 	}
-	if _, err := t.fn(goja.Undefined(), t.args...); err != nil {
+	if t.native != nil {
+		t.native()
+	} else if _, err := t.fn(goja.Undefined(), t.args...); err != nil {
 		return err
 	}
 	return step()

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	_ "embed"
 	"fmt"
 	"strings"
@@ -10,8 +11,8 @@ import (
 
 	"github.com/dop251/goja"
 	"github.com/dop251/goja/parser"
-	// TEMP "github.com/kiln-run/kiln/engine/web"
-	// TEMP "github.com/kiln-run/kiln/engine/web/urlapi"
+	"github.com/kiln-run/kiln/engine/web"
+	"github.com/kiln-run/kiln/engine/web/urlapi"
 )
 
 //go:embed prelude.js
@@ -167,18 +168,43 @@ func (vm *VM) install() error {
 	}
 	vm.guardRegExp()
 
-	// TEMP-BEGIN
-	// if err := web.Install(rt, web.Host{Random: cfg.Random.Read}); err != nil {
-	// 	return err
-	// }
-	// if err := urlapi.Install(rt); err != nil {
-	// 	return err
-	// }
-	// TEMP-END
+	if err := web.Install(rt, web.Host{
+		Random:      cfg.Random.Read,
+		SetTimeout:  vm.setBackgroundTimeout,
+		ReportError: vm.reportListenerError,
+	}); err != nil {
+		return err
+	}
+	if err := urlapi.Install(rt); err != nil {
+		return err
+	}
 	vm.installConsole()
 	vm.installTimers()
 	vm.installPerformance()
 	return vm.installModules(cfg.Modules)
+}
+
+// setBackgroundTimeout runs fn on the loop after ms, without keeping the
+// invocation alive for it (AbortSignal.timeout's timer, like Node's unref).
+func (vm *VM) setBackgroundTimeout(ms float64, fn func()) func() {
+	if vm.inv == nil {
+		return func() {}
+	}
+	loop := vm.inv.loop
+	id := loop.addNativeTimer(time.Duration(min(max(ms, 0), maxTimerMs)*float64(time.Millisecond)), fn)
+	return func() { loop.clearTimer(id) }
+}
+
+// reportListenerError fails the invocation with an exception an event
+// listener threw, as an uncaught exception would in Node.
+func (vm *VM) reportListenerError(err error) {
+	if vm.inv == nil {
+		return
+	}
+	var ex *goja.Exception
+	if errors.As(err, &ex) {
+		vm.inv.interrupt(vm.errorFromValue(ex.Value()))
+	}
 }
 
 // interrupt stops the running script with err. The VM's state may then be
