@@ -67,17 +67,19 @@ type gate struct {
 	vm *VM
 }
 
-// call runs f for the current invocation and records it.
-func (g gate) call(ctx context.Context, f HostFunc, args []any) (any, error) {
-	inv := g.vm.inv
-	start := g.vm.engine.cfg.Clock.Now()
+// call runs f for inv and records it. It may run on any goroutine: it reads
+// nothing from the VM but its immutable engine config.
+func (g gate) call(ctx context.Context, inv *invocation, f HostFunc, args []any) (any, error) {
+	clock := g.vm.engine.cfg.Clock
+	start := clock.Now()
+	i := inv.startHostCall(f.Name)
 	result, err := f.Fn(ctx, HostCall{Name: f.Name, Args: args, Meta: inv.meta})
 	err = scriptError(err)
-	rec := HostCallRecord{Name: f.Name, Duration: g.vm.engine.cfg.Clock.Now().Sub(start)}
+	var code Code
 	if err != nil {
-		rec.Error = err.(*Error).Code
+		code = err.(*Error).Code
 	}
-	inv.recordHostCall(rec)
+	inv.finishHostCall(i, clock.Now().Sub(start), code)
 	return result, err
 }
 

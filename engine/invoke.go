@@ -75,6 +75,8 @@ type invocation struct {
 	logBytes   int
 	truncated  bool
 	hostCalls  []HostCallRecord
+	callStarts []time.Time
+	sealed     bool
 	rejections map[*goja.Promise]struct{}
 	result     *goja.Promise // the handler's promise, excluded from tracking
 }
@@ -94,10 +96,42 @@ func (inv *invocation) firstInterrupt() *Error {
 	return inv.interrupted
 }
 
-func (inv *invocation) recordHostCall(r HostCallRecord) {
+// startHostCall records a call as in flight and returns its index.
+func (inv *invocation) startHostCall(name string) int {
 	inv.mu.Lock()
-	inv.hostCalls = append(inv.hostCalls, r)
-	inv.mu.Unlock()
+	defer inv.mu.Unlock()
+	inv.hostCalls = append(inv.hostCalls, HostCallRecord{Name: name, Error: callInFlight})
+	inv.callStarts = append(inv.callStarts, time.Now())
+	return len(inv.hostCalls) - 1
+}
+
+// finishHostCall completes record i, unless the invocation already ended
+// and sealed its records.
+func (inv *invocation) finishHostCall(i int, d time.Duration, code Code) {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	if inv.sealed {
+		return
+	}
+	inv.hostCalls[i].Duration, inv.hostCalls[i].Error = d, code
+}
+
+// callInFlight marks a record whose call has not returned yet.
+const callInFlight Code = "IN_FLIGHT"
+
+// sealHostCalls returns the records; calls still in flight were abandoned
+// when the invocation ended and are recorded as CANCELLED.
+func (inv *invocation) sealHostCalls() []HostCallRecord {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	inv.sealed = true
+	for i := range inv.hostCalls {
+		if inv.hostCalls[i].Error == callInFlight {
+			inv.hostCalls[i].Error = CodeCancelled
+			inv.hostCalls[i].Duration = time.Since(inv.callStarts[i])
+		}
+	}
+	return inv.hostCalls
 }
 
 func (inv *invocation) trackRejection(p *goja.Promise, op goja.PromiseRejectionOperation) {
@@ -197,9 +231,11 @@ func (vm *VM) run(ctx context.Context, params InvokeParams, body func(*invocatio
 			vm.broken = true
 		}
 	}
+	inv.mu.Lock()
 	res.Logs, res.LogsTruncated = inv.logs, inv.truncated
-	res.HostCalls = inv.hostCalls
-	res.Metrics = Metrics{Duration: time.Since(start), MemoryBytes: max(inv.memory.used.Load(), 0), HostCalls: len(inv.hostCalls)}
+	inv.mu.Unlock()
+	res.HostCalls = inv.sealHostCalls()
+	res.Metrics = Metrics{Duration: time.Since(start), MemoryBytes: max(inv.memory.used.Load(), 0), HostCalls: len(res.HostCalls)}
 	return res
 }
 

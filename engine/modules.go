@@ -51,7 +51,7 @@ func (vm *VM) hostFunction(f HostFunc) func(goja.FunctionCall) goja.Value {
 			args[i] = v
 		}
 		if !f.Async {
-			result, err := vm.gate.call(inv.ctx, f, args)
+			result, err := vm.gate.call(inv.ctx, inv, f, args)
 			if err != nil {
 				panic(vm.jsError(err.(*Error)))
 			}
@@ -60,7 +60,7 @@ func (vm *VM) hostFunction(f HostFunc) func(goja.FunctionCall) goja.Value {
 		promise, resolve, reject := rt.NewPromise()
 		complete := inv.loop.reserve()
 		go func(ctx context.Context) {
-			result, err := vm.gate.call(ctx, f, args)
+			result, err := vm.gate.call(ctx, inv, f, args)
 			complete(func() error {
 				if err != nil {
 					return reject(vm.jsError(err.(*Error)))

@@ -2,8 +2,8 @@ package engine
 
 import (
 	"context"
-	"errors"
 	_ "embed"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"

@@ -1,3 +1,3 @@
 // error: MEMORY_LIMIT
-// peak: 320MiB
+// peak: 512MiB
 export default function () { let s = "x"; for (;;) s = s + s; }
