@@ -57,13 +57,13 @@ func (vm *VM) stringify(v goja.Value) (string, error) {
 // fromJS converts a script's argument into a JSON-like Go value: nil, bool,
 // float64, string, []any, map[string]any. Functions, symbols and cycles are
 // refused with INVALID_ARGUMENT, so no JS object leaks into Go code.
-func fromJS(v goja.Value) (any, error) {
+func fromJS(v goja.Value) (any, *Error) {
 	return fromJSDepth(v, 0)
 }
 
 const maxArgDepth = 64
 
-func fromJSDepth(v goja.Value, depth int) (any, error) {
+func fromJSDepth(v goja.Value, depth int) (any, *Error) {
 	if depth > maxArgDepth {
 		return nil, Errorf(CodeInvalidArgument, "the argument is nested more than %d levels deep", maxArgDepth)
 	}

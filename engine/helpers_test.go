@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"testing"
 	"testing/fstest"
 )
@@ -24,14 +25,16 @@ func runSource(t testing.TB, e *Engine, name, src string, input any, params Invo
 	t.Helper()
 	ctx := context.Background()
 	p, err := e.Compile(ctx, Source{Name: name, Code: src, Files: fstest.MapFS{name: {Data: []byte(src)}}})
-	if err != nil {
-		return &Result{Err: err.(*Error)}
+	var ee *Error
+	if errors.As(err, &ee) {
+		return &Result{Err: ee}
+	} else if err != nil {
+		t.Fatalf("Compile: %v", err)
 	}
 	vm, err := e.NewVM(ctx, p)
-	if err != nil {
-		if ee, ok := err.(*Error); ok {
-			return &Result{Err: ee}
-		}
+	if errors.As(err, &ee) {
+		return &Result{Err: ee}
+	} else if err != nil {
 		t.Fatalf("NewVM: %v", err)
 	}
 	if input != nil {

@@ -69,15 +69,15 @@ type gate struct {
 
 // call runs f for inv and records it. It may run on any goroutine: it reads
 // nothing from the VM but its immutable engine config.
-func (g gate) call(ctx context.Context, inv *invocation, f HostFunc, args []any) (any, error) {
+func (g gate) call(ctx context.Context, inv *invocation, f HostFunc, args []any) (any, *Error) {
 	clock := g.vm.engine.cfg.Clock
 	start := clock.Now()
 	i := inv.startHostCall(f.Name)
-	result, err := f.Fn(ctx, HostCall{Name: f.Name, Args: args, Meta: inv.meta})
-	err = scriptError(err)
+	result, fnErr := f.Fn(ctx, HostCall{Name: f.Name, Args: args, Meta: inv.meta})
+	err := scriptError(fnErr)
 	var code Code
 	if err != nil {
-		code = err.(*Error).Code
+		code = err.Code
 	}
 	inv.finishHostCall(i, clock.Now().Sub(start), code)
 	return result, err
@@ -86,7 +86,7 @@ func (g gate) call(ctx context.Context, inv *invocation, f HostFunc, args []any)
 // scriptError turns a host function's error into what a script may see: an
 // *Error with a stable code. Go error text is never passed through unless the
 // function chose it by returning an *Error.
-func scriptError(err error) error {
+func scriptError(err error) *Error {
 	if err == nil {
 		return nil
 	}

@@ -23,11 +23,10 @@ type loop struct {
 	wake     chan struct{}
 	reserved int // async host calls in flight; touched only under mu
 
-	timers  timerHeap
-	byID    map[int]*timer
-	nextID  int
-	seq     uint64
-	started time.Time
+	timers timerHeap
+	byID   map[int]*timer
+	nextID int
+	seq    uint64
 }
 
 type timer struct {

@@ -39,9 +39,8 @@ func (vm *VM) hostFunction(f HostFunc) func(goja.FunctionCall) goja.Value {
 		}
 		args := make([]any, len(call.Arguments))
 		for i, a := range call.Arguments {
-			v, err := fromJS(a)
-			if err != nil {
-				e := err.(*Error)
+			v, e := fromJS(a)
+			if e != nil {
 				e.Message = f.Name + ": argument " + strconv.Itoa(i+1) + ": " + e.Message
 				if f.Async {
 					return vm.rejected(e)
@@ -53,7 +52,7 @@ func (vm *VM) hostFunction(f HostFunc) func(goja.FunctionCall) goja.Value {
 		if !f.Async {
 			result, err := vm.gate.call(inv.ctx, inv, f, args)
 			if err != nil {
-				panic(vm.jsError(err.(*Error)))
+				panic(vm.jsError(err))
 			}
 			return toJS(rt, result)
 		}
@@ -63,7 +62,7 @@ func (vm *VM) hostFunction(f HostFunc) func(goja.FunctionCall) goja.Value {
 			result, err := vm.gate.call(ctx, inv, f, args)
 			complete(func() error {
 				if err != nil {
-					return reject(vm.jsError(err.(*Error)))
+					return reject(vm.jsError(err))
 				}
 				return resolve(toJS(rt, result))
 			})

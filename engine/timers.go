@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"time"
 
 	"github.com/dop251/goja"
@@ -72,7 +73,8 @@ func (vm *VM) installTimers() {
 		then, _ := goja.AssertFunction(p.ToObject(rt).Get("then"))
 		_, err = then(p, rt.ToValue(func(goja.FunctionCall) goja.Value {
 			if _, err := fn(goja.Undefined()); err != nil && vm.inv != nil {
-				if ex, ok := err.(*goja.Exception); ok {
+				var ex *goja.Exception
+				if errors.As(err, &ex) {
 					vm.inv.interrupt(vm.errorFromValue(ex.Value()))
 				} else {
 					panic(err)

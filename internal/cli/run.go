@@ -79,7 +79,7 @@ func runOnce(ctx context.Context, src engine.Source, input json.RawMessage, time
 	if err != nil {
 		return &engine.Result{Err: engine.Errorf(engine.CodeInvalidArgument, "%v", err)}
 	}
-	defer e.Close()
+	defer func() { _ = e.Close() }()
 	p, err := e.Compile(ctx, src)
 	if err != nil {
 		return &engine.Result{Err: asEngineError(err)}
