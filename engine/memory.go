@@ -170,10 +170,12 @@ func (w *memoryWatchdog) loop(done chan struct{}) {
 			used := heap - a.baseline
 			a.used.Store(used)
 			switch {
-			case used > 2*a.limit:
-				// Past twice the limit even the most garbage-heavy pacing
-				// (GOGC=100 lets garbage reach the live size) cannot explain
-				// it: stop now rather than wait for a GC.
+			case used > a.limit+a.limit/2:
+				// Past one and a half times the limit, stop now rather than
+				// wait for a GC: at 2 cores a background GC of a large heap
+				// takes long enough for a loop to double its allocation.
+				// Garbage alone rarely explains this much (it would mean the
+				// script kept close to its limit live and as much again dead).
 				a.fire(used)
 			case used > a.limit:
 				confirm = true
@@ -182,7 +184,8 @@ func (w *memoryWatchdog) loop(done chan struct{}) {
 		if !confirm || gcRunning {
 			continue
 		}
-		// Between the limit and twice it the sample may be garbage. Collect
+		// Between the limit and one and a half times it the sample may be
+		// garbage. Collect
 		// in the background, so sampling goes on meanwhile, and judge on the
 		// live heap; do not collect again until the heap has grown further.
 		if heap-lastGCHeap < gcRetryGrowth && time.Since(lastGC) < 50*time.Millisecond {
