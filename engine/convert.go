@@ -17,6 +17,9 @@ func (vm *VM) parseInput(input json.RawMessage) (goja.Value, error) {
 	if len(input) == 0 {
 		return goja.Null(), nil
 	}
+	if v, err := decodeJSON(vm.rt, input); err == nil {
+		return v, nil
+	}
 	v, err := vm.parse(vm.jsonObj, vm.rt.ToValue(string(input)))
 	if err != nil {
 		return nil, Errorf(CodeInvalidArgument, "the input is not valid JSON")

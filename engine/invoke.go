@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"sync"
 	"time"
 
@@ -59,12 +60,18 @@ type Metrics struct {
 	HostCalls   int   `json:"hostCalls"`
 }
 
+var promiseType = reflect.TypeFor[*goja.Promise]()
+
 // invocation is the state of one run of a VM.
 type invocation struct {
 	vm      *VM
 	meta    Meta
-	ctx     context.Context
-	timeout time.Duration
+	parent   context.Context
+	deadline time.Time
+	ctx      context.Context // see context()
+	cancel   context.CancelFunc
+	finished bool // set under mu when the invocation ends
+	timeout  time.Duration
 	loop    *loop
 	memory  *memoryAccount
 
@@ -83,11 +90,29 @@ type invocation struct {
 
 func (inv *invocation) interrupt(err *Error) {
 	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	if inv.finished {
+		return
+	}
 	if inv.interrupted == nil {
 		inv.interrupted = err
 	}
-	inv.mu.Unlock()
 	inv.vm.rt.Interrupt(err)
+}
+
+// context returns the invocation's context (the caller's, with the
+// deadline), made on first use: host calls and the loop's waits need it.
+func (inv *invocation) context() context.Context {
+	if inv.ctx == nil {
+		inv.ctx, inv.cancel = context.WithDeadline(inv.parent, inv.deadline)
+	}
+	return inv.ctx
+}
+
+func (inv *invocation) cancelContext() {
+	if inv.cancel != nil {
+		inv.cancel()
+	}
 }
 
 func (inv *invocation) firstInterrupt() *Error {
@@ -194,17 +219,18 @@ func (vm *VM) run(ctx context.Context, params InvokeParams, body func(*invocatio
 	if outputCap <= 0 {
 		outputCap = cfg.OutputBytes
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-
-	inv := &invocation{vm: vm, meta: params.Meta, ctx: ctx, timeout: timeout, loop: newLoop(cfg.Clock)}
+	inv := &invocation{vm: vm, meta: params.Meta, parent: ctx, deadline: time.Now().Add(timeout), timeout: timeout, loop: newLoop(cfg.Clock)}
+	defer inv.cancelContext()
 	inv.memory = vm.engine.memory.open(memLimit, func(used int64) {
 		inv.interrupt(&Error{Code: CodeMemoryLimit, Message: "the script used about " + formatBytes(used) +
 			" of memory, more than its limit of " + formatBytes(memLimit) + "; process data in smaller pieces or raise limits.memoryBytes"})
 	})
 	vm.inv = inv
 	// Interrupt a running script when the deadline passes or the caller
-	// cancels; a waiting loop notices ctx itself.
+	// cancels; a waiting loop notices through inv.context() itself. A timer
+	// and an AfterFunc on the caller's context cost less than deriving a
+	// context for every invocation, which only host calls and waits need.
+	deadline := time.AfterFunc(timeout, func() { inv.interrupt(ctxError(ctx, timeout)) })
 	stopWatch := context.AfterFunc(ctx, func() { inv.interrupt(ctxError(ctx, timeout)) })
 
 	res := &Result{}
@@ -213,12 +239,14 @@ func (vm *VM) run(ctx context.Context, params InvokeParams, body func(*invocatio
 		err = vm.settle(inv, value, res, outputCap)
 	}
 
-	if !stopWatch() {
-		// The watcher is running or ran: wait for it to finish before the
-		// interrupt flag is cleared, so it cannot land after ClearInterrupt.
-		inv.mu.Lock()
-		inv.mu.Unlock() //nolint:staticcheck // a barrier, not a critical section
-	}
+	deadline.Stop()
+	stopWatch()
+	// A watcher may be mid-interrupt: finishing under the lock means it
+	// either landed before ClearInterrupt below or will find the
+	// invocation finished and do nothing.
+	inv.mu.Lock()
+	inv.finished = true
+	inv.mu.Unlock()
 	vm.engine.memory.release(inv.memory)
 	inv.loop.close()
 	vm.rt.ClearInterrupt()
@@ -239,18 +267,22 @@ func (vm *VM) run(ctx context.Context, params InvokeParams, body func(*invocatio
 	return res
 }
 
-func ctxError(ctx context.Context, timeout time.Duration) *Error {
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return Errorf(CodeTimeout, "the script ran longer than its %s timeout and was stopped", timeout)
+// ctxError describes why an invocation under parent stopped: its caller
+// cancelled (or the caller's own deadline passed), or its timeout did.
+func ctxError(parent context.Context, timeout time.Duration) *Error {
+	if parent.Err() != nil && !errors.Is(parent.Err(), context.DeadlineExceeded) {
+		return Errorf(CodeCancelled, "the invocation was cancelled by its caller")
 	}
-	return Errorf(CodeCancelled, "the invocation was cancelled by its caller")
+	return Errorf(CodeTimeout, "the script ran longer than its %s timeout and was stopped", timeout)
 }
 
 // settle waits for value (if it is a promise) through the event loop, then
 // serializes it into res.Value.
 func (vm *VM) settle(inv *invocation, value goja.Value, res *Result, outputCap int64) error {
-	promise, _ := value.Export().(*goja.Promise)
-	if promise != nil {
+	var promise *goja.Promise
+	if obj, ok := value.(*goja.Object); ok && obj.ExportType() == promiseType {
+		// Export only promises: exporting any other object copies it.
+		promise, _ = obj.Export().(*goja.Promise)
 		inv.result = promise
 	}
 	settled := func() bool { return promise == nil || promise.State() != goja.PromiseStatePending }
@@ -263,10 +295,10 @@ func (vm *VM) settle(inv *invocation, value goja.Value, res *Result, outputCap i
 	if err := step(); err != nil {
 		return err
 	}
-	dangling, err := inv.loop.run(inv.ctx, settled, step)
+	dangling, err := inv.loop.run(inv.context, settled, step)
 	if err != nil {
-		if inv.ctx.Err() != nil && errors.Is(err, inv.ctx.Err()) {
-			return ctxError(inv.ctx, inv.timeout)
+		if ctxErr := inv.context().Err(); ctxErr != nil && errors.Is(err, ctxErr) {
+			return ctxError(inv.parent, inv.timeout)
 		}
 		return err
 	}

@@ -46,7 +46,7 @@ func (vm *VM) toError(inv *invocation, err error) *Error {
 	case errors.As(err, &exception):
 		return vm.errorFromValue(exception.Value())
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
-		return ctxError(inv.ctx, inv.timeout)
+		return ctxError(inv.parent, inv.timeout)
 	}
 	return Errorf(CodeInternal, "the invocation failed inside Kiln: %v", err)
 }

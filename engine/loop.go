@@ -43,7 +43,7 @@ type timer struct {
 }
 
 func newLoop(clock Clock) *loop {
-	return &loop{clock: clock, wake: make(chan struct{}, 1), byID: map[int]*timer{}}
+	return &loop{clock: clock, wake: make(chan struct{}, 1)}
 }
 
 // reserve records one pending async operation and returns the function that
@@ -85,6 +85,9 @@ func (l *loop) addTimer(delay time.Duration, interval time.Duration, fn goja.Cal
 	l.seq++
 	t := &timer{id: l.nextID, due: l.clock.Now().Add(delay), seq: l.seq, interval: interval, fn: fn, args: args}
 	heap.Push(&l.timers, t)
+	if l.byID == nil {
+		l.byID = map[int]*timer{}
+	}
 	l.byID[t.id] = t
 	return t.id
 }
@@ -130,7 +133,7 @@ func (l *loop) intervals() int {
 // is left, or until ctx ends. step runs after every macrotask (the VM drains
 // its microtasks itself) and may end the loop with an error. It returns how
 // many intervals were still scheduled at the end.
-func (l *loop) run(ctx context.Context, settled func() bool, step func() error) (danglingIntervals int, err error) {
+func (l *loop) run(ctx func() context.Context, settled func() bool, step func() error) (danglingIntervals int, err error) {
 	for {
 		if err := l.runQueued(step); err != nil {
 			return 0, err
@@ -155,7 +158,7 @@ func (l *loop) run(ctx context.Context, settled func() bool, step func() error) 
 				return 0, Errorf(CodeRuntimeError, "the handler's promise never settles: nothing is left that could resolve it (no timer or pending call)")
 			}
 		}
-		if err := l.wait(ctx); err != nil {
+		if err := l.wait(ctx()); err != nil {
 			return 0, err
 		}
 	}
@@ -228,7 +231,7 @@ func (l *loop) close() {
 	l.queue = nil
 	l.mu.Unlock()
 	l.timers = nil
-	l.byID = map[int]*timer{}
+	l.byID = nil
 }
 
 // timerHeap orders timers by due time, then by scheduling order, so that

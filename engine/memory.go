@@ -30,6 +30,9 @@ const heapMetric = "/memory/classes/heap/objects:bytes"
 // nobody before the watchdog forces another one (or 50ms pass).
 const gcRetryGrowth = 8 << 20
 
+// lingerTicks is how many idle samples the watchdog takes before it exits.
+const lingerTicks = 200
+
 // memoryWatchdog is shared by all VMs of an engine.
 type memoryWatchdog struct {
 	interval time.Duration
@@ -40,6 +43,10 @@ type memoryWatchdog struct {
 	stopped bool
 	stopCh  chan struct{}
 	done    chan struct{}
+	// latest is the last heap sample and latestAt when it was taken (Unix
+	// nanoseconds; 0 while the watchdog is not sampling).
+	latest   atomic.Int64
+	latestAt atomic.Int64
 }
 
 // memoryAccount is one invocation's view of the heap.
@@ -74,9 +81,15 @@ func (h *heapSampler) read() int64 {
 	return int64(h.s[0].Value.Uint64())
 }
 
-// open starts accounting for one invocation; close it with release.
+// open starts accounting for one invocation; close it with release. While
+// the watchdog runs, its latest sample is the baseline (reading the heap
+// costs more than the rest of a warm invocation's bookkeeping).
 func (w *memoryWatchdog) open(limit int64, overLimit func(used int64)) *memoryAccount {
-	a := &memoryAccount{limit: limit, baseline: readHeap(), overLimit: overLimit}
+	baseline := w.latest.Load()
+	if time.Duration(time.Now().UnixNano()-w.latestAt.Load()) > 2*w.interval {
+		baseline = readHeap()
+	}
+	a := &memoryAccount{limit: limit, baseline: baseline, overLimit: overLimit}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.active[a] = struct{}{}
@@ -131,6 +144,7 @@ func (w *memoryWatchdog) loop(done chan struct{}) {
 		gcDone     = make(chan int64, 1)
 		sampler    heapSampler
 		accounts   []*memoryAccount
+		idle       int
 	)
 	for {
 		select {
@@ -153,18 +167,28 @@ func (w *memoryWatchdog) loop(done chan struct{}) {
 			continue
 		case <-ticker.C:
 		}
+		heap := sampler.read()
+		w.latest.Store(heap)
+		w.latestAt.Store(time.Now().UnixNano())
 		accounts = w.snapshot(accounts[:0])
 		if len(accounts) == 0 {
+			// Linger a while before exiting: invocations tend to come in
+			// runs, and restarting the goroutine each time costs more than
+			// a few idle ticks.
+			if idle++; idle < lingerTicks || gcRunning {
+				continue
+			}
 			w.mu.Lock()
-			if len(w.active) == 0 && !gcRunning {
+			if len(w.active) == 0 {
 				w.running = false
+				w.latestAt.Store(0)
 				w.mu.Unlock()
 				return
 			}
 			w.mu.Unlock()
 			continue
 		}
-		heap := sampler.read()
+		idle = 0
 		confirm := false
 		for _, a := range accounts {
 			used := heap - a.baseline

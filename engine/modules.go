@@ -50,7 +50,7 @@ func (vm *VM) hostFunction(f HostFunc) func(goja.FunctionCall) goja.Value {
 			args[i] = v
 		}
 		if !f.Async {
-			result, err := vm.gate.call(inv.ctx, inv, f, args)
+			result, err := vm.gate.call(inv.context(), inv, f, args)
 			if err != nil {
 				panic(vm.jsError(err))
 			}
@@ -66,7 +66,7 @@ func (vm *VM) hostFunction(f HostFunc) func(goja.FunctionCall) goja.Value {
 				}
 				return resolve(toJS(rt, result))
 			})
-		}(inv.ctx)
+		}(inv.context())
 		return rt.ToValue(promise)
 	}
 }
