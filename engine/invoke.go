@@ -64,16 +64,16 @@ var promiseType = reflect.TypeFor[*goja.Promise]()
 
 // invocation is the state of one run of a VM.
 type invocation struct {
-	vm      *VM
-	meta    Meta
+	vm       *VM
+	meta     Meta
 	parent   context.Context
 	deadline time.Time
 	ctx      context.Context // see context()
 	cancel   context.CancelFunc
 	finished bool // set under mu when the invocation ends
 	timeout  time.Duration
-	loop    *loop
-	memory  *memoryAccount
+	loop     *loop
+	memory   *memoryAccount
 
 	mu          sync.Mutex
 	interrupted *Error // the first limit or sandbox error, if any

@@ -68,9 +68,9 @@ func (d *jsonDecoder) value(depth int) (goja.Value, error) {
 		}
 		return d.rt.ToValue(s), nil
 	case c == 't':
-		return d.literal("true", goja.Value(d.rt.ToValue(true)))
+		return d.literal("true", d.rt.ToValue(true))
 	case c == 'f':
-		return d.literal("false", goja.Value(d.rt.ToValue(false)))
+		return d.literal("false", d.rt.ToValue(false))
 	case c == 'n':
 		return d.literal("null", goja.Null())
 	case c == '-' || c >= '0' && c <= '9':
