@@ -97,6 +97,9 @@ func (vm *VM) inspect(v goja.Value) string {
 		}
 		return safeString(v)
 	}
+	if shape := measureJSON(v); shape.depth > maxJSONNesting || shape.values > 1<<16 {
+		return "[" + obj.ClassName() + " too large to log]"
+	}
 	if s, err := vm.jsonCall(vm.jsonObj, v); err == nil && !goja.IsUndefined(s) {
 		return s.String()
 	}

@@ -46,6 +46,9 @@ func (vm *VM) stringify(v goja.Value) (string, error) {
 	if v == nil || goja.IsUndefined(v) {
 		return "null", nil
 	}
+	if err := vm.checkStringify(v); err != nil {
+		return "", Errorf(CodeRuntimeError, "the result cannot be sent as JSON: %v", err)
+	}
 	out, err := vm.jsonCall(vm.jsonObj, v)
 	if err != nil {
 		return "", err

@@ -105,14 +105,21 @@ var (
 	framePosition = regexp.MustCompile(`([^\s()]+:\d+:\d+)`)
 )
 
+// maxStackFrames caps the frames kept: a stack overflow has thousands.
+const maxStackFrames = 30
+
 // cleanStack keeps the frames of the user's code, in original positions,
 // without goja's program counters or Kiln's own prelude.
 func cleanStack(stack string) string {
 	var out []string
 	for _, line := range strings.Split(stack, "\n") {
 		t := strings.TrimSpace(line)
-		if t == "" || strings.Contains(t, "kiln:prelude.js") || strings.Contains(t, "<native>") {
+		if t == "" || strings.Contains(t, "kiln:prelude.js") || strings.Contains(t, "(native)") || strings.Contains(t, "<native>") {
 			continue
+		}
+		if len(out) > maxStackFrames {
+			out = append(out, "    …")
+			break
 		}
 		if strings.HasPrefix(t, "at ") {
 			if strings.HasSuffix(t, ")") && strings.Count(t, "(") >= 2 {

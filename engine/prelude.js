@@ -101,6 +101,26 @@
       if (n > SMALL) charge(n * VALUE, what);
     });
   }
+  // join and toString recurse natively into nested arrays; goja unwinds a
+  // deep native recursion slowly (each level re-captures the stack), so cap
+  // the depth with a counter, in O(1) per call.
+  for (const m of ['join', 'toString', 'toLocaleString']) {
+    const inner = AP[m];
+    let depth = 0;
+    const f = {
+      [m](...args) {
+        if (depth >= 1000) throw new RangeError('Array.prototype.' + m + ': arrays are nested more than 1000 levels deep');
+        depth++;
+        try {
+          return apply(inner, this, args);
+        } finally {
+          depth--;
+        }
+      },
+    }[m];
+    defineProperty(f, 'length', { value: inner.length });
+    defineProperty(AP, m, { value: f, writable: true, enumerable: false, configurable: true });
+  }
   wrap(Array, 'from', (c, a) => {
     const n = lengthOf(a[0]);
     if (n > SMALL) charge(n * VALUE, 'Array.from');
@@ -165,6 +185,18 @@
     ['BigInt64Array', 8], ['BigUint64Array', 8]]) {
     guardConstructor(name, size);
   }
+
+  // JSON.stringify runs in one native call. Its cost grows with the square
+  // of the nesting depth, and shared references are written out once per
+  // path; measure the value first (refusing absurd depths as a RangeError,
+  // like V8) and charge its expanded size against the memory budget.
+  wrap(JSON, 'stringify', (j, a) => {
+    const v = a[0];
+    if (v !== null && typeof v === 'object') {
+      const problem = k.checkStringify(v);
+      if (problem) throw new RangeError('JSON.stringify: ' + problem);
+    }
+  });
 
   // JSON.parse builds its whole result in one native call; the engine
   // estimates the result's size from the text before letting it run.

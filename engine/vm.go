@@ -158,6 +158,12 @@ func (vm *VM) install() error {
 		return goja.Undefined()
 	})
 	_ = natives.Set("estimateJSON", func(text string) float64 { return float64(estimateJSON(text)) })
+	_ = natives.Set("checkStringify", func(v goja.Value) string {
+		if err := vm.checkStringify(v); err != nil {
+			return err.Error()
+		}
+		return ""
+	})
 	prelude, err := rt.RunProgram(preludeProgram())
 	if err != nil {
 		return fmt.Errorf("prelude: %w", err)
@@ -227,6 +233,25 @@ func (vm *VM) charge(bytes int64, what string) {
 			what, formatBytes(bytes), formatBytes(max(rem, 0)), formatBytes(inv.memory.limit))})
 	}
 }
+
+// bytesPerJSONValue is a conservative size of one value in JSON text.
+const bytesPerJSONValue = 8
+
+// checkStringify refuses values JSON.stringify cannot write safely in one
+// native call: nested too deep (a RangeError, catchable), or expanding past
+// the memory budget (MEMORY_LIMIT).
+func (vm *VM) checkStringify(v goja.Value) error {
+	shape := measureJSON(v)
+	if shape.depth > maxJSONNesting {
+		return errTooDeep
+	}
+	if n := shape.values * bytesPerJSONValue; n > 1<<16 {
+		vm.charge(n, "JSON.stringify")
+	}
+	return nil
+}
+
+var errTooDeep = fmt.Errorf("the value is nested more than %d levels deep", maxJSONNesting)
 
 // estimateJSON bounds the memory JSON.parse needs for text: the strings it
 // copies plus a value slot and container overhead per token.
