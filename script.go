@@ -1,0 +1,89 @@
+package kiln
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// ScriptType says what triggers a script.
+type ScriptType string
+
+// Script types.
+const (
+	TypeHTTP      ScriptType = "http"      // served under /run/{tenant}/{path}
+	TypeEvent     ScriptType = "event"     // runs on matching events
+	TypeScheduled ScriptType = "scheduled" // runs on a cron schedule
+	TypeManual    ScriptType = "manual"    // runs when someone executes it
+	TypeEmbedded  ScriptType = "embedded"  // called by an embedding host
+)
+
+// ScriptStatus is a script's lifecycle state; only active scripts are
+// triggered. docs/state_machine.md draws the transitions.
+type ScriptStatus string
+
+// Script statuses.
+const (
+	StatusDraft    ScriptStatus = "draft"    // being written; never triggered
+	StatusActive   ScriptStatus = "active"   // triggered by its trigger
+	StatusPaused   ScriptStatus = "paused"   // temporarily not triggered
+	StatusDisabled ScriptStatus = "disabled" // turned off by an admin
+	StatusArchived ScriptStatus = "archived" // deleted; history kept
+)
+
+// Trigger holds what the script's type needs.
+type Trigger struct {
+	HTTP   *HTTPTrigger `json:"http,omitempty"`
+	Events []string     `json:"events,omitempty"`
+	Cron   *CronTrigger `json:"cron,omitempty"`
+}
+
+// HTTPTrigger routes requests under /run/{tenant}{Path} to the script.
+type HTTPTrigger struct {
+	Path    string   `json:"path"`
+	Methods []string `json:"methods"`
+}
+
+// CronTrigger schedules the script.
+type CronTrigger struct {
+	Expression string `json:"expression"`
+	Timezone   string `json:"timezone,omitempty"`
+}
+
+// Limits are a script's own limits; zero means the server default.
+type Limits struct {
+	TimeoutMs          int64 `json:"timeoutMs,omitempty"`
+	MemoryBytes        int64 `json:"memoryBytes,omitempty"`
+	MaxConcurrent      int   `json:"maxConcurrent,omitempty"`
+	HostCallsPerMinute int   `json:"hostCallsPerMinute,omitempty"`
+	OutputBytes        int64 `json:"outputBytes,omitempty"`
+}
+
+// Script is a tenant's function. Its code lives in immutable versions; the
+// script points at the newest.
+type Script struct {
+	ID          string       `json:"id"`
+	TenantID    string       `json:"tenantId"`
+	Name        string       `json:"name"`
+	Description string       `json:"description"`
+	Type        ScriptType   `json:"type"`
+	Status      ScriptStatus `json:"status"`
+	Language    string       `json:"language"` // "typescript" or "javascript"
+	Trigger     Trigger      `json:"trigger"`
+	Limits      Limits       `json:"limits"`
+	Version     int          `json:"version"` // the current version number
+	CreatedAt   time.Time    `json:"createdAt"`
+	UpdatedAt   time.Time    `json:"updatedAt"`
+}
+
+// Version is an immutable snapshot of a script's source. Nothing updates or
+// deletes a version; a rollback writes a new one.
+type Version struct {
+	ID                string          `json:"id"`
+	ScriptID          string          `json:"scriptId"`
+	Number            int             `json:"version"`
+	SourceCode        string          `json:"source,omitempty"`
+	ChangeDescription string          `json:"changeDescription"`
+	CreatedBy         string          `json:"createdBy"`
+	CreatedAt         time.Time       `json:"createdAt"`
+	Trigger           json.RawMessage `json:"trigger,omitempty"`
+}

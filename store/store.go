@@ -1,0 +1,152 @@
+// Package store declares the persistence Kiln needs. One interface, two
+// implementations — store/sqlite (the embedded default) and store/postgres
+// (for several nodes) — and one conformance suite, store/storetest, that
+// runs against both.
+//
+// Every method that reads or writes tenant data takes the tenant's ID and
+// filters by it: an ID from another tenant is NOT_FOUND, never someone
+// else's row. Errors are *kiln.Error with codes NOT_FOUND, CONFLICT or
+// INVALID_ARGUMENT where the caller can act on them; anything else is a
+// wrapped driver error (INTERNAL).
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/kiln-run/kiln"
+)
+
+// Store is Kiln's persistence. Implementations are safe for concurrent use.
+type Store interface {
+	// Ping reports whether the database answers and migrations are applied.
+	Ping(ctx context.Context) error
+	// Close releases the database.
+	Close() error
+
+	// SettingGet returns a server-wide setting (such as the operator key's
+	// hash), or NOT_FOUND.
+	SettingGet(ctx context.Context, key string) (string, error)
+	// SettingPut creates or replaces a setting.
+	SettingPut(ctx context.Context, key, value string) error
+
+	// TenantCreate creates a tenant; CONFLICT if the slug is taken.
+	TenantCreate(ctx context.Context, p TenantCreateParams) (*kiln.Tenant, error)
+	// TenantGet returns a tenant by ID, or NOT_FOUND.
+	TenantGet(ctx context.Context, id string) (*kiln.Tenant, error)
+	// TenantGetBySlug returns a tenant by slug, or NOT_FOUND.
+	TenantGetBySlug(ctx context.Context, slug string) (*kiln.Tenant, error)
+	// TenantList returns every tenant, oldest first.
+	TenantList(ctx context.Context) ([]kiln.Tenant, error)
+
+	// KeyCreate stores a key (its hash, never the secret).
+	KeyCreate(ctx context.Context, p KeyCreateParams) (*kiln.APIKey, error)
+	// KeyGet returns a key by ID (revoked or not), or NOT_FOUND.
+	KeyGet(ctx context.Context, id string) (*kiln.APIKey, error)
+	// KeyGetByHash returns the unrevoked key with this hash, or NOT_FOUND.
+	KeyGetByHash(ctx context.Context, hash string) (*kiln.APIKey, error)
+	// KeyRevoke marks a key revoked; NOT_FOUND if it does not exist.
+	// Revoking twice is not an error.
+	KeyRevoke(ctx context.Context, id string, at time.Time) error
+
+	// ScriptCreate creates a script and its version 1 in one transaction.
+	ScriptCreate(ctx context.Context, p ScriptCreateParams) (*kiln.Script, error)
+	// ScriptGet returns a tenant's script, or NOT_FOUND.
+	ScriptGet(ctx context.Context, tenantID, id string) (*kiln.Script, error)
+	// ScriptList returns a page of a tenant's scripts, newest first, and the
+	// cursor of the next page ("" on the last).
+	ScriptList(ctx context.Context, p ScriptListParams) ([]kiln.Script, string, error)
+	// ScriptUpdate changes a script's fields and, when p.NewVersion is set,
+	// appends the next version in the same transaction. Concurrent updates
+	// never produce two versions with one number and never lose one.
+	ScriptUpdate(ctx context.Context, p ScriptUpdateParams) (*kiln.Script, error)
+	// ScriptListByStatus returns every script of the given type and status
+	// across tenants (the server builds its HTTP routes from this).
+	ScriptListByStatus(ctx context.Context, typ kiln.ScriptType, status kiln.ScriptStatus) ([]kiln.Script, error)
+
+	// VersionList returns a script's versions newest first, without source.
+	VersionList(ctx context.Context, tenantID, scriptID string) ([]kiln.Version, error)
+	// VersionGet returns one version with its source, or NOT_FOUND.
+	VersionGet(ctx context.Context, tenantID, scriptID string, number int) (*kiln.Version, error)
+
+	// ExecutionWrite inserts or replaces execution records by ID, in one
+	// transaction. The server batches its writes through it.
+	ExecutionWrite(ctx context.Context, execs []kiln.Execution) error
+	// ExecutionGet returns a tenant's execution, or NOT_FOUND.
+	ExecutionGet(ctx context.Context, tenantID, id string) (*kiln.Execution, error)
+	// ExecutionList returns a page of a tenant's executions, newest first,
+	// without logs, input or output, and the next page's cursor.
+	ExecutionList(ctx context.Context, p ExecutionListParams) ([]kiln.Execution, string, error)
+	// ExecutionDeleteBefore deletes a tenant's executions created before t.
+	ExecutionDeleteBefore(ctx context.Context, tenantID string, t time.Time) (int64, error)
+}
+
+// TenantCreateParams creates a tenant.
+type TenantCreateParams struct {
+	Slug string
+	Name string
+}
+
+// KeyCreateParams creates an API key.
+type KeyCreateParams struct {
+	TenantID string
+	Name     string
+	Role     kiln.Role
+	Hash     string // hex SHA-256 of the secret
+}
+
+// ScriptCreateParams creates a script with version 1.
+type ScriptCreateParams struct {
+	TenantID    string
+	Name        string
+	Description string
+	Type        kiln.ScriptType
+	Status      kiln.ScriptStatus
+	Language    string
+	Trigger     kiln.Trigger
+	Limits      kiln.Limits
+	Version     VersionCreateParams
+}
+
+// VersionCreateParams is the content of a new version.
+type VersionCreateParams struct {
+	SourceCode        string
+	ChangeDescription string
+	CreatedBy         string
+	Trigger           json.RawMessage // the trigger as saved with this version
+}
+
+// ScriptUpdateParams updates a script. Nil fields are left as they are.
+type ScriptUpdateParams struct {
+	TenantID    string
+	ID          string
+	Name        *string
+	Description *string
+	Status      *kiln.ScriptStatus
+	Language    *string
+	Trigger     *kiln.Trigger
+	Limits      *kiln.Limits
+	// NewVersion, if set, appends the next version.
+	NewVersion *VersionCreateParams
+}
+
+// ScriptListParams filters a tenant's scripts. Empty fields do not filter.
+type ScriptListParams struct {
+	TenantID string
+	Type     kiln.ScriptType
+	Status   kiln.ScriptStatus
+	Query    string // case-insensitive substring of name or description
+	Limit    int    // 1..200; 0 means 50
+	Cursor   string // from the previous page
+}
+
+// ExecutionListParams filters a tenant's executions.
+type ExecutionListParams struct {
+	TenantID string
+	ScriptID string
+	Status   kiln.ExecutionStatus
+	Trigger  string
+	Limit    int
+	Cursor   string
+}

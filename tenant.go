@@ -1,0 +1,43 @@
+package kiln
+
+import "time"
+
+// Tenant is one customer of the host application; every script, key and
+// execution belongs to exactly one.
+type Tenant struct {
+	ID        string    `json:"id"`
+	Slug      string    `json:"slug"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+// Role is what an API key may do within its tenant.
+type Role string
+
+const (
+	// RoleAdmin may do everything in its tenant, including managing keys.
+	RoleAdmin Role = "admin"
+	// RoleDeveloper may read, create, update and execute scripts.
+	RoleDeveloper Role = "developer"
+	// RoleViewer may only read.
+	RoleViewer Role = "viewer"
+)
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return r == RoleAdmin || r == RoleDeveloper || r == RoleViewer }
+
+// Allows reports whether r grants at least need.
+func (r Role) Allows(need Role) bool { return roleRank[r] >= roleRank[need] }
+
+var roleRank = map[Role]int{RoleViewer: 1, RoleDeveloper: 2, RoleAdmin: 3}
+
+// APIKey is a key's stored form: only the SHA-256 hash of the secret is kept.
+type APIKey struct {
+	ID        string     `json:"id"`
+	TenantID  string     `json:"tenantId"`
+	Name      string     `json:"name"`
+	Role      Role       `json:"role"`
+	Hash      string     `json:"-"`
+	CreatedAt time.Time  `json:"createdAt"`
+	RevokedAt *time.Time `json:"revokedAt,omitempty"`
+}
