@@ -13,7 +13,11 @@ build: ## Build the kiln binary into ./bin/kiln
 	go build -o $(BIN)/kiln ./cmd/kiln
 
 .PHONY: run
-run: build ## Run the hello example with kiln run
+run: build ## Run kiln serve on embedded defaults (127.0.0.1:8080, ./kiln-data)
+	$(BIN)/kiln serve
+
+.PHONY: example
+example: build ## Run examples/hello.ts with kiln run
 	$(BIN)/kiln run examples/hello.ts --input '{"name":"Ada"}'
 
 .PHONY: test

@@ -1,0 +1,93 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kiln-run/kiln/server"
+)
+
+func newServeCommand(stdout, stderr io.Writer) *cobra.Command {
+	var (
+		addr, data, db, configFile string
+	)
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the Kiln server: API, HTTP scripts and admin UI",
+		Long: `Run the Kiln server. With no flags it listens on 127.0.0.1:8080 and keeps
+everything under ./kiln-data (an SQLite database).
+
+Settings come from, in order of precedence: flags, environment variables
+(KILN_ADDR, KILN_DATA, KILN_DB, KILN_OPERATOR_KEY), a JSON config file
+(--config), and defaults.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := loadServeConfig(configFile)
+			if err != nil {
+				return err
+			}
+			applyEnv(&cfg)
+			flags := cmd.Flags()
+			if flags.Changed("addr") {
+				cfg.Addr = addr
+			}
+			if flags.Changed("data") {
+				cfg.DataDir = data
+			}
+			if flags.Changed("db") {
+				cfg.DB = db
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			log := slog.New(slog.NewTextHandler(stderr, nil))
+			app, err := server.New(ctx, cfg, log, stderr)
+			if err != nil {
+				return usagef("%v", err)
+			}
+			if err := app.Start(ctx); err != nil {
+				_ = app.Stop(context.Background())
+				return err
+			}
+			fmt.Fprintf(stdout, "kiln is serving on http://%s\n", app.Addr())
+			<-ctx.Done()
+			log.Info("shutting down")
+			return app.Stop(context.Background())
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", "", "address to listen on (default 127.0.0.1:8080; env KILN_ADDR)")
+	cmd.Flags().StringVar(&data, "data", "", "data folder for the embedded database (default ./kiln-data; env KILN_DATA)")
+	cmd.Flags().StringVar(&db, "db", "", "a postgres:// URL to use PostgreSQL instead of SQLite (env KILN_DB)")
+	cmd.Flags().StringVar(&configFile, "config", "", "a JSON config file (see docs/server.md)")
+	return cmd
+}
+
+func loadServeConfig(file string) (server.Config, error) {
+	var cfg server.Config
+	if file == "" {
+		return cfg, nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return cfg, usagef("--config %s: %v", file, unwrapPathError(err))
+	}
+	if err := json.Unmarshal(b, &cfg); err != nil {
+		return cfg, usagef("--config %s is not valid JSON for a Kiln config: %v", file, err)
+	}
+	return cfg, nil
+}
+
+func applyEnv(cfg *server.Config) {
+	for name, dst := range map[string]*string{"KILN_ADDR": &cfg.Addr, "KILN_DATA": &cfg.DataDir, "KILN_DB": &cfg.DB, "KILN_OPERATOR_KEY": &cfg.OperatorKey} {
+		if v, ok := os.LookupEnv(name); ok && v != "" {
+			*dst = v
+		}
+	}
+}

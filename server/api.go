@@ -1,0 +1,99 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/kiln-run/kiln"
+)
+
+// apiHandler is an API route: it returns the status and body to send, or an
+// error that writeError turns into the {"error": …} body.
+type apiHandler func(w http.ResponseWriter, r *http.Request, p principal) (int, any, error)
+
+// handler builds the server's routes.
+func (a *App) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", a.ready)
+	mux.HandleFunc("GET /api/openapi.json", a.openAPI)
+
+	for _, rt := range a.apiRoutes() {
+		mux.Handle(rt.Method+" "+rt.Path, a.authed(rt.Handler))
+	}
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, a.log, kiln.Errorf(kiln.ENotFound, "no API route %s %s; see GET /api/openapi.json", r.Method, r.URL.Path))
+	})
+	mux.HandleFunc("/run/{tenant}/{path...}", a.runHTTP)
+	return mux
+}
+
+// apiRoute is one API route: registered on the mux and described in the
+// OpenAPI document from this one table, so the two cannot drift.
+type apiRoute struct {
+	Method, Path, Summary string
+	// Who may call it: "operator", "operator or admin", or a minimum role.
+	Who     string
+	Handler apiHandler
+	// Body names the request body's fields, for the document.
+	Body []string
+	// Query names the query parameters.
+	Query []string
+	// Status is the success status.
+	Status int
+}
+
+func (a *App) apiRoutes() []apiRoute {
+	return []apiRoute{
+		{"POST", "/api/tenants", "Create a tenant", "operator", a.tenantCreate, []string{"slug", "name"}, nil, 201},
+		{"GET", "/api/tenants", "List tenants", "operator", a.tenantList, nil, nil, 200},
+		{"POST", "/api/tenants/{slug}/keys", "Create an API key (the secret is shown once)", "operator or admin", a.keyCreate, []string{"name", "role"}, nil, 201},
+		{"DELETE", "/api/keys/{id}", "Revoke an API key", "operator or admin", a.keyRevoke, nil, nil, 204},
+		{"GET", "/api/scripts", "List scripts", "viewer", a.scriptList, nil, []string{"type", "status", "q", "limit", "cursor"}, 200},
+		{"POST", "/api/scripts", "Create a script (version 1)", "developer", a.scriptCreate, scriptFields, nil, 201},
+		{"GET", "/api/scripts/{id}", "Get a script with its current source", "viewer", a.scriptGet, nil, nil, 200},
+		{"PUT", "/api/scripts/{id}", "Update a script; a new source or trigger makes the next version", "developer", a.scriptUpdate, scriptFields, nil, 200},
+		{"DELETE", "/api/scripts/{id}", "Archive a script (history is kept)", "admin", a.scriptArchive, nil, nil, 204},
+		{"GET", "/api/scripts/{id}/versions", "List versions, newest first", "viewer", a.versionList, nil, nil, 200},
+		{"GET", "/api/scripts/{id}/versions/{n}", "Get one version with its source", "viewer", a.versionGet, nil, nil, 200},
+		{"GET", "/api/scripts/{id}/diff", "Unified diff of two versions", "viewer", a.versionDiff, nil, []string{"from", "to"}, 200},
+		{"POST", "/api/scripts/{id}/rollback", "Write a new version with an old version's source", "developer", a.scriptRollback, []string{"version", "changeDescription"}, nil, 200},
+		{"POST", "/api/scripts/{id}/execute", "Run the script; sync waits for the result, async answers 202", "developer", a.scriptExecute, []string{"input", "async"}, nil, 200},
+		{"GET", "/api/executions", "List executions", "viewer", a.executionList, nil, []string{"script", "status", "trigger", "limit", "cursor"}, 200},
+		{"GET", "/api/executions/{id}", "Get an execution with input, output, error and logs", "viewer", a.executionGet, nil, nil, 200},
+	}
+}
+
+var scriptFields = []string{"name", "description", "type", "status", "source", "language", "trigger", "limits", "changeDescription"}
+
+// authed authenticates the caller and runs h.
+func (a *App) authed(h apiHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := a.authenticate(r)
+		if err != nil {
+			writeError(w, a.log, err)
+			return
+		}
+		status, body, err := h(w, r, p)
+		if err != nil {
+			writeError(w, a.log, err)
+			return
+		}
+		if body == nil {
+			w.WriteHeader(status)
+			return
+		}
+		writeJSON(w, status, body)
+	})
+}
+
+// ready reports whether the store answers with its migrations applied.
+func (a *App) ready(w http.ResponseWriter, r *http.Request) {
+	if err := a.store.Ping(r.Context()); err != nil {
+		a.log.Warn("not ready", "err", err)
+		writeError(w, a.log, kiln.Errorf(kiln.EUnavailable, "the store is not reachable or not migrated"))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}

@@ -1,0 +1,90 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"slices"
+
+	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/store"
+)
+
+var validExecStatuses = []kiln.ExecutionStatus{kiln.ExecPending, kiln.ExecRunning, kiln.ExecCompleted, kiln.ExecFailed, kiln.ExecTimeout, kiln.ExecCancelled}
+
+func (a *App) scriptExecute(w http.ResponseWriter, r *http.Request, p principal) (int, any, error) {
+	if err := requireTenant(p, kiln.RoleDeveloper); err != nil {
+		return 0, nil, err
+	}
+	var b struct {
+		Input json.RawMessage `json:"input"`
+		Async bool            `json:"async"`
+	}
+	if err := decodeBody(w, r, a.cfg.MaxBodyBytes, &b); err != nil {
+		return 0, nil, err
+	}
+	s, v, err := a.currentVersion(r, p, r.PathValue("id"))
+	if err != nil {
+		return 0, nil, err
+	}
+	if s.Status == kiln.StatusArchived || s.Status == kiln.StatusDisabled {
+		return 0, nil, kiln.Errorf(kiln.EConflict, "script %s is %s; it cannot run until its status changes", s.ID, s.Status)
+	}
+	if len(b.Input) == 0 {
+		b.Input = json.RawMessage("null")
+	}
+	req := runRequest{Script: s, Version: v, Trigger: "manual", Input: b.Input, Durable: !b.Async}
+	exec, err := a.runner.start(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	if b.Async {
+		// The execution outlives the request; shutdown still cancels it.
+		pending := *exec
+		go func() { _, _ = a.runner.run(context.Background(), req, exec) }()
+		return http.StatusAccepted, pending, nil
+	}
+	if _, err := a.runner.run(r.Context(), req, exec); err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, exec, nil
+}
+
+func (a *App) executionList(w http.ResponseWriter, r *http.Request, p principal) (int, any, error) {
+	if err := requireTenant(p, kiln.RoleViewer); err != nil {
+		return 0, nil, err
+	}
+	q := r.URL.Query()
+	params := store.ExecutionListParams{TenantID: p.TenantID, ScriptID: q.Get("script"),
+		Status: kiln.ExecutionStatus(q.Get("status")), Trigger: q.Get("trigger"), Cursor: q.Get("cursor")}
+	if params.Status != "" && !slices.Contains(validExecStatuses, params.Status) {
+		return 0, nil, invalid("status %q must be one of pending, running, completed, failed, timeout, cancelled", params.Status)
+	}
+	if params.Trigger != "" && !slices.Contains([]string{"http", "event", "cron", "manual", "embedded"}, params.Trigger) {
+		return 0, nil, invalid("trigger %q must be one of http, event, cron, manual, embedded", params.Trigger)
+	}
+	limit, err := parseLimit(q.Get("limit"))
+	if err != nil {
+		return 0, nil, err
+	}
+	params.Limit = limit
+	execs, next, err := a.store.ExecutionList(r.Context(), params)
+	if err != nil {
+		return 0, nil, err
+	}
+	if execs == nil {
+		execs = []kiln.Execution{}
+	}
+	return http.StatusOK, map[string]any{"executions": execs, "nextCursor": next}, nil
+}
+
+func (a *App) executionGet(w http.ResponseWriter, r *http.Request, p principal) (int, any, error) {
+	if err := requireTenant(p, kiln.RoleViewer); err != nil {
+		return 0, nil, err
+	}
+	e, err := a.store.ExecutionGet(r.Context(), p.TenantID, r.PathValue("id"))
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, e, nil
+}

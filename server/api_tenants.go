@@ -1,0 +1,117 @@
+package server
+
+import (
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/store"
+)
+
+var slugPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,62}$`)
+
+func (a *App) tenantCreate(w http.ResponseWriter, r *http.Request, p principal) (int, any, error) {
+	if !p.Operator {
+		return 0, nil, kiln.Errorf(kiln.EForbidden, "only the operator key can create tenants")
+	}
+	var body struct {
+		Slug string `json:"slug"`
+		Name string `json:"name"`
+	}
+	if err := decodeBody(w, r, a.cfg.MaxBodyBytes, &body); err != nil {
+		return 0, nil, err
+	}
+	if !slugPattern.MatchString(body.Slug) {
+		return 0, nil, kiln.Errorf(kiln.EInvalidArgument, "slug %q must be 2-63 lowercase letters, digits or dashes, starting with a letter or digit", body.Slug)
+	}
+	name := strings.TrimSpace(body.Name)
+	if name == "" || len(name) > 200 {
+		return 0, nil, kiln.Errorf(kiln.EInvalidArgument, "name is required (at most 200 characters)")
+	}
+	t, err := a.store.TenantCreate(r.Context(), store.TenantCreateParams{Slug: body.Slug, Name: name})
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, t, nil
+}
+
+func (a *App) tenantList(w http.ResponseWriter, r *http.Request, p principal) (int, any, error) {
+	if !p.Operator {
+		return 0, nil, kiln.Errorf(kiln.EForbidden, "only the operator key can list tenants")
+	}
+	ts, err := a.store.TenantList(r.Context())
+	if err != nil {
+		return 0, nil, err
+	}
+	if ts == nil {
+		ts = []kiln.Tenant{}
+	}
+	return http.StatusOK, map[string]any{"tenants": ts}, nil
+}
+
+type keyCreated struct {
+	ID        string    `json:"id"`
+	Key       string    `json:"key"`
+	Name      string    `json:"name"`
+	Role      kiln.Role `json:"role"`
+	TenantID  string    `json:"tenantId"`
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+func (a *App) keyCreate(w http.ResponseWriter, r *http.Request, p principal) (int, any, error) {
+	tenant, err := a.store.TenantGetBySlug(r.Context(), r.PathValue("slug"))
+	if err != nil {
+		return 0, nil, err
+	}
+	if !p.Operator {
+		// A tenant admin manages its own keys; another tenant's slug is not
+		// found, not forbidden, so tenants cannot probe each other.
+		if p.TenantID != tenant.ID {
+			return 0, nil, kiln.Errorf(kiln.ENotFound, "tenant %q not found", r.PathValue("slug"))
+		}
+		if err := requireTenant(p, kiln.RoleAdmin); err != nil {
+			return 0, nil, err
+		}
+	}
+	var body struct {
+		Name string    `json:"name"`
+		Role kiln.Role `json:"role"`
+	}
+	if err := decodeBody(w, r, a.cfg.MaxBodyBytes, &body); err != nil {
+		return 0, nil, err
+	}
+	if !body.Role.Valid() {
+		return 0, nil, kiln.Errorf(kiln.EInvalidArgument, "role %q must be admin, developer or viewer", body.Role)
+	}
+	name := strings.TrimSpace(body.Name)
+	if name == "" || len(name) > 200 {
+		return 0, nil, kiln.Errorf(kiln.EInvalidArgument, "name is required (at most 200 characters)")
+	}
+	secret := newSecret()
+	k, err := a.store.KeyCreate(r.Context(), store.KeyCreateParams{TenantID: tenant.ID, Name: name, Role: body.Role, Hash: hashKey(secret)})
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, keyCreated{ID: k.ID, Key: secret, Name: k.Name, Role: k.Role, TenantID: k.TenantID, CreatedAt: k.CreatedAt}, nil
+}
+
+func (a *App) keyRevoke(w http.ResponseWriter, r *http.Request, p principal) (int, any, error) {
+	k, err := a.store.KeyGet(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return 0, nil, err
+	}
+	if !p.Operator {
+		if p.TenantID != k.TenantID {
+			return 0, nil, kiln.Errorf(kiln.ENotFound, "key %s not found", r.PathValue("id"))
+		}
+		if err := requireTenant(p, kiln.RoleAdmin); err != nil {
+			return 0, nil, err
+		}
+	}
+	if err := a.store.KeyRevoke(r.Context(), k.ID, time.Now().UTC()); err != nil {
+		return 0, nil, err
+	}
+	return http.StatusNoContent, nil, nil
+}

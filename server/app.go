@@ -1,0 +1,199 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/engine"
+	"github.com/kiln-run/kiln/store"
+	"github.com/kiln-run/kiln/store/postgres"
+	"github.com/kiln-run/kiln/store/sqlite"
+)
+
+// App is a running Kiln server: store, engine, recorder, HTTP API and
+// triggers. cmd/kiln and the end-to-end tests both build it with New.
+type App struct {
+	cfg          Config
+	log          *slog.Logger
+	store        store.Store
+	engine       *engine.Engine
+	recorder     *recorder
+	runner       *runner
+	routes       *routeTable
+	operatorHash string
+
+	listener net.Listener
+	server   *http.Server
+	stopOnce sync.Once
+	bg       sync.WaitGroup
+	bgStop   chan struct{}
+}
+
+// New opens the store (running migrations), prepares the operator key and
+// builds the server. out receives the one-time operator key notice.
+func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*App, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	eng, err := engine.New(engine.Config{Timeout: cfg.Timeout, MemoryLimit: cfg.MemoryBytes, OutputBytes: cfg.OutputBytes})
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	a := &App{cfg: cfg, log: log, store: st, engine: eng, bgStop: make(chan struct{})}
+	if err := a.setupOperatorKey(ctx, out); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	a.recorder = newRecorder(st, log)
+	a.runner = newRunner(eng, a.recorder, cfg)
+	a.routes = newRouteTable()
+	if err := a.routes.load(ctx, st); err != nil {
+		a.recorder.close()
+		_ = st.Close()
+		return nil, fmt.Errorf("load HTTP routes: %w", err)
+	}
+	a.server = &http.Server{Handler: a.handler(), ReadHeaderTimeout: 10 * time.Second}
+	return a, nil
+}
+
+func openStore(ctx context.Context, cfg Config) (store.Store, error) {
+	if cfg.DB != "" {
+		st, err := postgres.Open(ctx, cfg.DB)
+		if err != nil {
+			return nil, fmt.Errorf("open PostgreSQL: %w", err)
+		}
+		return st, nil
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data folder %s: %w", cfg.DataDir, err)
+	}
+	st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "kiln.db"))
+	if err != nil {
+		return nil, fmt.Errorf("open SQLite in %s: %w", cfg.DataDir, err)
+	}
+	return st, nil
+}
+
+const operatorKeySetting = "operator_key_hash"
+
+// setupOperatorKey stores the configured key's hash, or on first start
+// generates a key and prints it once. Only the hash is ever stored.
+func (a *App) setupOperatorKey(ctx context.Context, out io.Writer) error {
+	if a.cfg.OperatorKey != "" {
+		a.operatorHash = hashKey(a.cfg.OperatorKey)
+		return a.store.SettingPut(ctx, operatorKeySetting, a.operatorHash)
+	}
+	h, err := a.store.SettingGet(ctx, operatorKeySetting)
+	if err == nil {
+		a.operatorHash = h
+		return nil
+	}
+	if kiln.ErrorCode(err) != kiln.ENotFound {
+		return err
+	}
+	secret := newSecret()
+	a.operatorHash = hashKey(secret)
+	if err := a.store.SettingPut(ctx, operatorKeySetting, a.operatorHash); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\nKiln generated an operator key. It is shown only this once; store it safely:\n\n    %s\n\nSet KILN_OPERATOR_KEY to choose your own.\n\n", secret)
+	return nil
+}
+
+// Start listens on the configured address and serves in the background.
+func (a *App) Start(ctx context.Context) error {
+	ln, err := net.Listen("tcp", a.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", a.cfg.Addr, err)
+	}
+	a.listener = ln
+	go func() {
+		if err := a.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.log.Error("HTTP server stopped", "err", err)
+		}
+	}()
+	a.bg.Add(1)
+	go a.retentionLoop()
+	a.log.Info("kiln is serving", "addr", ln.Addr().String(), "store", a.storeName())
+	return nil
+}
+
+func (a *App) storeName() string {
+	if a.cfg.DB != "" {
+		return "postgres"
+	}
+	return "sqlite:" + filepath.Join(a.cfg.DataDir, "kiln.db")
+}
+
+// Addr is the address the server listens on (after Start).
+func (a *App) Addr() string { return a.listener.Addr().String() }
+
+// Stop shuts down gracefully: stop accepting, let running executions finish
+// (or cancel and record them at the deadline), write pending records, close
+// the store.
+func (a *App) Stop(ctx context.Context) error {
+	var err error
+	a.stopOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(ctx, a.cfg.ShutdownTimeout)
+		defer cancel()
+		close(a.bgStop)
+		if a.listener != nil {
+			err = a.server.Shutdown(ctx)
+		}
+		a.runner.shutdown(ctx)
+		a.recorder.close()
+		a.bg.Wait()
+		_ = a.engine.Close()
+		err = errors.Join(err, a.store.Close())
+	})
+	return err
+}
+
+// retentionLoop deletes old execution records hourly (and once at start).
+func (a *App) retentionLoop() {
+	defer a.bg.Done()
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		a.applyRetention()
+		select {
+		case <-a.bgStop:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (a *App) applyRetention() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	tenants, err := a.store.TenantList(ctx)
+	if err != nil {
+		a.log.Error("retention: list tenants", "err", err)
+		return
+	}
+	before := time.Now().Add(-a.cfg.Retention)
+	for _, t := range tenants {
+		if n, err := a.store.ExecutionDeleteBefore(ctx, t.ID, before); err != nil {
+			a.log.Error("retention: delete executions", "tenant", t.Slug, "err", err)
+		} else if n > 0 {
+			a.log.Info("retention: deleted old executions", "tenant", t.Slug, "count", n)
+		}
+	}
+}

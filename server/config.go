@@ -1,0 +1,100 @@
+// Package server is `kiln serve`: the JSON API, HTTP triggers, execution
+// recording and their wiring (App). cmd/kiln is a thin main over it, and the
+// end-to-end tests start the same App on a random port.
+package server
+
+import (
+	"fmt"
+	"net"
+	"strings"
+	"time"
+)
+
+// Config is everything `kiln serve` can be told. Precedence, written once:
+// flags > environment (KILN_*) > config file (--config, JSON) > defaults.
+type Config struct {
+	// Addr is where the server listens. Default "127.0.0.1:8080".
+	Addr string `json:"addr"`
+	// DataDir holds the SQLite database (and later the embedded queue).
+	// Default "./kiln-data".
+	DataDir string `json:"data"`
+	// DB is a "postgres://…" URL to use PostgreSQL; empty means SQLite in
+	// DataDir.
+	DB string `json:"db"`
+	// OperatorKey, if set, is the operator key; otherwise one is generated
+	// on first start and printed once. Only its hash is stored.
+	OperatorKey string `json:"-"`
+	// MaxBodyBytes caps HTTP request bodies (API and /run). Default 1 MiB.
+	MaxBodyBytes int64 `json:"maxBodyBytes"`
+	// Timeout, MemoryBytes and OutputBytes are the default script limits;
+	// MaxTimeout and MaxMemoryBytes cap what a script may ask for.
+	Timeout        time.Duration `json:"timeout"`
+	MaxTimeout     time.Duration `json:"maxTimeout"`
+	MemoryBytes    int64         `json:"memoryBytes"`
+	MaxMemoryBytes int64         `json:"maxMemoryBytes"`
+	OutputBytes    int64         `json:"outputBytes"`
+	// Retention is how long execution records are kept. Default 30 days.
+	Retention time.Duration `json:"retention"`
+	// ShutdownTimeout bounds a graceful stop. Default 30s.
+	ShutdownTimeout time.Duration `json:"shutdownTimeout"`
+}
+
+// WithDefaults fills every unset field.
+func (c Config) WithDefaults() Config {
+	set := func(s *string, v string) {
+		if *s == "" {
+			*s = v
+		}
+	}
+	set(&c.Addr, "127.0.0.1:8080")
+	set(&c.DataDir, "./kiln-data")
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = 1 << 20
+	}
+	if c.Timeout == 0 {
+		c.Timeout = 30 * time.Second
+	}
+	if c.MaxTimeout == 0 {
+		c.MaxTimeout = 5 * time.Minute
+	}
+	if c.MemoryBytes == 0 {
+		c.MemoryBytes = 64 << 20
+	}
+	if c.MaxMemoryBytes == 0 {
+		c.MaxMemoryBytes = 512 << 20
+	}
+	if c.OutputBytes == 0 {
+		c.OutputBytes = 1 << 20
+	}
+	if c.Retention == 0 {
+		c.Retention = 30 * 24 * time.Hour
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = 30 * time.Second
+	}
+	return c
+}
+
+// Validate explains the first setting that cannot work.
+func (c Config) Validate() error {
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("--addr %q is not host:port (for example 127.0.0.1:8080)", c.Addr)
+	}
+	if c.DB != "" && !strings.HasPrefix(c.DB, "postgres://") && !strings.HasPrefix(c.DB, "postgresql://") {
+		return fmt.Errorf("--db %q must be a postgres:// URL (leave it empty for the embedded SQLite database)", c.DB)
+	}
+	if c.OperatorKey != "" && len(c.OperatorKey) < 16 {
+		return fmt.Errorf("KILN_OPERATOR_KEY must be at least 16 characters")
+	}
+	switch {
+	case c.MaxBodyBytes < 1024:
+		return fmt.Errorf("max body size %d bytes is too small: use at least 1 KiB", c.MaxBodyBytes)
+	case c.Timeout <= 0 || c.Timeout > c.MaxTimeout:
+		return fmt.Errorf("script timeout %s must be positive and at most the max timeout %s", c.Timeout, c.MaxTimeout)
+	case c.MemoryBytes < 1<<20 || c.MemoryBytes > c.MaxMemoryBytes:
+		return fmt.Errorf("script memory %d must be at least 1 MiB and at most the max %d", c.MemoryBytes, c.MaxMemoryBytes)
+	case c.Retention < time.Hour:
+		return fmt.Errorf("retention %s is too short: use at least 1h", c.Retention)
+	}
+	return nil
+}

@@ -1,0 +1,88 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+
+	"github.com/kiln-run/kiln"
+)
+
+// statusOf is the one table from error codes to HTTP statuses.
+var statusOf = map[string]int{
+	kiln.ENotFound:        http.StatusNotFound,
+	kiln.EInvalidArgument: http.StatusBadRequest,
+	kiln.EUnauthorized:    http.StatusUnauthorized,
+	kiln.EForbidden:       http.StatusForbidden,
+	kiln.EConflict:        http.StatusConflict,
+	kiln.ESyntaxError:     http.StatusUnprocessableEntity,
+	"SANDBOX_VIOLATION":   http.StatusUnprocessableEntity,
+	kiln.ETooLarge:        http.StatusRequestEntityTooLarge,
+	kiln.EUnavailable:     http.StatusServiceUnavailable,
+	kiln.EInternal:        http.StatusInternalServerError,
+}
+
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Details any    `json:"details,omitempty"`
+}
+
+// writeError answers with err's status and the {"error": …} body. Errors
+// that are not *kiln.Error are logged and answered as INTERNAL without
+// their text.
+func writeError(w http.ResponseWriter, log *slog.Logger, err error) {
+	var e *kiln.Error
+	if !errors.As(err, &e) {
+		log.Error("request failed", "err", err)
+		e = kiln.Errorf(kiln.EInternal, "the server failed to handle the request; the error was logged")
+	}
+	status, ok := statusOf[e.Code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	writeJSON(w, status, errorBody{Error: errorDetail{Code: e.Code, Message: e.Message, Details: e.Details}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+// decodeBody reads a JSON request body into v, refusing unknown fields,
+// trailing data and bodies over the size cap with errors a client can fix.
+func decodeBody(w http.ResponseWriter, r *http.Request, max int64, v any) error {
+	r.Body = http.MaxBytesReader(w, r.Body, max)
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var tooLarge *http.MaxBytesError
+		var syntax *json.SyntaxError
+		var typeErr *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &tooLarge):
+			return kiln.Errorf(kiln.ETooLarge, "the request body is larger than %d bytes", max)
+		case errors.Is(err, io.EOF):
+			return kiln.Errorf(kiln.EInvalidArgument, "the request body is empty; send a JSON object")
+		case errors.As(err, &syntax):
+			return kiln.Errorf(kiln.EInvalidArgument, "the request body is not valid JSON (at byte %d)", syntax.Offset)
+		case errors.As(err, &typeErr):
+			return kiln.Errorf(kiln.EInvalidArgument, "field %q must be a %s", typeErr.Field, typeErr.Type)
+		default:
+			return kiln.Errorf(kiln.EInvalidArgument, "the request body is not acceptable: %s", err.Error())
+		}
+	}
+	if dec.More() {
+		return kiln.Errorf(kiln.EInvalidArgument, "the request body has data after the JSON object")
+	}
+	return nil
+}

@@ -1,0 +1,188 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+const testOperatorKey = "operator-key-for-tests-0123456789"
+
+// backends are the stores every end-to-end test runs against.
+var backends = []string{"sqlite", "postgres"}
+
+// postgresURL returns a URL whose search_path is a fresh schema, dropped
+// when t ends. In CI an unreachable PostgreSQL fails the test; elsewhere it
+// skips.
+func postgresURL(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("KILN_TEST_POSTGRES")
+	if base == "" {
+		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("PostgreSQL is not reachable at %s (CI must test it): %v", base, err)
+		}
+		t.Skipf("PostgreSQL is not reachable at %s: %v", base, err)
+	}
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schema := "kiln_e2e_" + hex.EncodeToString(b[:])
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.Close(ctx)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if c, err := pgx.Connect(ctx, base); err == nil {
+			_, _ = c.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE")
+			_ = c.Close(ctx)
+		}
+	})
+	return base + "&search_path=" + schema
+}
+
+// harness is a running server and a client for it.
+type harness struct {
+	t    *testing.T
+	app  *App
+	base string
+}
+
+// setup starts the real App on a random loopback port with the backend.
+func setup(t *testing.T, backend string, mutate ...func(*Config)) *harness {
+	t.Helper()
+	cfg := Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), OperatorKey: testOperatorKey, ShutdownTimeout: 5 * time.Second}
+	if backend == "postgres" {
+		cfg.DB = postgresURL(t)
+	}
+	for _, m := range mutate {
+		m(&cfg)
+	}
+	ctx := context.Background()
+	app, err := New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	if err := app.Start(ctx); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := app.Stop(context.Background()); err != nil {
+			t.Errorf("Stop: %v", err)
+		}
+	})
+	return &harness{t: t, app: app, base: "http://" + app.Addr()}
+}
+
+// response is a decoded answer.
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+func (r response) json(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.Body, err)
+	}
+}
+
+// errorCode returns the {"error": {"code"}} of the body, or "".
+func (r response) errorCode() string {
+	var b errorBody
+	_ = json.Unmarshal(r.Body, &b)
+	return b.Error.Code
+}
+
+// do sends a request with key as the bearer key; body is JSON-encoded
+// unless it is a string or []byte.
+func (h *harness) do(method, path, key string, body any) response {
+	h.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = bytes.NewBufferString(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		rd = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(method, h.base+path, rd)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+}
+
+// expect fails unless r has status (and, for errors, code).
+func (h *harness) expect(r response, status int, code string) {
+	h.t.Helper()
+	if r.Status != status || (code != "" && r.errorCode() != code) {
+		h.t.Fatalf("got %d %s, want %d %s", r.Status, r.Body, status, code)
+	}
+}
+
+// tenant creates a tenant and returns keys for each role.
+func (h *harness) tenant(slug string) (admin, developer, viewer string) {
+	h.t.Helper()
+	h.expect(h.do("POST", "/api/tenants", testOperatorKey, map[string]string{"slug": slug, "name": "Tenant " + slug}), 201, "")
+	keys := map[string]string{}
+	for _, role := range []string{"admin", "developer", "viewer"} {
+		r := h.do("POST", "/api/tenants/"+slug+"/keys", testOperatorKey, map[string]string{"name": role, "role": role})
+		h.expect(r, 201, "")
+		var k struct{ Key string }
+		r.json(h.t, &k)
+		keys[role] = k.Key
+	}
+	return keys["admin"], keys["developer"], keys["viewer"]
+}
+
+// script creates a script and returns its ID.
+func (h *harness) script(key string, body map[string]any) string {
+	h.t.Helper()
+	r := h.do("POST", "/api/scripts", key, body)
+	h.expect(r, 201, "")
+	var s struct {
+		ID      string
+		Version int
+	}
+	r.json(h.t, &s)
+	if s.Version != 1 {
+		h.t.Fatalf("a new script must be at version 1, got %d", s.Version)
+	}
+	return s.ID
+}

@@ -1,0 +1,145 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/engine"
+)
+
+// httpInput is what an HTTP script's handler receives.
+type httpInput struct {
+	Method  string            `json:"method"`
+	Path    string            `json:"path"`
+	Params  map[string]string `json:"params"`
+	Query   map[string]string `json:"query"`
+	Headers map[string]string `json:"headers"`
+	Body    any               `json:"body"`
+}
+
+// runHTTP serves /run/{tenant}/{path…} with the tenant's active HTTP scripts.
+func (a *App) runHTTP(w http.ResponseWriter, r *http.Request) {
+	tenant, err := a.store.TenantGetBySlug(r.Context(), r.PathValue("tenant"))
+	if err != nil {
+		if kiln.ErrorCode(err) == kiln.ENotFound {
+			err = kiln.Errorf(kiln.ENotFound, "no tenant %q", r.PathValue("tenant"))
+		}
+		writeError(w, a.log, err)
+		return
+	}
+	path := "/" + r.PathValue("path")
+	scriptID, params, allowed := a.routes.match(tenant.ID, r.Method, path)
+	if scriptID == "" {
+		if len(allowed) > 0 {
+			slices.Sort(allowed)
+			w.Header().Set("Allow", strings.Join(slices.Compact(allowed), ", "))
+			writeJSON(w, http.StatusMethodNotAllowed, errorBody{Error: errorDetail{Code: "METHOD_NOT_ALLOWED",
+				Message: r.Method + " is not served at " + path + "; allowed: " + strings.Join(allowed, ", ")}})
+			return
+		}
+		writeError(w, a.log, kiln.Errorf(kiln.ENotFound, "no active HTTP script serves %s %s", r.Method, path))
+		return
+	}
+	// Read (and cap) the body before any script runs.
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.cfg.MaxBodyBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			writeError(w, a.log, kiln.Errorf(kiln.ETooLarge, "the request body is larger than %d bytes", a.cfg.MaxBodyBytes))
+			return
+		}
+		writeError(w, a.log, kiln.Errorf(kiln.EInvalidArgument, "could not read the request body"))
+		return
+	}
+	in := httpInput{Method: r.Method, Path: path, Params: params, Query: map[string]string{}, Headers: map[string]string{}}
+	for k, v := range r.URL.Query() {
+		in.Query[k] = v[0]
+	}
+	for k, v := range r.Header {
+		if k != "Authorization" && k != "Cookie" {
+			in.Headers[strings.ToLower(k)] = strings.Join(v, ", ")
+		}
+	}
+	if len(raw) > 0 {
+		in.Body = string(raw)
+		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/json" || strings.HasSuffix(mt, "+json") {
+			var v any
+			if err := json.Unmarshal(raw, &v); err != nil {
+				writeError(w, a.log, kiln.Errorf(kiln.EInvalidArgument, "the body is sent as JSON but does not parse: %v", err))
+				return
+			}
+			in.Body = json.RawMessage(raw)
+		}
+	}
+	input, _ := json.Marshal(in)
+
+	s, v, err := a.currentVersion(r, principal{TenantID: tenant.ID}, scriptID)
+	if err != nil {
+		writeError(w, a.log, err)
+		return
+	}
+	req := runRequest{Script: s, Version: v, Trigger: "http", Input: input}
+	exec, err := a.runner.start(req)
+	if err != nil {
+		writeError(w, a.log, err)
+		return
+	}
+	res, err := a.runner.run(r.Context(), req, exec)
+	if err != nil {
+		writeError(w, a.log, err)
+		return
+	}
+	if res.Err != nil {
+		status := http.StatusInternalServerError
+		if res.Err.Code == engine.CodeTimeout {
+			status = http.StatusGatewayTimeout
+		}
+		writeJSON(w, status, errorBody{Error: errorDetail{Code: string(res.Err.Code),
+			Message: "the script failed; see its execution record for the error and logs",
+			Details: map[string]string{"executionId": exec.ID}}})
+		return
+	}
+	writeScriptResponse(w, res.Value)
+}
+
+// scriptResponse is the {status, headers, body} shape a handler may return.
+type scriptResponse struct {
+	Status  *int              `json:"status"`
+	Headers map[string]string `json:"headers"`
+	Body    json.RawMessage   `json:"body"`
+}
+
+// writeScriptResponse sends a handler's result: {status, headers, body} as
+// given (a string body as text), anything else as 200 JSON.
+func writeScriptResponse(w http.ResponseWriter, value json.RawMessage) {
+	var resp scriptResponse
+	if len(value) > 0 && value[0] == '{' && json.Unmarshal(value, &resp) == nil && resp.Status != nil &&
+		*resp.Status >= 100 && *resp.Status <= 599 && (resp.Body != nil || resp.Headers != nil) {
+		for k, v := range resp.Headers {
+			w.Header().Set(k, v)
+		}
+		var text string
+		body := []byte(resp.Body)
+		if json.Unmarshal(resp.Body, &text) == nil {
+			body = []byte(text)
+			if w.Header().Get("Content-Type") == "" {
+				w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			}
+		} else if w.Header().Get("Content-Type") == "" && len(body) > 0 {
+			w.Header().Set("Content-Type", "application/json")
+		}
+		w.WriteHeader(*resp.Status)
+		_, _ = w.Write(body)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(value)
+	_, _ = w.Write([]byte("\n"))
+}

@@ -1,0 +1,189 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/engine"
+	"github.com/kiln-run/kiln/store"
+)
+
+var (
+	validTypes    = []kiln.ScriptType{kiln.TypeHTTP, kiln.TypeEvent, kiln.TypeScheduled, kiln.TypeManual, kiln.TypeEmbedded}
+	validStatuses = []kiln.ScriptStatus{kiln.StatusDraft, kiln.StatusActive, kiln.StatusPaused, kiln.StatusDisabled, kiln.StatusArchived}
+	validMethods  = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
+	eventPattern  = regexp.MustCompile(`^([a-z0-9_-]+|\*)(\.([a-z0-9_-]+|\*))*(\.>)?$|^>$`)
+	pathSegment   = regexp.MustCompile(`^([A-Za-z0-9._~-]+|\{[A-Za-z_][A-Za-z0-9_]*\})$`)
+	cronParser    = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+)
+
+func invalid(format string, args ...any) error {
+	return kiln.Errorf(kiln.EInvalidArgument, format, args...)
+}
+
+// validateTrigger checks that t has what typ needs and normalizes it.
+func validateTrigger(typ kiln.ScriptType, t *kiln.Trigger) error {
+	switch typ {
+	case kiln.TypeHTTP:
+		if t.HTTP == nil {
+			return invalid("an http script needs trigger.http: {\"path\": \"/orders/{id}\", \"methods\": [\"GET\"]}")
+		}
+		path := t.HTTP.Path
+		if !strings.HasPrefix(path, "/") || len(path) > 500 {
+			return invalid("trigger.http.path %q must start with / (for example /orders/{id})", path)
+		}
+		seen := map[string]bool{}
+		for _, seg := range strings.Split(strings.Trim(path, "/"), "/") {
+			if seg == "" && path != "/" {
+				return invalid("trigger.http.path %q has an empty segment", path)
+			}
+			if seg != "" && !pathSegment.MatchString(seg) {
+				return invalid("trigger.http.path segment %q must be letters, digits, ._~- or a {parameter}", seg)
+			}
+			if strings.HasPrefix(seg, "{") {
+				if seen[seg] {
+					return invalid("trigger.http.path repeats parameter %s", seg)
+				}
+				seen[seg] = true
+			}
+		}
+		if len(t.HTTP.Methods) == 0 {
+			t.HTTP.Methods = []string{"GET"}
+		}
+		for i, m := range t.HTTP.Methods {
+			m = strings.ToUpper(m)
+			if !slices.Contains(validMethods, m) {
+				return invalid("trigger.http.methods: %q is not one of %s", t.HTTP.Methods[i], strings.Join(validMethods, ", "))
+			}
+			t.HTTP.Methods[i] = m
+		}
+		slices.Sort(t.HTTP.Methods)
+		t.HTTP.Methods = slices.Compact(t.HTTP.Methods)
+		t.Events, t.Cron = nil, nil
+	case kiln.TypeEvent:
+		if len(t.Events) == 0 {
+			return invalid("an event script needs trigger.events, such as [\"order.created\", \"payment.>\"]")
+		}
+		for _, e := range t.Events {
+			if !eventPattern.MatchString(e) {
+				return invalid("trigger.events: %q is not an event pattern (dot-separated lowercase words, * for one word, > at the end for the rest)", e)
+			}
+		}
+		t.HTTP, t.Cron = nil, nil
+	case kiln.TypeScheduled:
+		if t.Cron == nil || t.Cron.Expression == "" {
+			return invalid("a scheduled script needs trigger.cron: {\"expression\": \"0 3 * * *\", \"timezone\": \"UTC\"}")
+		}
+		if _, err := cronParser.Parse(t.Cron.Expression); err != nil {
+			return kiln.Errorf(kiln.EInvalidArgument, "trigger.cron.expression %q is not a valid cron expression (5 fields, or 6 with seconds): %v", t.Cron.Expression, err)
+		}
+		if t.Cron.Timezone == "" {
+			t.Cron.Timezone = "UTC"
+		}
+		if _, err := time.LoadLocation(t.Cron.Timezone); err != nil {
+			return invalid("trigger.cron.timezone %q is not a known time zone (for example Europe/Berlin)", t.Cron.Timezone)
+		}
+		t.HTTP, t.Events = nil, nil
+	default:
+		*t = kiln.Trigger{}
+	}
+	return nil
+}
+
+// validateLimits checks a script's limits against the server's caps.
+func (a *App) validateLimits(l kiln.Limits) error {
+	switch {
+	case l.TimeoutMs < 0 || time.Duration(l.TimeoutMs)*time.Millisecond > a.cfg.MaxTimeout:
+		return invalid("limits.timeoutMs must be between 1 and %d (0 means the default)", a.cfg.MaxTimeout.Milliseconds())
+	case l.MemoryBytes != 0 && (l.MemoryBytes < 1<<20 || l.MemoryBytes > a.cfg.MaxMemoryBytes):
+		return invalid("limits.memoryBytes must be between 1 MiB and %d (0 means the default)", a.cfg.MaxMemoryBytes)
+	case l.MaxConcurrent < 0 || l.MaxConcurrent > 10000:
+		return invalid("limits.maxConcurrent must be between 0 and 10000")
+	case l.HostCallsPerMinute < 0:
+		return invalid("limits.hostCallsPerMinute must not be negative")
+	case l.OutputBytes < 0 || l.OutputBytes > 16<<20:
+		return invalid("limits.outputBytes must be between 0 and 16 MiB")
+	}
+	return nil
+}
+
+// checkRouteFree refuses an HTTP path+method another live script of the
+// tenant already serves.
+func (a *App) checkRouteFree(ctx context.Context, tenantID, scriptID string, t *kiln.HTTPTrigger) error {
+	cursor := ""
+	for {
+		scripts, next, err := a.store.ScriptList(ctx, store.ScriptListParams{TenantID: tenantID, Type: kiln.TypeHTTP, Limit: 200, Cursor: cursor})
+		if err != nil {
+			return err
+		}
+		for _, s := range scripts {
+			if s.ID == scriptID || s.Status == kiln.StatusArchived || s.Trigger.HTTP == nil {
+				continue
+			}
+			if normalizePath(s.Trigger.HTTP.Path) != normalizePath(t.Path) {
+				continue
+			}
+			for _, m := range t.Methods {
+				if slices.Contains(s.Trigger.HTTP.Methods, m) {
+					return kiln.Errorf(kiln.EConflict, "%s %s is already served by script %q (%s); archive it or choose another path", m, t.Path, s.Name, s.ID)
+				}
+			}
+		}
+		if next == "" {
+			return nil
+		}
+		cursor = next
+	}
+}
+
+// normalizePath makes /a/{x} and /a/{y} the same route.
+func normalizePath(p string) string {
+	segs := strings.Split(strings.Trim(p, "/"), "/")
+	for i, s := range segs {
+		if strings.HasPrefix(s, "{") {
+			segs[i] = "{}"
+		}
+	}
+	return "/" + strings.Join(segs, "/")
+}
+
+// compileError turns an engine build error into a 422 with the position.
+func compileError(err error) error {
+	var e *engine.Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	code := kiln.ESyntaxError
+	if e.Code == engine.CodeSandboxViolation {
+		code = string(engine.CodeSandboxViolation)
+	}
+	ke := &kiln.Error{Code: code, Message: e.Message}
+	if line, col, ok := parsePosition(e.Position); ok {
+		ke.Details = map[string]any{"line": line, "column": col, "position": e.Position}
+	}
+	return ke
+}
+
+func parsePosition(pos string) (line, col int, ok bool) {
+	parts := strings.Split(pos, ":")
+	if len(parts) < 3 {
+		return 0, 0, false
+	}
+	_, err1 := fmt.Sscan(parts[len(parts)-2], &line)
+	_, err2 := fmt.Sscan(parts[len(parts)-1], &col)
+	return line, col, err1 == nil && err2 == nil
+}
+
+func triggerJSON(t kiln.Trigger) json.RawMessage {
+	b, _ := json.Marshal(t)
+	return b
+}

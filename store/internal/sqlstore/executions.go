@@ -1,0 +1,233 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/store"
+)
+
+// executionSummaryColumns are what a list returns: everything but the
+// potentially large input, output and logs.
+const executionSummaryColumns = `id, tenant_id, script_id, version, trigger, status, error, logs_truncated,
+	duration_ms, host_calls, memory_bytes, created_at, started_at, finished_at`
+
+const executionColumns = executionSummaryColumns + `, input, output, logs`
+
+// scanExecution reads executionSummaryColumns, and with full also input,
+// output and logs.
+func scanExecution(row interface{ Scan(...any) error }, e *kiln.Execution, full bool) error {
+	var errJSON, logs []byte
+	dest := []any{&e.ID, &e.TenantID, &e.ScriptID, &e.Version, &e.Trigger, &e.Status, textScanner{&errJSON},
+		&e.LogsTruncated, &e.DurationMs, &e.HostCalls, &e.MemoryBytes,
+		timeScanner{&e.CreatedAt}, nullTimeScanner{&e.StartedAt}, nullTimeScanner{&e.FinishedAt}}
+	if full {
+		dest = append(dest, textScanner{(*[]byte)(&e.Input)}, textScanner{(*[]byte)(&e.Output)}, textScanner{&logs})
+	}
+	if err := row.Scan(dest...); err != nil {
+		return err
+	}
+	if errJSON != nil {
+		e.Error = new(kiln.ExecutionError)
+		if err := json.Unmarshal(errJSON, e.Error); err != nil {
+			return fmt.Errorf("decode error of execution %s: %w", e.ID, err)
+		}
+	}
+	if logs != nil {
+		if err := json.Unmarshal(logs, &e.Logs); err != nil {
+			return fmt.Errorf("decode logs of execution %s: %w", e.ID, err)
+		}
+	}
+	return nil
+}
+
+// executionUpsert inserts an execution or replaces every field of an
+// existing one except created_at, which stays the time of the first write.
+// The WHERE keeps a write from moving an execution to another tenant or
+// script: such a row is left alone and counted as 0 rows affected.
+const executionUpsert = `INSERT INTO executions (id, tenant_id, script_id, version, trigger, status, error,
+		logs_truncated, duration_ms, host_calls, memory_bytes, created_at, started_at, finished_at,
+		input, output, logs)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+	ON CONFLICT (id) DO UPDATE SET
+		version = excluded.version,
+		trigger = excluded.trigger,
+		status = excluded.status,
+		error = excluded.error,
+		logs_truncated = excluded.logs_truncated,
+		duration_ms = excluded.duration_ms,
+		host_calls = excluded.host_calls,
+		memory_bytes = excluded.memory_bytes,
+		started_at = excluded.started_at,
+		finished_at = excluded.finished_at,
+		input = excluded.input,
+		output = excluded.output,
+		logs = excluded.logs
+	WHERE executions.tenant_id = excluded.tenant_id AND executions.script_id = excluded.script_id`
+
+// ExecutionWrite inserts or replaces execution records by ID, all in one
+// transaction: either every record is written or none is. An execution
+// with a zero CreatedAt is stamped with the current time on insert.
+// INVALID_ARGUMENT for a record without ID, tenant, script or status, or
+// with input or output that is not JSON; NOT_FOUND if the tenant has no
+// such script; CONFLICT if the ID belongs to another tenant's or script's
+// execution.
+func (s *Store) ExecutionWrite(ctx context.Context, execs []kiln.Execution) error {
+	if len(execs) == 0 {
+		return nil
+	}
+	// Encode everything before the transaction so that the write lock is
+	// held only for the inserts.
+	now := s.timestamp()
+	args := make([][]any, len(execs))
+	for i := range execs {
+		a, err := s.executionArgs(&execs[i], now)
+		if err != nil {
+			return err
+		}
+		args[i] = a
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, executionUpsert)
+		if err != nil {
+			return s.wrap(err, "prepare execution write")
+		}
+		defer func() { _ = stmt.Close() }()
+		for i, a := range args {
+			e := &execs[i]
+			res, err := stmt.ExecContext(ctx, a...)
+			if err != nil && s.dialect.IsForeignKeyViolation(err) {
+				return kiln.Errorf(kiln.ENotFound, "execution %s: script %s not found", e.ID, e.ScriptID)
+			}
+			if err != nil {
+				return s.wrap(err, "write execution %s", e.ID)
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return s.wrap(err, "write execution %s", e.ID)
+			}
+			if n == 0 {
+				return kiln.Errorf(kiln.EConflict, "execution %s already exists for another tenant or script", e.ID)
+			}
+		}
+		return nil
+	})
+}
+
+// executionArgs checks e and returns the arguments of executionUpsert.
+func (s *Store) executionArgs(e *kiln.Execution, now time.Time) ([]any, error) {
+	switch {
+	case e.ID == "" || e.TenantID == "" || e.ScriptID == "":
+		return nil, kiln.Errorf(kiln.EInvalidArgument, "execution %q: id, tenant and script are required", e.ID)
+	case e.Status == "":
+		return nil, kiln.Errorf(kiln.EInvalidArgument, "execution %s: status is required", e.ID)
+	case len(e.Input) > 0 && !json.Valid(e.Input):
+		return nil, kiln.Errorf(kiln.EInvalidArgument, "execution %s: input is not valid JSON", e.ID)
+	case len(e.Output) > 0 && !json.Valid(e.Output):
+		return nil, kiln.Errorf(kiln.EInvalidArgument, "execution %s: output is not valid JSON", e.ID)
+	}
+	var errJSON, logs []byte
+	var err error
+	if e.Error != nil {
+		if errJSON, err = json.Marshal(e.Error); err != nil {
+			return nil, s.wrap(err, "encode error of execution %s", e.ID)
+		}
+	}
+	if e.Logs != nil {
+		if logs, err = json.Marshal(e.Logs); err != nil {
+			return nil, s.wrap(err, "encode logs of execution %s", e.ID)
+		}
+	}
+	created := e.CreatedAt
+	if created.IsZero() {
+		created = now
+	}
+	return []any{
+		e.ID, e.TenantID, e.ScriptID, e.Version, e.Trigger, string(e.Status), s.jsonArg(errJSON),
+		e.LogsTruncated, e.DurationMs, e.HostCalls, e.MemoryBytes,
+		s.timeArg(created), s.nullTimeArg(e.StartedAt), s.nullTimeArg(e.FinishedAt),
+		s.jsonArg(e.Input), s.jsonArg(e.Output), s.jsonArg(logs),
+	}, nil
+}
+
+// ExecutionGet returns a tenant's execution with its input, output and
+// logs, or NOT_FOUND.
+func (s *Store) ExecutionGet(ctx context.Context, tenantID, id string) (*kiln.Execution, error) {
+	var e kiln.Execution
+	err := scanExecution(s.read.QueryRowContext(ctx,
+		`SELECT `+executionColumns+` FROM executions WHERE tenant_id = $1 AND id = $2`, tenantID, id), &e, true)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, kiln.Errorf(kiln.ENotFound, "execution %s not found", id)
+	}
+	if err != nil {
+		return nil, s.wrap(err, "get execution %s", id)
+	}
+	return &e, nil
+}
+
+// ExecutionList returns a page of a tenant's executions, newest first,
+// without logs, input or output, and the next page's cursor ("" on the
+// last page). INVALID_ARGUMENT for a limit outside 0..200 or a cursor this
+// store did not issue.
+func (s *Store) ExecutionList(ctx context.Context, p store.ExecutionListParams) ([]kiln.Execution, string, error) {
+	limit, err := pageLimit(p.Limit)
+	if err != nil {
+		return nil, "", err
+	}
+	after, err := decodeCursor(p.Cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	var q query
+	q.add(`SELECT `+executionSummaryColumns+` FROM executions WHERE tenant_id = `, q.arg(p.TenantID))
+	if p.ScriptID != "" {
+		q.add(` AND script_id = `, q.arg(p.ScriptID))
+	}
+	if p.Status != "" {
+		q.add(` AND status = `, q.arg(string(p.Status)))
+	}
+	if p.Trigger != "" {
+		q.add(` AND trigger = `, q.arg(p.Trigger))
+	}
+	q.page(s, after, limit)
+
+	rows, err := s.read.QueryContext(ctx, q.String(), q.args...)
+	if err != nil {
+		return nil, "", s.wrap(err, "list executions")
+	}
+	defer func() { _ = rows.Close() }()
+	var out []kiln.Execution
+	for rows.Next() {
+		var e kiln.Execution
+		if err := scanExecution(rows, &e, false); err != nil {
+			return nil, "", s.wrap(err, "list executions")
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", s.wrap(err, "list executions")
+	}
+	if len(out) <= limit {
+		return out, "", nil
+	}
+	out = out[:limit]
+	last := out[limit-1]
+	return out, encodeCursor(last.CreatedAt, last.ID), nil
+}
+
+// ExecutionDeleteBefore deletes a tenant's executions created before t and
+// returns how many it deleted.
+func (s *Store) ExecutionDeleteBefore(ctx context.Context, tenantID string, t time.Time) (int64, error) {
+	res, err := s.write.ExecContext(ctx,
+		`DELETE FROM executions WHERE tenant_id = $1 AND created_at < $2`, tenantID, s.timeArg(t))
+	if err != nil {
+		return 0, s.wrap(err, "delete executions of tenant %s", tenantID)
+	}
+	n, err := res.RowsAffected()
+	return n, s.wrap(err, "delete executions of tenant %s", tenantID)
+}

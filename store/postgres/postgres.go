@@ -1,0 +1,149 @@
+// Package postgres is Kiln's store for deployments of several nodes: one
+// PostgreSQL database shared by all of them.
+//
+// It uses pgx through database/sql (pgx/v5/stdlib) rather than pgxpool so
+// that the SQLite store and this one share every query and transaction in
+// store/internal/sqlstore, and so that goose, which speaks database/sql,
+// can run the migrations on the same pool.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+
+	"github.com/kiln-run/kiln/store"
+	"github.com/kiln-run/kiln/store/internal/sqlstore"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// maxConns bounds the pool. PostgreSQL's default max_connections is 100,
+// shared by every node and every other client of the database.
+const maxConns = 20
+
+// Store is the PostgreSQL implementation of store.Store. It is safe for
+// concurrent use.
+type Store struct {
+	*sqlstore.Store
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open connects to the database at url (a postgres:// URL or a key=value
+// connection string, as pgx accepts) and applies any pending migrations.
+// The tables live in the connection's search_path, so a schema can be
+// chosen with search_path=… in the URL.
+func Open(ctx context.Context, url string) (*Store, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		// pgx's message may quote the URL, password included.
+		return nil, errors.New("postgres: the connection URL is not valid")
+	}
+	db := stdlib.OpenDB(*cfg)
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns / 2)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+
+	mfs, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("postgres: migrations: %w", err), db.Close())
+	}
+	s, err := sqlstore.Open(ctx, sqlstore.Config{
+		Dialect:    dialect(),
+		Write:      db,
+		Read:       db,
+		Migrations: mfs,
+		Migrate:    func(ctx context.Context, p *goose.Provider) error { return migrateLocked(ctx, db, p) },
+	})
+	if err != nil {
+		return nil, errors.Join(err, db.Close())
+	}
+	return &Store{Store: s}, nil
+}
+
+// migrateLocked runs the migrations while holding an advisory lock on the
+// current schema, so that nodes starting together apply each migration
+// once. The lock is taken on its own connection and blocks in the server,
+// where goose's own session locker would poll every few seconds; keying it
+// by schema lets schemas (one per test, say) migrate in parallel.
+func migrateLocked(ctx context.Context, db *sql.DB, p *goose.Provider) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	defer func() { _ = conn.Close() }()
+	const key = `hashtext('kiln migrations ' || current_schema())`
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(`+key+`)`); err != nil {
+		return fmt.Errorf("lock: %w", err)
+	}
+	defer func() {
+		// Unlock even if ctx has ended; closing the connection would
+		// release the lock too, but the pool keeps connections open.
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(`+key+`)`)
+	}()
+	_, err = p.Up(ctx)
+	return err
+}
+
+func dialect() sqlstore.Dialect {
+	return sqlstore.Dialect{
+		Name:                  "postgres",
+		Goose:                 goose.DialectPostgres,
+		Time:                  func(t time.Time) any { return t },
+		JSON:                  stripNUL,
+		IsUniqueViolation:     hasCode("23505"), // unique_violation
+		IsForeignKeyViolation: hasCode("23503"), // foreign_key_violation
+	}
+}
+
+// hasCode returns a function reporting whether an error is a PostgreSQL
+// error with the SQLSTATE code.
+func hasCode(code string) func(error) bool {
+	return func(err error) bool {
+		var e *pgconn.PgError
+		return errors.As(err, &e) && e.Code == code
+	}
+}
+
+// stripNUL replaces the escape \u0000 in JSON text with \ufffd. JSONB
+// cannot hold U+0000, and scripts can log or return any string; without
+// this one NUL character would fail a whole batch of execution writes.
+func stripNUL(s string) string {
+	if !strings.Contains(s, `\u0000`) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' {
+			b.WriteByte(s[i])
+			continue
+		}
+		// In valid JSON a backslash always starts an escape inside a
+		// string, so skipping escapes whole keeps "\\u0000" (a backslash
+		// then "u0000") intact.
+		if strings.HasPrefix(s[i:], `\u0000`) {
+			b.WriteString(`\ufffd`)
+			i += len(`\u0000`) - 1
+			continue
+		}
+		b.WriteByte('\\')
+		if i+1 < len(s) {
+			i++
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,244 @@
+package storetest
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/store"
+)
+
+// execution returns a pending execution of sc created at the given time.
+func execution(sc *kiln.Script, createdAt time.Time) kiln.Execution {
+	return kiln.Execution{
+		ID: newID(), TenantID: sc.TenantID, ScriptID: sc.ID, Version: sc.Version,
+		Trigger: "manual", Status: kiln.ExecPending, CreatedAt: createdAt,
+	}
+}
+
+func write(t *testing.T, b *bundle, execs ...kiln.Execution) {
+	t.Helper()
+	if err := b.s.ExecutionWrite(b.ctx, execs); err != nil {
+		t.Fatalf("ExecutionWrite: %v", err)
+	}
+}
+
+func ids(execs []kiln.Execution) []string {
+	out := make([]string, len(execs))
+	for i, e := range execs {
+		out[i] = e.ID
+	}
+	return out
+}
+
+func testExecutionWrite(t *testing.T, b *bundle) {
+	sc := createScript(t, b, b.tenant.ID, scriptSpec{name: "orders"})
+	created := now().Add(-time.Minute)
+	e := execution(sc, created)
+	e.Input = json.RawMessage(`{"order": 42, "items": [1, 2]}`)
+	write(t, b, e)
+	got, err := b.s.ExecutionGet(b.ctx, b.tenant.ID, e.ID)
+	if err != nil {
+		t.Fatalf("ExecutionGet: %v", err)
+	}
+	same(t, "pending execution", got, e)
+
+	// The final write replaces the record by ID; created_at stays.
+	started, finished := created.Add(time.Millisecond), created.Add(40*time.Millisecond)
+	final := e
+	final.Status = kiln.ExecFailed
+	final.CreatedAt = time.Time{}
+	final.Output = json.RawMessage(`{"partial": true}`)
+	final.Error = &kiln.ExecutionError{Code: "TypeError", Message: "x is undefined", Position: "main.ts:3:7", Stack: "at handler"}
+	final.Logs = []kiln.LogLine{
+		{Time: started, Level: "info", Message: "start", Fields: map[string]any{"n": 1.5, "tag": "a"}},
+		// Scripts can log anything, NUL included; PostgreSQL's JSONB
+		// cannot hold U+0000, so a store may substitute it.
+		{Time: finished, Level: "error", Message: "nul:\x00:end"},
+	}
+	final.LogsTruncated = true
+	final.DurationMs, final.HostCalls, final.MemoryBytes = 39.25, 3, 1<<20
+	final.StartedAt, final.FinishedAt = &started, &finished
+	write(t, b, final)
+
+	got, err = b.s.ExecutionGet(b.ctx, b.tenant.ID, e.ID)
+	if err != nil {
+		t.Fatalf("ExecutionGet: %v", err)
+	}
+	if len(got.Logs) == 2 && got.Logs[1].Message != final.Logs[1].Message {
+		if got.Logs[1].Message != "nul:\ufffd:end" {
+			t.Errorf("log line with NUL read back as %q", got.Logs[1].Message)
+		}
+		got.Logs[1].Message = final.Logs[1].Message
+	}
+	want := final
+	want.CreatedAt = created
+	same(t, "final execution", got, want)
+
+	// A record without a creation time is stamped on insert.
+	stamped := execution(sc, time.Time{})
+	write(t, b, stamped)
+	got, err = b.s.ExecutionGet(b.ctx, b.tenant.ID, stamped.ID)
+	if err != nil {
+		t.Fatalf("ExecutionGet: %v", err)
+	}
+	recent(t, "CreatedAt of an execution written without one", got.CreatedAt)
+}
+
+func testExecutionList(t *testing.T, b *bundle) {
+	a := createScript(t, b, b.tenant.ID, scriptSpec{name: "a"})
+	c := createScript(t, b, b.tenant.ID, scriptSpec{name: "c"})
+	base := now().Add(-time.Hour)
+	var all []kiln.Execution // oldest first
+	for i := range 9 {
+		sc := a
+		if i%3 == 2 {
+			sc = c
+		}
+		e := execution(sc, base.Add(time.Duration(i)*time.Second))
+		e.Status = kiln.ExecCompleted
+		if i%2 == 1 {
+			e.Status = kiln.ExecFailed
+			e.Error = &kiln.ExecutionError{Code: "Error", Message: "boom"}
+		}
+		if i == 4 {
+			e.Trigger = "http"
+		}
+		e.Input, e.Output = json.RawMessage(`{"i": 1}`), json.RawMessage(`"out"`)
+		e.Logs = []kiln.LogLine{{Time: base, Level: "info", Message: "hi"}}
+		all = append(all, e)
+	}
+	// Written in one batch, out of order: the list orders by created_at.
+	shuffled := slices.Clone(all)
+	slices.Reverse(shuffled[3:])
+	write(t, b, shuffled...)
+	other := createScript(t, b, b.other.ID, scriptSpec{name: "other"})
+	write(t, b, execution(other, base))
+
+	newest := func(keep func(kiln.Execution) bool) []string {
+		var out []string
+		for i := len(all) - 1; i >= 0; i-- {
+			if keep(all[i]) {
+				out = append(out, all[i].ID)
+			}
+		}
+		return out
+	}
+	tests := []struct {
+		name string
+		p    store.ExecutionListParams
+		want []string
+	}{
+		{"all", store.ExecutionListParams{}, newest(func(kiln.Execution) bool { return true })},
+		{"script", store.ExecutionListParams{ScriptID: c.ID}, newest(func(e kiln.Execution) bool { return e.ScriptID == c.ID })},
+		{"status", store.ExecutionListParams{Status: kiln.ExecFailed}, newest(func(e kiln.Execution) bool { return e.Status == kiln.ExecFailed })},
+		{"trigger", store.ExecutionListParams{Trigger: "http"}, []string{all[4].ID}},
+		{"script and status", store.ExecutionListParams{ScriptID: a.ID, Status: kiln.ExecCompleted},
+			newest(func(e kiln.Execution) bool { return e.ScriptID == a.ID && e.Status == kiln.ExecCompleted })},
+	}
+	for _, tt := range tests {
+		// Pages of 2 exercise the cursor under every filter.
+		var got []string
+		cursor := ""
+		for range 10 {
+			tt.p.TenantID, tt.p.Limit, tt.p.Cursor = b.tenant.ID, 2, cursor
+			page, next, err := b.s.ExecutionList(b.ctx, tt.p)
+			if err != nil {
+				t.Fatalf("%s: %v", tt.name, err)
+			}
+			for _, e := range page {
+				if e.Input != nil || e.Output != nil || e.Logs != nil {
+					t.Errorf("%s: listed execution %s has input, output or logs", tt.name, e.ID)
+				}
+				if (e.Status == kiln.ExecFailed) != (e.Error != nil) {
+					t.Errorf("%s: listed execution %s: status %s, error %v", tt.name, e.ID, e.Status, e.Error)
+				}
+			}
+			got = append(got, ids(page)...)
+			if cursor = next; cursor == "" {
+				break
+			}
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s: got %v\nwant %v", tt.name, got, tt.want)
+		}
+	}
+
+	page, _, err := b.s.ExecutionList(b.ctx, store.ExecutionListParams{TenantID: b.tenant.ID, Limit: 1})
+	if err != nil || len(page) != 1 {
+		t.Fatalf("ExecutionList: %v, %v", page, err)
+	}
+	want := all[len(all)-1]
+	want.Input, want.Output, want.Logs = nil, nil, nil
+	same(t, "listed execution", page[0], want)
+}
+
+func testExecutionDeleteBefore(t *testing.T, b *bundle) {
+	sc := createScript(t, b, b.tenant.ID, scriptSpec{name: "orders"})
+	other := createScript(t, b, b.other.ID, scriptSpec{name: "orders"})
+	cutoff := now().Add(-24 * time.Hour)
+	old1, old2 := execution(sc, cutoff.Add(-2*time.Hour)), execution(sc, cutoff.Add(-time.Microsecond))
+	fresh := execution(sc, cutoff)
+	othersOld := execution(other, cutoff.Add(-time.Hour))
+	write(t, b, old1, old2, fresh, othersOld)
+
+	n, err := b.s.ExecutionDeleteBefore(b.ctx, b.tenant.ID, cutoff)
+	if err != nil || n != 2 {
+		t.Fatalf("ExecutionDeleteBefore = %d, %v; want 2", n, err)
+	}
+	for _, e := range []kiln.Execution{old1, old2} {
+		_, err := b.s.ExecutionGet(b.ctx, b.tenant.ID, e.ID)
+		wantCode(t, "ExecutionGet of a deleted execution", err, kiln.ENotFound)
+	}
+	if _, err := b.s.ExecutionGet(b.ctx, b.tenant.ID, fresh.ID); err != nil {
+		t.Errorf("execution created at the cutoff was deleted: %v", err)
+	}
+	if _, err := b.s.ExecutionGet(b.ctx, b.other.ID, othersOld.ID); err != nil {
+		t.Errorf("another tenant's execution was deleted: %v", err)
+	}
+	if n, err := b.s.ExecutionDeleteBefore(b.ctx, b.tenant.ID, cutoff); err != nil || n != 0 {
+		t.Errorf("second ExecutionDeleteBefore = %d, %v; want 0", n, err)
+	}
+}
+
+func testExecutionErrors(t *testing.T, b *bundle) {
+	sc := createScript(t, b, b.tenant.ID, scriptSpec{name: "orders"})
+	valid := execution(sc, now())
+	tests := []struct {
+		name string
+		edit func(e *kiln.Execution)
+		code string
+	}{
+		{"no ID", func(e *kiln.Execution) { e.ID = "" }, kiln.EInvalidArgument},
+		{"no status", func(e *kiln.Execution) { e.Status = "" }, kiln.EInvalidArgument},
+		{"input not JSON", func(e *kiln.Execution) { e.Input = json.RawMessage(`{`) }, kiln.EInvalidArgument},
+		{"output not JSON", func(e *kiln.Execution) { e.Output = json.RawMessage(`nope`) }, kiln.EInvalidArgument},
+		{"missing script", func(e *kiln.Execution) { e.ScriptID = newID() }, kiln.ENotFound},
+		{"missing tenant", func(e *kiln.Execution) { e.TenantID = newID() }, kiln.ENotFound},
+	}
+	for _, tt := range tests {
+		bad := execution(sc, now())
+		tt.edit(&bad)
+		// The batch is all or nothing: the valid record is not written.
+		err := b.s.ExecutionWrite(b.ctx, []kiln.Execution{valid, bad})
+		wantCode(t, "ExecutionWrite with "+tt.name, err, tt.code)
+		_, err = b.s.ExecutionGet(b.ctx, b.tenant.ID, valid.ID)
+		wantCode(t, "ExecutionGet of a record from a failed batch ("+tt.name+")", err, kiln.ENotFound)
+	}
+	if err := b.s.ExecutionWrite(b.ctx, nil); err != nil {
+		t.Errorf("ExecutionWrite(nil): %v", err)
+	}
+	_, err := b.s.ExecutionGet(b.ctx, b.tenant.ID, newID())
+	wantCode(t, "ExecutionGet of a missing execution", err, kiln.ENotFound)
+	for _, p := range []store.ExecutionListParams{{Limit: -5}, {Limit: 1000}, {Cursor: "%%%"}} {
+		p.TenantID = b.tenant.ID
+		_, _, err := b.s.ExecutionList(b.ctx, p)
+		wantCode(t, "ExecutionList with a bad limit or cursor", err, kiln.EInvalidArgument)
+		if err != nil && strings.Contains(err.Error(), "cursor") && !strings.Contains(err.Error(), "previous page") {
+			t.Errorf("cursor error %q does not say what to do", err)
+		}
+	}
+}
