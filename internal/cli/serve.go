@@ -30,20 +30,10 @@ Settings come from, in order of precedence: flags, environment variables
 (--config), and defaults.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := loadServeConfig(configFile)
+			cfg, err := resolveServeConfig(configFile, os.LookupEnv, map[string]*string{
+				"addr": flagIf(cmd, "addr", addr), "data": flagIf(cmd, "data", data), "db": flagIf(cmd, "db", db)})
 			if err != nil {
 				return err
-			}
-			applyEnv(&cfg)
-			flags := cmd.Flags()
-			if flags.Changed("addr") {
-				cfg.Addr = addr
-			}
-			if flags.Changed("data") {
-				cfg.DataDir = data
-			}
-			if flags.Changed("db") {
-				cfg.DB = db
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -69,6 +59,34 @@ Settings come from, in order of precedence: flags, environment variables
 	return cmd
 }
 
+// flagIf returns &value if the flag was given, else nil.
+func flagIf(cmd *cobra.Command, name, value string) *string {
+	if cmd.Flags().Changed(name) {
+		return &value
+	}
+	return nil
+}
+
+// resolveServeConfig applies, lowest first: defaults (later, in server),
+// the config file, the environment, the flags that were given.
+func resolveServeConfig(file string, lookup func(string) (string, bool), flags map[string]*string) (server.Config, error) {
+	cfg, err := loadServeConfig(file)
+	if err != nil {
+		return cfg, err
+	}
+	for name, dst := range map[string]*string{"KILN_ADDR": &cfg.Addr, "KILN_DATA": &cfg.DataDir, "KILN_DB": &cfg.DB, "KILN_OPERATOR_KEY": &cfg.OperatorKey} {
+		if v, ok := lookup(name); ok && v != "" {
+			*dst = v
+		}
+	}
+	for name, dst := range map[string]*string{"addr": &cfg.Addr, "data": &cfg.DataDir, "db": &cfg.DB} {
+		if v := flags[name]; v != nil {
+			*dst = *v
+		}
+	}
+	return cfg, nil
+}
+
 func loadServeConfig(file string) (server.Config, error) {
 	var cfg server.Config
 	if file == "" {
@@ -82,12 +100,4 @@ func loadServeConfig(file string) (server.Config, error) {
 		return cfg, usagef("--config %s is not valid JSON for a Kiln config: %v", file, err)
 	}
 	return cfg, nil
-}
-
-func applyEnv(cfg *server.Config) {
-	for name, dst := range map[string]*string{"KILN_ADDR": &cfg.Addr, "KILN_DATA": &cfg.DataDir, "KILN_DB": &cfg.DB, "KILN_OPERATOR_KEY": &cfg.OperatorKey} {
-		if v, ok := os.LookupEnv(name); ok && v != "" {
-			*dst = v
-		}
-	}
 }

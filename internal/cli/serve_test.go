@@ -1,0 +1,42 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestServeConfigPrecedence: flags > environment > config file > defaults.
+func TestServeConfigPrecedence(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "kiln.json")
+	if err := os.WriteFile(file, []byte(`{"addr": "127.0.0.1:1001", "data": "/from-file", "db": "postgres://file"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"KILN_DATA": "/from-env", "KILN_DB": "postgres://env"}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	flagDB := "postgres://flag"
+	cfg, err := resolveServeConfig(file, lookup, map[string]*string{"db": &flagDB})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Addr != "127.0.0.1:1001" || cfg.DataDir != "/from-env" || cfg.DB != "postgres://flag" {
+		t.Fatalf("got addr %q (file), data %q (env), db %q (flag)", cfg.Addr, cfg.DataDir, cfg.DB)
+	}
+	if _, err := resolveServeConfig(file+".missing", lookup, nil); err == nil {
+		t.Fatal("a missing config file must be an error")
+	}
+}
+
+func TestServeBadUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"serve", "--addr", "nonsense"},
+		{"serve", "--db", "mysql://nope"},
+		{"serve", "--config", "/no/such/file.json"},
+		{"serve", "extra-argument"},
+	} {
+		code, _, stderr := run(t, args...)
+		if code != ExitUsage || stderr == "" {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 with a message", args, code, stderr)
+		}
+	}
+}

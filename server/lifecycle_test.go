@@ -1,0 +1,127 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/store/sqlite"
+)
+
+// TestOperatorKeyGeneratedOnce: with no configured key, the first start
+// prints a key that works, and later starts print nothing and keep it.
+func TestOperatorKeyGeneratedOnce(t *testing.T) {
+	dir := t.TempDir()
+	start := func() (*App, string) {
+		var out bytes.Buffer
+		app, err := New(context.Background(), Config{Addr: "127.0.0.1:0", DataDir: dir}, slog.New(slog.NewTextHandler(io.Discard, nil)), &out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := app.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return app, out.String()
+	}
+	app, out := start()
+	key := regexp.MustCompile(`kiln_[A-Za-z0-9_-]{43}`).FindString(out)
+	if key == "" {
+		t.Fatalf("no operator key printed: %q", out)
+	}
+	h := &harness{t: t, app: app, base: "http://" + app.Addr()}
+	h.expect(h.do("GET", "/api/tenants", key, nil), 200, "")
+	if err := app.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	app, out = start()
+	defer func() { _ = app.Stop(context.Background()) }()
+	if strings.Contains(out, "kiln_") {
+		t.Fatalf("the key must be printed only once, got %q", out)
+	}
+	h = &harness{t: t, app: app, base: "http://" + app.Addr()}
+	h.expect(h.do("GET", "/api/tenants", key, nil), 200, "")
+}
+
+// TestShutdownRecordsRunningExecutions: a stop past its deadline cancels a
+// running execution and records it as cancelled; nothing accepted is lost.
+func TestShutdownRecordsRunningExecutions(t *testing.T) {
+	dir := t.TempDir()
+	h := setup(t, "sqlite", func(c *Config) { c.DataDir = dir; c.ShutdownTimeout = 300 * time.Millisecond })
+	_, dev, _ := h.tenant("acme")
+	id := h.script(dev, map[string]any{"name": "slow", "type": "manual",
+		"source": "export default () => new Promise((r) => setTimeout(r, 60000))"})
+	r := h.do("POST", "/api/scripts/"+id+"/execute", dev, map[string]any{"async": true})
+	h.expect(r, 202, "")
+	var ex struct{ ID, TenantID string }
+	r.json(t, &ex)
+	time.Sleep(50 * time.Millisecond) // let it start running
+	if err := h.app.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "kiln.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = st.Close() }()
+	got, err := st.ExecutionGet(context.Background(), ex.TenantID, ex.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != kiln.ExecCancelled || got.FinishedAt == nil {
+		t.Fatalf("want a cancelled record, got %+v", got)
+	}
+}
+
+// TestRetentionDeletesOldExecutions: records older than the retention go.
+func TestRetentionDeletesOldExecutions(t *testing.T) {
+	h := setup(t, "sqlite", func(c *Config) { c.Retention = 24 * time.Hour })
+	_, dev, viewer := h.tenant("acme")
+	id := h.script(dev, map[string]any{"name": "s", "type": "manual", "source": "export default () => 1"})
+	h.expect(h.do("POST", "/api/scripts/"+id+"/execute", dev, map[string]any{}), 200, "")
+	r := h.do("GET", "/api/executions", viewer, nil)
+	var list struct{ Executions []kiln.Execution }
+	r.json(t, &list)
+	if len(list.Executions) != 1 {
+		t.Fatalf("want one execution, got %s", r.Body)
+	}
+	old := list.Executions[0]
+	old.ID = "old-execution"
+	old.CreatedAt = time.Now().Add(-48 * time.Hour)
+	if err := h.app.store.ExecutionWrite(context.Background(), []kiln.Execution{old}); err != nil {
+		t.Fatal(err)
+	}
+	h.app.applyRetention()
+	r = h.do("GET", "/api/executions", viewer, nil)
+	r.json(t, &list)
+	if len(list.Executions) != 1 || list.Executions[0].ID == "old-execution" {
+		t.Fatalf("retention must delete only the old record: %s", r.Body)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"defaults", Config{}, ""},
+		{"bad addr", Config{Addr: "8080"}, "host:port"},
+		{"bad db", Config{DB: "mysql://x"}, "postgres:// URL"},
+		{"short operator key", Config{OperatorKey: "short"}, "at least 16"},
+		{"timeout over max", Config{Timeout: time.Hour}, "at most the max timeout"},
+		{"tiny body cap", Config{MaxBodyBytes: 10}, "too small"},
+	}
+	for _, tt := range tests {
+		err := tt.cfg.WithDefaults().Validate()
+		if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+			t.Errorf("%s: Validate() = %v, want %q", tt.name, err, tt.want)
+		}
+	}
+}
