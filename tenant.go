@@ -5,10 +5,21 @@ import "time"
 // Tenant is one customer of the host application; every script, key and
 // execution belongs to exactly one.
 type Tenant struct {
-	ID        string    `json:"id"`
-	Slug      string    `json:"slug"`
-	Name      string    `json:"name"`
-	CreatedAt time.Time `json:"createdAt"`
+	ID        string         `json:"id"`
+	Slug      string         `json:"slug"`
+	Name      string         `json:"name"`
+	Settings  TenantSettings `json:"settings"`
+	CreatedAt time.Time      `json:"createdAt"`
+}
+
+// TenantSettings are the operator's per-tenant overrides; zero values mean
+// the server's defaults.
+type TenantSettings struct {
+	// RetentionDays is how long the tenant's execution records are kept.
+	RetentionDays int `json:"retentionDays,omitempty"`
+	// Caps bound what the tenant's scripts may ask for in their limits
+	// (and are the default when a script asks for nothing).
+	Caps Limits `json:"caps"`
 }
 
 // Role is what an API key may do within its tenant.

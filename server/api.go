@@ -48,6 +48,7 @@ func (a *App) apiRoutes() []apiRoute {
 	return []apiRoute{
 		{"POST", "/api/tenants", "Create a tenant", "operator", a.tenantCreate, []string{"slug", "name"}, nil, 201},
 		{"GET", "/api/tenants", "List tenants", "operator", a.tenantList, nil, nil, 200},
+		{"PUT", "/api/tenants/{slug}", "Set a tenant's name, retention and limit caps", "operator", a.tenantUpdate, []string{"name", "settings"}, nil, 200},
 		{"POST", "/api/tenants/{slug}/keys", "Create an API key (the secret is shown once)", "operator or admin", a.keyCreate, []string{"name", "role"}, nil, 201},
 		{"DELETE", "/api/keys/{id}", "Revoke an API key", "operator or admin", a.keyRevoke, nil, nil, 204},
 		{"GET", "/api/scripts", "List scripts", "viewer", a.scriptList, nil, []string{"type", "status", "q", "limit", "cursor"}, 200},

@@ -33,7 +33,11 @@ func (a *App) scriptExecute(w http.ResponseWriter, r *http.Request, p principal)
 	if len(b.Input) == 0 {
 		b.Input = json.RawMessage("null")
 	}
-	req := runRequest{Script: s, Version: v, Trigger: "manual", Input: b.Input, Durable: !b.Async}
+	tenant, err := a.store.TenantGet(r.Context(), p.TenantID)
+	if err != nil {
+		return 0, nil, err
+	}
+	req := runRequest{Script: s, Version: v, Trigger: "manual", Input: b.Input, Caps: tenant.Settings.Caps, Durable: !b.Async}
 	exec, err := a.runner.start(req)
 	if err != nil {
 		return 0, nil, err

@@ -126,6 +126,13 @@ func (a *App) checkTriggerAndSource(r *http.Request, s *kiln.Script, source stri
 	if err := validateTrigger(s.Type, &s.Trigger); err != nil {
 		return err
 	}
+	tenant, err := a.store.TenantGet(r.Context(), s.TenantID)
+	if err != nil {
+		return err
+	}
+	if err := checkCaps(s.Limits, tenant.Settings.Caps); err != nil {
+		return err
+	}
 	if s.Type == kiln.TypeHTTP && s.Status != kiln.StatusArchived {
 		if err := a.checkRouteFree(r.Context(), s.TenantID, s.ID, s.Trigger.HTTP); err != nil {
 			return err
@@ -235,6 +242,9 @@ func (a *App) scriptUpdate(w http.ResponseWriter, r *http.Request, p principal) 
 	}
 	if b.Trigger != nil {
 		next.Trigger = *b.Trigger
+	}
+	if b.Limits != nil {
+		next.Limits = *b.Limits
 	}
 	source := curVersion.SourceCode
 	if b.Source != nil {

@@ -51,6 +51,42 @@ func (a *App) tenantList(w http.ResponseWriter, r *http.Request, p principal) (i
 	return http.StatusOK, map[string]any{"tenants": ts}, nil
 }
 
+func (a *App) tenantUpdate(w http.ResponseWriter, r *http.Request, p principal) (int, any, error) {
+	if !p.Operator {
+		return 0, nil, kiln.Errorf(kiln.EForbidden, "only the operator key can change a tenant's settings")
+	}
+	tenant, err := a.store.TenantGetBySlug(r.Context(), r.PathValue("slug"))
+	if err != nil {
+		return 0, nil, err
+	}
+	var body struct {
+		Name     *string              `json:"name"`
+		Settings *kiln.TenantSettings `json:"settings"`
+	}
+	if err := decodeBody(w, r, a.cfg.MaxBodyBytes, &body); err != nil {
+		return 0, nil, err
+	}
+	if body.Name != nil {
+		*body.Name = strings.TrimSpace(*body.Name)
+		if *body.Name == "" || len(*body.Name) > 200 {
+			return 0, nil, kiln.Errorf(kiln.EInvalidArgument, "name must be 1 to 200 characters")
+		}
+	}
+	if s := body.Settings; s != nil {
+		if s.RetentionDays < 0 || s.RetentionDays > 3650 {
+			return 0, nil, kiln.Errorf(kiln.EInvalidArgument, "settings.retentionDays must be between 1 and 3650 (0 means the server default)")
+		}
+		if err := a.validateLimits(s.Caps); err != nil {
+			return 0, nil, err
+		}
+	}
+	t, err := a.store.TenantUpdate(r.Context(), store.TenantUpdateParams{ID: tenant.ID, Name: body.Name, Settings: body.Settings})
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, t, nil
+}
+
 type keyCreated struct {
 	ID        string    `json:"id"`
 	Key       string    `json:"key"`

@@ -188,9 +188,12 @@ func (a *App) applyRetention() {
 		a.log.Error("retention: list tenants", "err", err)
 		return
 	}
-	before := time.Now().Add(-a.cfg.Retention)
 	for _, t := range tenants {
-		if n, err := a.store.ExecutionDeleteBefore(ctx, t.ID, before); err != nil {
+		retention := a.cfg.Retention
+		if t.Settings.RetentionDays > 0 {
+			retention = time.Duration(t.Settings.RetentionDays) * 24 * time.Hour
+		}
+		if n, err := a.store.ExecutionDeleteBefore(ctx, t.ID, time.Now().Add(-retention)); err != nil {
 			a.log.Error("retention: delete executions", "tenant", t.Slug, "err", err)
 		} else if n > 0 {
 			a.log.Info("retention: deleted old executions", "tenant", t.Slug, "count", n)

@@ -125,3 +125,36 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestTenantSettings: the operator's caps bound scripts' limits and apply
+// to runs; a tenant's retention overrides the server's.
+func TestTenantSettings(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, h *harness) {
+		_, dev, _ := h.tenant("acme")
+		h.expect(h.do("PUT", "/api/tenants/acme", dev, map[string]any{"name": "x"}), 403, "FORBIDDEN")
+		h.expect(h.do("PUT", "/api/tenants/acme", testOperatorKey, map[string]any{"settings": map[string]any{"retentionDays": -1}}), 400, "INVALID_ARGUMENT")
+		r := h.do("PUT", "/api/tenants/acme", testOperatorKey, map[string]any{"settings": map[string]any{"retentionDays": 1, "caps": map[string]any{"timeoutMs": 100}}})
+		h.expect(r, 200, "")
+		if !strings.Contains(string(r.Body), `"timeoutMs":100`) {
+			t.Fatalf("settings not returned: %s", r.Body)
+		}
+		h.expect(h.do("POST", "/api/scripts", dev, map[string]any{"name": "greedy", "type": "manual", "source": "export default () => 1",
+			"limits": map[string]any{"timeoutMs": 5000}}), 400, "INVALID_ARGUMENT")
+		id := h.script(dev, map[string]any{"name": "spin", "type": "manual", "source": "export default () => { for (;;) {} }"})
+		start := time.Now()
+		r = h.do("POST", "/api/scripts/"+id+"/execute", dev, map[string]any{})
+		if !strings.Contains(string(r.Body), `"status":"timeout"`) || time.Since(start) > 5*time.Second {
+			t.Fatalf("the tenant's 100ms cap must bound an unconfigured script: %s", r.Body)
+		}
+		var ex kiln.Execution
+		r.json(t, &ex)
+		ex.ID, ex.CreatedAt = "two-days-old", time.Now().Add(-48*time.Hour)
+		if err := h.app.store.ExecutionWrite(context.Background(), []kiln.Execution{ex}); err != nil {
+			t.Fatal(err)
+		}
+		h.app.applyRetention()
+		if _, err := h.app.store.ExecutionGet(context.Background(), ex.TenantID, "two-days-old"); kiln.ErrorCode(err) != kiln.ENotFound {
+			t.Fatalf("the tenant's 1-day retention must delete a 2-day-old record: %v", err)
+		}
+	})
+}

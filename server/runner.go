@@ -43,6 +43,8 @@ type runRequest struct {
 	Version *kiln.Version
 	Trigger string
 	Input   json.RawMessage
+	// Caps are the tenant's limit caps (zero: none).
+	Caps kiln.Limits
 	// Durable makes run wait until the final record is written.
 	Durable bool
 }
@@ -150,9 +152,9 @@ func (r *runner) invoke(ctx context.Context, req runRequest, exec *kiln.Executio
 		Input: req.Input,
 		Meta: engine.Meta{TenantID: req.Script.TenantID, ScriptID: req.Script.ID, Version: req.Version.Number,
 			ExecutionID: exec.ID, Trigger: req.Trigger, Attempt: 1},
-		Timeout:     r.limit(time.Duration(req.Script.Limits.TimeoutMs)*time.Millisecond, r.cfg.Timeout),
-		MemoryLimit: int64(r.limit(time.Duration(req.Script.Limits.MemoryBytes), time.Duration(r.cfg.MemoryBytes))),
-		OutputBytes: int64(r.limit(time.Duration(req.Script.Limits.OutputBytes), time.Duration(r.cfg.OutputBytes))),
+		Timeout:     time.Duration(effective(req.Script.Limits.TimeoutMs, req.Caps.TimeoutMs, r.cfg.Timeout.Milliseconds())) * time.Millisecond,
+		MemoryLimit: effective(req.Script.Limits.MemoryBytes, req.Caps.MemoryBytes, r.cfg.MemoryBytes),
+		OutputBytes: effective(req.Script.Limits.OutputBytes, req.Caps.OutputBytes, r.cfg.OutputBytes),
 	})
 	if vm.Usable() {
 		r.putIdle(key, vm)
@@ -160,11 +162,17 @@ func (r *runner) invoke(ctx context.Context, req runRequest, exec *kiln.Executio
 	return res
 }
 
-func (r *runner) limit(asked, def time.Duration) time.Duration {
-	if asked <= 0 {
-		return def
+// effective is the limit a run gets: the script's own, else the server
+// default, never above the tenant's cap (zero means unset).
+func effective(asked, limit, def int64) int64 {
+	v := asked
+	if v <= 0 {
+		v = def
 	}
-	return asked
+	if limit > 0 && v > limit {
+		v = limit
+	}
+	return v
 }
 
 func (r *runner) takeIdle(key string) *engine.VM {

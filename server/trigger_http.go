@@ -84,7 +84,7 @@ func (a *App) runHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, a.log, err)
 		return
 	}
-	req := runRequest{Script: s, Version: v, Trigger: "http", Input: input}
+	req := runRequest{Script: s, Version: v, Trigger: "http", Input: input, Caps: tenant.Settings.Caps}
 	exec, err := a.runner.start(req)
 	if err != nil {
 		writeError(w, a.log, err)

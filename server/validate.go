@@ -116,6 +116,24 @@ func (a *App) validateLimits(l kiln.Limits) error {
 	return nil
 }
 
+// checkCaps refuses limits above the tenant's caps (a zero cap is no cap).
+func checkCaps(l kiln.Limits, caps kiln.Limits) error {
+	over := func(asked, limit int64) bool { return limit > 0 && asked > limit }
+	switch {
+	case over(l.TimeoutMs, caps.TimeoutMs):
+		return invalid("limits.timeoutMs %d is above this tenant's cap of %d", l.TimeoutMs, caps.TimeoutMs)
+	case over(l.MemoryBytes, caps.MemoryBytes):
+		return invalid("limits.memoryBytes %d is above this tenant's cap of %d", l.MemoryBytes, caps.MemoryBytes)
+	case over(int64(l.MaxConcurrent), int64(caps.MaxConcurrent)):
+		return invalid("limits.maxConcurrent %d is above this tenant's cap of %d", l.MaxConcurrent, caps.MaxConcurrent)
+	case over(int64(l.HostCallsPerMinute), int64(caps.HostCallsPerMinute)):
+		return invalid("limits.hostCallsPerMinute %d is above this tenant's cap of %d", l.HostCallsPerMinute, caps.HostCallsPerMinute)
+	case over(l.OutputBytes, caps.OutputBytes):
+		return invalid("limits.outputBytes %d is above this tenant's cap of %d", l.OutputBytes, caps.OutputBytes)
+	}
+	return nil
+}
+
 // checkRouteFree refuses an HTTP path+method another live script of the
 // tenant already serves.
 func (a *App) checkRouteFree(ctx context.Context, tenantID, scriptID string, t *kiln.HTTPTrigger) error {

@@ -39,6 +39,9 @@ type Store interface {
 	TenantGetBySlug(ctx context.Context, slug string) (*kiln.Tenant, error)
 	// TenantList returns every tenant, oldest first.
 	TenantList(ctx context.Context) ([]kiln.Tenant, error)
+	// TenantUpdate changes a tenant's name or settings; NOT_FOUND if it does
+	// not exist.
+	TenantUpdate(ctx context.Context, p TenantUpdateParams) (*kiln.Tenant, error)
 
 	// KeyCreate stores a key (its hash, never the secret).
 	KeyCreate(ctx context.Context, p KeyCreateParams) (*kiln.APIKey, error)
@@ -86,6 +89,13 @@ type Store interface {
 type TenantCreateParams struct {
 	Slug string
 	Name string
+}
+
+// TenantUpdateParams updates a tenant. Nil fields are left as they are.
+type TenantUpdateParams struct {
+	ID       string
+	Name     *string
+	Settings *kiln.TenantSettings
 }
 
 // KeyCreateParams creates an API key.

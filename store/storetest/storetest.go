@@ -39,6 +39,7 @@ func Exercise(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Ping", testPing},
 		{"Settings", testSettings},
 		{"Tenants", testTenants},
+		{"TenantUpdate", testTenantUpdate},
 		{"Keys", testKeys},
 		{"ScriptCreate", testScriptCreate},
 		{"ScriptListFilters", testScriptListFilters},
@@ -308,5 +309,32 @@ func testVersionsImmutable(t *testing.T, b *bundle) {
 	v, err := b.s.VersionGet(b.ctx, b.tenant.ID, sc.ID, 1)
 	if err != nil || v.SourceCode != sourceOf("ledger") {
 		t.Errorf("version 1 after refused changes = %+v, %v", v, err)
+	}
+}
+
+func testTenantUpdate(t *testing.T, b *bundle) {
+	settings := kiln.TenantSettings{RetentionDays: 7, Caps: kiln.Limits{TimeoutMs: 5000, MemoryBytes: 32 << 20}}
+	got, err := b.s.TenantUpdate(b.ctx, store.TenantUpdateParams{ID: b.tenant.ID, Settings: &settings})
+	if err != nil {
+		t.Fatalf("TenantUpdate: %v", err)
+	}
+	if got.Settings != settings || got.Name != "Acme" {
+		t.Fatalf("TenantUpdate returned %+v", got)
+	}
+	name := "Acme Renamed"
+	got, err = b.s.TenantUpdate(b.ctx, store.TenantUpdateParams{ID: b.tenant.ID, Name: &name})
+	if err != nil || got.Name != name || got.Settings != settings {
+		t.Fatalf("a name change must keep the settings: %+v %v", got, err)
+	}
+	again, err := b.s.TenantGetBySlug(b.ctx, "acme")
+	if err != nil || again.Settings != settings {
+		t.Fatalf("settings not stored: %+v %v", again, err)
+	}
+	other, _ := b.s.TenantGet(b.ctx, b.other.ID)
+	if other.Settings != (kiln.TenantSettings{}) {
+		t.Fatalf("another tenant's settings changed: %+v", other.Settings)
+	}
+	if _, err := b.s.TenantUpdate(b.ctx, store.TenantUpdateParams{ID: "missing", Name: &name}); kiln.ErrorCode(err) != kiln.ENotFound {
+		t.Fatalf("TenantUpdate of a missing tenant: %v", err)
 	}
 }

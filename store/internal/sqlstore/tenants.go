@@ -3,7 +3,9 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/kiln-run/kiln"
@@ -29,10 +31,17 @@ func (s *Store) SettingPut(ctx context.Context, key, value string) error {
 	return s.wrap(err, "put setting %q", key)
 }
 
-const tenantColumns = `id, slug, name, created_at`
+const tenantColumns = `id, slug, name, created_at, settings`
 
 func scanTenant(row interface{ Scan(...any) error }, t *kiln.Tenant) error {
-	return row.Scan(&t.ID, &t.Slug, &t.Name, timeScanner{&t.CreatedAt})
+	var settings []byte
+	if err := row.Scan(&t.ID, &t.Slug, &t.Name, timeScanner{&t.CreatedAt}, textScanner{&settings}); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(settings, &t.Settings); err != nil {
+		return fmt.Errorf("decode tenant settings: %w", err)
+	}
+	return nil
 }
 
 // TenantCreate creates a tenant; CONFLICT if the slug is taken.
@@ -42,8 +51,8 @@ func (s *Store) TenantCreate(ctx context.Context, p store.TenantCreateParams) (*
 	}
 	t := &kiln.Tenant{ID: s.newID(), Slug: p.Slug, Name: p.Name, CreatedAt: s.timestamp()}
 	_, err := s.write.ExecContext(ctx,
-		`INSERT INTO tenants (`+tenantColumns+`) VALUES ($1, $2, $3, $4)`,
-		t.ID, t.Slug, t.Name, s.timeArg(t.CreatedAt))
+		`INSERT INTO tenants (`+tenantColumns+`) VALUES ($1, $2, $3, $4, $5)`,
+		t.ID, t.Slug, t.Name, s.timeArg(t.CreatedAt), s.jsonArg([]byte(`{"caps":{}}`)))
 	if err != nil && s.dialect.IsUniqueViolation(err) {
 		return nil, kiln.Errorf(kiln.EConflict, "tenant slug %q is already taken", p.Slug)
 	}
@@ -75,6 +84,29 @@ func (s *Store) TenantGetBySlug(ctx context.Context, slug string) (*kiln.Tenant,
 	}
 	if err != nil {
 		return nil, s.wrap(err, "get tenant %q", slug)
+	}
+	return &t, nil
+}
+
+// TenantUpdate changes a tenant's name or settings; NOT_FOUND if missing.
+func (s *Store) TenantUpdate(ctx context.Context, p store.TenantUpdateParams) (*kiln.Tenant, error) {
+	var settings any
+	if p.Settings != nil {
+		b, err := json.Marshal(p.Settings)
+		if err != nil {
+			return nil, s.wrap(err, "encode tenant settings")
+		}
+		settings = s.jsonArg(b)
+	}
+	var t kiln.Tenant
+	err := scanTenant(s.write.QueryRowContext(ctx,
+		`UPDATE tenants SET name = COALESCE($2, name), settings = COALESCE($3, settings) WHERE id = $1 RETURNING `+tenantColumns,
+		p.ID, p.Name, settings), &t)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, kiln.Errorf(kiln.ENotFound, "tenant %s not found", p.ID)
+	}
+	if err != nil {
+		return nil, s.wrap(err, "update tenant %s", p.ID)
 	}
 	return &t, nil
 }
