@@ -84,15 +84,9 @@ func (r *runner) start(req runRequest) (*kiln.Execution, error) {
 func (r *runner) run(ctx context.Context, req runRequest, exec *kiln.Execution) (*engine.Result, error) {
 	defer r.active.Done()
 	// Shutdown cancels r.ctx; the caller's ctx may end too (a client gone).
-	ctx, stop := context.WithCancel(ctx)
-	defer stop()
-	go func() {
-		select {
-		case <-r.ctx.Done():
-			stop()
-		case <-ctx.Done():
-		}
-	}()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(r.ctx, cancel)()
 	started := time.Now().UTC()
 	exec.StartedAt = &started
 	exec.Status = kiln.ExecRunning
