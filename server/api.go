@@ -17,6 +17,7 @@ func (a *App) handler() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", a.ready)
+	mux.Handle("GET /metrics", a.metrics.handler())
 	mux.HandleFunc("GET /api/openapi.json", a.openAPI)
 
 	for _, rt := range a.apiRoutes() {

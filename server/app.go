@@ -29,6 +29,7 @@ type App struct {
 	engine       *engine.Engine
 	recorder     *recorder
 	runner       *runner
+	metrics      *metrics
 	routes       *routeTable
 	operatorHash string
 
@@ -61,7 +62,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*App
 		return nil, err
 	}
 	a.recorder = newRecorder(st, log)
-	a.runner = newRunner(eng, a.recorder, cfg)
+	a.metrics = newMetrics()
+	a.runner = newRunner(eng, a.recorder, a.metrics, cfg)
 	a.routes = newRouteTable()
 	if err := a.routes.load(ctx, st); err != nil {
 		a.recorder.close()

@@ -20,6 +20,7 @@ import (
 type runner struct {
 	engine   *engine.Engine
 	recorder *recorder
+	metrics  *metrics
 	cfg      Config
 
 	mu     sync.Mutex
@@ -32,9 +33,9 @@ type runner struct {
 
 const maxIdlePerVersion = 4
 
-func newRunner(e *engine.Engine, rec *recorder, cfg Config) *runner {
+func newRunner(e *engine.Engine, rec *recorder, m *metrics, cfg Config) *runner {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &runner{engine: e, recorder: rec, cfg: cfg, idle: map[string][]*engine.VM{}, ctx: ctx, cancel: cancel}
+	return &runner{engine: e, recorder: rec, metrics: m, cfg: cfg, idle: map[string][]*engine.VM{}, ctx: ctx, cancel: cancel}
 }
 
 // runRequest is one execution to perform.
@@ -115,6 +116,7 @@ func (r *runner) run(ctx context.Context, req runRequest, exec *kiln.Execution) 
 	if res.Err != nil {
 		exec.Error = &kiln.ExecutionError{Code: string(res.Err.Code), Message: res.Err.Message, Position: res.Err.Position, Stack: res.Err.Stack}
 	}
+	r.metrics.observe(exec)
 	done := r.recorder.record(*exec)
 	if req.Durable {
 		if err := <-done; err != nil {

@@ -203,6 +203,11 @@ func TestExecuteAndRecords(t *testing.T) {
 		if !strings.Contains(string(r.Body), `"status":"failed"`) || !strings.Contains(string(r.Body), `"position":"script.ts:2:9"`) {
 			t.Fatalf("got %s", r.Body)
 		}
+		r = h.do("GET", "/metrics", "", nil)
+		h.expect(r, 200, "")
+		if !strings.Contains(string(r.Body), `kiln_executions_total{status="failed",tenant=`) || !strings.Contains(string(r.Body), `trigger="manual"`) {
+			t.Fatalf("metrics lack the failed execution: %.400s", r.Body)
+		}
 		r = h.do("GET", "/api/executions?script="+bad+"&status=failed", viewer, nil)
 		var list struct{ Executions []struct{ ID string } }
 		r.json(t, &list)
