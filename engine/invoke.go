@@ -43,6 +43,9 @@ type Result struct {
 	Value json.RawMessage `json:"value,omitempty"`
 	// Err is the failure, with a stable code and a source position.
 	Err *Error `json:"error,omitempty"`
+	// Response is set when the handler returned a web Response; Value then
+	// holds it as {status, headers, body} JSON.
+	Response *HTTPResponse `json:"-"`
 	// Logs are console and log lines, in order, capped.
 	Logs []LogEntry `json:"logs"`
 	// LogsTruncated is true when lines were dropped past the caps.
@@ -313,6 +316,9 @@ func (vm *VM) settle(inv *invocation, value goja.Value, res *Result, outputCap i
 		default:
 			value = promise.Result()
 		}
+	}
+	if isResponse, err := vm.asResponse(value, res, outputCap); isResponse || err != nil {
+		return err
 	}
 	out, err := vm.stringify(value)
 	if err != nil {

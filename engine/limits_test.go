@@ -13,7 +13,11 @@ import (
 // slice doubling). A case may state a larger bound with a `// peak:` header
 // when one native allocation in flight is bigger than that; docs/limits.md
 // explains both numbers.
-const memoryTolerance = 64 << 20
+//
+// On an idle machine incremental growth stays within 64 MiB of the limit
+// (docs/limits.md); the assertion allows 96 MiB because CI runs every
+// package's tests at once on two cores, and a starved watchdog fires later.
+const memoryTolerance = 96 << 20
 
 // TestLimits runs every runaway script in testdata/limits under a 64 MiB
 // limit: each must end with its stated code, the process must stay alive,

@@ -253,6 +253,16 @@ func TestHTTPScripts(t *testing.T) {
 		if r.Status != 418 || r.Header.Get("X-Kiln") != "yes" || string(r.Body) != "short and stout" {
 			t.Fatalf("got %d %v %s", r.Status, r.Header, r.Body)
 		}
+		h.script(dev, map[string]any{"name": "webresponse", "type": "http", "status": "active",
+			"source":  `export default async (req: any) => Response.json({ echoed: req.params.word }, { status: 201, headers: { "x-kind": "web" } })`,
+			"trigger": map[string]any{"http": map[string]any{"path": "/web/{word}"}}})
+		r = h.do("GET", "/run/acme/web/hi", "", nil)
+		if r.Status != 201 || r.Header.Get("X-Kind") != "web" || r.Header.Get("Content-Type") != "application/json" || string(r.Body) != `{"echoed":"hi"}` {
+			t.Fatalf("a returned Response is sent as is: %d %v %s", r.Status, r.Header, r.Body)
+		}
+		h.script(dev, map[string]any{"name": "neterr", "type": "http", "status": "active",
+			"source": `export default () => Response.error()`, "trigger": map[string]any{"http": map[string]any{"path": "/neterr"}}})
+		h.expect(h.do("GET", "/run/acme/neterr", "", nil), http.StatusBadGateway, "SCRIPT_RESPONSE_ERROR")
 		h.script(dev, map[string]any{"name": "boom", "type": "http", "status": "active",
 			"source": `export default () => { throw new Error("secret detail") }`, "trigger": map[string]any{"http": map[string]any{"path": "/boom"}}})
 		r = h.do("GET", "/run/acme/boom", "", nil)

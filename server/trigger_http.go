@@ -105,6 +105,21 @@ func (a *App) runHTTP(w http.ResponseWriter, r *http.Request) {
 			Details: map[string]string{"executionId": exec.ID}}})
 		return
 	}
+	if resp := res.Response; resp != nil {
+		if resp.Status < 100 {
+			// Response.error() has status 0: a network error, which a
+			// server can only report as a bad gateway.
+			writeJSON(w, http.StatusBadGateway, errorBody{Error: errorDetail{Code: "SCRIPT_RESPONSE_ERROR",
+				Message: "the script returned Response.error()", Details: map[string]string{"executionId": exec.ID}}})
+			return
+		}
+		for _, h := range resp.Headers {
+			w.Header().Add(h[0], h[1])
+		}
+		w.WriteHeader(resp.Status)
+		_, _ = w.Write(resp.Body)
+		return
+	}
 	writeScriptResponse(w, res.Value)
 }
 

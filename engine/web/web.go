@@ -1,7 +1,7 @@
 // Package web installs the web-standard globals that Kiln scripts may use
 // (TextEncoder, TextDecoder, atob, btoa,
-// structuredClone, AbortController, AbortSignal, DOMException, crypto) into a
-// goja runtime. URL and URLSearchParams live in the sibling package urlapi.
+// structuredClone, AbortController, AbortSignal, EventTarget, Event,
+// DOMException, crypto, Headers, Request, Response) into a goja runtime. URL and URLSearchParams live in the sibling package urlapi.
 //
 // It knows nothing of tenants, stores or the network. Every effect that must
 // be replayable (randomness) comes from the Host the caller passes in, so
@@ -43,6 +43,7 @@ func Install(rt *goja.Runtime, host Host) error {
 		installClone,
 		installAbort,
 		installCrypto,
+		installFetchClasses,
 	} {
 		if err := install(rt, host); err != nil {
 			return err
