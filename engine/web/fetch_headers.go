@@ -78,7 +78,7 @@ func normalizeHeaderValue(s string) string {
 
 // isHeaderValue reports whether a normalized value is a valid header value:
 // no NUL, CR or LF.
-func isHeaderValue(s string) bool { return strings.IndexAny(s, "\x00\r\n") < 0 }
+func isHeaderValue(s string) bool { return !strings.ContainsAny(s, "\x00\r\n") }
 
 // lowerASCII lower-cases s's ASCII letters, allocating only when needed.
 func lowerASCII(s string) string {

@@ -40,8 +40,6 @@ func runFetchCases(t *testing.T, cases []jsCase) {
 	}
 }
 
-var fetchGlobals = []string{"Headers", "Request", "Response"}
-
 func TestFetchGlobals(t *testing.T) {
 	runFetchCases(t, []jsCase{
 		{"types", `[typeof Headers, typeof Request, typeof Response, typeof fetch].join()`, "function,function,function,undefined"},
@@ -248,7 +246,7 @@ func TestFetchNoLeaks(t *testing.T) {
 	vm := newFetchVM(t)
 	eval(t, vm, `new Response(new Request(U, {method: "POST", body: "x"}).body).headers`)
 	w := weak.Make(vm)
-	vm = nil
+	vm = nil //nolint:ineffassign // drop the last reference so the runtime can be collected
 	for i := 0; i < 5 && w.Value() != nil; i++ {
 		runtime.GC()
 	}
