@@ -48,8 +48,12 @@ func (a *App) scriptExecute(w http.ResponseWriter, r *http.Request, p principal)
 		go func() { _, _ = a.runner.run(context.Background(), req, exec) }()
 		return http.StatusAccepted, pending, nil
 	}
-	if _, err := a.runner.run(r.Context(), req, exec); err != nil {
+	res, err := a.runner.run(r.Context(), req, exec)
+	if err != nil {
 		return 0, nil, err
+	}
+	if res.Err != nil && res.Err.Code == codeOverloaded {
+		return 0, nil, &kiln.Error{Code: string(codeOverloaded), Message: res.Err.Message, Details: map[string]string{"executionId": exec.ID}}
 	}
 	return http.StatusOK, exec, nil
 }

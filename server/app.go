@@ -15,6 +15,7 @@ import (
 
 	"github.com/kiln-run/kiln"
 	"github.com/kiln-run/kiln/engine"
+	"github.com/kiln-run/kiln/pool"
 	"github.com/kiln-run/kiln/store"
 	"github.com/kiln-run/kiln/store/postgres"
 	"github.com/kiln-run/kiln/store/sqlite"
@@ -29,6 +30,7 @@ type App struct {
 	engine       *engine.Engine
 	recorder     *recorder
 	runner       *runner
+	pool         *pool.Pool
 	metrics      *metrics
 	routes       *routeTable
 	operatorHash string
@@ -63,7 +65,14 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*App
 	}
 	a.recorder = newRecorder(st, log)
 	a.metrics = newMetrics()
-	a.runner = newRunner(eng, a.recorder, a.metrics, cfg)
+	a.pool, err = pool.New(eng, cfg.Pool)
+	if err != nil {
+		a.recorder.close()
+		_ = st.Close()
+		return nil, fmt.Errorf("pool: %w", err)
+	}
+	a.metrics.observePool(a.pool)
+	a.runner = newRunner(eng, a.pool, a.recorder, a.metrics, cfg)
 	a.routes = newRouteTable()
 	if err := a.routes.load(ctx, st); err != nil {
 		a.recorder.close()
@@ -161,6 +170,7 @@ func (a *App) Stop(ctx context.Context) error {
 		a.runner.shutdown(ctx)
 		a.recorder.close()
 		a.bg.Wait()
+		a.pool.Close()
 		_ = a.engine.Close()
 		err = errors.Join(err, a.store.Close())
 	})

@@ -8,6 +8,8 @@ import (
 	"net"
 	"strings"
 	"time"
+
+	"github.com/kiln-run/kiln/pool"
 )
 
 // Config is everything `kiln serve` can be told. Precedence, written once:
@@ -37,6 +39,8 @@ type Config struct {
 	Retention time.Duration `json:"retention"`
 	// ShutdownTimeout bounds a graceful stop. Default 30s.
 	ShutdownTimeout time.Duration `json:"shutdownTimeout"`
+	// Pool sizes the global VM pool (see pool.Config for its defaults).
+	Pool pool.Config `json:"pool"`
 }
 
 // WithDefaults fills every unset field.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/pool"
 	"github.com/kiln-run/kiln/store/sqlite"
 )
 
@@ -157,4 +159,40 @@ func TestTenantSettings(t *testing.T) {
 			t.Fatalf("the tenant's 1-day retention must delete a 2-day-old record: %v", err)
 		}
 	})
+}
+
+// TestOverloadedAnswers429: when the pool's queue is full, HTTP scripts
+// answer 429 with Retry-After at once instead of hanging.
+func TestOverloadedAnswers429(t *testing.T) {
+	h := setup(t, "sqlite", func(c *Config) {
+		c.Pool = pool.Config{MaxVMs: 4, MaxConcurrent: 1, TenantConcurrent: 1, QueueLimit: 1, MaxWait: 2 * time.Second}
+	})
+	_, dev, _ := h.tenant("acme")
+	h.script(dev, map[string]any{"name": "slow", "type": "http", "status": "active",
+		"source": "export default () => new Promise((r) => setTimeout(() => r('done'), 500))", "trigger": map[string]any{"http": map[string]any{"path": "/slow"}}})
+	results := make(chan int, 2)
+	for range 2 {
+		go func() { results <- h.do("GET", "/run/acme/slow", "", nil).Status }()
+		for h.app.pool.Stats().Busy+h.app.pool.Stats().Waiting < 1 {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	for h.app.pool.Stats().Waiting < 1 {
+		time.Sleep(time.Millisecond)
+	}
+	start := time.Now()
+	r := h.do("GET", "/run/acme/slow", "", nil)
+	h.expect(r, http.StatusTooManyRequests, "OVERLOADED")
+	if r.Header.Get("Retry-After") == "" || time.Since(start) > 200*time.Millisecond {
+		t.Fatalf("a refusal must be immediate with Retry-After: %v after %s", r.Header, time.Since(start))
+	}
+	for range 2 {
+		if s := <-results; s != 200 {
+			t.Fatalf("the running and the queued request must succeed, got %d", s)
+		}
+	}
+	r = h.do("GET", "/metrics", "", nil)
+	if !strings.Contains(string(r.Body), "kiln_pool_refusals_total 1") || !strings.Contains(string(r.Body), "kiln_pool_vms_live") {
+		t.Fatalf("pool metrics missing: %.300s", r.Body)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/pool"
 )
 
 // metrics are the server's Prometheus metrics, on a registry of the App's
@@ -16,6 +17,27 @@ type metrics struct {
 	registry   *prometheus.Registry
 	executions *prometheus.CounterVec
 	duration   *prometheus.HistogramVec
+}
+
+// observePool exports the pool's state: live, idle, busy and waiting VMs as
+// gauges; hits, misses, evictions and refusals as counters.
+func (m *metrics) observePool(p *pool.Pool) {
+	gauge := func(name, help string, f func(pool.Stats) int) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return float64(f(p.Stats())) })
+	}
+	counter := func(name, help string, f func(pool.Stats) int64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(f(p.Stats())) })
+	}
+	m.registry.MustRegister(
+		gauge("kiln_pool_vms_live", "Live VMs (idle and busy).", func(s pool.Stats) int { return s.Live }),
+		gauge("kiln_pool_vms_idle", "Idle VMs waiting for their script.", func(s pool.Stats) int { return s.Idle }),
+		gauge("kiln_pool_executions_running", "Executions holding a pool slot.", func(s pool.Stats) int { return s.Busy }),
+		gauge("kiln_pool_executions_waiting", "Executions queued for a slot.", func(s pool.Stats) int { return s.Waiting }),
+		counter("kiln_pool_hits_total", "Executions that reused an idle VM.", func(s pool.Stats) int64 { return s.Hits }),
+		counter("kiln_pool_misses_total", "Executions that needed a new VM.", func(s pool.Stats) int64 { return s.Misses }),
+		counter("kiln_pool_evictions_total", "VMs evicted (LRU, idle, retired).", func(s pool.Stats) int64 { return s.Evictions }),
+		counter("kiln_pool_refusals_total", "Executions refused as OVERLOADED.", func(s pool.Stats) int64 { return s.Refusals }),
+	)
 }
 
 func newMetrics() *metrics {

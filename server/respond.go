@@ -12,16 +12,17 @@ import (
 
 // statusOf is the one table from error codes to HTTP statuses.
 var statusOf = map[string]int{
-	kiln.ENotFound:        http.StatusNotFound,
-	kiln.EInvalidArgument: http.StatusBadRequest,
-	kiln.EUnauthorized:    http.StatusUnauthorized,
-	kiln.EForbidden:       http.StatusForbidden,
-	kiln.EConflict:        http.StatusConflict,
-	kiln.ESyntaxError:     http.StatusUnprocessableEntity,
-	"SANDBOX_VIOLATION":   http.StatusUnprocessableEntity,
-	kiln.ETooLarge:        http.StatusRequestEntityTooLarge,
-	kiln.EUnavailable:     http.StatusServiceUnavailable,
-	kiln.EInternal:        http.StatusInternalServerError,
+	kiln.ENotFound:         http.StatusNotFound,
+	kiln.EInvalidArgument:  http.StatusBadRequest,
+	kiln.EUnauthorized:     http.StatusUnauthorized,
+	kiln.EForbidden:        http.StatusForbidden,
+	kiln.EConflict:         http.StatusConflict,
+	kiln.ESyntaxError:      http.StatusUnprocessableEntity,
+	"SANDBOX_VIOLATION":    http.StatusUnprocessableEntity,
+	kiln.ETooLarge:         http.StatusRequestEntityTooLarge,
+	kiln.EUnavailable:      http.StatusServiceUnavailable,
+	string(codeOverloaded): http.StatusTooManyRequests,
+	kiln.EInternal:         http.StatusInternalServerError,
 }
 
 type errorBody struct {
@@ -46,6 +47,9 @@ func writeError(w http.ResponseWriter, log *slog.Logger, err error) {
 	status, ok := statusOf[e.Code]
 	if !ok {
 		status = http.StatusInternalServerError
+	}
+	if status == http.StatusTooManyRequests {
+		w.Header().Set("Retry-After", "1")
 	}
 	writeJSON(w, status, errorBody{Error: errorDetail{Code: e.Code, Message: e.Message, Details: e.Details}})
 }

@@ -12,30 +12,28 @@ import (
 
 	"github.com/kiln-run/kiln"
 	"github.com/kiln-run/kiln/engine"
+	"github.com/kiln-run/kiln/pool"
 )
 
-// runner executes script versions and records every execution. It keeps a
-// few idle VMs per script version; the global VM pool with tenant quotas
-// (issue #4) will replace this small cache.
+// runner executes script versions on the global VM pool and records every
+// execution.
 type runner struct {
 	engine   *engine.Engine
+	pool     *pool.Pool
 	recorder *recorder
 	metrics  *metrics
 	cfg      Config
 
 	mu     sync.Mutex
-	idle   map[string][]*engine.VM // by version key
 	closed bool
 	active sync.WaitGroup
 	cancel context.CancelFunc // ends every running execution at shutdown
 	ctx    context.Context
 }
 
-const maxIdlePerVersion = 4
-
-func newRunner(e *engine.Engine, rec *recorder, m *metrics, cfg Config) *runner {
+func newRunner(e *engine.Engine, p *pool.Pool, rec *recorder, m *metrics, cfg Config) *runner {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &runner{engine: e, recorder: rec, metrics: m, cfg: cfg, idle: map[string][]*engine.VM{}, ctx: ctx, cancel: cancel}
+	return &runner{engine: e, pool: p, recorder: rec, metrics: m, cfg: cfg, ctx: ctx, cancel: cancel}
 }
 
 // runRequest is one execution to perform.
@@ -126,25 +124,14 @@ func (r *runner) run(ctx context.Context, req runRequest, exec *kiln.Execution) 
 	return res, nil
 }
 
-func versionKey(s *kiln.Script, v *kiln.Version) string {
-	return s.TenantID + "/" + s.ID + "/" + fmt.Sprint(v.Number)
-}
-
-// invoke runs the version on an idle VM of it, or a new one.
+// invoke runs the version on the pool. A full pool is an OVERLOADED
+// execution (the caller answers 429).
 func (r *runner) invoke(ctx context.Context, req runRequest, exec *kiln.Execution) *engine.Result {
-	key := versionKey(req.Script, req.Version)
-	vm := r.takeIdle(key)
-	if vm == nil {
-		prog, err := r.compile(ctx, req.Script, req.Version.SourceCode)
-		if err != nil {
-			return &engine.Result{Err: asEngineError(err)}
-		}
-		vm, err = r.engine.NewVM(ctx, prog)
-		if err != nil {
-			return &engine.Result{Err: asEngineError(err)}
-		}
+	key := pool.Key{Tenant: req.Script.TenantID, Script: req.Script.ID, Version: req.Version.Number}
+	compile := func(ctx context.Context) (*engine.Program, error) {
+		return r.compile(ctx, req.Script, req.Version.SourceCode)
 	}
-	res := vm.Invoke(ctx, engine.InvokeParams{
+	res, err := r.pool.Run(ctx, key, compile, engine.InvokeParams{
 		Input: req.Input,
 		Meta: engine.Meta{TenantID: req.Script.TenantID, ScriptID: req.Script.ID, Version: req.Version.Number,
 			ExecutionID: exec.ID, Trigger: req.Trigger, Attempt: 1},
@@ -152,11 +139,17 @@ func (r *runner) invoke(ctx context.Context, req runRequest, exec *kiln.Executio
 		MemoryLimit: effective(req.Script.Limits.MemoryBytes, req.Caps.MemoryBytes, r.cfg.MemoryBytes),
 		OutputBytes: effective(req.Script.Limits.OutputBytes, req.Caps.OutputBytes, r.cfg.OutputBytes),
 	})
-	if vm.Usable() {
-		r.putIdle(key, vm)
+	switch {
+	case errors.Is(err, pool.ErrOverloaded):
+		return &engine.Result{Err: engine.Errorf(codeOverloaded, "the server is at capacity and this execution could not start in time; retry shortly")}
+	case err != nil:
+		return &engine.Result{Err: asEngineError(err)}
 	}
 	return res
 }
+
+// codeOverloaded marks an execution the pool refused.
+const codeOverloaded engine.Code = "OVERLOADED"
 
 // effective is the limit a run gets: the script's own, else the server
 // default, never above the tenant's cap (zero means unset).
@@ -171,37 +164,9 @@ func effective(asked, limit, def int64) int64 {
 	return v
 }
 
-func (r *runner) takeIdle(key string) *engine.VM {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	list := r.idle[key]
-	if len(list) == 0 {
-		return nil
-	}
-	vm := list[len(list)-1]
-	r.idle[key] = list[:len(list)-1]
-	return vm
-}
-
-func (r *runner) putIdle(key string, vm *engine.VM) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.idle[key]) < maxIdlePerVersion && !r.closed {
-		r.idle[key] = append(r.idle[key], vm)
-	}
-}
-
-// retire drops the idle VMs of a script's old versions.
+// retire keeps only the script's current version's VMs.
 func (r *runner) retire(s *kiln.Script) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	prefix := s.TenantID + "/" + s.ID + "/"
-	current := prefix + fmt.Sprint(s.Version)
-	for k := range r.idle {
-		if len(k) > len(prefix) && k[:len(prefix)] == prefix && k != current {
-			delete(r.idle, k)
-		}
-	}
+	r.pool.Retire(s.TenantID, s.ID, s.Version)
 }
 
 // shutdown refuses new executions and waits for running ones; past ctx's
@@ -209,7 +174,6 @@ func (r *runner) retire(s *kiln.Script) {
 func (r *runner) shutdown(ctx context.Context) {
 	r.mu.Lock()
 	r.closed = true
-	r.idle = map[string][]*engine.VM{}
 	r.mu.Unlock()
 	done := make(chan struct{})
 	go func() { r.active.Wait(); close(done) }()

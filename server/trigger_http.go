@@ -97,8 +97,13 @@ func (a *App) runHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if res.Err != nil {
 		status := http.StatusInternalServerError
-		if res.Err.Code == engine.CodeTimeout {
+		switch res.Err.Code {
+		case engine.CodeTimeout:
 			status = http.StatusGatewayTimeout
+		case codeOverloaded:
+			w.Header().Set("Retry-After", "1")
+			writeJSON(w, http.StatusTooManyRequests, errorBody{Error: errorDetail{Code: string(codeOverloaded), Message: res.Err.Message}})
+			return
 		}
 		writeJSON(w, status, errorBody{Error: errorDetail{Code: string(res.Err.Code),
 			Message: "the script failed; see its execution record for the error and logs",
