@@ -3,6 +3,7 @@ package pool
 import (
 	"container/list"
 	"context"
+	"errors"
 	"time"
 )
 
@@ -45,7 +46,7 @@ func (p *Pool) acquire(ctx context.Context, tenant string) error {
 	default:
 	}
 	p.dequeue(w)
-	if cause == ErrOverloaded {
+	if errors.Is(cause, ErrOverloaded) {
 		p.stats.Refusals++
 	}
 	return cause
