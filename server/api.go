@@ -64,6 +64,7 @@ func (a *App) apiRoutes() []apiRoute {
 		{"POST", "/api/scripts/{id}/execute", "Run the script; sync waits for the result, async answers 202", "developer", a.scriptExecute, []string{"input", "async"}, nil, 200},
 		{"GET", "/api/executions", "List executions", "viewer", a.executionList, nil, []string{"script", "status", "trigger", "limit", "cursor"}, 200},
 		{"GET", "/api/executions/{id}", "Get an execution with input, output, error and logs", "viewer", a.executionGet, nil, nil, 200},
+		{"GET", "/api/pool", "The VM pool's current state", "operator", a.poolState, nil, nil, 200},
 	}
 }
 
@@ -98,4 +99,15 @@ func (a *App) ready(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// poolState shows the pool's live, idle, busy and waiting counts and its
+// counters, for the operator.
+func (a *App) poolState(w http.ResponseWriter, r *http.Request, p principal) (int, any, error) {
+	if !p.Operator {
+		return 0, nil, kiln.Errorf(kiln.EForbidden, "only the operator key can see the pool")
+	}
+	s := a.pool.Stats()
+	return http.StatusOK, map[string]any{"live": s.Live, "idle": s.Idle, "running": s.Busy, "waiting": s.Waiting,
+		"hits": s.Hits, "misses": s.Misses, "evictions": s.Evictions, "refusals": s.Refusals}, nil
 }

@@ -191,6 +191,11 @@ func TestOverloadedAnswers429(t *testing.T) {
 			t.Fatalf("the running and the queued request must succeed, got %d", s)
 		}
 	}
+	r = h.do("GET", "/api/pool", testOperatorKey, nil)
+	if !strings.Contains(string(r.Body), `"refusals":1`) {
+		t.Fatalf("pool state: %s", r.Body)
+	}
+	h.expect(h.do("GET", "/api/pool", dev, nil), 403, "FORBIDDEN")
 	r = h.do("GET", "/metrics", "", nil)
 	if !strings.Contains(string(r.Body), "kiln_pool_refusals_total 1") || !strings.Contains(string(r.Body), "kiln_pool_vms_live") {
 		t.Fatalf("pool metrics missing: %.300s", r.Body)
