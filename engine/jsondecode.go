@@ -178,20 +178,31 @@ func (d *jsonDecoder) object(depth int) (goja.Value, error) {
 		} else if err := obj.Set(key, v); err != nil {
 			return nil, errJSONFallback
 		}
-		d.space()
-		if d.pos >= len(d.data) {
-			return nil, errJSONFallback
+		done, err := d.separator('}')
+		if err != nil {
+			return nil, err
 		}
-		switch d.data[d.pos] {
-		case ',':
-			d.pos++
-		case '}':
-			d.pos++
+		if done {
 			return obj, nil
-		default:
-			return nil, errJSONFallback
 		}
 	}
+}
+
+// separator reads the ',' between members, or the closing bracket (done).
+func (d *jsonDecoder) separator(closing byte) (done bool, err error) {
+	d.space()
+	if d.pos >= len(d.data) {
+		return false, errJSONFallback
+	}
+	switch d.data[d.pos] {
+	case ',':
+		d.pos++
+		return false, nil
+	case closing:
+		d.pos++
+		return true, nil
+	}
+	return false, errJSONFallback
 }
 
 func (d *jsonDecoder) array(depth int) (goja.Value, error) {
@@ -208,18 +219,12 @@ func (d *jsonDecoder) array(depth int) (goja.Value, error) {
 			return nil, err
 		}
 		items = append(items, v)
-		d.space()
-		if d.pos >= len(d.data) {
-			return nil, errJSONFallback
+		done, err := d.separator(']')
+		if err != nil {
+			return nil, err
 		}
-		switch d.data[d.pos] {
-		case ',':
-			d.pos++
-		case ']':
-			d.pos++
+		if done {
 			return d.rt.NewArray(items...), nil
-		default:
-			return nil, errJSONFallback
 		}
 	}
 }

@@ -3,7 +3,6 @@ package web
 import (
 	"fmt"
 	"runtime"
-	"sync"
 	"testing"
 	"weak"
 
@@ -258,40 +257,22 @@ func TestFetchNoLeaks(t *testing.T) {
 // TestFetchConcurrentRuntimes is for the race detector: the only state the
 // runtimes share is the realm and fetch side tables.
 func TestFetchConcurrentRuntimes(t *testing.T) {
-	var wg sync.WaitGroup
-	errs := make(chan string, 8)
-	for i := 0; i < 8; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := 0; j < 20; j++ {
-				rt := goja.New()
-				if err := Install(rt, Host{}); err != nil {
-					errs <- err.Error()
-					return
-				}
-				if err := urlapi.Install(rt); err != nil {
-					errs <- err.Error()
-					return
-				}
-				v, err := rt.RunString(`Response.json({a: 1}, {headers: new Request("https://a.test/").headers})`)
-				if err != nil {
-					errs <- err.Error()
-					return
-				}
-				if status, h, body, ok := ResponseParts(rt, v); !ok || status != 200 || len(h) != 1 || string(body) != `{"a":1}` {
-					errs <- fmt.Sprint(status, h, string(body), ok)
-					return
-				}
-			}
-			runtime.GC()
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for e := range errs {
-		t.Error(e)
-	}
+	inConcurrentRuntimes(t, func(rt *goja.Runtime) string {
+		if err := Install(rt, Host{}); err != nil {
+			return err.Error()
+		}
+		if err := urlapi.Install(rt); err != nil {
+			return err.Error()
+		}
+		v, err := rt.RunString(`Response.json({a: 1}, {headers: new Request("https://a.test/").headers})`)
+		if err != nil {
+			return err.Error()
+		}
+		if status, h, body, ok := ResponseParts(rt, v); !ok || status != 200 || len(h) != 1 || string(body) != `{"a":1}` {
+			return fmt.Sprint(status, h, string(body), ok)
+		}
+		return ""
+	})
 }
 
 // BenchmarkInstall (web_test.go) covers the three lazy globals this file's

@@ -235,26 +235,20 @@ func TestRealmsAreSeparate(t *testing.T) {
 	}
 }
 
-// TestConcurrentRuntimes installs into and uses many runtimes at once, for
-// the race detector: only the realm registry is shared between them.
-func TestConcurrentRuntimes(t *testing.T) {
+// inConcurrentRuntimes runs check in 8 goroutines × 20 fresh runtimes each,
+// for the race detector: only the realm registry is shared between runtimes.
+// check returns "" or what went wrong.
+func inConcurrentRuntimes(t *testing.T, check func(rt *goja.Runtime) string) {
+	t.Helper()
 	var wg sync.WaitGroup
 	errs := make(chan string, 8)
-	for i := 0; i < 8; i++ {
+	for range 8 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for j := 0; j < 20; j++ {
-				rt := goja.New()
-				if err := Install(rt, Host{Random: seqRandom()}); err != nil {
-					errs <- err.Error()
-					return
-				}
-				v, err := rt.RunString(`const c = new AbortController(); c.abort();
-					[structuredClone(new Map([[1, c.signal.reason.name]])).get(1), atob(btoa("x")),
-					new TextDecoder().decode(new TextEncoder().encode("é")), crypto.randomUUID().length].join()`)
-				if err != nil || v.String() != "AbortError,x,é,36" {
-					errs <- fmt.Sprint(v, err)
+			for range 20 {
+				if msg := check(goja.New()); msg != "" {
+					errs <- msg
 					return
 				}
 			}
@@ -266,6 +260,22 @@ func TestConcurrentRuntimes(t *testing.T) {
 	for e := range errs {
 		t.Error(e)
 	}
+}
+
+// TestConcurrentRuntimes installs into and uses many runtimes at once.
+func TestConcurrentRuntimes(t *testing.T) {
+	inConcurrentRuntimes(t, func(rt *goja.Runtime) string {
+		if err := Install(rt, Host{Random: seqRandom()}); err != nil {
+			return err.Error()
+		}
+		v, err := rt.RunString(`const c = new AbortController(); c.abort();
+			[structuredClone(new Map([[1, c.signal.reason.name]])).get(1), atob(btoa("x")),
+			new TextDecoder().decode(new TextEncoder().encode("é")), crypto.randomUUID().length].join()`)
+		if err != nil || v.String() != "AbortError,x,é,36" {
+			return fmt.Sprint(v, err)
+		}
+		return ""
+	})
 }
 
 func BenchmarkInstall(b *testing.B) {
