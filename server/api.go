@@ -27,6 +27,7 @@ func (a *App) handler() http.Handler {
 		writeError(w, a.log, kiln.Errorf(kiln.ENotFound, "no API route %s %s; see GET /api/openapi.json", r.Method, r.URL.Path))
 	})
 	mux.HandleFunc("/run/{tenant}/{path...}", a.runHTTP)
+	mux.Handle("/", a.uiHandler())
 	return mux
 }
 
@@ -47,6 +48,7 @@ type apiRoute struct {
 
 func (a *App) apiRoutes() []apiRoute {
 	return []apiRoute{
+		{"GET", "/api/me", "Who the key is: operator or a tenant's role, and the tenant", "viewer or operator", a.me, nil, nil, 200},
 		{"POST", "/api/tenants", "Create a tenant", "operator", a.tenantCreate, []string{"slug", "name"}, nil, 201},
 		{"GET", "/api/tenants", "List tenants", "operator", a.tenantList, nil, nil, 200},
 		{"PUT", "/api/tenants/{slug}", "Set a tenant's name, retention and limit caps", "operator", a.tenantUpdate, []string{"name", "settings"}, nil, 200},
@@ -89,6 +91,22 @@ func (a *App) authed(h apiHandler) http.Handler {
 		}
 		writeJSON(w, status, body)
 	})
+}
+
+// me tells the caller who its key is, for the admin UI's sign-in.
+func (a *App) me(w http.ResponseWriter, r *http.Request, p principal) (int, any, error) {
+	body := map[string]any{"operator": p.Operator, "role": p.Role, "tenant": nil}
+	if p.Operator && p.TenantID == "" {
+		body["role"] = "operator"
+	}
+	if p.TenantID != "" {
+		t, err := a.store.TenantGet(r.Context(), p.TenantID)
+		if err != nil {
+			return 0, nil, err
+		}
+		body["tenant"] = map[string]string{"id": t.ID, "slug": t.Slug, "name": t.Name}
+	}
+	return http.StatusOK, body, nil
 }
 
 // ready reports whether the store answers with its migrations applied.

@@ -50,7 +50,7 @@ func (a *App) authenticate(r *http.Request) (principal, error) {
 	}
 	hash := hashKey(strings.TrimSpace(secret))
 	if subtle.ConstantTimeCompare([]byte(hash), []byte(a.operatorHash)) == 1 {
-		return principal{Operator: true}, nil
+		return a.operatorPrincipal(r)
 	}
 	key, err := a.store.KeyGetByHash(r.Context(), hash)
 	if err != nil {
@@ -62,11 +62,31 @@ func (a *App) authenticate(r *http.Request) (principal, error) {
 	return principal{TenantID: key.TenantID, Role: key.Role, KeyID: key.ID}, nil
 }
 
+// tenantHeader lets the operator act inside one tenant, as its admin.
+const tenantHeader = "X-Kiln-Tenant"
+
+// operatorPrincipal is the operator, acting as admin of the tenant named by
+// the X-Kiln-Tenant header when there is one.
+func (a *App) operatorPrincipal(r *http.Request) (principal, error) {
+	slug := strings.TrimSpace(r.Header.Get(tenantHeader))
+	if slug == "" {
+		return principal{Operator: true}, nil
+	}
+	t, err := a.store.TenantGetBySlug(r.Context(), slug)
+	if err != nil {
+		if kiln.ErrorCode(err) == kiln.ENotFound {
+			return principal{}, kiln.Errorf(kiln.ENotFound, "no tenant %q (from the %s header)", slug, tenantHeader)
+		}
+		return principal{}, err
+	}
+	return principal{Operator: true, TenantID: t.ID, Role: kiln.RoleAdmin}, nil
+}
+
 // requireTenant checks the caller is a tenant key with at least role need.
 // The operator manages tenants but does not act inside them.
 func requireTenant(p principal, need kiln.Role) error {
-	if p.Operator {
-		return kiln.Errorf(kiln.EForbidden, "the operator key manages tenants; use a tenant's key for this")
+	if p.TenantID == "" {
+		return kiln.Errorf(kiln.EForbidden, "the operator key manages tenants; to act inside one, send the header '%s: <slug>' or use a tenant's key", tenantHeader)
 	}
 	if !p.Role.Allows(need) {
 		return kiln.Errorf(kiln.EForbidden, "this needs the %s role; the key has %s", need, p.Role)

@@ -54,6 +54,57 @@ func TestHealthAndAuth(t *testing.T) {
 	})
 }
 
+func TestOperatorActsInTenant(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, h *harness) {
+		_, dev, _ := h.tenant("acme")
+		var me struct {
+			Operator bool
+			Role     string
+			Tenant   *struct{ Slug string }
+		}
+		r := h.do("GET", "/api/me", testOperatorKey, nil)
+		h.expect(r, 200, "")
+		r.json(t, &me)
+		if !me.Operator || me.Role != "operator" || me.Tenant != nil {
+			t.Fatalf("operator /api/me = %s", r.Body)
+		}
+		r = h.do("GET", "/api/me", dev, nil)
+		h.expect(r, 200, "")
+		r.json(t, &me)
+		if me.Operator || me.Role != "developer" || me.Tenant == nil || me.Tenant.Slug != "acme" {
+			t.Fatalf("developer /api/me = %s", r.Body)
+		}
+
+		// Without the header the operator cannot act inside a tenant; with
+		// it, it acts as that tenant's admin and sees only that tenant.
+		h.expect(h.do("GET", "/api/scripts", testOperatorKey, nil), 403, "FORBIDDEN")
+		acme := http.Header{"X-Kiln-Tenant": {"acme"}}
+		r = h.doHeader("POST", "/api/scripts", testOperatorKey, acme, map[string]any{"name": "by-op", "type": "manual", "source": "export default () => 1"})
+		h.expect(r, 201, "")
+		r = h.doHeader("GET", "/api/me", testOperatorKey, acme, nil)
+		r.json(t, &me)
+		if !me.Operator || me.Role != "admin" || me.Tenant == nil || me.Tenant.Slug != "acme" {
+			t.Fatalf("operator in acme /api/me = %s", r.Body)
+		}
+		var list struct{ Scripts []struct{ Name string } }
+		h.do("GET", "/api/scripts", dev, nil).json(t, &list)
+		if len(list.Scripts) != 1 || list.Scripts[0].Name != "by-op" {
+			t.Fatalf("acme's scripts = %+v", list.Scripts)
+		}
+		h.tenant("other")
+		h.doHeader("GET", "/api/scripts", testOperatorKey, http.Header{"X-Kiln-Tenant": {"other"}}, nil).json(t, &list)
+		if len(list.Scripts) != 0 {
+			t.Fatalf("other tenant sees %+v", list.Scripts)
+		}
+		h.expect(h.doHeader("GET", "/api/scripts", testOperatorKey, http.Header{"X-Kiln-Tenant": {"nope"}}, nil), 404, "NOT_FOUND")
+		// A tenant key cannot use the header to reach another tenant.
+		h.doHeader("GET", "/api/scripts", dev, http.Header{"X-Kiln-Tenant": {"other"}}, nil).json(t, &list)
+		if len(list.Scripts) != 1 {
+			t.Fatalf("a tenant key with the header saw %+v", list.Scripts)
+		}
+	})
+}
+
 func TestScriptVersionsLifecycle(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, h *harness) {
 		admin, dev, viewer := h.tenant("acme")

@@ -115,6 +115,12 @@ func (r response) errorCode() string {
 // unless it is a string or []byte.
 func (h *harness) do(method, path, key string, body any) response {
 	h.t.Helper()
+	return h.doHeader(method, path, key, nil, body)
+}
+
+// doHeader is do with extra request headers.
+func (h *harness) doHeader(method, path, key string, header http.Header, body any) response {
+	h.t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -138,6 +144,9 @@ func (h *harness) do(method, path, key string, body any) response {
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range header {
+		req.Header[k] = v
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
