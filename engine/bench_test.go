@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"runtime"
 	"testing"
 	"time"
 
@@ -190,4 +191,48 @@ func BenchmarkJSONRoundTrip50KB(b *testing.B) {
 			}
 		})
 	})
+}
+
+// BenchmarkIdleVMMemory reports the heap one idle VM bound to a trivial
+// program keeps after one invocation, beside a bare goja runtime that ran
+// the same handler.
+func BenchmarkIdleVMMemory(b *testing.B) {
+	e := setup(b, Config{})
+	ctx := context.Background()
+	p, err := e.Compile(ctx, Source{Name: "idle.js", Code: trivialHandler})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		vm := heapPerObject(200, func() any {
+			vm, err := e.NewVM(ctx, p)
+			if err != nil {
+				b.Fatal(err)
+			}
+			vm.Invoke(ctx, InvokeParams{Input: json.RawMessage(`{"n":1}`)})
+			return vm
+		})
+		raw := heapPerObject(200, func() any {
+			rt, fn := rawHandler(b, trivialHandler)
+			_, _ = fn(goja.Undefined(), rt.ToValue(map[string]any{"n": 1}))
+			return rt
+		})
+		b.ReportMetric(vm/1024, "KiB/vm")
+		b.ReportMetric(raw/1024, "raw-KiB/vm")
+	}
+}
+
+// heapPerObject returns the live heap each of n objects made by mk holds.
+func heapPerObject(n int, mk func() any) float64 {
+	keep := make([]any, n)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i := range keep {
+		keep[i] = mk()
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(keep)
+	return float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / float64(n)
 }

@@ -193,6 +193,9 @@ func (inv *invocation) unhandled() error {
 // params.Meta, runs the event loop until the handler settles, and returns
 // the result. It never returns a nil Result; failures are in Result.Err.
 func (vm *VM) Invoke(ctx context.Context, params InvokeParams) *Result {
+	if vm.handler == nil {
+		return &Result{Err: Errorf(CodeInternal, "the VM has no program bound; call Bind first")}
+	}
 	return vm.run(ctx, params, func(inv *invocation) (goja.Value, error) {
 		input, err := vm.parseInput(params.Input)
 		if err != nil {

@@ -52,12 +52,37 @@ type VM struct {
 // default limits, and finds its handler (default export, `handler`, `Main`,
 // or a CommonJS function export).
 func (e *Engine) NewVM(ctx context.Context, p *Program) (*VM, error) {
-	rt := goja.New()
-	vm := &VM{engine: e, program: p, rt: rt, started: e.cfg.Clock.Now(), regexp2: map[string]bool{}}
+	vm, err := e.NewBlankVM()
+	if err != nil {
+		return nil, err
+	}
+	if err := vm.Bind(ctx, p); err != nil {
+		return nil, err
+	}
+	return vm, nil
+}
+
+// NewBlankVM creates a pre-warmed VM: the sandbox, the web globals and the
+// host modules are installed, but no program is bound yet. The pool keeps a
+// few of these so that a cold start only has to run the script's own
+// module code. Bind it before invoking it.
+func (e *Engine) NewBlankVM() (*VM, error) {
+	vm := &VM{engine: e, rt: goja.New(), started: e.cfg.Clock.Now(), regexp2: map[string]bool{}}
 	vm.gate = gate{vm: vm}
 	if err := vm.install(); err != nil {
 		return nil, fmt.Errorf("set up VM: %w", err)
 	}
+	return vm, nil
+}
+
+// Bind runs p's module code in a blank VM and finds its handler. A VM is
+// bound once, for life; a VM whose Bind failed must be dropped.
+func (vm *VM) Bind(ctx context.Context, p *Program) error {
+	if vm.program != nil {
+		return Errorf(CodeInternal, "the VM is already bound to %s", vm.program.Name)
+	}
+	vm.program = p
+	rt := vm.rt
 	var handler goja.Value
 	res := vm.run(ctx, InvokeParams{}, func(inv *invocation) (goja.Value, error) {
 		factory, err := rt.RunProgram(p.program)
@@ -78,15 +103,24 @@ func (e *Engine) NewVM(ctx context.Context, p *Program) (*VM, error) {
 		return goja.Undefined(), nil
 	})
 	if res.Err != nil {
-		return nil, res.Err
+		vm.markBroken()
+		return res.Err
 	}
 	fn, ok := goja.AssertFunction(handler)
 	if !ok {
-		return nil, &Error{Code: CodeRuntimeError, Position: p.Name,
+		vm.markBroken()
+		return &Error{Code: CodeRuntimeError, Position: p.Name,
 			Message: "the script exports no handler: add `export default async function (input, ctx) { … }`, or export a function named `handler` or `Main`"}
 	}
 	vm.handler = fn
-	return vm, nil
+	return nil
+}
+
+// markBroken keeps a VM whose program could not load from ever running.
+func (vm *VM) markBroken() {
+	vm.mu.Lock()
+	vm.broken = true
+	vm.mu.Unlock()
 }
 
 func findHandler(rt *goja.Runtime, exports goja.Value) goja.Value {
