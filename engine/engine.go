@@ -50,6 +50,12 @@ type Config struct {
 	Random Random
 	// Modules are the host functions every VM exposes, through the gate.
 	Modules []Module
+	// Fetch sends the requests of scripts' fetch() calls, through the gate
+	// (each is recorded as a host call named "fetch"). Give it a function
+	// backed by an *outbound.Client, which guards against SSRF. Nil (the
+	// default) leaves fetch defined but rejecting with a TypeError whose
+	// code is NOT_SUPPORTED.
+	Fetch FetchFunc
 	// MemorySampleInterval is how often the memory watchdog samples the
 	// heap while invocations run. Default 1ms.
 	MemorySampleInterval time.Duration

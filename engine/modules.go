@@ -57,18 +57,26 @@ func (vm *VM) hostFunction(f HostFunc) func(goja.FunctionCall) goja.Value {
 			return toJS(rt, result)
 		}
 		promise, resolve, reject := rt.NewPromise()
-		complete := inv.loop.reserve()
-		go func(ctx context.Context) {
-			result, err := vm.gate.call(ctx, inv, f, args)
-			complete(func() error {
-				if err != nil {
-					return reject(vm.jsError(err))
-				}
-				return resolve(toJS(rt, result))
-			})
-		}(inv.context())
+		vm.callAsync(inv.context(), inv, f, args, func(result any, err *Error) error {
+			if err != nil {
+				return reject(vm.jsError(err))
+			}
+			return resolve(toJS(rt, result))
+		})
 		return rt.ToValue(promise)
 	}
+}
+
+// callAsync runs f through the gate off the VM's goroutine and hands the
+// outcome to settle on the invocation's loop, which waits for it. If the
+// invocation ends first, settle never runs: a late result cannot touch the
+// VM. ctx should end with the invocation (inv.context() or a child).
+func (vm *VM) callAsync(ctx context.Context, inv *invocation, f HostFunc, args []any, settle func(result any, err *Error) error) {
+	complete := inv.loop.reserve()
+	go func() {
+		result, err := vm.gate.call(ctx, inv, f, args)
+		complete(func() error { return settle(result, err) })
+	}()
 }
 
 // jsError builds the JS Error a script sees for e: message and a stable

@@ -212,6 +212,7 @@ func (vm *VM) install() error {
 		Random:      cfg.Random.Read,
 		SetTimeout:  vm.setBackgroundTimeout,
 		ReportError: vm.reportListenerError,
+		Fetch:       vm.fetch,
 	}); err != nil {
 		return err
 	}

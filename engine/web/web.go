@@ -1,11 +1,14 @@
 // Package web installs the web-standard globals that Kiln scripts may use
 // (TextEncoder, TextDecoder, atob, btoa,
 // structuredClone, AbortController, AbortSignal, EventTarget, Event,
-// DOMException, crypto, Headers, Request, Response) into a goja runtime. URL and URLSearchParams live in the sibling package urlapi.
+// DOMException, crypto, Headers, Request, Response, and fetch when the host
+// provides it) into a goja runtime. URL and URLSearchParams live in the
+// sibling package urlapi.
 //
 // It knows nothing of tenants, stores or the network. Every effect that must
-// be replayable (randomness) comes from the Host the caller passes in, so
-// that two runs with the same seed produce identical output.
+// be replayable (randomness, fetch's requests) goes through the Host the
+// caller passes in, so that two runs with the same seed produce identical
+// output.
 package web
 
 import "github.com/dop251/goja"
@@ -33,6 +36,21 @@ type Host struct {
 	// of a dispatch is rethrown from dispatchEvent() or abort() once every
 	// listener has run, and exceptions in timer-driven dispatches are lost.
 	ReportError func(err error)
+
+	// Fetch, if not nil, defines fetch() and sends its requests. It must
+	// return at once: either an error, which becomes fetch's rejection, or
+	// a cancel function (which may be nil). In the first case complete is
+	// never called; in the second the host calls complete exactly once,
+	// later, on the VM's goroutine and outside any script call, with the
+	// response or an error, and returns what complete returns: nil, or an
+	// uncatchable error (an interrupt) that must end the run. An error
+	// becomes a TypeError whose message is the error's (a *FetchError's
+	// Message) and, for a *FetchError, whose code property is its Code.
+	// cancel is called on the VM's goroutine when the request's
+	// AbortSignal aborts: fetch has already rejected with the signal's
+	// reason, the host should stop the request, and complete then does
+	// nothing. If Fetch is nil there is no fetch global.
+	Fetch func(req FetchRequest, complete func(*FetchResponse, error) error) (cancel func(), err error)
 }
 
 // Install defines every web global on rt's global object.
@@ -44,6 +62,7 @@ func Install(rt *goja.Runtime, host Host) error {
 		installAbort,
 		installCrypto,
 		installFetchClasses,
+		installFetch,
 	} {
 		if err := install(rt, host); err != nil {
 			return err
