@@ -1,0 +1,187 @@
+package queue
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	kiln "github.com/kiln-run/kiln"
+)
+
+// Event is something that happened in a tenant's world. Publishing it makes
+// it durable; the queue then delivers it to every script its Router names.
+type Event struct {
+	// ID identifies the event. Publish makes one (a UUIDv7) when empty; a
+	// caller that sets it gets duplicate publishes within the dedupe window
+	// dropped.
+	ID string `json:"id"`
+	// Tenant owns the event: letters, digits, '_' and '-', at most 128.
+	Tenant string `json:"tenant"`
+	// Type is `module.entity.action`-style: 1 to 8 dot-separated segments of
+	// lowercase letters, digits, '_' and '-'.
+	Type string `json:"type"`
+	// Payload is any JSON value, at most Config.MaxPayload bytes. Empty
+	// means null.
+	Payload json.RawMessage `json:"payload"`
+	// PublishedAt is set by Publish when zero.
+	PublishedAt time.Time `json:"publishedAt"`
+}
+
+// Target is one script an event goes to, with its own retry policy.
+type Target struct {
+	// ID names the script; it becomes part of the delivery id.
+	ID string
+	// Retry is the target's policy; the zero value means Config.Retry.
+	Retry Retry
+}
+
+// Delivery is one (event, target) pair handed to the Handler.
+type Delivery struct {
+	// ID is "<event id>:<target id>", stable across redeliveries and
+	// retries: handlers use it to make their effects idempotent. A replayed
+	// delivery gets a new ID (the same followed by ":r<unique>").
+	ID string
+	// Event is what happened.
+	Event Event
+	// Target is the script id the delivery is for.
+	Target string
+	// Attempt counts the attempts of this delivery, from 1. An attempt that
+	// was interrupted (process killed, AckWait expired) runs again with the
+	// same number.
+	Attempt int
+	// MaxAttempts is 1 + Retry.Retries: Attempt == MaxAttempts is the last.
+	MaxAttempts int
+	// Retry is the policy in force.
+	Retry Retry
+}
+
+// AttemptError records one failed attempt.
+type AttemptError struct {
+	Attempt int       `json:"attempt"`
+	Error   string    `json:"error"`
+	At      time.Time `json:"at"`
+}
+
+// envelope is a delivery as stored in the DELIVERIES stream. Event stays the
+// raw bytes of the stored event, so fanning out copies it without encoding.
+type envelope struct {
+	ID     string          `json:"id"`
+	Target string          `json:"target"`
+	Retry  Retry           `json:"retry"`
+	Event  json.RawMessage `json:"event"`
+}
+
+// appendEnvelope writes an envelope without re-encoding the event.
+func appendEnvelope(buf []byte, id, target string, retry Retry, event []byte) []byte {
+	buf = append(buf, `{"id":`...)
+	buf = appendJSONString(buf, id)
+	buf = append(buf, `,"target":`...)
+	buf = appendJSONString(buf, target)
+	buf = append(buf, `,"retry":{"retries":`...)
+	buf = strconv.AppendInt(buf, int64(retry.Retries), 10)
+	if len(retry.Backoff) > 0 {
+		buf = append(buf, `,"backoff":[`...)
+		for i, d := range retry.Backoff {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = strconv.AppendInt(buf, int64(d), 10)
+		}
+		buf = append(buf, ']')
+	}
+	buf = append(buf, `},"event":`...)
+	buf = append(buf, event...)
+	return append(buf, '}')
+}
+
+// appendJSONString quotes s, taking the fast path for the plain ids that
+// delivery ids and script ids almost always are.
+func appendJSONString(buf []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+			b, _ := json.Marshal(s) // a string always marshals
+			return append(buf, b...)
+		}
+	}
+	buf = append(buf, '"')
+	buf = append(buf, s...)
+	return append(buf, '"')
+}
+
+func decodeDelivery(data []byte) (Delivery, error) {
+	var env envelope
+	if err := json.Unmarshal(data, &env); err != nil {
+		return Delivery{}, fmt.Errorf("decode delivery: %w", err)
+	}
+	var ev Event
+	if err := json.Unmarshal(env.Event, &ev); err != nil {
+		return Delivery{}, fmt.Errorf("decode delivery %s event: %w", env.ID, err)
+	}
+	if env.ID == "" {
+		return Delivery{}, fmt.Errorf("decode delivery: no id")
+	}
+	return Delivery{ID: env.ID, Event: ev, Target: env.Target, Retry: env.Retry, MaxAttempts: env.Retry.maxAttempts()}, nil
+}
+
+// validateEvent checks what Publish accepts; errors are *kiln.Error.
+func validateEvent(e *Event, maxPayload int) error {
+	if !validToken(e.Tenant, 128) {
+		return kiln.Errorf(kiln.EInvalidArgument, "event tenant %q must be 1-128 letters, digits, '_' or '-'", e.Tenant)
+	}
+	if !ValidType(e.Type) {
+		return kiln.Errorf(kiln.EInvalidArgument, "event type %q must be 1 to 8 dot-separated segments of lowercase letters, digits, '_' or '-' (like \"billing.invoice.paid\")", e.Type)
+	}
+	if len(e.Payload) > maxPayload {
+		return kiln.Errorf(kiln.ETooLarge, "event payload is %d bytes; the limit is %d", len(e.Payload), maxPayload)
+	}
+	if len(e.Payload) == 0 {
+		e.Payload = json.RawMessage("null")
+	} else if !json.Valid(e.Payload) {
+		return kiln.Errorf(kiln.EInvalidArgument, "event payload is not valid JSON")
+	}
+	if len(e.ID) > 128 {
+		return kiln.Errorf(kiln.EInvalidArgument, "event id is longer than 128 bytes")
+	}
+	return nil
+}
+
+// ValidType reports whether t is a valid event type: 1 to 8 dot-separated
+// segments of [a-z0-9_-], no wildcards, no empty segment.
+func ValidType(t string) bool {
+	if t == "" || len(t) > 255 {
+		return false
+	}
+	segments, segmentLen := 1, 0
+	for i := 0; i < len(t); i++ {
+		switch c := t[i]; {
+		case c == '.':
+			if segmentLen == 0 {
+				return false
+			}
+			segments++
+			segmentLen = 0
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '_', c == '-':
+			segmentLen++
+		default:
+			return false
+		}
+	}
+	return segmentLen > 0 && segments <= 8
+}
+
+// validToken reports whether s is 1..maxLen of [A-Za-z0-9_-]: safe as a
+// subject token and inside stream and consumer names.
+func validToken(s string, maxLen int) bool {
+	if s == "" || len(s) > maxLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,428 @@
+// Package queue is Kiln's durable event queue on NATS JetStream.
+//
+// Publish stores an event in the EVENTS stream and returns once JetStream
+// has acknowledged it. A dispatcher asks a Router which scripts the event
+// goes to and writes one delivery per script into the DELIVERIES stream (a
+// work queue, one subject per tenant). Workers take deliveries from the
+// tenants with work in turn, run the Handler, and retry failures with
+// backoff; a delivery that fails its last attempt goes to the
+// DeadLetterSink. The same code serves an embedded server (the default, one
+// process) and an external NATS cluster. docs/queue-internals.md tells the
+// whole story: streams, consumers, the ack/retry/dead-letter flow, crash
+// semantics.
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	kiln "github.com/kiln-run/kiln"
+)
+
+// envelopeOverhead is room for a delivery's envelope and headers beyond the
+// payload, when checking MaxPayload against the server's limit.
+const envelopeOverhead = 16 << 10
+
+// Router says which scripts an event goes to. The server implements it by
+// matching the event type against its tenant's event scripts. An error means
+// "try again later": the event is dispatched again after a short wait.
+type Router interface {
+	Route(ctx context.Context, e Event) ([]Target, error)
+}
+
+// RouterFunc adapts a function to Router.
+type RouterFunc func(ctx context.Context, e Event) ([]Target, error)
+
+// Route calls f.
+func (f RouterFunc) Route(ctx context.Context, e Event) ([]Target, error) { return f(ctx, e) }
+
+// Handler runs one delivery. nil means done; an error is a failed attempt,
+// retried per the delivery's Retry unless it wraps GiveUp. Deliveries are
+// at least once: the same Delivery.ID may run again after a crash, so
+// effects must be idempotent on it. ctx ends when the queue stops for good.
+type Handler func(ctx context.Context, d Delivery) error
+
+// DeadLetterSink receives a delivery whose last attempt failed, with every
+// recorded attempt's error, oldest first. It must have stored the delivery
+// durably when it returns nil: the queue then removes the message. An error
+// makes the queue call it again later.
+type DeadLetterSink func(ctx context.Context, d Delivery, attempts []AttemptError) error
+
+// GiveUp wraps err so that the delivery goes to the dead-letter sink at once,
+// without the retries left.
+func GiveUp(err error) error { return &giveUpError{err: err} }
+
+type giveUpError struct{ err error }
+
+func (e *giveUpError) Error() string { return "give up: " + e.err.Error() }
+func (e *giveUpError) Unwrap() error { return e.err }
+
+// Stats are the queue's counters since Open, for metrics.
+type Stats struct {
+	Published    uint64 // events stored by Publish
+	Dispatched   uint64 // deliveries written by the dispatcher
+	Unrouted     uint64 // events no target wanted
+	Succeeded    uint64 // attempts that returned nil
+	Failed       uint64 // attempts that returned an error
+	DeadLettered uint64 // deliveries handed to the dead-letter sink
+	Replayed     uint64 // deliveries re-enqueued by Replay
+	Interrupted  uint64 // deliveries given back unfinished at Stop
+	Running      int    // handlers running now
+	Held         int    // deliveries held in this process (running or waiting)
+	Tenants      int    // tenants whose deliveries this process has consumed
+}
+
+// Queue is a connection to the event queue. Open one per process; it is safe
+// for concurrent use.
+type Queue struct {
+	cfg   Config
+	log   *slog.Logger
+	names names
+
+	server *server.Server // nil with an external NATS
+	conn   *nats.Conn
+	js     jetstream.JetStream
+
+	events     jetstream.Stream
+	deliveries jetstream.Stream
+	attempts   jetstream.KeyValue
+
+	counters counters
+
+	mu      sync.Mutex
+	started bool
+	closed  bool
+	run     *runner // set by Start, nil after Stop
+}
+
+type counters struct {
+	published, dispatched, unrouted, succeeded, failed, deadLettered, replayed, interrupted atomic.Uint64
+}
+
+// names are the JetStream names derived from the prefix.
+type names struct {
+	prefix           string
+	eventsStream     string
+	deliveriesStream string
+	attemptsBucket   string
+	dispatcher       string
+	eventsSubject    string // "<P>.events." + tenant + "." + type
+	deliveriesSubj   string // "<P>.deliveries." + tenant
+	ready            string // core NATS hint: tenant has new deliveries
+}
+
+func newNames(prefix string) names {
+	return names{
+		prefix:           prefix,
+		eventsStream:     prefix + "_EVENTS",
+		deliveriesStream: prefix + "_DELIVERIES",
+		attemptsBucket:   prefix + "_ATTEMPTS",
+		dispatcher:       prefix + "_dispatcher",
+		eventsSubject:    prefix + ".events.",
+		deliveriesSubj:   prefix + ".deliveries.",
+		ready:            prefix + ".ready",
+	}
+}
+
+func (n names) tenantConsumer(tenant string) string { return n.prefix + "_tenant_" + tenant }
+
+// Open connects to NATS (starting the embedded server when cfg.URL is
+// empty) and creates or updates the streams and the attempts bucket.
+func Open(ctx context.Context, cfg Config) (*Queue, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	q := &Queue{cfg: cfg, log: cfg.Logger.With("component", "queue"), names: newNames(cfg.Prefix)}
+	if err := q.connect(); err != nil {
+		q.closeConnection()
+		return nil, err
+	}
+	if err := q.ensureStreams(ctx); err != nil {
+		q.closeConnection()
+		return nil, err
+	}
+	return q, nil
+}
+
+func (q *Queue) connect() error {
+	opts := []nats.Option{
+		nats.Name("kiln"),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(250 * time.Millisecond),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				q.log.Warn("disconnected from NATS", "err", err)
+			}
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) { q.log.Info("reconnected to NATS", "url", nc.ConnectedUrlRedacted()) }),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { q.log.Warn("NATS error", "err", err) }),
+	}
+	url := q.cfg.URL
+	if url == "" {
+		srv, err := startEmbedded(q.cfg)
+		if err != nil {
+			return err
+		}
+		q.server = srv
+		url = srv.ClientURL()
+		opts = append(opts, nats.InProcessServer(srv))
+	} else {
+		opts = append(opts, q.cfg.ConnectOptions...)
+	}
+	conn, err := nats.Connect(url, opts...)
+	if err != nil {
+		return fmt.Errorf("connect to NATS at %s: %w", url, err)
+	}
+	q.conn = conn
+	if limit := conn.MaxPayload(); int64(q.cfg.MaxPayload)+envelopeOverhead > limit {
+		return fmt.Errorf("queue config: MaxPayload %d plus %d bytes of envelope exceeds the server's max_payload %d", q.cfg.MaxPayload, envelopeOverhead, limit)
+	}
+	js, err := jetstream.New(conn, jetstream.WithPublishAsyncMaxPending(4096))
+	if err != nil {
+		return fmt.Errorf("JetStream: %w", err)
+	}
+	q.js = js
+	return nil
+}
+
+func (q *Queue) ensureStreams(ctx context.Context) error {
+	var err error
+	q.events, err = q.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        q.names.eventsStream,
+		Description: "Kiln events waiting to be dispatched to scripts",
+		Subjects:    []string{q.names.eventsSubject + ">"},
+		Retention:   jetstream.WorkQueuePolicy,
+		Storage:     jetstream.FileStorage,
+		Replicas:    q.cfg.Replicas,
+		Duplicates:  q.cfg.DedupeWindow,
+		Discard:     jetstream.DiscardOld,
+	})
+	if err != nil {
+		return fmt.Errorf("create stream %s: %w", q.names.eventsStream, err)
+	}
+	q.deliveries, err = q.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        q.names.deliveriesStream,
+		Description: "Kiln deliveries: one message per (event, script), consumed per tenant",
+		Subjects:    []string{q.names.deliveriesSubj + "*"},
+		Retention:   jetstream.WorkQueuePolicy,
+		Storage:     jetstream.FileStorage,
+		Replicas:    q.cfg.Replicas,
+		Duplicates:  q.cfg.DedupeWindow,
+		Discard:     jetstream.DiscardOld,
+	})
+	if err != nil {
+		return fmt.Errorf("create stream %s: %w", q.names.deliveriesStream, err)
+	}
+	q.attempts, err = q.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      q.names.attemptsBucket,
+		Description: "Kiln: failed attempts of deliveries still being retried",
+		History:     1,
+		TTL:         q.cfg.AttemptsTTL,
+		Storage:     jetstream.FileStorage,
+		Replicas:    q.cfg.Replicas,
+	})
+	if err != nil {
+		return fmt.Errorf("create bucket %s: %w", q.names.attemptsBucket, err)
+	}
+	return nil
+}
+
+// Publish stores e and returns its id once JetStream has acknowledged it.
+// It returns an INVALID_ARGUMENT or PAYLOAD_TOO_LARGE *kiln.Error for an
+// event it refuses, and an UNAVAILABLE one when JetStream did not store it.
+// Publishing an event again with the same ID within the dedupe window
+// stores it once.
+func (q *Queue) Publish(ctx context.Context, e Event) (string, error) {
+	msg, err := q.eventMsg(&e)
+	if err != nil {
+		return "", err
+	}
+	if _, err := q.js.PublishMsg(ctx, msg); err != nil {
+		return "", fmt.Errorf("%w: %w", kiln.Errorf(kiln.EUnavailable, "event %s was not stored", e.ID), err)
+	}
+	q.counters.published.Add(1)
+	return e.ID, nil
+}
+
+// PublishBatch publishes events without waiting for each acknowledgement in
+// turn, then waits for them all. ids[i] is events[i]'s id, or "" when that
+// one failed; err joins the failures.
+func (q *Queue) PublishBatch(ctx context.Context, events []Event) (ids []string, err error) {
+	ids = make([]string, len(events))
+	futures := make([]jetstream.PubAckFuture, len(events))
+	var errs []error
+	for i := range events {
+		e := events[i]
+		msg, err := q.eventMsg(&e)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("event %d: %w", i, err))
+			continue
+		}
+		f, err := q.js.PublishMsgAsync(msg)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%w: %w", kiln.Errorf(kiln.EUnavailable, "event %s was not stored", e.ID), err))
+			continue
+		}
+		ids[i], futures[i] = e.ID, f
+	}
+	for i, f := range futures {
+		if f == nil {
+			continue
+		}
+		select {
+		case <-f.Ok():
+			q.counters.published.Add(1)
+		case err := <-f.Err():
+			errs = append(errs, fmt.Errorf("%w: %w", kiln.Errorf(kiln.EUnavailable, "event %s was not stored", ids[i]), err))
+			ids[i] = ""
+		case <-ctx.Done():
+			errs = append(errs, fmt.Errorf("%w: %w", kiln.Errorf(kiln.EUnavailable, "event %s: no acknowledgement", ids[i]), ctx.Err()))
+			ids[i] = ""
+		}
+	}
+	return ids, errors.Join(errs...)
+}
+
+func (q *Queue) eventMsg(e *Event) (*nats.Msg, error) {
+	if err := validateEvent(e, q.cfg.MaxPayload); err != nil {
+		return nil, err
+	}
+	if e.ID == "" {
+		id, err := uuid.NewV7()
+		if err != nil {
+			return nil, fmt.Errorf("make event id: %w", err)
+		}
+		e.ID = id.String()
+	}
+	if e.PublishedAt.IsZero() {
+		e.PublishedAt = q.cfg.Now().UTC()
+	}
+	data, err := json.Marshal(e)
+	if err != nil {
+		return nil, kiln.Errorf(kiln.EInvalidArgument, "encode event: %v", err)
+	}
+	msg := &nats.Msg{
+		Subject: q.names.eventsSubject + e.Tenant + "." + e.Type,
+		Data:    data,
+		Header:  nats.Header{jetstream.MsgIDHeader: []string{e.ID}},
+	}
+	return msg, nil
+}
+
+// Replay enqueues a dead-lettered delivery again with a fresh attempt count.
+// The new delivery's id is d's base id ("<event>:<target>") followed by
+// ":r<unique>", so neither the dedupe window nor the handler's idempotency
+// drops it. It returns the new id.
+func (q *Queue) Replay(ctx context.Context, d Delivery) (string, error) {
+	if !validToken(d.Event.Tenant, 128) || d.Target == "" || d.Event.ID == "" {
+		return "", kiln.Errorf(kiln.EInvalidArgument, "replay needs the delivery's event (id, tenant) and target")
+	}
+	event, err := json.Marshal(&d.Event)
+	if err != nil {
+		return "", kiln.Errorf(kiln.EInvalidArgument, "encode event: %v", err)
+	}
+	id := d.Event.ID + ":" + d.Target + ":r" + nats.NewInbox()[len(nats.InboxPrefix):]
+	msg := &nats.Msg{
+		Subject: q.names.deliveriesSubj + d.Event.Tenant,
+		Data:    appendEnvelope(nil, id, d.Target, d.Retry, event),
+		Header:  nats.Header{jetstream.MsgIDHeader: []string{id}},
+	}
+	if _, err := q.js.PublishMsg(ctx, msg); err != nil {
+		return "", fmt.Errorf("%w: %w", kiln.Errorf(kiln.EUnavailable, "replay of %s was not stored", d.ID), err)
+	}
+	q.counters.replayed.Add(1)
+	q.signalTenant(d.Event.Tenant)
+	return id, nil
+}
+
+// Stats returns the counters.
+func (q *Queue) Stats() Stats {
+	s := Stats{
+		Published:    q.counters.published.Load(),
+		Dispatched:   q.counters.dispatched.Load(),
+		Unrouted:     q.counters.unrouted.Load(),
+		Succeeded:    q.counters.succeeded.Load(),
+		Failed:       q.counters.failed.Load(),
+		DeadLettered: q.counters.deadLettered.Load(),
+		Replayed:     q.counters.replayed.Load(),
+		Interrupted:  q.counters.interrupted.Load(),
+	}
+	q.mu.Lock()
+	r := q.run
+	q.mu.Unlock()
+	if r != nil {
+		r.sched.stats(&s)
+	}
+	return s
+}
+
+// ClientURL is where other processes reach the embedded server when Config
+// Listen is set, else the external URL (or "" for an in-process-only
+// embedded server).
+func (q *Queue) ClientURL() string {
+	if q.server == nil {
+		return q.cfg.URL
+	}
+	if q.cfg.Listen == "" {
+		return ""
+	}
+	return q.server.ClientURL()
+}
+
+// Close stops the workers (waiting up to Config.ShutdownTimeout for running
+// handlers), then closes the connection and the embedded server. It is safe
+// to call more than once.
+func (q *Queue) Close() error {
+	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
+		return nil
+	}
+	q.closed = true
+	q.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), q.cfg.ShutdownTimeout)
+	defer cancel()
+	err := q.Stop(ctx)
+	q.closeConnection()
+	return err
+}
+
+func (q *Queue) closeConnection() {
+	if q.conn != nil {
+		if q.js != nil {
+			select {
+			case <-q.js.PublishAsyncComplete():
+			case <-time.After(5 * time.Second):
+			}
+		}
+		q.conn.Close()
+	}
+	if q.server != nil {
+		q.server.Shutdown()
+		q.server.WaitForShutdown()
+	}
+}
+
+// signalTenant tells this process's workers, and those of other nodes, that
+// tenant has new deliveries.
+func (q *Queue) signalTenant(tenant string) {
+	q.mu.Lock()
+	r := q.run
+	q.mu.Unlock()
+	if r != nil {
+		r.sched.markReady(tenant)
+	}
+	_ = q.conn.Publish(q.names.ready, []byte(tenant))
+}

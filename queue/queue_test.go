@@ -1,0 +1,751 @@
+package queue
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/goleak"
+
+	kiln "github.com/kiln-run/kiln"
+)
+
+func TestMain(m *testing.M) {
+	if os.Getenv(helperEnv) != "" {
+		os.Exit(crashHelperMain())
+	}
+	goleak.VerifyTestMain(m)
+}
+
+// backend is where a test's queue runs: an embedded server, or the external
+// NATS the machine runs (Debian's 2.9, or KILN_TEST_NATS).
+type backend struct {
+	name string
+	url  string // "" = embedded
+}
+
+var (
+	externalOnce sync.Once
+	externalURL  string
+	externalErr  error
+)
+
+// externalNATS returns the external server's URL, or why there is none.
+func externalNATS() (string, error) {
+	externalOnce.Do(func() {
+		url := os.Getenv("KILN_TEST_NATS")
+		if url == "" {
+			url = "nats://127.0.0.1:4222"
+		}
+		nc, err := nats.Connect(url, nats.Timeout(2*time.Second), nats.MaxReconnects(0))
+		if err != nil {
+			externalErr = fmt.Errorf("no NATS at %s: %w", url, err)
+			return
+		}
+		defer nc.Close()
+		js, _ := jetstream.New(nc)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if _, err := js.AccountInfo(ctx); err != nil {
+			externalErr = fmt.Errorf("NATS at %s has no JetStream: %w", url, err)
+			return
+		}
+		externalURL = url
+	})
+	return externalURL, externalErr
+}
+
+// eachBackend runs f as a parallel subtest per backend. Without an external
+// server the external subtest skips, or fails when CI=true.
+func eachBackend(t *testing.T, f func(t *testing.T, b backend)) {
+	t.Helper()
+	for _, b := range []backend{{name: "embedded"}, {name: "external"}} {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			if b.name == "external" {
+				url, err := externalNATS()
+				if err != nil {
+					if os.Getenv("CI") == "true" {
+						t.Fatalf("CI needs the external NATS: %v", err)
+					}
+					t.Skipf("skipping the external-NATS run: %v (set KILN_TEST_NATS)", err)
+				}
+				b.url = url
+			}
+			f(t, b)
+		})
+	}
+}
+
+func uniquePrefix() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return "T" + hex.EncodeToString(b[:])
+}
+
+func testLogger() *slog.Logger {
+	if os.Getenv("KILN_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// testConfig is a config with short timings for b.
+func testConfig(t *testing.T, b backend) Config {
+	cfg := Config{
+		URL:          b.url,
+		Prefix:       uniquePrefix(),
+		Workers:      4,
+		AckWait:      3 * time.Second,
+		ScanInterval: 200 * time.Millisecond,
+		Retry:        Retry{Retries: 2, Backoff: []time.Duration{50 * time.Millisecond}},
+		Logger:       testLogger(),
+	}
+	if b.url == "" {
+		cfg.DataDir = t.TempDir()
+	}
+	return cfg
+}
+
+// openQueue opens a queue and closes it (and, on an external server,
+// deletes its streams) when the test ends.
+func openQueue(t *testing.T, cfg Config) *Queue {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	q, err := Open(ctx, cfg)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := q.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+		if cfg.URL != "" {
+			deleteStreams(t, cfg.URL, cfg.Prefix)
+		}
+	})
+	return q
+}
+
+func deleteStreams(t testing.TB, url, prefix string) {
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Errorf("cleanup connect: %v", err)
+		return
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	n := newNames(prefix)
+	for _, s := range []string{n.eventsStream, n.deliveriesStream, "KV_" + n.attemptsBucket} {
+		if err := js.DeleteStream(ctx, s); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+			t.Errorf("cleanup delete stream %s: %v", s, err)
+		}
+	}
+}
+
+// recorder is a Handler and DeadLetterSink that remembers what it saw.
+type recorder struct {
+	mu       sync.Mutex
+	runs     []run
+	dead     []deadLetter
+	fail     func(d Delivery) error // nil = always succeed
+	changed  chan struct{}
+	sinkFail func(n int) error
+}
+
+type run struct {
+	d  Delivery
+	at time.Time
+}
+
+type deadLetter struct {
+	d        Delivery
+	attempts []AttemptError
+}
+
+func newRecorder() *recorder { return &recorder{changed: make(chan struct{}, 1)} }
+
+func (r *recorder) handle(_ context.Context, d Delivery) error {
+	var err error
+	if r.fail != nil {
+		err = r.fail(d)
+	}
+	r.mu.Lock()
+	r.runs = append(r.runs, run{d: d, at: time.Now()})
+	r.mu.Unlock()
+	r.notify()
+	return err
+}
+
+func (r *recorder) sink(_ context.Context, d Delivery, attempts []AttemptError) error {
+	r.mu.Lock()
+	defer r.notify()
+	defer r.mu.Unlock()
+	if r.sinkFail != nil {
+		if err := r.sinkFail(len(r.dead)); err != nil {
+			r.dead = append(r.dead, deadLetter{}) // counts the call
+			return err
+		}
+	}
+	r.dead = append(r.dead, deadLetter{d: d, attempts: attempts})
+	return nil
+}
+
+func (r *recorder) notify() {
+	select {
+	case r.changed <- struct{}{}:
+	default:
+	}
+}
+
+// waitFor polls cond (under the recorder's lock) until it holds.
+func (r *recorder) waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.After(timeout)
+	for {
+		r.mu.Lock()
+		ok := cond()
+		r.mu.Unlock()
+		if ok {
+			return
+		}
+		select {
+		case <-r.changed:
+		case <-time.After(20 * time.Millisecond):
+		case <-deadline:
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+	}
+}
+
+func (r *recorder) runsOf(id string) []run {
+	var out []run
+	for _, x := range r.runs {
+		if x.d.ID == id {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// targets routes every event to the given script ids.
+func targets(ids ...string) Router {
+	return RouterFunc(func(context.Context, Event) ([]Target, error) {
+		out := make([]Target, len(ids))
+		for i, id := range ids {
+			out[i] = Target{ID: id}
+		}
+		return out, nil
+	})
+}
+
+func start(t *testing.T, q *Queue, router Router, rec *recorder) {
+	t.Helper()
+	if err := q.Start(context.Background(), router, rec.handle, rec.sink); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+}
+
+func publish(t *testing.T, q *Queue, tenant, typ string, payload any) string {
+	t.Helper()
+	data, _ := json.Marshal(payload)
+	id, err := q.Publish(context.Background(), Event{Tenant: tenant, Type: typ, Payload: data})
+	if err != nil {
+		t.Fatalf("Publish: %v", err)
+	}
+	return id
+}
+
+// streamMessages counts the messages left in a stream.
+func streamMessages(t *testing.T, s jetstream.Stream) uint64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	info, err := s.Info(ctx)
+	if err != nil {
+		t.Fatalf("stream info: %v", err)
+	}
+	return info.State.Msgs
+}
+
+func waitEmpty(t *testing.T, s jetstream.Stream) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for streamMessages(t, s) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("stream %s still holds %d messages", s.CachedInfo().Config.Name, streamMessages(t, s))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestValidType(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		typ  string
+		want bool
+	}{
+		{"billing.invoice.paid", true},
+		{"a", true},
+		{"a-b_c.0", true},
+		{"a.b.c.d.e.f.g.h", true},
+		{"a.b.c.d.e.f.g.h.i", false}, // 9 segments
+		{"", false},
+		{"Billing.invoice", false},
+		{"a..b", false},
+		{".a", false},
+		{"a.", false},
+		{"a.*", false},
+		{"a.>", false},
+		{"a b", false},
+		{"a/b", false},
+		{"é", false},
+	} {
+		if got := ValidType(tc.typ); got != tc.want {
+			t.Errorf("ValidType(%q) = %v, want %v", tc.typ, got, tc.want)
+		}
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"no data dir", Config{}, "DataDir is required"},
+		{"bad prefix", Config{DataDir: "x", Prefix: "a.b"}, "Prefix"},
+		{"bad listen", Config{DataDir: "x", Listen: "nope"}, "Listen"},
+		{"prefetch below workers", Config{DataDir: "x", Workers: 8, Prefetch: 4}, "Prefetch"},
+		{"negative backoff", Config{DataDir: "x", Retry: Retry{Retries: 1, Backoff: []time.Duration{-1}}}, "negative"},
+	} {
+		err := tc.cfg.WithDefaults().Validate()
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: Validate() = %v, want an error about %q", tc.name, err, tc.want)
+		}
+	}
+	if err := (Config{DataDir: "x"}).WithDefaults().Validate(); err != nil {
+		t.Errorf("defaults: %v", err)
+	}
+}
+
+func TestRetryDelay(t *testing.T) {
+	t.Parallel()
+	r := Retry{Retries: 5, Backoff: []time.Duration{2 * time.Second, 4 * time.Second}}
+	for n, want := range map[int]time.Duration{1: 2 * time.Second, 2: 4 * time.Second, 3: 4 * time.Second, 5: 4 * time.Second} {
+		if got := r.delay(n); got != want {
+			t.Errorf("delay(%d) = %s, want %s", n, got, want)
+		}
+	}
+	if got := DefaultRetry.delay(5); got != 32*time.Second {
+		t.Errorf("default delay(5) = %s", got)
+	}
+	if (Retry{Retries: -1}).maxAttempts() != 1 {
+		t.Error("Retries < 0 must mean one attempt")
+	}
+}
+
+func TestPublish(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, b backend) {
+		cfg := testConfig(t, b)
+		cfg.MaxPayload = 1024
+		q := openQueue(t, cfg)
+		ctx := context.Background()
+
+		// Stored by the time Publish returns: read it back without
+		// starting anything.
+		id := publish(t, q, "acme", "billing.invoice.paid", map[string]int{"amount": 3})
+		msg, err := q.events.GetLastMsgForSubject(ctx, q.names.eventsSubject+"acme.billing.invoice.paid")
+		if err != nil {
+			t.Fatalf("event not in the stream after Publish returned: %v", err)
+		}
+		if got := msg.Header.Get(jetstream.MsgIDHeader); got != id {
+			t.Errorf("stored event id %q, want %q", got, id)
+		}
+		var ev Event
+		if err := json.Unmarshal(msg.Data, &ev); err != nil || ev.ID != id || string(ev.Payload) != `{"amount":3}` || ev.PublishedAt.IsZero() {
+			t.Errorf("stored event %+v (%v)", ev, err)
+		}
+
+		// The same id again within the dedupe window is stored once.
+		again, err := q.Publish(ctx, Event{ID: id, Tenant: "acme", Type: "billing.invoice.paid"})
+		if err != nil || again != id {
+			t.Fatalf("republish: %q, %v", again, err)
+		}
+		if n := streamMessages(t, q.events); n != 1 {
+			t.Errorf("%d events stored, want 1", n)
+		}
+
+		for _, tc := range []struct {
+			name string
+			ev   Event
+			code string
+		}{
+			{"payload too large", Event{Tenant: "acme", Type: "a.b", Payload: json.RawMessage(`"` + strings.Repeat("x", 1100) + `"`)}, kiln.ETooLarge},
+			{"payload not JSON", Event{Tenant: "acme", Type: "a.b", Payload: json.RawMessage(`{nope`)}, kiln.EInvalidArgument},
+			{"wildcard type", Event{Tenant: "acme", Type: "a.*"}, kiln.EInvalidArgument},
+			{"uppercase type", Event{Tenant: "acme", Type: "A.b"}, kiln.EInvalidArgument},
+			{"too many segments", Event{Tenant: "acme", Type: "a.b.c.d.e.f.g.h.i"}, kiln.EInvalidArgument},
+			{"empty type", Event{Tenant: "acme"}, kiln.EInvalidArgument},
+			{"tenant with a dot", Event{Tenant: "ac.me", Type: "a.b"}, kiln.EInvalidArgument},
+			{"no tenant", Event{Type: "a.b"}, kiln.EInvalidArgument},
+		} {
+			_, err := q.Publish(ctx, tc.ev)
+			if got := kiln.ErrorCode(err); got != tc.code {
+				t.Errorf("%s: error %v (code %s), want code %s", tc.name, err, got, tc.code)
+			}
+		}
+		if n := streamMessages(t, q.events); n != 1 {
+			t.Errorf("refused events were stored: %d events", n)
+		}
+
+		ids, err := q.PublishBatch(ctx, []Event{
+			{Tenant: "acme", Type: "x.y"},
+			{Tenant: "acme", Type: "x.*"},
+			{Tenant: "acme", Type: "x.z"},
+		})
+		if err == nil || ids[0] == "" || ids[1] != "" || ids[2] == "" {
+			t.Errorf("PublishBatch = %q, %v; want the middle one refused", ids, err)
+		}
+		if n := streamMessages(t, q.events); n != 3 {
+			t.Errorf("%d events stored, want 3", n)
+		}
+	})
+}
+
+func TestFanOut(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, b backend) {
+		q := openQueue(t, testConfig(t, b))
+		rec := newRecorder()
+		router := RouterFunc(func(_ context.Context, e Event) ([]Target, error) {
+			if e.Tenant == "nobody" {
+				return nil, nil
+			}
+			return []Target{{ID: "s1"}, {ID: "s2"}, {ID: "s3"}}, nil
+		})
+		start(t, q, router, rec)
+		id := publish(t, q, "acme", "order.created", map[string]string{"order": "42"})
+		publish(t, q, "nobody", "order.created", nil)
+		rec.waitFor(t, "three deliveries", 10*time.Second, func() bool { return len(rec.runs) >= 3 })
+		time.Sleep(100 * time.Millisecond)
+
+		rec.mu.Lock()
+		defer rec.mu.Unlock()
+		seen := map[string]bool{}
+		for _, r := range rec.runs {
+			if r.d.Attempt != 1 || r.d.Event.ID != id || string(r.d.Event.Payload) != `{"order":"42"}` || r.d.Event.Type != "order.created" {
+				t.Errorf("delivery %+v", r.d)
+			}
+			if r.d.ID != id+":"+r.d.Target {
+				t.Errorf("delivery id %q for target %q", r.d.ID, r.d.Target)
+			}
+			if r.d.MaxAttempts != 3 {
+				t.Errorf("MaxAttempts %d, want 3 from the config's Retry", r.d.MaxAttempts)
+			}
+			seen[r.d.Target] = true
+		}
+		if len(rec.runs) != 3 || !seen["s1"] || !seen["s2"] || !seen["s3"] {
+			t.Errorf("runs %d, targets %v", len(rec.runs), seen)
+		}
+		waitEmpty(t, q.deliveries)
+		waitEmpty(t, q.events)
+		if s := q.Stats(); s.Dispatched != 3 || s.Unrouted != 1 || s.Succeeded != 3 {
+			t.Errorf("stats %+v", s)
+		}
+	})
+}
+
+func TestRetryThenSuccess(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, b backend) {
+		q := openQueue(t, testConfig(t, b))
+		rec := newRecorder()
+		rec.fail = func(d Delivery) error {
+			if d.Attempt < 3 {
+				return fmt.Errorf("flaky %d", d.Attempt)
+			}
+			return nil
+		}
+		backoff := []time.Duration{150 * time.Millisecond, 300 * time.Millisecond}
+		router := RouterFunc(func(context.Context, Event) ([]Target, error) {
+			return []Target{{ID: "s", Retry: Retry{Retries: 5, Backoff: backoff}}}, nil
+		})
+		start(t, q, router, rec)
+		id := publish(t, q, "acme", "thing.happened", nil) + ":s"
+		rec.waitFor(t, "the third attempt", 10*time.Second, func() bool { return len(rec.runsOf(id)) >= 3 })
+		time.Sleep(200 * time.Millisecond)
+
+		rec.mu.Lock()
+		runs := rec.runsOf(id)
+		rec.mu.Unlock()
+		if len(runs) != 3 {
+			t.Fatalf("%d runs, want 3", len(runs))
+		}
+		for i, r := range runs {
+			if r.d.Attempt != i+1 || r.d.MaxAttempts != 6 {
+				t.Errorf("run %d: attempt %d of %d", i, r.d.Attempt, r.d.MaxAttempts)
+			}
+		}
+		for i, want := range backoff {
+			if gap := runs[i+1].at.Sub(runs[i].at); gap < want {
+				t.Errorf("retry %d came after %s, before its backoff %s", i+1, gap, want)
+			}
+		}
+		waitEmpty(t, q.deliveries)
+		if _, err := q.attempts.Get(context.Background(), attemptKey(id)); !errors.Is(err, jetstream.ErrKeyNotFound) {
+			t.Errorf("attempt history kept after success: %v", err)
+		}
+		if s := q.Stats(); s.Failed != 2 || s.Succeeded != 1 || s.DeadLettered != 0 {
+			t.Errorf("stats %+v", s)
+		}
+	})
+}
+
+func TestDeadLetterAndReplay(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, b backend) {
+		q := openQueue(t, testConfig(t, b)) // 2 retries, 50ms apart
+		rec := newRecorder()
+		replaying := false
+		rec.fail = func(d Delivery) error {
+			if replaying {
+				return nil
+			}
+			return fmt.Errorf("boom %d", d.Attempt)
+		}
+		start(t, q, targets("s"), rec)
+		id := publish(t, q, "acme", "thing.happened", nil) + ":s"
+		rec.waitFor(t, "the dead letter", 10*time.Second, func() bool { return len(rec.dead) >= 1 })
+		time.Sleep(300 * time.Millisecond) // room for a wrong extra attempt or sink call
+
+		rec.mu.Lock()
+		runs, dead := rec.runsOf(id), rec.dead
+		if len(runs) != 3 {
+			t.Errorf("%d attempts, want 1+2 retries", len(runs))
+		}
+		if len(dead) != 1 {
+			t.Fatalf("sink called %d times, want once", len(dead))
+		}
+		dl := dead[0]
+		if dl.d.ID != id || dl.d.Attempt != 3 || len(dl.attempts) != 3 {
+			t.Fatalf("dead letter %+v with %d attempts", dl.d, len(dl.attempts))
+		}
+		for i, a := range dl.attempts {
+			if a.Attempt != i+1 || a.Error != fmt.Sprintf("boom %d", i+1) || a.At.IsZero() {
+				t.Errorf("attempt %d recorded as %+v", i+1, a)
+			}
+		}
+		replaying = true
+		rec.mu.Unlock()
+		waitEmpty(t, q.deliveries)
+		if _, err := q.attempts.Get(context.Background(), attemptKey(id)); !errors.Is(err, jetstream.ErrKeyNotFound) {
+			t.Errorf("attempt history kept after dead-lettering: %v", err)
+		}
+
+		newID, err := q.Replay(context.Background(), dl.d)
+		if err != nil {
+			t.Fatalf("Replay: %v", err)
+		}
+		if !strings.HasPrefix(newID, id+":r") {
+			t.Errorf("replayed id %q does not extend %q", newID, id)
+		}
+		rec.waitFor(t, "the replayed run", 10*time.Second, func() bool { return len(rec.runsOf(newID)) == 1 })
+		rec.mu.Lock()
+		if r := rec.runsOf(newID)[0]; r.d.Attempt != 1 || r.d.Target != "s" || r.d.Event.ID != dl.d.Event.ID {
+			t.Errorf("replayed delivery %+v", r.d)
+		}
+		rec.mu.Unlock()
+		waitEmpty(t, q.deliveries)
+		if s := q.Stats(); s.DeadLettered != 1 || s.Replayed != 1 || s.Succeeded != 1 || s.Failed != 3 {
+			t.Errorf("stats %+v", s)
+		}
+	})
+}
+
+func TestGiveUpAndSinkFailure(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, b backend) {
+		q := openQueue(t, testConfig(t, b))
+		rec := newRecorder()
+		rec.fail = func(Delivery) error { return GiveUp(errors.New("bad input")) }
+		// The sink fails once: it is called again, the handler is not.
+		rec.sinkFail = func(n int) error {
+			if n == 0 {
+				return errors.New("sink down")
+			}
+			return nil
+		}
+		start(t, q, targets("s"), rec)
+		id := publish(t, q, "acme", "thing.happened", nil) + ":s"
+		rec.waitFor(t, "the second sink call", 10*time.Second, func() bool { return len(rec.dead) >= 2 })
+		time.Sleep(300 * time.Millisecond)
+		rec.mu.Lock()
+		defer rec.mu.Unlock()
+		if n := len(rec.runsOf(id)); n != 1 {
+			t.Errorf("handler ran %d times, want once (GiveUp skips the retries)", n)
+		}
+		if len(rec.dead) != 2 || len(rec.dead[1].attempts) != 1 || rec.dead[1].attempts[0].Error != "give up: bad input" {
+			t.Errorf("sink calls %+v", rec.dead)
+		}
+	})
+}
+
+func TestRouterErrorRedispatches(t *testing.T) {
+	t.Parallel()
+	q := openQueue(t, testConfig(t, backend{name: "embedded"}))
+	rec := newRecorder()
+	var mu sync.Mutex
+	calls := 0
+	router := RouterFunc(func(context.Context, Event) ([]Target, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		if calls == 1 {
+			return nil, errors.New("scripts unavailable")
+		}
+		return []Target{{ID: "s"}}, nil
+	})
+	start(t, q, router, rec)
+	publish(t, q, "acme", "thing.happened", nil)
+	rec.waitFor(t, "the delivery after a routing error", 10*time.Second, func() bool { return len(rec.runs) == 1 })
+}
+
+func TestStopDrains(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, b backend) {
+		q := openQueue(t, testConfig(t, b))
+		started := make(chan struct{}, 1)
+		var ctxErr error
+		handler := func(ctx context.Context, d Delivery) error {
+			started <- struct{}{}
+			select {
+			case <-time.After(300 * time.Millisecond):
+			case <-ctx.Done():
+			}
+			ctxErr = ctx.Err()
+			return nil
+		}
+		rec := newRecorder()
+		if err := q.Start(context.Background(), targets("s"), handler, rec.sink); err != nil {
+			t.Fatal(err)
+		}
+		publish(t, q, "acme", "thing.happened", nil)
+		<-started
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		begin := time.Now()
+		if err := q.Stop(ctx); err != nil {
+			t.Fatalf("Stop: %v", err)
+		}
+		if ctxErr != nil || time.Since(begin) > 2*time.Second {
+			t.Errorf("handler saw %v; Stop took %s", ctxErr, time.Since(begin))
+		}
+		waitEmpty(t, q.deliveries)
+		if q.Stats().Succeeded != 1 {
+			t.Errorf("stats %+v", q.Stats())
+		}
+	})
+}
+
+func TestStopDeadlineCancelsAndRedelivers(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, b backend) {
+		q := openQueue(t, testConfig(t, b))
+		started := make(chan struct{}, 1)
+		handler := func(ctx context.Context, d Delivery) error {
+			started <- struct{}{}
+			<-ctx.Done()
+			return ctx.Err()
+		}
+		rec := newRecorder()
+		if err := q.Start(context.Background(), targets("s"), handler, rec.sink); err != nil {
+			t.Fatal(err)
+		}
+		publish(t, q, "acme", "thing.happened", nil)
+		<-started
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		if err := q.Stop(ctx); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Stop = %v, want the deadline", err)
+		}
+		// Started again, the interrupted delivery runs as attempt 1: an
+		// interruption is not a failed attempt.
+		start(t, q, targets("s"), rec)
+		rec.waitFor(t, "the redelivery", 10*time.Second, func() bool { return len(rec.runs) == 1 })
+		rec.mu.Lock()
+		defer rec.mu.Unlock()
+		if a := rec.runs[0].d.Attempt; a != 1 {
+			t.Errorf("attempt %d after an interruption, want 1", a)
+		}
+	})
+}
+
+func TestLongHandlerNotRedelivered(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t, backend{name: "embedded"})
+	cfg.AckWait = 300 * time.Millisecond
+	q := openQueue(t, cfg)
+	rec := newRecorder()
+	rec.fail = func(Delivery) error { time.Sleep(1200 * time.Millisecond); return nil }
+	start(t, q, targets("s"), rec)
+	publish(t, q, "acme", "thing.happened", nil)
+	rec.waitFor(t, "the run", 10*time.Second, func() bool { return len(rec.runs) == 1 })
+	time.Sleep(500 * time.Millisecond)
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.runs) != 1 {
+		t.Errorf("a handler running 4x AckWait ran %d times", len(rec.runs))
+	}
+}
+
+func TestFairness(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, b backend) {
+		cfg := testConfig(t, b)
+		cfg.Workers = 2
+		q := openQueue(t, cfg)
+		ctx := context.Background()
+		const backlog = 300
+		events := make([]Event, backlog)
+		for i := range events {
+			events[i] = Event{Tenant: "big", Type: "bulk.item"}
+		}
+		if _, err := q.PublishBatch(ctx, events); err != nil {
+			t.Fatal(err)
+		}
+		rec := newRecorder()
+		rec.fail = func(Delivery) error { time.Sleep(2 * time.Millisecond); return nil }
+		start(t, q, targets("s"), rec)
+		rec.waitFor(t, "the backlog to start", 10*time.Second, func() bool { return len(rec.runs) >= 10 })
+		publish(t, q, "small", "one.event", nil)
+		rec.waitFor(t, "the backlog to finish", 30*time.Second, func() bool { return len(rec.runs) == backlog+1 })
+		rec.mu.Lock()
+		defer rec.mu.Unlock()
+		for i, r := range rec.runs {
+			if r.d.Event.Tenant == "small" {
+				if i > backlog/2 {
+					t.Errorf("the small tenant's event ran %dth of %d: starved by the backlog", i, backlog+1)
+				}
+				return
+			}
+		}
+		t.Error("the small tenant's event never ran")
+	})
+}

@@ -1,0 +1,325 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// maxFetch caps one pull request.
+const maxFetch = 256
+
+// The scheduler decides which tenant's deliveries this process takes next.
+//
+// Each tenant has its own subject in the DELIVERIES stream and its own
+// durable pull consumer on it. The fetcher pulls, in turn, from the tenants
+// that may have work ("ready"), sharing the free room among them; workers
+// then take the fetched deliveries one tenant at a time, round-robin. A
+// tenant with a 10,000-delivery backlog thus gets no more than its turn, and
+// a tenant with one delivery waits at most for one fetch round and for a
+// worker to come free.
+//
+// A tenant becomes ready when this process dispatched deliveries to it, when
+// another node says so on the ready subject, when one of its retries comes
+// due, and when the periodic scan finds messages under its subject. It stops
+// being ready when a fetch returns less than it asked for.
+type scheduler struct {
+	q        *Queue
+	capacity int // deliveries held at most (Config.Prefetch)
+	refill   int // free room that is worth a fetch round
+
+	mu       sync.Mutex
+	work     *sync.Cond // signalled when a delivery is fetched or on stop
+	tenants  map[string]*tenantQueue
+	ready    []*tenantQueue // tenants to fetch from, in turn
+	waiting  []*tenantQueue // tenants with fetched deliveries, in turn
+	next     int            // index into waiting of the next tenant served
+	held     int            // fetched and not yet finished (includes reserved)
+	running  int
+	slots    []heldMsg // per worker: the delivery it runs
+	stopping bool
+
+	wake chan struct{} // nudges the fetcher
+}
+
+type tenantQueue struct {
+	id       string
+	consumer jetstream.Consumer // used by the fetcher only
+	ready    bool
+	gen      uint64 // bumped by every readiness signal
+	buf      []heldMsg
+	inWait   bool
+}
+
+type heldMsg struct {
+	msg   jetstream.Msg
+	since time.Time
+}
+
+func newScheduler(q *Queue) *scheduler {
+	s := &scheduler{
+		q:        q,
+		capacity: q.cfg.Prefetch,
+		refill:   max(1, q.cfg.Prefetch/4),
+		tenants:  make(map[string]*tenantQueue),
+		slots:    make([]heldMsg, q.cfg.Workers),
+		wake:     make(chan struct{}, 1),
+	}
+	s.work = sync.NewCond(&s.mu)
+	return s
+}
+
+func (s *scheduler) nudge() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// markReady says tenant may have deliveries to fetch.
+func (s *scheduler) markReady(tenant string) {
+	if !validToken(tenant, 128) {
+		return
+	}
+	s.mu.Lock()
+	t := s.tenants[tenant]
+	if t == nil {
+		t = &tenantQueue{id: tenant}
+		s.tenants[tenant] = t
+	}
+	t.gen++
+	if !t.ready {
+		t.ready = true
+		s.ready = append(s.ready, t)
+	}
+	s.mu.Unlock()
+	s.nudge()
+}
+
+// readyAfter marks tenant ready once a delayed retry comes due.
+func (s *scheduler) readyAfter(tenant string, delay time.Duration) {
+	time.AfterFunc(delay+5*time.Millisecond, func() { s.markReady(tenant) })
+}
+
+// fetchLoop pulls deliveries while there is room and a ready tenant.
+func (s *scheduler) fetchLoop(stop <-chan struct{}) {
+	for {
+		select {
+		case <-stop:
+			return
+		case <-s.wake:
+		}
+		for {
+			more, err := s.fetchRound()
+			if err != nil {
+				s.q.log.Warn("fetch deliveries", "err", err)
+				select {
+				case <-stop:
+					return
+				case <-time.After(100 * time.Millisecond):
+				}
+			}
+			if !more {
+				break
+			}
+		}
+	}
+}
+
+// fetchRound makes one pull for the next ready tenant. It reports whether
+// there may be more to do.
+func (s *scheduler) fetchRound() (bool, error) {
+	s.mu.Lock()
+	free := s.capacity - s.held
+	waiting := s.held - s.running
+	if s.stopping || len(s.ready) == 0 || free <= 0 || (free < s.refill && waiting > 0) {
+		s.mu.Unlock()
+		return false, nil
+	}
+	t := s.ready[0]
+	copy(s.ready, s.ready[1:])
+	s.ready[len(s.ready)-1] = t
+	n := min(maxFetch, max(1, free/len(s.ready)))
+	gen := t.gen
+	s.held += n // reserve the room while unlocked
+	s.mu.Unlock()
+
+	msgs, err := s.fetch(t, n)
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.held -= n - len(msgs)
+	if len(msgs) > 0 {
+		now := time.Now()
+		for _, m := range msgs {
+			t.buf = append(t.buf, heldMsg{msg: m, since: now})
+		}
+		if !t.inWait {
+			t.inWait = true
+			s.waiting = append(s.waiting, t)
+		}
+		if len(msgs) == 1 {
+			s.work.Signal()
+		} else {
+			s.work.Broadcast()
+		}
+	}
+	if (err != nil || len(msgs) < n) && t.gen == gen && t.ready {
+		t.ready = false
+		s.ready = removeTenant(s.ready, t)
+	}
+	if s.stopping {
+		return false, err
+	}
+	return true, err
+}
+
+func removeTenant(list []*tenantQueue, t *tenantQueue) []*tenantQueue {
+	for i, x := range list {
+		if x == t {
+			copy(list[i:], list[i+1:])
+			list[len(list)-1] = nil
+			return list[:len(list)-1]
+		}
+	}
+	return list
+}
+
+// fetch pulls up to n available deliveries of t, creating its consumer on
+// first use (or after the server removed it for inactivity).
+func (s *scheduler) fetch(t *tenantQueue, n int) ([]jetstream.Msg, error) {
+	q := s.q
+	if t.consumer == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		c, err := q.deliveries.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+			Durable:           q.names.tenantConsumer(t.id),
+			Description:       "Kiln deliveries of tenant " + t.id,
+			FilterSubject:     q.names.deliveriesSubj + t.id,
+			AckPolicy:         jetstream.AckExplicitPolicy,
+			AckWait:           q.cfg.AckWait,
+			MaxDeliver:        -1,
+			MaxAckPending:     -1,
+			InactiveThreshold: time.Hour,
+			Replicas:          q.cfg.Replicas,
+		})
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("create consumer for tenant %s: %w", t.id, err)
+		}
+		t.consumer = c
+	}
+	batch, err := t.consumer.FetchNoWait(n)
+	if err != nil {
+		if errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, jetstream.ErrConsumerDeleted) {
+			t.consumer = nil
+		}
+		return nil, fmt.Errorf("fetch deliveries of tenant %s: %w", t.id, err)
+	}
+	msgs := make([]jetstream.Msg, 0, n)
+	for m := range batch.Messages() {
+		msgs = append(msgs, m)
+	}
+	if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) {
+		if errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, jetstream.ErrConsumerDeleted) {
+			t.consumer = nil
+		}
+		return msgs, fmt.Errorf("fetch deliveries of tenant %s: %w", t.id, err)
+	}
+	return msgs, nil
+}
+
+// take blocks until a delivery is waiting and hands it to worker slot, or
+// reports false once the scheduler stops. Tenants are served round-robin.
+func (s *scheduler) take(slot int) (jetstream.Msg, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for len(s.waiting) == 0 && !s.stopping {
+		s.work.Wait()
+	}
+	if s.stopping {
+		return nil, false
+	}
+	i := s.next % len(s.waiting)
+	t := s.waiting[i]
+	hm := t.buf[0]
+	t.buf[0] = heldMsg{}
+	t.buf = t.buf[1:]
+	if len(t.buf) == 0 {
+		t.buf = nil
+		t.inWait = false
+		copy(s.waiting[i:], s.waiting[i+1:])
+		s.waiting[len(s.waiting)-1] = nil
+		s.waiting = s.waiting[:len(s.waiting)-1]
+		s.next = i
+	} else {
+		s.next = i + 1
+	}
+	s.running++
+	s.slots[slot] = heldMsg{msg: hm.msg, since: time.Now()}
+	return hm.msg, true
+}
+
+// done releases the room of the delivery worker slot ran.
+func (s *scheduler) done(slot int) {
+	s.mu.Lock()
+	s.held--
+	s.running--
+	s.slots[slot] = heldMsg{}
+	s.mu.Unlock()
+	s.nudge()
+}
+
+// heartbeat tells the server that every delivery held longer than age is
+// still being worked on, so that AckWait does not run out on it.
+func (s *scheduler) heartbeat(age time.Duration) {
+	now := time.Now()
+	var msgs []jetstream.Msg
+	s.mu.Lock()
+	for _, t := range s.waiting {
+		for _, hm := range t.buf {
+			if now.Sub(hm.since) >= age {
+				msgs = append(msgs, hm.msg)
+			}
+		}
+	}
+	for _, hm := range s.slots {
+		if hm.msg != nil && now.Sub(hm.since) >= age {
+			msgs = append(msgs, hm.msg)
+		}
+	}
+	s.mu.Unlock()
+	for _, m := range msgs {
+		if err := m.InProgress(); err != nil && !errors.Is(err, jetstream.ErrMsgAlreadyAckd) {
+			s.q.log.Debug("heartbeat", "err", err)
+		}
+	}
+}
+
+// stop makes take return false and gives back the deliveries fetched but
+// not started, so that another node (or the next start) takes them at once.
+func (s *scheduler) stop() []jetstream.Msg {
+	s.mu.Lock()
+	s.stopping = true
+	var back []jetstream.Msg
+	for _, t := range s.waiting {
+		for _, hm := range t.buf {
+			back = append(back, hm.msg)
+		}
+		t.buf, t.inWait = nil, false
+	}
+	s.waiting = nil
+	s.held -= len(back)
+	s.work.Broadcast()
+	s.mu.Unlock()
+	return back
+}
+
+func (s *scheduler) stats(st *Stats) {
+	s.mu.Lock()
+	st.Running, st.Held, st.Tenants = s.running, s.held, len(s.tenants)
+	s.mu.Unlock()
+}
