@@ -104,7 +104,7 @@ func TestFetch(t *testing.T) {
 			want:  `["PATCH","||hé"]`,
 			calls: []HostCallRecord{{Name: "fetch"}}},
 		{name: "URLSearchParams body",
-			src: `export default async ({base}) => (await fetch(base + "/echo", {method: "PUT", body: new URLSearchParams({q: "a b"})})).text()`,
+			src:   `export default async ({base}) => (await fetch(base + "/echo", {method: "PUT", body: new URLSearchParams({q: "a b"})})).text()`,
 			want:  `"application/x-www-form-urlencoded;charset=UTF-8||q=a+b"`,
 			calls: []HostCallRecord{{Name: "fetch"}}},
 		{name: "arrayBuffer()",
@@ -153,7 +153,7 @@ func TestFetch(t *testing.T) {
 			calls:              []HostCallRecord{{Name: "fetch", Error: CodeCancelled}},
 			serverSawCancelled: true},
 		{name: "parallel fetches",
-			src: `export default async ({base}) => (await Promise.all([1, 2, 3].map(() => fetch(base + "/json").then(r => r.json())))).map(j => j.hello)`,
+			src:   `export default async ({base}) => (await Promise.all([1, 2, 3].map(() => fetch(base + "/json").then(r => r.json())))).map(j => j.hello)`,
 			want:  `["world","world","world"]`,
 			calls: []HostCallRecord{{Name: "fetch"}, {Name: "fetch"}, {Name: "fetch"}}},
 	}
