@@ -43,6 +43,10 @@ func (vm *VM) fetch(req web.FetchRequest, complete func(*web.FetchResponse, erro
 			Message: "fetch is not available here: the application running this script gave Kiln no outbound HTTP client"}
 	}
 	vm.charge(int64(len(req.Body)), "fetch's request body")
+	if e := inv.firstInterrupt(); e != nil {
+		// Over the memory limit: the run is ending, so send nothing.
+		return nil, &web.FetchError{Code: string(e.Code), Message: e.Message}
+	}
 	out := outbound.Request{Method: req.Method, URL: req.URL, Body: req.Body, Redirect: req.Redirect}
 	if len(req.Headers) > 0 {
 		out.Header = make(http.Header, len(req.Headers))
