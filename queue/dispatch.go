@@ -8,13 +8,42 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// maxUnsettled caps the deliveries published and not yet acknowledged
-// before the dispatcher waits for their acks.
+// maxUnsettled caps the deliveries one fan-out batch publishes before it is
+// handed over to be settled.
 const maxUnsettled = 1024
 
-// dispatchLoop takes events in batches and fans each out.
+// settleDepth is how many fan-out batches may wait for their acks while the
+// dispatcher already routes the next ones.
+const settleDepth = 4
+
+// The dispatcher fans events out into deliveries. One goroutine routes
+// events and publishes their deliveries asynchronously; another waits for
+// JetStream's acks of each batch ("settles" it) and only then acks the
+// events, so the two overlap. A delivery's Nats-Msg-Id is its id, so an
+// event dispatched twice (the process died between publishing and acking)
+// yields each delivery once within the dedupe window.
+
+// fanOut is one batch of routed events waiting for their deliveries' acks.
+type fanOut struct {
+	events  []routedEvent
+	futures []jetstream.PubAckFuture
+}
+
+type routedEvent struct {
+	msg         jetstream.Msg
+	tenant      string
+	first, last int // futures[first:last] are its deliveries
+	failed      bool
+}
+
+// dispatchLoop takes events in batches, routes them and publishes their
+// deliveries; settleLoop acks them.
 func (r *runner) dispatchLoop(events <-chan jetstream.Msg) {
-	d := dispatcher{r: r, tenants: make(map[string]struct{})}
+	settle := make(chan *fanOut, settleDepth)
+	settled := make(chan struct{})
+	go func() { defer close(settled); r.settleLoop(settle) }()
+	defer func() { close(settle); <-settled }()
+
 	batch := make([]jetstream.Msg, 0, defaultDispatchBatch)
 	for {
 		select {
@@ -32,44 +61,33 @@ func (r *runner) dispatchLoop(events <-chan jetstream.Msg) {
 				break fill
 			}
 		}
+		f := &fanOut{}
 		for _, m := range batch {
-			d.dispatch(m)
+			r.route(f, m)
+			if len(f.futures) >= maxUnsettled {
+				settle <- f
+				f = &fanOut{}
+			}
 		}
-		d.settle()
+		if len(f.events) > 0 {
+			settle <- f
+		}
 		clear(batch)
 	}
 }
 
-// dispatcher fans events out into deliveries. Publishes are asynchronous;
-// an event is acked only once JetStream stored every one of its deliveries.
-// A delivery's Nats-Msg-Id is its id, so an event dispatched twice (the
-// dispatcher died between publishing and acking) yields each delivery once
-// within the dedupe window.
-type dispatcher struct {
-	r         *runner
-	pending   []pendingEvent
-	futures   []jetstream.PubAckFuture
-	tenants   map[string]struct{}
-	unsettled int
-}
-
-type pendingEvent struct {
-	msg    jetstream.Msg
-	tenant string
-	first  int // futures[first:last] are its deliveries
-	last   int
-	failed bool
-}
-
-func (d *dispatcher) dispatch(m jetstream.Msg) {
-	q := d.r.q
+// route asks the router where m's event goes and publishes one delivery per
+// target. Undecodable events are dropped (logged), events whose routing
+// fails come back in a second, events nobody wants are acked at once.
+func (r *runner) route(f *fanOut, m jetstream.Msg) {
+	q := r.q
 	var ev Event
 	if err := json.Unmarshal(m.Data(), &ev); err != nil || !validToken(ev.Tenant, 128) || ev.ID == "" {
 		q.log.Error("dropping an event that cannot be decoded", "subject", m.Subject(), "err", err)
 		_ = m.TermWithReason("undecodable")
 		return
 	}
-	targets, err := d.r.router.Route(d.r.ctx, ev)
+	targets, err := r.router.Route(r.ctx, ev)
 	if err != nil {
 		q.log.Warn("routing failed; dispatching the event again later", "event", ev.ID, "err", err)
 		_ = m.NakWithDelay(time.Second)
@@ -80,7 +98,7 @@ func (d *dispatcher) dispatch(m jetstream.Msg) {
 		q.counters.unrouted.Add(1)
 		return
 	}
-	p := pendingEvent{msg: m, tenant: ev.Tenant, first: len(d.futures)}
+	e := routedEvent{msg: m, tenant: ev.Tenant, first: len(f.futures)}
 	subject := q.names.deliveriesSubj + ev.Tenant
 	for _, t := range targets {
 		retry := t.Retry
@@ -89,77 +107,67 @@ func (d *dispatcher) dispatch(m jetstream.Msg) {
 		}
 		id := ev.ID + ":" + t.ID
 		data := appendEnvelope(make([]byte, 0, len(m.Data())+2*len(id)+96), id, t.ID, retry, m.Data())
-		f, err := q.js.PublishMsgAsync(&nats.Msg{
+		future, err := q.js.PublishMsgAsync(&nats.Msg{
 			Subject: subject,
 			Data:    data,
 			Header:  nats.Header{jetstream.MsgIDHeader: []string{id}},
 		})
 		if err != nil {
 			q.log.Warn("publish delivery", "delivery", id, "err", err)
-			p.failed = true
+			e.failed = true
 			break
 		}
-		d.futures = append(d.futures, f)
+		f.futures = append(f.futures, future)
 	}
-	p.last = len(d.futures)
-	d.pending = append(d.pending, p)
-	d.unsettled += p.last - p.first
-	if d.unsettled >= maxUnsettled {
-		d.settle()
-	}
+	e.last = len(f.futures)
+	f.events = append(f.events, e)
 }
 
-// settle waits for the acks of the published deliveries, then acks each
-// event whose deliveries are all stored and naks the others for a later
-// try. It then tells the workers (here and on other nodes) which tenants
-// have new deliveries.
-func (d *dispatcher) settle() {
-	q := d.r.q
-	timeout := time.NewTimer(30 * time.Second)
+// settleLoop waits for each batch's publish acks, acks each event whose
+// deliveries are all stored and naks the others for a later try, then tells
+// the workers (here and on other nodes) which tenants have new deliveries.
+func (r *runner) settleLoop(batches <-chan *fanOut) {
+	q := r.q
+	tenants := make(map[string]struct{})
+	timeout := time.NewTimer(time.Hour)
 	defer timeout.Stop()
-	stored := 0
-	for i := range d.pending {
-		p := &d.pending[i]
-		for _, f := range d.futures[p.first:p.last] {
-			select {
-			case <-f.Ok():
-				stored++
-			case err := <-f.Err():
-				q.log.Warn("publish delivery", "subject", f.Msg().Subject, "err", err)
-				p.failed = true
-			case <-timeout.C:
-				p.failed = true
-			case <-d.r.stop:
-				// Unacked events come back after AckWait; dedupe drops
-				// the deliveries that were stored meanwhile.
-				d.reset()
-				return
+	for f := range batches {
+		timeout.Reset(30 * time.Second)
+		stored := 0
+	events:
+		for i := range f.events {
+			e := &f.events[i]
+			for _, future := range f.futures[e.first:e.last] {
+				select {
+				case <-future.Ok():
+					stored++
+				case err := <-future.Err():
+					q.log.Warn("publish delivery", "subject", future.Msg().Subject, "err", err)
+					e.failed = true
+				case <-timeout.C:
+					e.failed = true
+				case <-r.stop:
+					// Events not acked come back after AckWait; dedupe
+					// drops the deliveries stored meanwhile.
+					break events
+				}
 			}
+			if e.failed {
+				_ = e.msg.NakWithDelay(time.Second)
+				continue
+			}
+			if err := e.msg.Ack(); err != nil {
+				q.log.Warn("ack event", "err", err)
+			}
+			tenants[e.tenant] = struct{}{}
 		}
-		if p.failed {
-			_ = p.msg.NakWithDelay(time.Second)
-			continue
+		q.counters.dispatched.Add(uint64(stored))
+		for tenant := range tenants {
+			r.sched.markReady(tenant)
+			// Other nodes' workers hear it; losing this hint only delays
+			// them until their next scan.
+			_ = q.conn.Publish(q.names.ready, []byte(tenant))
 		}
-		if err := p.msg.Ack(); err != nil {
-			q.log.Warn("ack event", "err", err)
-		}
-		d.tenants[p.tenant] = struct{}{}
+		clear(tenants)
 	}
-	q.counters.dispatched.Add(uint64(stored))
-	for tenant := range d.tenants {
-		d.r.sched.markReady(tenant)
-		// Other nodes' workers hear it; losing this hint only delays them
-		// until their next scan.
-		_ = q.conn.Publish(q.names.ready, []byte(tenant))
-	}
-	d.reset()
-}
-
-func (d *dispatcher) reset() {
-	clear(d.pending)
-	d.pending = d.pending[:0]
-	clear(d.futures)
-	d.futures = d.futures[:0]
-	clear(d.tenants)
-	d.unsettled = 0
 }

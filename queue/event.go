@@ -63,16 +63,9 @@ type AttemptError struct {
 	At      time.Time `json:"at"`
 }
 
-// envelope is a delivery as stored in the DELIVERIES stream. Event stays the
-// raw bytes of the stored event, so fanning out copies it without encoding.
-type envelope struct {
-	ID     string          `json:"id"`
-	Target string          `json:"target"`
-	Retry  Retry           `json:"retry"`
-	Event  json.RawMessage `json:"event"`
-}
-
-// appendEnvelope writes an envelope without re-encoding the event.
+// appendEnvelope writes a delivery as stored in the DELIVERIES stream:
+// {"id","target","retry","event"}, where event is the raw bytes of the
+// stored event, so fanning out copies it without encoding.
 func appendEnvelope(buf []byte, id, target string, retry Retry, event []byte) []byte {
 	buf = append(buf, `{"id":`...)
 	buf = appendJSONString(buf, id)
@@ -109,19 +102,39 @@ func appendJSONString(buf []byte, s string) []byte {
 	return append(buf, '"')
 }
 
+// decodedEnvelope reads an envelope in one pass.
+type decodedEnvelope struct {
+	ID     string `json:"id"`
+	Target string `json:"target"`
+	Retry  Retry  `json:"retry"`
+	Event  Event  `json:"event"`
+}
+
 func decodeDelivery(data []byte) (Delivery, error) {
-	var env envelope
+	var env decodedEnvelope
 	if err := json.Unmarshal(data, &env); err != nil {
 		return Delivery{}, fmt.Errorf("decode delivery: %w", err)
-	}
-	var ev Event
-	if err := json.Unmarshal(env.Event, &ev); err != nil {
-		return Delivery{}, fmt.Errorf("decode delivery %s event: %w", env.ID, err)
 	}
 	if env.ID == "" {
 		return Delivery{}, fmt.Errorf("decode delivery: no id")
 	}
-	return Delivery{ID: env.ID, Event: ev, Target: env.Target, Retry: env.Retry, MaxAttempts: env.Retry.maxAttempts()}, nil
+	return Delivery{ID: env.ID, Event: env.Event, Target: env.Target, Retry: env.Retry, MaxAttempts: env.Retry.maxAttempts()}, nil
+}
+
+// appendEvent encodes e as json.Marshal would, without reflection: Publish
+// runs it for every event. The payload must already be valid JSON.
+func appendEvent(buf []byte, e *Event) []byte {
+	buf = append(buf, `{"id":`...)
+	buf = appendJSONString(buf, e.ID)
+	buf = append(buf, `,"tenant":`...)
+	buf = appendJSONString(buf, e.Tenant)
+	buf = append(buf, `,"type":`...)
+	buf = appendJSONString(buf, e.Type)
+	buf = append(buf, `,"payload":`...)
+	buf = append(buf, e.Payload...)
+	buf = append(buf, `,"publishedAt":"`...)
+	buf = e.PublishedAt.AppendFormat(buf, time.RFC3339Nano)
+	return append(buf, `"}`...)
 }
 
 // validateEvent checks what Publish accepts; errors are *kiln.Error.

@@ -100,10 +100,9 @@ type Queue struct {
 
 	counters counters
 
-	mu      sync.Mutex
-	started bool
-	closed  bool
-	run     *runner // set by Start, nil after Stop
+	mu     sync.Mutex
+	closed bool
+	run    *runner // set by Start, nil after Stop
 }
 
 type counters struct {
@@ -299,6 +298,9 @@ func (q *Queue) eventMsg(e *Event) (*nats.Msg, error) {
 	if err := validateEvent(e, q.cfg.MaxPayload); err != nil {
 		return nil, err
 	}
+	// Only a caller's own id can come back in a retried Publish, so only
+	// then is the server asked to remember it for deduplication.
+	dedupe := e.ID != ""
 	if e.ID == "" {
 		id, err := uuid.NewV7()
 		if err != nil {
@@ -309,14 +311,10 @@ func (q *Queue) eventMsg(e *Event) (*nats.Msg, error) {
 	if e.PublishedAt.IsZero() {
 		e.PublishedAt = q.cfg.Now().UTC()
 	}
-	data, err := json.Marshal(e)
-	if err != nil {
-		return nil, kiln.Errorf(kiln.EInvalidArgument, "encode event: %v", err)
-	}
-	msg := &nats.Msg{
-		Subject: q.names.eventsSubject + e.Tenant + "." + e.Type,
-		Data:    data,
-		Header:  nats.Header{jetstream.MsgIDHeader: []string{e.ID}},
+	data := appendEvent(make([]byte, 0, len(e.Payload)+len(e.ID)+len(e.Tenant)+len(e.Type)+96), e)
+	msg := &nats.Msg{Subject: q.names.eventsSubject + e.Tenant + "." + e.Type, Data: data}
+	if dedupe {
+		msg.Header = nats.Header{jetstream.MsgIDHeader: []string{e.ID}}
 	}
 	return msg, nil
 }
@@ -329,10 +327,13 @@ func (q *Queue) Replay(ctx context.Context, d Delivery) (string, error) {
 	if !validToken(d.Event.Tenant, 128) || d.Target == "" || d.Event.ID == "" {
 		return "", kiln.Errorf(kiln.EInvalidArgument, "replay needs the delivery's event (id, tenant) and target")
 	}
-	event, err := json.Marshal(&d.Event)
-	if err != nil {
-		return "", kiln.Errorf(kiln.EInvalidArgument, "encode event: %v", err)
+	ev := d.Event
+	if len(ev.Payload) == 0 {
+		ev.Payload = json.RawMessage("null")
+	} else if !json.Valid(ev.Payload) {
+		return "", kiln.Errorf(kiln.EInvalidArgument, "replay: the event's payload is not valid JSON")
 	}
+	event := appendEvent(nil, &ev)
 	id := d.Event.ID + ":" + d.Target + ":r" + nats.NewInbox()[len(nats.InboxPrefix):]
 	msg := &nats.Msg{
 		Subject: q.names.deliveriesSubj + d.Event.Tenant,

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -375,21 +376,21 @@ func TestPublish(t *testing.T) {
 		if err != nil {
 			t.Fatalf("event not in the stream after Publish returned: %v", err)
 		}
-		if got := msg.Header.Get(jetstream.MsgIDHeader); got != id {
-			t.Errorf("stored event id %q, want %q", got, id)
-		}
 		var ev Event
 		if err := json.Unmarshal(msg.Data, &ev); err != nil || ev.ID != id || string(ev.Payload) != `{"amount":3}` || ev.PublishedAt.IsZero() {
 			t.Errorf("stored event %+v (%v)", ev, err)
 		}
 
-		// The same id again within the dedupe window is stored once.
-		again, err := q.Publish(ctx, Event{ID: id, Tenant: "acme", Type: "billing.invoice.paid"})
-		if err != nil || again != id {
-			t.Fatalf("republish: %q, %v", again, err)
+		// A caller's own id, published twice within the dedupe window, is
+		// stored once.
+		for range 2 {
+			got, err := q.Publish(ctx, Event{ID: "order-42-paid", Tenant: "acme", Type: "billing.invoice.paid"})
+			if err != nil || got != "order-42-paid" {
+				t.Fatalf("publish with an id: %q, %v", got, err)
+			}
 		}
-		if n := streamMessages(t, q.events); n != 1 {
-			t.Errorf("%d events stored, want 1", n)
+		if n := streamMessages(t, q.events); n != 2 {
+			t.Errorf("%d events stored, want 2", n)
 		}
 
 		for _, tc := range []struct {
@@ -411,7 +412,7 @@ func TestPublish(t *testing.T) {
 				t.Errorf("%s: error %v (code %s), want code %s", tc.name, err, got, tc.code)
 			}
 		}
-		if n := streamMessages(t, q.events); n != 1 {
+		if n := streamMessages(t, q.events); n != 2 {
 			t.Errorf("refused events were stored: %d events", n)
 		}
 
@@ -423,8 +424,8 @@ func TestPublish(t *testing.T) {
 		if err == nil || ids[0] == "" || ids[1] != "" || ids[2] == "" {
 			t.Errorf("PublishBatch = %q, %v; want the middle one refused", ids, err)
 		}
-		if n := streamMessages(t, q.events); n != 3 {
-			t.Errorf("%d events stored, want 3", n)
+		if n := streamMessages(t, q.events); n != 4 {
+			t.Errorf("%d events stored, want 4", n)
 		}
 	})
 }
@@ -747,5 +748,45 @@ func TestFairness(t *testing.T) {
 			}
 		}
 		t.Error("the small tenant's event never ran")
+	})
+}
+
+func TestEncodingRoundTrip(t *testing.T) {
+	t.Parallel()
+	e := Event{
+		ID:          `id "with" \ quotes, ünïcode and a tab	`,
+		Tenant:      "acme",
+		Type:        "a.b",
+		Payload:     json.RawMessage(`{"x":[1,"two",null]}`),
+		PublishedAt: time.Date(2026, 3, 4, 5, 6, 7, 8, time.FixedZone("X", 3600)),
+	}
+	var back Event
+	if err := json.Unmarshal(appendEvent(nil, &e), &back); err != nil {
+		t.Fatalf("appendEvent made invalid JSON: %v", err)
+	}
+	if back.ID != e.ID || back.Tenant != e.Tenant || back.Type != e.Type || string(back.Payload) != string(e.Payload) || !back.PublishedAt.Equal(e.PublishedAt) {
+		t.Errorf("event round trip: %+v, want %+v", back, e)
+	}
+	retry := Retry{Retries: 3, Backoff: []time.Duration{time.Second, 2 * time.Second}}
+	d, err := decodeDelivery(appendEnvelope(nil, e.ID+":s\"1", "s\"1", retry, appendEvent(nil, &e)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.ID != e.ID+":s\"1" || d.Target != "s\"1" || d.Retry.Retries != 3 || len(d.Retry.Backoff) != 2 || d.Retry.Backoff[1] != 2*time.Second || d.MaxAttempts != 4 || d.Event.ID != e.ID {
+		t.Errorf("delivery round trip: %+v", d)
+	}
+}
+
+// FuzzValidType checks the hand-written validator against the rule written
+// as a regular expression.
+func FuzzValidType(f *testing.F) {
+	for _, s := range []string{"a", "billing.invoice.paid", "a..b", "a.*", "A", "a.b.c.d.e.f.g.h.i", "é"} {
+		f.Add(s)
+	}
+	rule := regexp.MustCompile(`^[a-z0-9_-]+(\.[a-z0-9_-]+){0,7}$`)
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := ValidType(s), rule.MatchString(s) && len(s) <= 255; got != want {
+			t.Errorf("ValidType(%q) = %v, want %v", s, got, want)
+		}
 	})
 }
