@@ -22,7 +22,6 @@ const (
 	DefaultShutdownTimeout = 30 * time.Second
 	DefaultSyncInterval    = time.Second
 	DefaultMaxInterrupted  = 20
-	defaultDispatchBatch   = 256
 )
 
 // DefaultRetry is the retry policy of a target that names none: the first
@@ -66,8 +65,10 @@ type Config struct {
 
 	// Workers is how many handlers run at once. Default 4 per core.
 	Workers int
-	// Prefetch caps the deliveries held in this process, running or waiting
-	// for a worker. Default max(32, 4*Workers).
+	// Prefetch caps the messages held in this process, running or waiting
+	// for a worker. Larger batches make each pull cheaper; fairness does not
+	// depend on it (a tenant with nothing held is fetched as soon as there is
+	// room for one message). Default max(128, 4*Workers).
 	Prefetch int
 	// MaxPayload caps an event's payload in bytes. Default 256 KiB.
 	MaxPayload int
@@ -117,7 +118,7 @@ func (c Config) WithDefaults() Config {
 		c.Workers = 4 * runtime.GOMAXPROCS(0)
 	}
 	if c.Prefetch == 0 {
-		c.Prefetch = max(32, 4*c.Workers)
+		c.Prefetch = max(128, 4*c.Workers)
 	}
 	if c.MaxPayload == 0 {
 		c.MaxPayload = DefaultMaxPayload

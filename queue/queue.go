@@ -1,12 +1,12 @@
 // Package queue is Kiln's durable event queue on NATS JetStream.
 //
-// Publish stores an event in the EVENTS stream and returns once JetStream
-// has acknowledged it. A dispatcher asks a Router which scripts the event
-// goes to and writes one delivery per script into the DELIVERIES stream (a
-// work queue, one subject per tenant). Workers take deliveries from the
-// tenants with work in turn, run the Handler, and retry failures with
-// backoff; a delivery that fails its last attempt goes to the
-// DeadLetterSink. The same code serves an embedded server (the default, one
+// Publish stores an event in the tenant's subject of a work-queue stream and
+// returns once JetStream has acknowledged it. Workers take messages from the
+// tenants with work in turn. For an event they ask a Router which scripts it
+// goes to: one script runs at once, with the event's message carrying the
+// delivery; several get one delivery message each in the same subject.
+// Failures are retried with backoff; a delivery that fails its last attempt
+// goes to the DeadLetterSink. The same code serves an embedded server (the default, one
 // process) and an external NATS cluster. docs/queue-internals.md tells the
 // whole story: streams, consumers, the ack/retry/dead-letter flow, crash
 // semantics.
@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,8 +36,9 @@ import (
 const envelopeOverhead = 16 << 10
 
 // Router says which scripts an event goes to. The server implements it by
-// matching the event type against its tenant's event scripts. An error means
-// "try again later": the event is dispatched again after a short wait.
+// matching the event type against its tenant's event scripts. Workers call
+// it concurrently. An error means "try again later": the event is routed
+// again after a second.
 type Router interface {
 	Route(ctx context.Context, e Event) ([]Target, error)
 }
@@ -71,7 +73,7 @@ func (e *giveUpError) Unwrap() error { return e.err }
 // Stats are the queue's counters since Open, for metrics.
 type Stats struct {
 	Published    uint64 // events stored by Publish
-	Dispatched   uint64 // deliveries written by the dispatcher
+	Dispatched   uint64 // deliveries routed (run in place or written)
 	Unrouted     uint64 // events no target wanted
 	Succeeded    uint64 // attempts that returned nil
 	Failed       uint64 // attempts that returned an error
@@ -94,9 +96,8 @@ type Queue struct {
 	conn   *nats.Conn
 	js     jetstream.JetStream
 
-	events     jetstream.Stream
-	deliveries jetstream.Stream
-	attempts   jetstream.KeyValue
+	stream   jetstream.Stream
+	attempts jetstream.KeyValue
 
 	counters counters
 
@@ -109,32 +110,40 @@ type counters struct {
 	published, dispatched, unrouted, succeeded, failed, deadLettered, replayed, interrupted atomic.Uint64
 }
 
-// names are the JetStream names derived from the prefix.
+// names are the JetStream names derived from the prefix P.
+//
+// One work-queue stream, P_QUEUE, holds every tenant's messages under
+// P.t.<tenant>.>: events at P.t.<tenant>.event.<type> and deliveries at
+// P.t.<tenant>.delivery. Each tenant has one consumer filtering its own
+// subjects, which is what lets the workers serve tenants in turn.
 type names struct {
-	prefix           string
-	eventsStream     string
-	deliveriesStream string
-	attemptsBucket   string
-	dispatcher       string
-	eventsSubject    string // "<P>.events." + tenant + "." + type
-	deliveriesSubj   string // "<P>.deliveries." + tenant
-	ready            string // core NATS hint: tenant has new deliveries
+	prefix         string
+	stream         string
+	attemptsBucket string
+	tenants        string // "P.t."
 }
 
 func newNames(prefix string) names {
 	return names{
-		prefix:           prefix,
-		eventsStream:     prefix + "_EVENTS",
-		deliveriesStream: prefix + "_DELIVERIES",
-		attemptsBucket:   prefix + "_ATTEMPTS",
-		dispatcher:       prefix + "_dispatcher",
-		eventsSubject:    prefix + ".events.",
-		deliveriesSubj:   prefix + ".deliveries.",
-		ready:            prefix + ".ready",
+		prefix:         prefix,
+		stream:         prefix + "_QUEUE",
+		attemptsBucket: prefix + "_ATTEMPTS",
+		tenants:        prefix + ".t.",
 	}
 }
 
-func (n names) tenantConsumer(tenant string) string { return n.prefix + "_tenant_" + tenant }
+func (n names) eventSubject(tenant, typ string) string { return n.tenants + tenant + ".event." + typ }
+func (n names) deliverySubject(tenant string) string   { return n.tenants + tenant + ".delivery" }
+func (n names) tenantFilter(tenant string) string      { return n.tenants + tenant + ".>" }
+func (n names) tenantConsumer(tenant string) string    { return n.prefix + "_tenant_" + tenant }
+
+// subjectKind splits a message subject into its tenant and whether it is an
+// event (else a delivery).
+func (n names) subjectKind(subject string) (tenant string, event bool) {
+	rest := strings.TrimPrefix(subject, n.tenants)
+	tenant, rest, _ = strings.Cut(rest, ".")
+	return tenant, strings.HasPrefix(rest, "event.")
+}
 
 // Open connects to NATS (starting the embedded server when cfg.URL is
 // empty) and creates or updates the streams and the attempts bucket.
@@ -198,10 +207,10 @@ func (q *Queue) connect() error {
 
 func (q *Queue) ensureStreams(ctx context.Context) error {
 	var err error
-	q.events, err = q.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        q.names.eventsStream,
-		Description: "Kiln events waiting to be dispatched to scripts",
-		Subjects:    []string{q.names.eventsSubject + ">"},
+	q.stream, err = q.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        q.names.stream,
+		Description: "Kiln events and deliveries, one subject tree per tenant",
+		Subjects:    []string{q.names.tenants + ">"},
 		Retention:   jetstream.WorkQueuePolicy,
 		Storage:     jetstream.FileStorage,
 		Replicas:    q.cfg.Replicas,
@@ -209,20 +218,7 @@ func (q *Queue) ensureStreams(ctx context.Context) error {
 		Discard:     jetstream.DiscardOld,
 	})
 	if err != nil {
-		return fmt.Errorf("create stream %s: %w", q.names.eventsStream, err)
-	}
-	q.deliveries, err = q.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        q.names.deliveriesStream,
-		Description: "Kiln deliveries: one message per (event, script), consumed per tenant",
-		Subjects:    []string{q.names.deliveriesSubj + "*"},
-		Retention:   jetstream.WorkQueuePolicy,
-		Storage:     jetstream.FileStorage,
-		Replicas:    q.cfg.Replicas,
-		Duplicates:  q.cfg.DedupeWindow,
-		Discard:     jetstream.DiscardOld,
-	})
-	if err != nil {
-		return fmt.Errorf("create stream %s: %w", q.names.deliveriesStream, err)
+		return fmt.Errorf("create stream %s: %w", q.names.stream, err)
 	}
 	q.attempts, err = q.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:      q.names.attemptsBucket,
@@ -252,6 +248,7 @@ func (q *Queue) Publish(ctx context.Context, e Event) (string, error) {
 		return "", fmt.Errorf("%w: %w", kiln.Errorf(kiln.EUnavailable, "event %s was not stored", e.ID), err)
 	}
 	q.counters.published.Add(1)
+	q.signalTenant(e.Tenant)
 	return e.ID, nil
 }
 
@@ -283,6 +280,7 @@ func (q *Queue) PublishBatch(ctx context.Context, events []Event) (ids []string,
 		select {
 		case <-f.Ok():
 			q.counters.published.Add(1)
+			q.signalTenant(events[i].Tenant)
 		case err := <-f.Err():
 			errs = append(errs, fmt.Errorf("%w: %w", kiln.Errorf(kiln.EUnavailable, "event %s was not stored", ids[i]), err))
 			ids[i] = ""
@@ -312,7 +310,7 @@ func (q *Queue) eventMsg(e *Event) (*nats.Msg, error) {
 		e.PublishedAt = q.cfg.Now().UTC()
 	}
 	data := appendEvent(make([]byte, 0, len(e.Payload)+len(e.ID)+len(e.Tenant)+len(e.Type)+96), e)
-	msg := &nats.Msg{Subject: q.names.eventsSubject + e.Tenant + "." + e.Type, Data: data}
+	msg := &nats.Msg{Subject: q.names.eventSubject(e.Tenant, e.Type), Data: data}
 	if dedupe {
 		msg.Header = nats.Header{jetstream.MsgIDHeader: []string{e.ID}}
 	}
@@ -336,7 +334,7 @@ func (q *Queue) Replay(ctx context.Context, d Delivery) (string, error) {
 	event := appendEvent(nil, &ev)
 	id := d.Event.ID + ":" + d.Target + ":r" + nats.NewInbox()[len(nats.InboxPrefix):]
 	msg := &nats.Msg{
-		Subject: q.names.deliveriesSubj + d.Event.Tenant,
+		Subject: q.names.deliverySubject(d.Event.Tenant),
 		Data:    appendEnvelope(nil, id, d.Target, d.Retry, event),
 		Header:  nats.Header{jetstream.MsgIDHeader: []string{id}},
 	}
@@ -416,8 +414,9 @@ func (q *Queue) closeConnection() {
 	}
 }
 
-// signalTenant tells this process's workers, and those of other nodes, that
-// tenant has new deliveries.
+// signalTenant tells this process's workers that tenant has new messages.
+// Other nodes find them at their next scan, or at once when they are
+// already fetching from that tenant.
 func (q *Queue) signalTenant(tenant string) {
 	q.mu.Lock()
 	r := q.run
@@ -425,5 +424,4 @@ func (q *Queue) signalTenant(tenant string) {
 	if r != nil {
 		r.sched.markReady(tenant)
 	}
-	_ = q.conn.Publish(q.names.ready, []byte(tenant))
 }

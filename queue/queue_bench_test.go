@@ -15,7 +15,7 @@ import (
 // BenchmarkThroughput measures, in one run and on the same embedded server
 // setup (file storage under a temp dir), (a) raw JetStream: async publish,
 // pull-consume and ack on a work-queue stream, and (b) Kiln: PublishBatch →
-// dispatcher → delivery → no-op Handler → ack. Each reports msgs/s; the
+// routing → no-op Handler → ack. Each reports msgs/s; the
 // parent prints kiln/raw. Run it without the race detector:
 //
 //	go test -run '^$' -bench Throughput -benchtime 50000x ./queue/
@@ -138,4 +138,4 @@ func benchKiln(b *testing.B) float64 {
 	return rate
 }
 
-var benchPrefetch = 512
+var benchPrefetch = 0 // the default

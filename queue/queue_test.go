@@ -151,7 +151,7 @@ func deleteStreams(t testing.TB, url, prefix string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	n := newNames(prefix)
-	for _, s := range []string{n.eventsStream, n.deliveriesStream, "KV_" + n.attemptsBucket} {
+	for _, s := range []string{n.stream, "KV_" + n.attemptsBucket} {
 		if err := js.DeleteStream(ctx, s); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
 			t.Errorf("cleanup delete stream %s: %v", s, err)
 		}
@@ -372,7 +372,7 @@ func TestPublish(t *testing.T) {
 		// Stored by the time Publish returns: read it back without
 		// starting anything.
 		id := publish(t, q, "acme", "billing.invoice.paid", map[string]int{"amount": 3})
-		msg, err := q.events.GetLastMsgForSubject(ctx, q.names.eventsSubject+"acme.billing.invoice.paid")
+		msg, err := q.stream.GetLastMsgForSubject(ctx, q.names.eventSubject("acme", "billing.invoice.paid"))
 		if err != nil {
 			t.Fatalf("event not in the stream after Publish returned: %v", err)
 		}
@@ -389,7 +389,7 @@ func TestPublish(t *testing.T) {
 				t.Fatalf("publish with an id: %q, %v", got, err)
 			}
 		}
-		if n := streamMessages(t, q.events); n != 2 {
+		if n := streamMessages(t, q.stream); n != 2 {
 			t.Errorf("%d events stored, want 2", n)
 		}
 
@@ -412,7 +412,7 @@ func TestPublish(t *testing.T) {
 				t.Errorf("%s: error %v (code %s), want code %s", tc.name, err, got, tc.code)
 			}
 		}
-		if n := streamMessages(t, q.events); n != 2 {
+		if n := streamMessages(t, q.stream); n != 2 {
 			t.Errorf("refused events were stored: %d events", n)
 		}
 
@@ -424,7 +424,7 @@ func TestPublish(t *testing.T) {
 		if err == nil || ids[0] == "" || ids[1] != "" || ids[2] == "" {
 			t.Errorf("PublishBatch = %q, %v; want the middle one refused", ids, err)
 		}
-		if n := streamMessages(t, q.events); n != 4 {
+		if n := streamMessages(t, q.stream); n != 4 {
 			t.Errorf("%d events stored, want 4", n)
 		}
 	})
@@ -465,8 +465,7 @@ func TestFanOut(t *testing.T) {
 		if len(rec.runs) != 3 || !seen["s1"] || !seen["s2"] || !seen["s3"] {
 			t.Errorf("runs %d, targets %v", len(rec.runs), seen)
 		}
-		waitEmpty(t, q.deliveries)
-		waitEmpty(t, q.events)
+		waitEmpty(t, q.stream)
 		if s := q.Stats(); s.Dispatched != 3 || s.Unrouted != 1 || s.Succeeded != 3 {
 			t.Errorf("stats %+v", s)
 		}
@@ -509,7 +508,7 @@ func TestRetryThenSuccess(t *testing.T) {
 				t.Errorf("retry %d came after %s, before its backoff %s", i+1, gap, want)
 			}
 		}
-		waitEmpty(t, q.deliveries)
+		waitEmpty(t, q.stream)
 		if _, err := q.attempts.Get(context.Background(), attemptKey(id)); !errors.Is(err, jetstream.ErrKeyNotFound) {
 			t.Errorf("attempt history kept after success: %v", err)
 		}
@@ -555,7 +554,7 @@ func TestDeadLetterAndReplay(t *testing.T) {
 		}
 		replaying = true
 		rec.mu.Unlock()
-		waitEmpty(t, q.deliveries)
+		waitEmpty(t, q.stream)
 		if _, err := q.attempts.Get(context.Background(), attemptKey(id)); !errors.Is(err, jetstream.ErrKeyNotFound) {
 			t.Errorf("attempt history kept after dead-lettering: %v", err)
 		}
@@ -573,7 +572,7 @@ func TestDeadLetterAndReplay(t *testing.T) {
 			t.Errorf("replayed delivery %+v", r.d)
 		}
 		rec.mu.Unlock()
-		waitEmpty(t, q.deliveries)
+		waitEmpty(t, q.stream)
 		if s := q.Stats(); s.DeadLettered != 1 || s.Replayed != 1 || s.Succeeded != 1 || s.Failed != 3 {
 			t.Errorf("stats %+v", s)
 		}
@@ -658,7 +657,7 @@ func TestStopDrains(t *testing.T) {
 		if ctxErr != nil || time.Since(begin) > 2*time.Second {
 			t.Errorf("handler saw %v; Stop took %s", ctxErr, time.Since(begin))
 		}
-		waitEmpty(t, q.deliveries)
+		waitEmpty(t, q.stream)
 		if q.Stats().Succeeded != 1 {
 			t.Errorf("stats %+v", q.Stats())
 		}
@@ -735,14 +734,21 @@ func TestFairness(t *testing.T) {
 		rec.fail = func(Delivery) error { time.Sleep(2 * time.Millisecond); return nil }
 		start(t, q, targets("s"), rec)
 		rec.waitFor(t, "the backlog to start", 10*time.Second, func() bool { return len(rec.runs) >= 10 })
+		rec.mu.Lock()
+		before := len(rec.runs)
+		rec.mu.Unlock()
 		publish(t, q, "small", "one.event", nil)
 		rec.waitFor(t, "the backlog to finish", 30*time.Second, func() bool { return len(rec.runs) == backlog+1 })
 		rec.mu.Lock()
 		defer rec.mu.Unlock()
 		for i, r := range rec.runs {
 			if r.d.Event.Tenant == "small" {
-				if i > backlog/2 {
-					t.Errorf("the small tenant's event ran %dth of %d: starved by the backlog", i, backlog+1)
+				// The backlog's deliveries already fetched (Prefetch, 128)
+				// must not all run first: a tenant with nothing fetched
+				// gets the next free slot and the workers' next turn.
+				t.Logf("the small tenant's event ran after %d more of the big tenant's deliveries", i-before)
+				if i-before > 20 {
+					t.Errorf("the small tenant's event ran after %d more of the big tenant's (of %d)", i-before, backlog)
 				}
 				return
 			}

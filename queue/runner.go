@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -11,8 +12,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// runner is what Start sets going and Stop ends: the dispatcher, the
-// fetcher, the workers, the heartbeat and the tenant scan.
+// runner is what Start sets going and Stop ends: the fetcher, the workers,
+// the heartbeat and the tenant scan.
 type runner struct {
 	q       *Queue
 	router  Router
@@ -24,21 +25,21 @@ type runner struct {
 	cancel context.CancelFunc
 	stop   chan struct{} // closed by Stop: take no new work
 
-	dispatching jetstream.ConsumeContext
-	readySub    *nats.Subscription
-
 	workers    sync.WaitGroup
-	background sync.WaitGroup // dispatcher, fetcher, scan
+	background sync.WaitGroup // fetcher, scan
 	heartbeats sync.WaitGroup
 	beatStop   chan struct{}
 }
 
-// Start begins dispatching events and running deliveries until Stop or
-// Close. ctx bounds the set-up only. It returns an error if the queue is
-// already started or closed, or if a consumer cannot be created.
+// Start begins routing events and running deliveries until Stop or Close.
+// ctx bounds the set-up only. It returns an error if the queue is already
+// started or closed.
 func (q *Queue) Start(ctx context.Context, router Router, handler Handler, sink DeadLetterSink) error {
 	if router == nil || handler == nil || sink == nil {
 		return errors.New("queue start: router, handler and dead-letter sink are all required")
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("queue start: %w", err)
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -48,19 +49,6 @@ func (q *Queue) Start(ctx context.Context, router Router, handler Handler, sink 
 	if q.run != nil {
 		return errors.New("queue start: already started")
 	}
-	dispatcher, err := q.events.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
-		Durable:       q.names.dispatcher,
-		Description:   "Kiln dispatcher: routes each event to its scripts' deliveries",
-		FilterSubject: q.names.eventsSubject + ">",
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       q.cfg.AckWait,
-		MaxDeliver:    -1,
-		MaxAckPending: 4 * defaultDispatchBatch,
-		Replicas:      q.cfg.Replicas,
-	})
-	if err != nil {
-		return fmt.Errorf("queue start: create dispatcher consumer: %w", err)
-	}
 	r := &runner{
 		q: q, router: router, handler: handler, sink: sink,
 		sched:    newScheduler(q),
@@ -68,29 +56,7 @@ func (q *Queue) Start(ctx context.Context, router Router, handler Handler, sink 
 		beatStop: make(chan struct{}),
 	}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
-
-	r.readySub, err = q.conn.Subscribe(q.names.ready, func(m *nats.Msg) { r.sched.markReady(string(m.Data)) })
-	if err != nil {
-		r.cancel()
-		return fmt.Errorf("queue start: subscribe to %s: %w", q.names.ready, err)
-	}
-	events := make(chan jetstream.Msg, defaultDispatchBatch)
-	r.dispatching, err = dispatcher.Consume(func(m jetstream.Msg) {
-		select {
-		case events <- m:
-		case <-r.stop:
-		}
-	}, jetstream.PullMaxMessages(2*defaultDispatchBatch), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-		q.log.Warn("dispatcher pull", "err", err)
-	}))
-	if err != nil {
-		_ = r.readySub.Unsubscribe()
-		r.cancel()
-		return fmt.Errorf("queue start: consume events: %w", err)
-	}
-
-	r.background.Add(3)
-	go func() { defer r.background.Done(); r.dispatchLoop(events) }()
+	r.background.Add(2)
 	go func() { defer r.background.Done(); r.sched.fetchLoop(r.stop) }()
 	go func() { defer r.background.Done(); r.scanLoop() }()
 	r.heartbeats.Add(1)
@@ -103,11 +69,10 @@ func (q *Queue) Start(ctx context.Context, router Router, handler Handler, sink 
 	return nil
 }
 
-// Stop ends dispatching and fetching, gives back deliveries not yet
-// started, and waits for running handlers to finish. When ctx ends first,
-// it cancels the handlers' context, waits for them to return, and returns
-// ctx's error; their deliveries run again later. Stop on a queue not
-// started does nothing.
+// Stop ends fetching, gives back messages not yet started, and waits for
+// running handlers to finish. When ctx ends first, it cancels the handlers'
+// context, waits for them to return, and returns ctx's error; their
+// deliveries run again later. Stop on a queue not started does nothing.
 func (q *Queue) Stop(ctx context.Context) error {
 	q.mu.Lock()
 	r := q.run
@@ -121,8 +86,6 @@ func (q *Queue) Stop(ctx context.Context) error {
 
 func (r *runner) shutdown(ctx context.Context) error {
 	close(r.stop)
-	r.dispatching.Stop()
-	_ = r.readySub.Unsubscribe()
 	for _, m := range r.sched.stop() {
 		_ = m.Nak()
 		r.q.counters.interrupted.Add(1)
@@ -141,7 +104,6 @@ func (r *runner) shutdown(ctx context.Context) error {
 	close(r.beatStop)
 	r.heartbeats.Wait()
 	r.background.Wait()
-	<-r.dispatching.Closed()
 	return err
 }
 
@@ -170,7 +132,7 @@ func (r *runner) heartbeatLoop() {
 	}
 }
 
-// scanLoop finds tenants with deliveries in the stream that no signal
+// scanLoop finds tenants with messages in the stream that no signal
 // announced: work published by other nodes, left by a previous run, or
 // redelivered after an AckWait.
 func (r *runner) scanLoop() {
@@ -189,15 +151,15 @@ func (r *runner) scanLoop() {
 func (r *runner) scan() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	prefix := r.q.names.deliveriesSubj
-	info, err := r.q.deliveries.Info(ctx, jetstream.WithSubjectFilter(prefix+"*"))
+	info, err := r.q.stream.Info(ctx, jetstream.WithSubjectFilter(r.q.names.tenants+">"))
 	if err != nil {
-		r.q.log.Warn("scan deliveries", "err", err)
+		r.q.log.Warn("scan the queue", "err", err)
 		return
 	}
 	for subject, n := range info.State.Subjects {
-		if n > 0 && len(subject) > len(prefix) {
-			r.sched.markReady(subject[len(prefix):])
+		if n > 0 {
+			tenant, _ := r.q.names.subjectKind(subject)
+			r.sched.markReady(tenant)
 		}
 	}
 }
@@ -207,11 +169,166 @@ func opContext() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), 10*time.Second)
 }
 
-// process runs one delivery and settles its message: ack on success,
+// attemptsHeader on a delivery message says that its attempt history may
+// already hold entries, so the first delivery must read it too.
+const attemptsHeader = "Kiln-Attempts"
+
+// process runs one message from a tenant's subjects: an event (route it,
+// then run or fan out) or a delivery.
+func (r *runner) process(m jetstream.Msg) {
+	if _, event := r.q.names.subjectKind(m.Subject()); event {
+		r.processEvent(m)
+		return
+	}
+	r.processDelivery(m)
+}
+
+// processEvent routes an event. No target: ack. One target, first
+// delivery: run it in place, the event's message standing for the delivery,
+// which costs JetStream nothing beyond the publish and the ack. Otherwise
+// (several targets; or a redelivered event, whose in-place run may have been
+// cut short) write one delivery message per target into the tenant's
+// subject and ack the event once JetStream stored them all. Delivery
+// messages carry the delivery id as Nats-Msg-Id, so an event routed twice
+// yields each delivery once within the dedupe window.
+func (r *runner) processEvent(m jetstream.Msg) {
+	q := r.q
+	var ev Event
+	if err := json.Unmarshal(m.Data(), &ev); err != nil || !validToken(ev.Tenant, 128) || ev.ID == "" {
+		q.log.Error("dropping an event that cannot be decoded", "subject", m.Subject(), "err", err)
+		_ = m.TermWithReason("undecodable")
+		return
+	}
+	meta, err := m.Metadata()
+	if err != nil {
+		q.log.Error("event without metadata", "event", ev.ID, "err", err)
+		_ = m.Nak()
+		return
+	}
+	targets, err := r.router.Route(r.ctx, ev)
+	if err != nil {
+		q.log.Warn("routing failed; routing the event again later", "event", ev.ID, "err", err)
+		r.retryLater(m, ev.Tenant, time.Second)
+		return
+	}
+	if len(targets) == 0 {
+		_ = m.Ack()
+		q.counters.unrouted.Add(1)
+		return
+	}
+	q.counters.dispatched.Add(uint64(len(targets)))
+	if len(targets) == 1 && meta.NumDelivered == 1 {
+		r.runInPlace(m, ev, targets[0])
+		return
+	}
+	msgs := make([]*nats.Msg, len(targets))
+	for i, t := range targets {
+		msgs[i] = r.deliveryMsg(m.Data(), ev, t, meta.NumDelivered > 1)
+	}
+	r.publishDeliveries(m, ev.Tenant, msgs)
+}
+
+// deliveryMsg makes the message of ev's delivery to t; event is ev as
+// stored, copied in without encoding it again.
+func (r *runner) deliveryMsg(event []byte, ev Event, t Target, mayHaveAttempts bool) *nats.Msg {
+	retry := t.Retry
+	if retry.isZero() {
+		retry = r.q.cfg.Retry
+	}
+	id := ev.ID + ":" + t.ID
+	msg := &nats.Msg{
+		Subject: r.q.names.deliverySubject(ev.Tenant),
+		Data:    appendEnvelope(make([]byte, 0, len(event)+2*len(id)+96), id, t.ID, retry, event),
+		Header:  nats.Header{jetstream.MsgIDHeader: []string{id}},
+	}
+	if mayHaveAttempts {
+		msg.Header.Set(attemptsHeader, "1")
+	}
+	return msg
+}
+
+// publishDeliveries stores msgs, then acks the event m; if any publish
+// failed the event comes back in a second.
+func (r *runner) publishDeliveries(m jetstream.Msg, tenant string, msgs []*nats.Msg) {
+	q := r.q
+	futures := make([]jetstream.PubAckFuture, 0, len(msgs))
+	failed := false
+	for _, msg := range msgs {
+		f, err := q.js.PublishMsgAsync(msg)
+		if err != nil {
+			q.log.Warn("publish delivery", "subject", msg.Subject, "err", err)
+			failed = true
+			break
+		}
+		futures = append(futures, f)
+	}
+	timeout := time.NewTimer(30 * time.Second)
+	defer timeout.Stop()
+	for _, f := range futures {
+		select {
+		case <-f.Ok():
+		case err := <-f.Err():
+			q.log.Warn("publish delivery", "subject", f.Msg().Subject, "err", err)
+			failed = true
+		case <-timeout.C:
+			failed = true
+		}
+	}
+	if failed {
+		r.retryLater(m, tenant, time.Second)
+		return
+	}
+	if err := m.Ack(); err != nil {
+		q.log.Warn("ack event", "err", err)
+	}
+	r.sched.markReady(tenant)
+}
+
+// runInPlace runs an event's only delivery with the event's message. On
+// success the event is acked; on failure the attempt is recorded and the
+// delivery continues as a delivery message of its own, which honours the
+// backoff from the recorded failure's time.
+func (r *runner) runInPlace(m jetstream.Msg, ev Event, t Target) {
+	q := r.q
+	d := Delivery{ID: ev.ID + ":" + t.ID, Event: ev, Target: t.ID, Attempt: 1}
+	d.Retry = t.Retry
+	if d.Retry.isZero() {
+		d.Retry = q.cfg.Retry
+	}
+	d.MaxAttempts = d.Retry.maxAttempts()
+	err := r.handler(r.ctx, d)
+	if err == nil {
+		if aerr := m.Ack(); aerr != nil {
+			q.log.Warn("ack event", "event", ev.ID, "err", aerr)
+		}
+		q.counters.succeeded.Add(1)
+		return
+	}
+	if r.ctx.Err() != nil {
+		_ = m.Nak() // redelivered, it fans out to a delivery message
+		q.counters.interrupted.Add(1)
+		return
+	}
+	q.counters.failed.Add(1)
+	rec := attemptRecord{Attempts: []AttemptError{{Attempt: 1, Error: err.Error(), At: q.cfg.Now().UTC()}}}
+	var giveUp *giveUpError
+	rec.DeadLetter = errors.As(err, &giveUp) || d.MaxAttempts == 1
+	ctx, cancel := opContext()
+	if serr := q.saveAttempts(ctx, d.ID, rec, 0); serr != nil {
+		q.log.Warn("record failed attempt", "delivery", d.ID, "err", serr)
+	}
+	cancel()
+	r.publishDeliveries(m, ev.Tenant, []*nats.Msg{r.deliveryMsg(m.Data(), ev, t, true)})
+	if !rec.DeadLetter {
+		r.sched.readyAfter(ev.Tenant, d.Retry.delay(1))
+	}
+}
+
+// processDelivery runs one delivery message and settles it: ack on success,
 // NakWithDelay for a retry, the dead-letter sink then ack after the last
 // attempt. The consumers have no BackOff and no MaxDeliver: this code
 // decides every redelivery.
-func (r *runner) process(m jetstream.Msg) {
+func (r *runner) processDelivery(m jetstream.Msg) {
 	q := r.q
 	d, err := decodeDelivery(m.Data())
 	if err != nil {
@@ -227,7 +344,7 @@ func (r *runner) process(m jetstream.Msg) {
 	}
 	var rec attemptRecord
 	var revision uint64
-	if meta.NumDelivered > 1 {
+	if meta.NumDelivered > 1 || m.Headers().Get(attemptsHeader) != "" {
 		ctx, cancel := opContext()
 		rec, revision, err = q.loadAttempts(ctx, d.ID)
 		cancel()
@@ -241,6 +358,15 @@ func (r *runner) process(m jetstream.Msg) {
 	if rec.DeadLetter || d.Attempt > d.MaxAttempts {
 		r.deadLetter(m, d, rec, revision, !rec.DeadLetter)
 		return
+	}
+	if n := len(rec.Attempts); n > 0 {
+		// Not before the backoff since the last failure: a message can
+		// come early (a failed attempt ran in place, an AckWait expired).
+		due := rec.Attempts[n-1].At.Add(d.Retry.delay(n))
+		if wait := due.Sub(q.cfg.Now()); wait > 5*time.Millisecond {
+			r.retryLater(m, d.Event.Tenant, wait)
+			return
+		}
 	}
 	if interrupted := int(meta.NumDelivered) - 1 - len(rec.Attempts); interrupted >= q.cfg.MaxInterrupted {
 		rec.Attempts = append(rec.Attempts, AttemptError{

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -15,18 +16,18 @@ const maxFetch = 256
 
 // The scheduler decides which tenant's deliveries this process takes next.
 //
-// Each tenant has its own subject in the DELIVERIES stream and its own
-// durable pull consumer on it. The fetcher pulls, in turn, from the tenants
+// Each tenant has its own subjects in the stream and its own durable pull
+// consumer on them. The fetcher pulls, in turn, from the tenants
 // that may have work ("ready"), sharing the free room among them; workers
 // then take the fetched deliveries one tenant at a time, round-robin. A
 // tenant with a 10,000-delivery backlog thus gets no more than its turn, and
-// a tenant with one delivery waits at most for one fetch round and for a
-// worker to come free.
+// a tenant with one delivery is fetched as soon as there is room for one
+// message, and waits for a worker to come free.
 //
-// A tenant becomes ready when this process dispatched deliveries to it, when
-// another node says so on the ready subject, when one of its retries comes
-// due, and when the periodic scan finds messages under its subject. It stops
-// being ready when a fetch returns less than it asked for.
+// A tenant becomes ready when this process published to it, when one of its
+// retries comes due, and when the periodic scan finds messages under its
+// subjects. It stops being ready when a fetch returns less than it asked
+// for.
 type scheduler struct {
 	q        *Queue
 	capacity int // deliveries held at most (Config.Prefetch)
@@ -136,12 +137,23 @@ func (s *scheduler) fetchRound() (bool, error) {
 	s.mu.Lock()
 	free := s.capacity - s.held
 	waiting := s.held - s.running
-	if s.stopping || len(s.ready) == 0 || free <= 0 || (free < s.refill && waiting > 0) {
+	if s.stopping || len(s.ready) == 0 || free <= 0 {
 		s.mu.Unlock()
 		return false, nil
 	}
-	t := s.ready[0]
-	copy(s.ready, s.ready[1:])
+	i := 0
+	if free < s.refill && waiting > 0 {
+		// Too little room to be worth a round, except for a ready tenant
+		// with nothing fetched: it must not wait until the deliveries of
+		// others that are already here drain.
+		i = slices.IndexFunc(s.ready, func(t *tenantQueue) bool { return len(t.buf) == 0 })
+		if i < 0 {
+			s.mu.Unlock()
+			return false, nil
+		}
+	}
+	t := s.ready[i]
+	copy(s.ready[i:], s.ready[i+1:])
 	s.ready[len(s.ready)-1] = t
 	n := min(maxFetch, max(1, free/len(s.ready)))
 	gen := t.gen
@@ -195,10 +207,10 @@ func (s *scheduler) fetch(t *tenantQueue, n int) ([]jetstream.Msg, error) {
 	q := s.q
 	if t.consumer == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		c, err := q.deliveries.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+		c, err := q.stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
 			Durable:           q.names.tenantConsumer(t.id),
-			Description:       "Kiln deliveries of tenant " + t.id,
-			FilterSubject:     q.names.deliveriesSubj + t.id,
+			Description:       "Kiln events and deliveries of tenant " + t.id,
+			FilterSubject:     q.names.tenantFilter(t.id),
 			AckPolicy:         jetstream.AckExplicitPolicy,
 			AckWait:           q.cfg.AckWait,
 			MaxDeliver:        -1,
