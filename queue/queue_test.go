@@ -796,3 +796,51 @@ func FuzzValidType(f *testing.F) {
 		}
 	})
 }
+
+// TestTwoNodes runs two queues on one set of streams, the second connected
+// by URL to the first's embedded server (Config.Listen): what two Kiln nodes
+// on one NATS do.
+func TestTwoNodes(t *testing.T) {
+	t.Parallel()
+	cfgA := testConfig(t, backend{name: "embedded"})
+	cfgA.Listen = "127.0.0.1:0"
+	a := openQueue(t, cfgA)
+	if a.ClientURL() == "" {
+		t.Fatal("no client URL with Listen set")
+	}
+	cfgB := cfgA
+	cfgB.URL, cfgB.DataDir, cfgB.Listen = a.ClientURL(), "", ""
+	b := openQueue(t, cfgB)
+
+	recA, recB := newRecorder(), newRecorder()
+	start(t, a, targets("s"), recA)
+	start(t, b, targets("s"), recB)
+	const n = 200
+	events := make([]Event, n)
+	for i := range events {
+		events[i] = Event{Tenant: fmt.Sprintf("t%d", i%4), Type: "two.nodes"}
+	}
+	if _, err := b.PublishBatch(context.Background(), events); err != nil {
+		t.Fatal(err)
+	}
+	total := func() int {
+		recA.mu.Lock()
+		defer recA.mu.Unlock()
+		recB.mu.Lock()
+		defer recB.mu.Unlock()
+		seen := map[string]bool{}
+		for _, r := range append(append([]run{}, recA.runs...), recB.runs...) {
+			seen[r.d.ID] = true
+		}
+		return len(seen)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for total() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d deliveries ran", total(), n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	waitEmpty(t, a.stream)
+	t.Logf("node A ran %d, node B ran %d", a.Stats().Succeeded, b.Stats().Succeeded)
+}
