@@ -12,9 +12,9 @@ import (
 // Event is something that happened in a tenant's world. Publishing it makes
 // it durable; the queue then delivers it to every script its Router names.
 type Event struct {
-	// ID identifies the event. Publish makes one (a UUIDv7) when empty; a
-	// caller that sets it gets duplicate publishes within the dedupe window
-	// dropped.
+	// ID identifies the event: at most 128 letters, digits, '_', '-', '.'
+	// or ':'. Publish makes one (a UUIDv7) when empty; a caller that sets it
+	// gets duplicate publishes within the dedupe window dropped.
 	ID string `json:"id"`
 	// Tenant owns the event: letters, digits, '_' and '-', at most 128.
 	Tenant string `json:"tenant"`
@@ -30,7 +30,8 @@ type Event struct {
 
 // Target is one script an event goes to, with its own retry policy.
 type Target struct {
-	// ID names the script; it becomes part of the delivery id.
+	// ID names the script; it becomes part of the delivery id. At most 128
+	// letters, digits, '_', '-', '.' or ':'.
 	ID string
 	// Retry is the target's policy; the zero value means Config.Retry.
 	Retry Retry
@@ -153,10 +154,26 @@ func validateEvent(e *Event, maxPayload int) error {
 	} else if !json.Valid(e.Payload) {
 		return kiln.Errorf(kiln.EInvalidArgument, "event payload is not valid JSON")
 	}
-	if len(e.ID) > 128 {
-		return kiln.Errorf(kiln.EInvalidArgument, "event id is longer than 128 bytes")
+	if e.ID != "" && !validID(e.ID) {
+		return kiln.Errorf(kiln.EInvalidArgument, "event id %q must be 1-128 letters, digits, '_', '-', '.' or ':'", e.ID)
 	}
 	return nil
+}
+
+// validID reports whether s can be an event or target id: it travels in a
+// Nats-Msg-Id header and in KV keys, so no spaces or control characters.
+func validID(s string) bool {
+	if s == "" || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_', c == '-', c == '.', c == ':':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // ValidType reports whether t is a valid event type: 1 to 8 dot-separated

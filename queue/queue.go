@@ -322,7 +322,7 @@ func (q *Queue) eventMsg(e *Event) (*nats.Msg, error) {
 // ":r<unique>", so neither the dedupe window nor the handler's idempotency
 // drops it. It returns the new id.
 func (q *Queue) Replay(ctx context.Context, d Delivery) (string, error) {
-	if !validToken(d.Event.Tenant, 128) || d.Target == "" || d.Event.ID == "" {
+	if !validToken(d.Event.Tenant, 128) || !validID(d.Target) || !validID(d.Event.ID) {
 		return "", kiln.Errorf(kiln.EInvalidArgument, "replay needs the delivery's event (id, tenant) and target")
 	}
 	ev := d.Event
@@ -331,11 +331,15 @@ func (q *Queue) Replay(ctx context.Context, d Delivery) (string, error) {
 	} else if !json.Valid(ev.Payload) {
 		return "", kiln.Errorf(kiln.EInvalidArgument, "replay: the event's payload is not valid JSON")
 	}
+	retry := d.Retry
+	if retry.isZero() {
+		retry = q.cfg.Retry
+	}
 	event := appendEvent(nil, &ev)
 	id := d.Event.ID + ":" + d.Target + ":r" + nats.NewInbox()[len(nats.InboxPrefix):]
 	msg := &nats.Msg{
 		Subject: q.names.deliverySubject(d.Event.Tenant),
-		Data:    appendEnvelope(nil, id, d.Target, d.Retry, event),
+		Data:    appendEnvelope(nil, id, d.Target, retry, event),
 		Header:  nats.Header{jetstream.MsgIDHeader: []string{id}},
 	}
 	if _, err := q.js.PublishMsg(ctx, msg); err != nil {

@@ -406,6 +406,7 @@ func TestPublish(t *testing.T) {
 			{"empty type", Event{Tenant: "acme"}, kiln.EInvalidArgument},
 			{"tenant with a dot", Event{Tenant: "ac.me", Type: "a.b"}, kiln.EInvalidArgument},
 			{"no tenant", Event{Type: "a.b"}, kiln.EInvalidArgument},
+			{"id with a newline", Event{ID: "a\r\nb", Tenant: "acme", Type: "a.b"}, kiln.EInvalidArgument},
 		} {
 			_, err := q.Publish(ctx, tc.ev)
 			if got := kiln.ErrorCode(err); got != tc.code {

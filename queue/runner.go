@@ -216,6 +216,13 @@ func (r *runner) processEvent(m jetstream.Msg) {
 		q.counters.unrouted.Add(1)
 		return
 	}
+	for _, t := range targets {
+		if !validID(t.ID) {
+			q.log.Error("the router returned an invalid target id; routing the event again later", "event", ev.ID, "target", t.ID)
+			r.retryLater(m, ev.Tenant, time.Second)
+			return
+		}
+	}
 	q.counters.dispatched.Add(uint64(len(targets)))
 	if len(targets) == 1 && meta.NumDelivered == 1 {
 		r.runInPlace(m, ev, targets[0])
