@@ -206,32 +206,60 @@ func (q *Queue) connect() error {
 }
 
 func (q *Queue) ensureStreams(ctx context.Context) error {
-	var err error
-	q.stream, err = q.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        q.names.stream,
-		Description: "Kiln events and deliveries, one subject tree per tenant",
-		Subjects:    []string{q.names.tenants + ">"},
-		Retention:   jetstream.WorkQueuePolicy,
-		Storage:     jetstream.FileStorage,
-		Replicas:    q.cfg.Replicas,
-		Duplicates:  q.cfg.DedupeWindow,
-		Discard:     jetstream.DiscardOld,
+	err := retryServerErrors(ctx, func() error {
+		var err error
+		q.stream, err = q.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+			Name:        q.names.stream,
+			Description: "Kiln events and deliveries, one subject tree per tenant",
+			Subjects:    []string{q.names.tenants + ">"},
+			Retention:   jetstream.WorkQueuePolicy,
+			Storage:     jetstream.FileStorage,
+			Replicas:    q.cfg.Replicas,
+			Duplicates:  q.cfg.DedupeWindow,
+			Discard:     jetstream.DiscardOld,
+		})
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("create stream %s: %w", q.names.stream, err)
 	}
-	q.attempts, err = q.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      q.names.attemptsBucket,
-		Description: "Kiln: failed attempts of deliveries still being retried",
-		History:     1,
-		TTL:         q.cfg.AttemptsTTL,
-		Storage:     jetstream.FileStorage,
-		Replicas:    q.cfg.Replicas,
+	err = retryServerErrors(ctx, func() error {
+		var err error
+		q.attempts, err = q.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:      q.names.attemptsBucket,
+			Description: "Kiln: failed attempts of deliveries still being retried",
+			History:     1,
+			TTL:         q.cfg.AttemptsTTL,
+			Storage:     jetstream.FileStorage,
+			Replicas:    q.cfg.Replicas,
+		})
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("create bucket %s: %w", q.names.attemptsBucket, err)
 	}
 	return nil
+}
+
+// retryServerErrors calls f again, a few times, while it fails with an
+// error the server reports as its own (HTTP-like code 500 and up): an older
+// nats-server can fail a stream creation that races with another stream's
+// deletion ("error creating store for stream").
+func retryServerErrors(ctx context.Context, f func() error) error {
+	wait := 50 * time.Millisecond
+	for try := 1; ; try++ {
+		err := f()
+		var apiErr *jetstream.APIError
+		if err == nil || try == 5 || !errors.As(err, &apiErr) || apiErr.Code < 500 {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait *= 2
+	}
 }
 
 // Publish stores e and returns its id once JetStream has acknowledged it.
