@@ -21,8 +21,9 @@ example: build ## Run examples/hello.ts with kiln run
 	$(BIN)/kiln run examples/hello.ts --input '{"name":"Ada"}'
 
 .PHONY: test
-test: ## Run every test with the race detector (what CI runs)
+test: ## Run every test with the race detector, then the latency tests without it (what CI runs)
 	go test -race -count=1 ./...
+	go test -count=1 -run 'NoisyNeighbour' ./server/
 
 .PHONY: test-short
 test-short: ## Run the tests without the race detector

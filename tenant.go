@@ -20,6 +20,17 @@ type TenantSettings struct {
 	// Caps bound what the tenant's scripts may ask for in their limits
 	// (and are the default when a script asks for nothing).
 	Caps Limits `json:"caps"`
+	// Pool overrides the server's per-tenant share of the VM pool.
+	Pool TenantPool `json:"pool"`
+}
+
+// TenantPool is a tenant's share of the global VM pool; zero fields mean
+// the server's defaults.
+type TenantPool struct {
+	// MaxConcurrent caps the tenant's executions running at once.
+	MaxConcurrent int `json:"maxConcurrent,omitempty"`
+	// MaxVMs caps the tenant's live VMs (never below MaxConcurrent).
+	MaxVMs int `json:"maxVMs,omitempty"`
 }
 
 // Role is what an API key may do within its tenant.

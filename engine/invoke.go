@@ -35,6 +35,20 @@ type InvokeParams struct {
 	MemoryLimit int64
 	// OutputBytes caps the result's JSON size.
 	OutputBytes int64
+	// Turns, if set, is asked for a turn (keyed by Meta.TenantID) before
+	// the invocation runs JavaScript, and given the turn back whenever the
+	// invocation's event loop waits on a timer or a host call, and when it
+	// ends. The pool passes a fair semaphore with one turn per core, so a
+	// CPU-bound script cannot keep another tenant's from running for longer
+	// than one stretch of JavaScript. Waiting for a turn counts against the
+	// timeout.
+	Turns Turns
+}
+
+// Turns hands out turns to run JavaScript; *fair.Semaphore is one.
+type Turns interface {
+	Acquire(ctx context.Context, key string, deadline time.Time) error
+	Release(key string)
 }
 
 // Result is what an invocation produced. Err is nil on success.
@@ -77,6 +91,8 @@ type invocation struct {
 	timeout  time.Duration
 	loop     *loop
 	memory   *memoryAccount
+	turns    Turns
+	hasTurn  bool
 
 	mu          sync.Mutex
 	interrupted *Error // the first limit or sandbox error, if any
@@ -89,6 +105,37 @@ type invocation struct {
 	sealed     bool
 	rejections map[*goja.Promise]struct{}
 	result     *goja.Promise // the handler's promise, excluded from tracking
+}
+
+// takeTurn waits for a turn to run JavaScript, if the invocation takes
+// turns, and sets the loop to give it back while it waits.
+func (inv *invocation) takeTurn(turns Turns) error {
+	if turns == nil {
+		return nil
+	}
+	inv.turns = turns
+	if err := inv.resumeTurn(inv.parent); err != nil {
+		return err
+	}
+	inv.loop.yield, inv.loop.resume = inv.giveTurn, inv.resumeTurn
+	return nil
+}
+
+// resumeTurn takes the turn back, before the deadline.
+func (inv *invocation) resumeTurn(ctx context.Context) error {
+	if err := inv.turns.Acquire(ctx, inv.meta.TenantID, inv.deadline); err != nil {
+		return ctxError(inv.parent, inv.timeout)
+	}
+	inv.hasTurn = true
+	return nil
+}
+
+// giveTurn gives the turn back, if the invocation holds one.
+func (inv *invocation) giveTurn() {
+	if inv.hasTurn {
+		inv.hasTurn = false
+		inv.turns.Release(inv.meta.TenantID)
+	}
 }
 
 func (inv *invocation) interrupt(err *Error) {
@@ -240,10 +287,15 @@ func (vm *VM) run(ctx context.Context, params InvokeParams, body func(*invocatio
 	stopWatch := context.AfterFunc(ctx, func() { inv.interrupt(ctxError(ctx, timeout)) })
 
 	res := &Result{}
-	value, err := body(inv)
+	var value goja.Value
+	err := inv.takeTurn(params.Turns)
+	if err == nil {
+		value, err = body(inv)
+	}
 	if err == nil {
 		err = vm.settle(inv, value, res, outputCap)
 	}
+	inv.giveTurn()
 
 	deadline.Stop()
 	stopWatch()

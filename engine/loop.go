@@ -27,6 +27,11 @@ type loop struct {
 	byID   map[int]*timer
 	nextID int
 	seq    uint64
+
+	// yield and resume, when set, give up and take back the invocation's
+	// turn to run JavaScript around each wait.
+	yield  func()
+	resume func(context.Context) error
 }
 
 type timer struct {
@@ -209,6 +214,18 @@ func (l *loop) runDueTimer(step func() error) error {
 
 // wait blocks until work is queued, the next timer is due, or ctx ends.
 func (l *loop) wait(ctx context.Context) error {
+	if l.yield != nil {
+		// Nothing to run: let another invocation have the turn meanwhile.
+		l.yield()
+		if err := l.block(ctx); err != nil {
+			return err
+		}
+		return l.resume(ctx)
+	}
+	return l.block(ctx)
+}
+
+func (l *loop) block(ctx context.Context) error {
 	var timerC <-chan time.Time
 	if len(l.timers) > 0 {
 		c, stop := l.clock.NewTimer(l.timers[0].due.Sub(l.clock.Now()))

@@ -4,6 +4,9 @@ import (
 	"context"
 	"strconv"
 	"testing"
+	"time"
+
+	"github.com/kiln-run/kiln/internal/fair"
 )
 
 // A blank VM is installed but runs nothing until bound; it binds once, and
@@ -52,5 +55,55 @@ func TestBlankVMBindsOnce(t *testing.T) {
 	}
 	if res := broken.Invoke(ctx, InvokeParams{}); res.Err == nil {
 		t.Fatal("a VM whose module threw ran")
+	}
+}
+
+// An invocation holds its turn while it runs JavaScript and gives it back
+// while it waits: with one turn, a waiting script lets another run, and a
+// busy one makes the other wait.
+func TestTurns(t *testing.T) {
+	e := setup(t, Config{})
+	ctx := context.Background()
+	vmOf := func(src string) *VM {
+		p, err := e.Compile(ctx, Source{Name: "t.js", Code: src})
+		if err != nil {
+			t.Fatal(err)
+		}
+		vm, err := e.NewVM(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return vm
+	}
+	quick := vmOf(`export default () => 1`)
+	for _, tc := range []struct {
+		name, src  string
+		quickFirst bool
+	}{
+		{"waiting gives the turn", `export default () => new Promise((r) => setTimeout(r, 300))`, true},
+		{"running keeps the turn", `export default () => { const end = Date.now() + 300; while (Date.now() < end) {} }`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			turns := fair.New(1, 10, func(string) int { return 1 })
+			slow := vmOf(tc.src)
+			order := make(chan string, 2)
+			go func() {
+				slow.Invoke(ctx, InvokeParams{Turns: turns, Meta: Meta{TenantID: "a"}})
+				order <- "slow"
+			}()
+			time.Sleep(50 * time.Millisecond) // the slow one is in its wait or its loop
+			if res := quick.Invoke(ctx, InvokeParams{Turns: turns, Meta: Meta{TenantID: "b"}}); res.Err != nil {
+				t.Fatal(res.Err)
+			}
+			order <- "quick"
+			first := <-order
+			<-order
+			if (first == "quick") != tc.quickFirst {
+				t.Fatalf("%s finished first", first)
+			}
+			if s := turns.Stats(); s.Held != 0 || s.Waiting != 0 {
+				t.Fatalf("turns left held: %+v", s)
+			}
+		})
 	}
 }

@@ -14,37 +14,80 @@ import (
 	"time"
 
 	"github.com/kiln-run/kiln/engine"
+	"github.com/kiln-run/kiln/internal/fair"
 )
 
 // Config sizes the pool. Zero fields take the defaults WithDefaults names.
 type Config struct {
-	// MaxVMs caps live VMs (idle and busy). Default 64 per core.
-	MaxVMs int
+	// MaxVMs caps live VMs (idle, busy and pre-warmed). Default 64 per
+	// core, or fewer when the memory budget cannot hold that many.
+	MaxVMs int `json:"maxVMs"`
 	// MaxConcurrent caps executions running at once. Default 8 per core.
-	MaxConcurrent int
+	MaxConcurrent int `json:"maxConcurrent"`
 	// TenantConcurrent caps one tenant's running executions. Default
 	// MaxConcurrent/2 (at least 1), so one tenant never takes every slot.
-	TenantConcurrent int
+	// SetTenantLimits overrides it per tenant.
+	TenantConcurrent int `json:"tenantConcurrent"`
+	// TenantVMs caps one tenant's live VMs: past it, the tenant's own least
+	// recently used idle VM makes room. Default MaxVMs/2. It is never below
+	// the tenant's concurrency.
+	TenantVMs int `json:"tenantVMs"`
+	// WarmVMs is the warm minimum: blank VMs kept installed (sandbox, web
+	// globals, SDK) and ready to bind, so a cold start only runs the
+	// script's module code. Default 2 per core; negative means none.
+	WarmVMs int `json:"warmVMs"`
+	// MemoryBudget caps the process's live heap (as of the last GC) that the
+	// pool lets idle VMs keep: past it, idle VMs are evicted least recently
+	// used first. Default a quarter of the machine's memory. Running
+	// executions are never evicted.
+	MemoryBudget int64 `json:"memoryBudget"`
+	// CPUTurns is how many executions run JavaScript at the same moment;
+	// the others holding slots wait for a turn, served round-robin by
+	// tenant, and give theirs back whenever they wait on a timer or a host
+	// call. Default one per core but one (at least one), leaving a core to
+	// accept requests, record executions and collect garbage; negative
+	// turns it off.
+	CPUTurns int `json:"cpuTurns"`
 	// QueueLimit caps executions waiting for a slot; past it, OVERLOADED.
 	// Default 1000.
-	QueueLimit int
+	QueueLimit int `json:"queueLimit"`
 	// MaxWait is how long an execution may wait for a slot. Default 5s.
-	MaxWait time.Duration
+	MaxWait time.Duration `json:"maxWait"`
 	// IdleTTL evicts VMs unused this long. Default 5 minutes.
-	IdleTTL time.Duration
+	IdleTTL time.Duration `json:"idleTTL"`
+	// ObserveWait, if set, is told how long each execution waited for its
+	// slot (zero when it got one at once), for the queue-wait histogram.
+	ObserveWait func(tenant string, waited time.Duration) `json:"-"`
 }
+
+// approxVMBytes is what one bound VM holds on the heap, for sizing MaxVMs
+// from the memory budget (BenchmarkIdleVMMemory measures it: ~300 KiB for
+// a trivial script; real scripts keep more).
+const approxVMBytes = 1 << 20
 
 // WithDefaults fills unset fields from the machine's cores.
 func (c Config) WithDefaults() Config {
 	cores := runtime.GOMAXPROCS(0)
+	if c.MemoryBudget == 0 {
+		c.MemoryBudget = max(totalMemory()/4, 256<<20)
+	}
 	if c.MaxVMs == 0 {
-		c.MaxVMs = 64 * cores
+		c.MaxVMs = max(4, min(64*cores, int(c.MemoryBudget/approxVMBytes)))
 	}
 	if c.MaxConcurrent == 0 {
-		c.MaxConcurrent = 8 * cores
+		c.MaxConcurrent = min(8*cores, c.MaxVMs)
 	}
 	if c.TenantConcurrent == 0 {
 		c.TenantConcurrent = max(1, c.MaxConcurrent/2)
+	}
+	if c.TenantVMs == 0 {
+		c.TenantVMs = max(c.TenantConcurrent, c.MaxVMs/2)
+	}
+	if c.WarmVMs == 0 {
+		c.WarmVMs = min(2*cores, c.MaxVMs/4)
+	}
+	if c.CPUTurns == 0 {
+		c.CPUTurns = max(1, cores-1)
 	}
 	if c.QueueLimit == 0 {
 		c.QueueLimit = 1000
@@ -65,8 +108,14 @@ func (c Config) Validate() error {
 		return errors.New("pool sizes must be at least 1")
 	case c.MaxConcurrent > c.MaxVMs:
 		return fmt.Errorf("pool max concurrent executions (%d) cannot exceed max VMs (%d)", c.MaxConcurrent, c.MaxVMs)
-	case c.QueueLimit < 0 || c.MaxWait <= 0:
-		return errors.New("pool queue limit must not be negative and max wait must be positive")
+	case c.TenantVMs < 1:
+		return errors.New("pool tenant VMs must be at least 1")
+	case c.WarmVMs > c.MaxVMs:
+		return fmt.Errorf("pool warm VMs (%d) cannot exceed max VMs (%d)", c.WarmVMs, c.MaxVMs)
+	case c.MemoryBudget < 0:
+		return errors.New("pool memory budget must not be negative")
+	case c.QueueLimit < 0 || c.MaxWait <= 0 || c.IdleTTL <= 0:
+		return errors.New("pool queue limit must not be negative; max wait and idle TTL must be positive")
 	}
 	return nil
 }
@@ -82,25 +131,39 @@ type Key struct {
 // is full or the wait passed MaxWait. Callers answer 429 with Retry-After.
 var ErrOverloaded = errors.New("OVERLOADED: the server is at capacity; retry shortly")
 
+// TenantLimits overrides the pool's per-tenant quotas for one tenant. Zero
+// fields keep the pool's defaults.
+type TenantLimits struct {
+	Concurrent int `json:"maxConcurrent,omitempty"`
+	VMs        int `json:"maxVMs,omitempty"`
+}
+
 // Pool runs invocations on pooled VMs. It is safe for concurrent use.
 type Pool struct {
 	engine *engine.Engine
 	cfg    Config
 
-	mu       sync.Mutex
-	running  int                   // executions holding a slot
-	byTenant map[string]int        // running executions per tenant
-	queues   map[string]*list.List // waiting executions per tenant (FIFO)
-	ring     []string              // tenants with waiters, in round-robin order
-	next     int                   // ring position of the next tenant to serve
-	waiting  int
-	idle     map[Key][]*vmEntry
-	lru      *list.List // idle VMs, least recently used at the front
-	live     int
-	current  map[string]int // tenant/script → the version that keeps VMs
-	stats    Stats
-	stop     chan struct{}
-	done     chan struct{}
+	slots *fair.Semaphore // execution slots, shared fairly by tenants
+	turns *fair.Semaphore // turns to run JavaScript (nil: off)
+
+	limitsMu sync.RWMutex
+	limits   map[string]TenantLimits
+
+	mu        sync.Mutex
+	scripts   map[string]*scriptGate // per-script concurrency, by tenant/script
+	idle      map[Key][]*vmEntry
+	lru       *list.List // idle VMs, least recently used at the front
+	live      int
+	liveBy    map[string]int // live bound VMs per tenant
+	warm      []*engine.VM   // blank, pre-warmed VMs
+	warming   int            // blank VMs being made
+	current   map[string]int // tenant/script → the version that keeps VMs
+	stats     Stats
+	heapLive  func() int64
+	stop      chan struct{}
+	done      chan struct{}
+	refill    chan struct{}
+	refillers sync.WaitGroup
 }
 
 type vmEntry struct {
@@ -110,48 +173,110 @@ type vmEntry struct {
 	elem     *list.Element
 }
 
-// waiter is one execution waiting for a slot.
-type waiter struct {
-	tenant string
-	ready  chan struct{} // closed when granted a slot
-	elem   *list.Element
-}
-
 // Stats is the pool's state, for metrics and the state route.
 type Stats struct {
-	Live, Idle, Busy, Waiting int
-	Hits, Misses, Evictions   int64
-	Refusals                  int64
+	Live, Idle, Busy, Waiting, Warm int
+	Hits, Misses, Evictions         int64
+	// MemoryEvictions counts the evictions the memory budget caused (they
+	// are in Evictions too).
+	MemoryEvictions int64
+	Refusals        int64
+	// Tenants is the live VMs and running executions per tenant.
+	Tenants map[string]TenantStats
 }
 
-// New returns a pool over e. Call Close to stop its idle sweeper.
+// TenantStats is one tenant's share of the pool.
+type TenantStats struct {
+	VMs     int `json:"vms"`
+	Running int `json:"running"`
+	Waiting int `json:"waiting"`
+}
+
+// New returns a pool over e. Call Close to stop its background work.
 func New(e *engine.Engine, cfg Config) (*Pool, error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	p := &Pool{engine: e, cfg: cfg, byTenant: map[string]int{}, queues: map[string]*list.List{},
-		idle: map[Key][]*vmEntry{}, lru: list.New(), current: map[string]int{}, stop: make(chan struct{}), done: make(chan struct{})}
+	p := &Pool{engine: e, cfg: cfg, scripts: map[string]*scriptGate{}, limits: map[string]TenantLimits{},
+		idle: map[Key][]*vmEntry{}, lru: list.New(), liveBy: map[string]int{}, current: map[string]int{},
+		heapLive: liveHeap, stop: make(chan struct{}), done: make(chan struct{}), refill: make(chan struct{}, 1)}
+	p.slots = fair.New(cfg.MaxConcurrent, cfg.QueueLimit, func(tenant string) int {
+		concurrent, _ := p.tenantLimits(tenant)
+		return concurrent
+	})
+	if cfg.CPUTurns > 0 {
+		// Only slot holders ask for turns, so the queue never passes
+		// MaxConcurrent; any tenant may use every turn when no other waits.
+		p.turns = fair.New(cfg.CPUTurns, cfg.MaxConcurrent+1, func(string) int { return cfg.CPUTurns })
+	}
 	go p.sweep()
+	p.refillers.Add(1)
+	go p.keepWarm()
 	return p, nil
 }
 
-// Close stops the sweeper and drops idle VMs.
+// Close stops the background work and drops idle and warm VMs.
 func (p *Pool) Close() {
 	close(p.stop)
 	<-p.done
+	p.refillers.Wait()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for p.lru.Len() > 0 {
 		p.evictFront()
 	}
+	p.live -= len(p.warm)
+	p.warm = nil
 }
+
+// SetTenantLimits overrides the quotas of one tenant; zero fields keep the
+// defaults. A tenant's VM cap is never below its concurrency.
+func (p *Pool) SetTenantLimits(tenant string, l TenantLimits) {
+	p.limitsMu.Lock()
+	if l == (TenantLimits{}) {
+		delete(p.limits, tenant)
+	} else {
+		p.limits[tenant] = l
+	}
+	p.limitsMu.Unlock()
+	p.slots.Changed() // a raised quota may let waiters run
+}
+
+// tenantLimits is the effective quota of tenant.
+func (p *Pool) tenantLimits(tenant string) (concurrent, vms int) {
+	p.limitsMu.RLock()
+	l := p.limits[tenant]
+	p.limitsMu.RUnlock()
+	concurrent, vms = p.cfg.TenantConcurrent, p.cfg.TenantVMs
+	if l.Concurrent > 0 {
+		concurrent = l.Concurrent
+	}
+	if l.VMs > 0 {
+		vms = l.VMs
+	}
+	return concurrent, max(vms, concurrent)
+}
+
+// Config returns the pool's effective configuration.
+func (p *Pool) Config() Config { return p.cfg }
 
 // Stats returns a snapshot of the pool's state.
 func (p *Pool) Stats() Stats {
+	slots := p.slots.Stats()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	s := p.stats
-	s.Live, s.Idle, s.Busy, s.Waiting = p.live, p.lru.Len(), p.running, p.waiting
+	s.Live, s.Idle, s.Warm = p.live, p.lru.Len(), len(p.warm)
+	s.Busy, s.Waiting, s.Refusals = slots.Held, slots.Waiting, slots.Refused
+	s.Tenants = map[string]TenantStats{}
+	for t, n := range p.liveBy {
+		s.Tenants[t] = TenantStats{VMs: n}
+	}
+	for t, v := range slots.ByKey {
+		ts := s.Tenants[t]
+		ts.Running, ts.Waiting = v[0], v[1]
+		s.Tenants[t] = ts
+	}
 	return s
 }

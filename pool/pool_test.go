@@ -45,7 +45,7 @@ func TestNoStateLeaks(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				secret := fmt.Sprintf("%s/%s/%d", key.Tenant, key.Script, i)
-				res, err := p.Run(context.Background(), key, writer, engine.InvokeParams{Input: json.RawMessage(fmt.Sprintf("%q", secret))})
+				res, err := p.Run(context.Background(), Job{Key: key, Compile: writer, Params: engine.InvokeParams{Input: json.RawMessage(fmt.Sprintf("%q", secret))}})
 				if err != nil {
 					errs <- err
 					return
@@ -76,7 +76,7 @@ func TestFairness(t *testing.T) {
 	var mu sync.Mutex
 	var order []string
 	run := func(tenant string, i int) {
-		if _, err := p.Run(context.Background(), Key{tenant, "s", 1}, slow, engine.InvokeParams{}); err != nil {
+		if _, err := p.Run(context.Background(), Job{Key: Key{tenant, "s", 1}, Compile: slow, Params: engine.InvokeParams{}}); err != nil {
 			t.Error(err)
 		}
 		mu.Lock()
@@ -111,20 +111,22 @@ func TestFairness(t *testing.T) {
 func TestOverloaded(t *testing.T) {
 	p, e := setup(t, Config{MaxVMs: 2, MaxConcurrent: 1, TenantConcurrent: 1, QueueLimit: 1, MaxWait: 50 * time.Millisecond})
 	hold := compiler(e, `export default () => new Promise((r) => setTimeout(r, 300))`)
-	go func() { _, _ = p.Run(context.Background(), Key{"a", "s", 1}, hold, engine.InvokeParams{}) }()
+	go func() {
+		_, _ = p.Run(context.Background(), Job{Key: Key{"a", "s", 1}, Compile: hold, Params: engine.InvokeParams{}})
+	}()
 	for p.Stats().Busy < 1 {
 		time.Sleep(time.Millisecond)
 	}
 	waitErr := make(chan error, 1)
 	go func() {
-		_, err := p.Run(context.Background(), Key{"b", "s", 1}, hold, engine.InvokeParams{})
+		_, err := p.Run(context.Background(), Job{Key: Key{"b", "s", 1}, Compile: hold, Params: engine.InvokeParams{}})
 		waitErr <- err
 	}()
 	for p.Stats().Waiting < 1 {
 		time.Sleep(time.Millisecond)
 	}
 	start := time.Now()
-	if _, err := p.Run(context.Background(), Key{"c", "s", 1}, hold, engine.InvokeParams{}); !errors.Is(err, ErrOverloaded) {
+	if _, err := p.Run(context.Background(), Job{Key: Key{"c", "s", 1}, Compile: hold, Params: engine.InvokeParams{}}); !errors.Is(err, ErrOverloaded) {
 		t.Fatalf("past the queue limit: want ErrOverloaded, got %v", err)
 	}
 	if time.Since(start) > 20*time.Millisecond {
@@ -149,7 +151,7 @@ func TestTenantQuota(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, _ = p.Run(context.Background(), Key{"a", "s", 1}, probe, engine.InvokeParams{})
+			_, _ = p.Run(context.Background(), Job{Key: Key{"a", "s", 1}, Compile: probe, Params: engine.InvokeParams{}})
 		}()
 	}
 	done := make(chan struct{})
@@ -175,10 +177,10 @@ func TestTenantQuota(t *testing.T) {
 // TestRetireAndEviction: a new version retires the old version's VMs, and
 // the live-VM cap evicts the least recently used idle VM.
 func TestRetireAndEviction(t *testing.T) {
-	p, e := setup(t, Config{MaxVMs: 2, MaxConcurrent: 1})
+	p, e := setup(t, Config{MaxVMs: 2, MaxConcurrent: 1, TenantVMs: 2})
 	src := compiler(e, `export default () => 1`)
 	for _, k := range []Key{{"a", "s", 1}, {"a", "t", 1}} {
-		if _, err := p.Run(context.Background(), k, src, engine.InvokeParams{}); err != nil {
+		if _, err := p.Run(context.Background(), Job{Key: k, Compile: src, Params: engine.InvokeParams{}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -190,7 +192,7 @@ func TestRetireAndEviction(t *testing.T) {
 		t.Fatalf("retiring version 1 must drop its VM: %+v", s)
 	}
 	for _, k := range []Key{{"a", "s", 2}, {"b", "s", 1}} {
-		if _, err := p.Run(context.Background(), k, src, engine.InvokeParams{}); err != nil {
+		if _, err := p.Run(context.Background(), Job{Key: k, Compile: src, Params: engine.InvokeParams{}}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -5,33 +5,65 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/kiln-run/kiln/internal/fair"
 )
 
-// acquire takes an execution slot for tenant, waiting its fair turn when
-// the pool or the tenant is at capacity. Tenants are served round-robin, one
-// grant per tenant per turn, so a tenant with a thousand waiting executions
-// delays another tenant's single one by at most one slot.
-func (p *Pool) acquire(ctx context.Context, tenant string) error {
+// acquire takes an execution slot for tenant, waiting its fair turn until
+// deadline when the pool or the tenant is at capacity (see package fair:
+// tenants are served round-robin, so a tenant with a thousand waiting
+// executions delays another tenant's single one by at most one slot).
+func (p *Pool) acquire(ctx context.Context, tenant string, deadline time.Time) error {
+	err := p.slots.Acquire(ctx, tenant, deadline)
+	if errors.Is(err, fair.ErrFull) {
+		return ErrOverloaded
+	}
+	return err
+}
+
+// release returns tenant's slot and hands free slots to waiters.
+func (p *Pool) release(tenant string) { p.slots.Release(tenant) }
+
+// scriptGate bounds one script's running executions (limits.maxConcurrent).
+// Executions past it wait here, in order, before they queue for a pool
+// slot, so a capped script never holds a slot another script could use.
+type scriptGate struct {
+	running int
+	waiters list.List // of chan struct{}, closed when admitted
+}
+
+// acquireScript admits an execution of key's script under its cap, waiting
+// until deadline. limit 0 means no cap.
+func (p *Pool) acquireScript(ctx context.Context, key Key, limit int, deadline time.Time) error {
+	if limit <= 0 {
+		return nil
+	}
+	id := key.Tenant + "/" + key.Script
 	p.mu.Lock()
-	if p.waiting == 0 && p.running < p.cfg.MaxConcurrent && p.byTenant[tenant] < p.cfg.TenantConcurrent {
-		p.grant(tenant)
+	g := p.scripts[id]
+	if g == nil {
+		g = &scriptGate{}
+		p.scripts[id] = g
+	}
+	if g.running < limit {
+		g.running++
 		p.mu.Unlock()
 		return nil
 	}
-	if p.waiting >= p.cfg.QueueLimit {
-		p.stats.Refusals++
+	if p.slots.Waiting()+g.waiters.Len() >= p.cfg.QueueLimit {
+		p.slots.Refuse()
 		p.mu.Unlock()
 		return ErrOverloaded
 	}
-	w := p.enqueue(tenant)
-	p.dispatch()
+	ready := make(chan struct{})
+	elem := g.waiters.PushBack(ready)
 	p.mu.Unlock()
 
-	timer := time.NewTimer(p.cfg.MaxWait)
+	timer := time.NewTimer(time.Until(deadline))
 	defer timer.Stop()
 	var cause error
 	select {
-	case <-w.ready:
+	case <-ready:
 		return nil
 	case <-timer.C:
 		cause = ErrOverloaded
@@ -41,100 +73,31 @@ func (p *Pool) acquire(ctx context.Context, tenant string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	select {
-	case <-w.ready:
-		return nil // granted while we were giving up: keep it
+	case <-ready:
+		return nil // admitted while giving up: keep it
 	default:
 	}
-	p.dequeue(w)
+	g.waiters.Remove(elem)
 	if errors.Is(cause, ErrOverloaded) {
-		p.stats.Refusals++
+		p.slots.Refuse()
 	}
 	return cause
 }
 
-// release returns tenant's slot and hands free slots to waiters.
-func (p *Pool) release(tenant string) {
+// releaseScript admits the script's next waiter, or frees its place.
+func (p *Pool) releaseScript(key Key, limit int) {
+	if limit <= 0 {
+		return
+	}
+	id := key.Tenant + "/" + key.Script
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.running--
-	if p.byTenant[tenant]--; p.byTenant[tenant] == 0 {
-		delete(p.byTenant, tenant)
+	g := p.scripts[id]
+	if front := g.waiters.Front(); front != nil {
+		close(g.waiters.Remove(front).(chan struct{}))
+		return // the slot passes to the waiter
 	}
-	p.dispatch()
-}
-
-func (p *Pool) grant(tenant string) {
-	p.running++
-	p.byTenant[tenant]++
-}
-
-func (p *Pool) enqueue(tenant string) *waiter {
-	q := p.queues[tenant]
-	if q == nil {
-		q = list.New()
-		p.queues[tenant] = q
-		p.ring = append(p.ring, tenant)
-	}
-	w := &waiter{tenant: tenant, ready: make(chan struct{})}
-	w.elem = q.PushBack(w)
-	p.waiting++
-	return w
-}
-
-func (p *Pool) dequeue(w *waiter) {
-	q := p.queues[w.tenant]
-	q.Remove(w.elem)
-	p.waiting--
-	if q.Len() == 0 {
-		p.dropFromRing(w.tenant)
-	}
-}
-
-func (p *Pool) dropFromRing(tenant string) {
-	delete(p.queues, tenant)
-	for i, t := range p.ring {
-		if t == tenant {
-			p.ring = append(p.ring[:i], p.ring[i+1:]...)
-			if p.next > i {
-				p.next--
-			}
-			break
-		}
-	}
-	if p.next >= len(p.ring) {
-		p.next = 0
-	}
-}
-
-// dispatch grants free slots to waiting tenants in round-robin order,
-// skipping tenants at their own quota.
-func (p *Pool) dispatch() {
-	for p.running < p.cfg.MaxConcurrent && p.waiting > 0 {
-		granted := false
-		for range len(p.ring) {
-			if p.next >= len(p.ring) {
-				p.next = 0
-			}
-			tenant := p.ring[p.next]
-			if p.byTenant[tenant] >= p.cfg.TenantConcurrent {
-				p.next++
-				continue
-			}
-			q := p.queues[tenant]
-			w := q.Remove(q.Front()).(*waiter)
-			p.waiting--
-			p.grant(tenant)
-			close(w.ready)
-			if q.Len() == 0 {
-				p.dropFromRing(tenant) // keeps p.next on the following tenant
-			} else {
-				p.next++
-			}
-			granted = true
-			break
-		}
-		if !granted {
-			return // every waiting tenant is at its quota
-		}
+	if g.running--; g.running == 0 {
+		delete(p.scripts, id)
 	}
 }

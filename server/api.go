@@ -125,7 +125,8 @@ func (a *App) poolState(w http.ResponseWriter, r *http.Request, p principal) (in
 	if !p.Operator {
 		return 0, nil, kiln.Errorf(kiln.EForbidden, "only the operator key can see the pool")
 	}
-	s := a.pool.Stats()
-	return http.StatusOK, map[string]any{"live": s.Live, "idle": s.Idle, "running": s.Busy, "waiting": s.Waiting,
-		"hits": s.Hits, "misses": s.Misses, "evictions": s.Evictions, "refusals": s.Refusals}, nil
+	s, c := a.pool.Stats(), a.pool.Config()
+	return http.StatusOK, map[string]any{"live": s.Live, "idle": s.Idle, "warm": s.Warm, "running": s.Busy, "waiting": s.Waiting,
+		"hits": s.Hits, "misses": s.Misses, "evictions": s.Evictions, "memoryEvictions": s.MemoryEvictions, "refusals": s.Refusals,
+		"tenants": s.Tenants, "config": c}, nil
 }

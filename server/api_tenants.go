@@ -79,11 +79,19 @@ func (a *App) tenantUpdate(w http.ResponseWriter, r *http.Request, p principal) 
 		if err := a.validateLimits(s.Caps); err != nil {
 			return 0, nil, err
 		}
+		pc := a.pool.Config()
+		if s.Pool.MaxConcurrent < 0 || s.Pool.MaxConcurrent > pc.MaxConcurrent {
+			return 0, nil, kiln.Errorf(kiln.EInvalidArgument, "settings.pool.maxConcurrent must be between 1 and the server's %d (0 means the server default, %d)", pc.MaxConcurrent, pc.TenantConcurrent)
+		}
+		if s.Pool.MaxVMs < 0 || s.Pool.MaxVMs > pc.MaxVMs {
+			return 0, nil, kiln.Errorf(kiln.EInvalidArgument, "settings.pool.maxVMs must be between 1 and the server's %d (0 means the server default, %d)", pc.MaxVMs, pc.TenantVMs)
+		}
 	}
 	t, err := a.store.TenantUpdate(r.Context(), store.TenantUpdateParams{ID: tenant.ID, Name: body.Name, Settings: body.Settings})
 	if err != nil {
 		return 0, nil, err
 	}
+	a.catalog.tenantChanged(t)
 	return http.StatusOK, t, nil
 }
 

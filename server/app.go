@@ -31,6 +31,7 @@ type App struct {
 	recorder     *recorder
 	runner       *runner
 	pool         *pool.Pool
+	catalog      *catalog
 	metrics      *metrics
 	routes       *routeTable
 	operatorHash string
@@ -65,7 +66,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*App
 	}
 	a.recorder = newRecorder(st, log)
 	a.metrics = newMetrics()
-	a.pool, err = pool.New(eng, cfg.Pool)
+	poolCfg := cfg.Pool
+	poolCfg.ObserveWait = a.metrics.observeWait
+	a.pool, err = pool.New(eng, poolCfg)
 	if err != nil {
 		a.recorder.close()
 		_ = st.Close()
@@ -73,6 +76,13 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*App
 	}
 	a.metrics.observePool(a.pool)
 	a.runner = newRunner(eng, a.pool, a.recorder, a.metrics, cfg)
+	a.catalog = newCatalog(st, a.pool)
+	if err := a.catalog.loadTenants(ctx); err != nil {
+		a.pool.Close()
+		a.recorder.close()
+		_ = st.Close()
+		return nil, fmt.Errorf("load tenants: %w", err)
+	}
 	a.routes = newRouteTable()
 	if err := a.routes.load(ctx, st); err != nil {
 		a.recorder.close()

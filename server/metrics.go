@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -17,6 +18,12 @@ type metrics struct {
 	registry   *prometheus.Registry
 	executions *prometheus.CounterVec
 	duration   *prometheus.HistogramVec
+	wait       *prometheus.HistogramVec
+}
+
+// observeWait records how long an execution waited for a pool slot.
+func (m *metrics) observeWait(tenant string, d time.Duration) {
+	m.wait.WithLabelValues(tenant).Observe(d.Seconds())
 }
 
 // observePool exports the pool's state: live, idle, busy and waiting VMs as
@@ -31,11 +38,13 @@ func (m *metrics) observePool(p *pool.Pool) {
 	m.registry.MustRegister(
 		gauge("kiln_pool_vms_live", "Live VMs (idle and busy).", func(s pool.Stats) int { return s.Live }),
 		gauge("kiln_pool_vms_idle", "Idle VMs waiting for their script.", func(s pool.Stats) int { return s.Idle }),
+		gauge("kiln_pool_vms_warm", "Blank pre-warmed VMs ready to bind.", func(s pool.Stats) int { return s.Warm }),
 		gauge("kiln_pool_executions_running", "Executions holding a pool slot.", func(s pool.Stats) int { return s.Busy }),
 		gauge("kiln_pool_executions_waiting", "Executions queued for a slot.", func(s pool.Stats) int { return s.Waiting }),
 		counter("kiln_pool_hits_total", "Executions that reused an idle VM.", func(s pool.Stats) int64 { return s.Hits }),
 		counter("kiln_pool_misses_total", "Executions that needed a new VM.", func(s pool.Stats) int64 { return s.Misses }),
 		counter("kiln_pool_evictions_total", "VMs evicted (LRU, idle, retired).", func(s pool.Stats) int64 { return s.Evictions }),
+		counter("kiln_pool_memory_evictions_total", "Idle VMs evicted because the live heap passed the memory budget.", func(s pool.Stats) int64 { return s.MemoryEvictions }),
 		counter("kiln_pool_refusals_total", "Executions refused as OVERLOADED.", func(s pool.Stats) int64 { return s.Refusals }),
 	)
 }
@@ -53,8 +62,13 @@ func newMetrics() *metrics {
 			Help:    "Execution wall-clock time by tenant and trigger.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"tenant", "trigger"}),
+		wait: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "kiln_pool_wait_seconds",
+			Help:    "Time executions waited for a pool slot, by tenant (0 when one was free).",
+			Buckets: []float64{.0001, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"tenant"}),
 	}
-	reg.MustRegister(m.executions, m.duration, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(m.executions, m.duration, m.wait, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 

@@ -131,14 +131,16 @@ func (r *runner) invoke(ctx context.Context, req runRequest, exec *kiln.Executio
 	compile := func(ctx context.Context) (*engine.Program, error) {
 		return r.compile(ctx, req.Script, req.Version.SourceCode)
 	}
-	res, err := r.pool.Run(ctx, key, compile, engine.InvokeParams{
-		Input: req.Input,
-		Meta: engine.Meta{TenantID: req.Script.TenantID, ScriptID: req.Script.ID, Version: req.Version.Number,
-			ExecutionID: exec.ID, Trigger: req.Trigger, Attempt: 1},
-		Timeout:     time.Duration(effective(req.Script.Limits.TimeoutMs, req.Caps.TimeoutMs, r.cfg.Timeout.Milliseconds())) * time.Millisecond,
-		MemoryLimit: effective(req.Script.Limits.MemoryBytes, req.Caps.MemoryBytes, r.cfg.MemoryBytes),
-		OutputBytes: effective(req.Script.Limits.OutputBytes, req.Caps.OutputBytes, r.cfg.OutputBytes),
-	})
+	res, err := r.pool.Run(ctx, pool.Job{Key: key, Compile: compile,
+		MaxConcurrent: int(effective(int64(req.Script.Limits.MaxConcurrent), int64(req.Caps.MaxConcurrent), 0)),
+		Params: engine.InvokeParams{
+			Input: req.Input,
+			Meta: engine.Meta{TenantID: req.Script.TenantID, ScriptID: req.Script.ID, Version: req.Version.Number,
+				ExecutionID: exec.ID, Trigger: req.Trigger, Attempt: 1},
+			Timeout:     time.Duration(effective(req.Script.Limits.TimeoutMs, req.Caps.TimeoutMs, r.cfg.Timeout.Milliseconds())) * time.Millisecond,
+			MemoryLimit: effective(req.Script.Limits.MemoryBytes, req.Caps.MemoryBytes, r.cfg.MemoryBytes),
+			OutputBytes: effective(req.Script.Limits.OutputBytes, req.Caps.OutputBytes, r.cfg.OutputBytes),
+		}})
 	switch {
 	case errors.Is(err, pool.ErrOverloaded):
 		return &engine.Result{Err: engine.Errorf(codeOverloaded, "the server is at capacity and this execution could not start in time; retry shortly")}

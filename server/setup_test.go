@@ -24,7 +24,7 @@ var backends = []string{"sqlite", "postgres"}
 // postgresURL returns a URL whose search_path is a fresh schema, dropped
 // when t ends. In CI an unreachable PostgreSQL fails the test; elsewhere it
 // skips.
-func postgresURL(t *testing.T) string {
+func postgresURL(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv("KILN_TEST_POSTGRES")
 	if base == "" {
@@ -59,13 +59,13 @@ func postgresURL(t *testing.T) string {
 
 // harness is a running server and a client for it.
 type harness struct {
-	t    *testing.T
+	t    testing.TB
 	app  *App
 	base string
 }
 
 // setup starts the real App on a random loopback port with the backend.
-func setup(t *testing.T, backend string, mutate ...func(*Config)) *harness {
+func setup(t testing.TB, backend string, mutate ...func(*Config)) *harness {
 	t.Helper()
 	cfg := Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), OperatorKey: testOperatorKey, ShutdownTimeout: 5 * time.Second}
 	if backend == "postgres" {
@@ -97,7 +97,7 @@ type response struct {
 	Body   []byte
 }
 
-func (r response) json(t *testing.T, v any) {
+func (r response) json(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.Body, v); err != nil {
 		t.Fatalf("decode %s: %v", r.Body, err)

@@ -25,7 +25,7 @@ type httpInput struct {
 
 // runHTTP serves /run/{tenant}/{path…} with the tenant's active HTTP scripts.
 func (a *App) runHTTP(w http.ResponseWriter, r *http.Request) {
-	tenant, err := a.store.TenantGetBySlug(r.Context(), r.PathValue("tenant"))
+	tenant, err := a.catalog.tenant(r.Context(), r.PathValue("tenant"))
 	if err != nil {
 		if kiln.ErrorCode(err) == kiln.ENotFound {
 			err = kiln.Errorf(kiln.ENotFound, "no tenant %q", r.PathValue("tenant"))
@@ -79,7 +79,7 @@ func (a *App) runHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	input, _ := json.Marshal(in)
 
-	s, v, err := a.currentVersion(r, principal{TenantID: tenant.ID}, scriptID)
+	s, v, err := a.catalog.current(r.Context(), tenant.ID, scriptID)
 	if err != nil {
 		writeError(w, a.log, err)
 		return

@@ -1,0 +1,230 @@
+// Package fair is a counting semaphore shared fairly between keys (tenants):
+// at most Capacity holders at once, at most a per-key quota each, and when
+// holders must wait, keys are served round-robin, one grant per key per
+// turn, so a key with a thousand waiters delays another key's single waiter
+// by at most one release. Waiting is bounded by a queue limit and the
+// caller's deadline.
+package fair
+
+import (
+	"container/list"
+	"context"
+	"errors"
+	"sync"
+	"time"
+)
+
+// ErrFull is returned when the queue limit is reached or the wait passed
+// its deadline.
+var ErrFull = errors.New("no capacity: the queue is full or the wait passed its deadline")
+
+// Semaphore is safe for concurrent use.
+type Semaphore struct {
+	capacity   int
+	queueLimit int
+	quota      func(key string) int
+
+	mu      sync.Mutex
+	held    int
+	byKey   map[string]int
+	queues  map[string]*list.List // waiters per key (FIFO)
+	ring    []string              // keys with waiters, in round-robin order
+	next    int
+	waiting int
+	refused int64
+}
+
+type waiter struct {
+	key   string
+	ready chan struct{} // closed when granted
+	elem  *list.Element
+}
+
+// New returns a semaphore of capacity holders. quota gives each key's cap
+// (called with the semaphore's lock held: keep it quick); queueLimit caps
+// waiters across keys.
+func New(capacity, queueLimit int, quota func(key string) int) *Semaphore {
+	return &Semaphore{capacity: capacity, queueLimit: queueLimit, quota: quota,
+		byKey: map[string]int{}, queues: map[string]*list.List{}}
+}
+
+// Acquire takes one unit for key, waiting its fair turn until deadline (the
+// zero time: no deadline) or ctx ends. It returns ErrFull or ctx's error.
+func (s *Semaphore) Acquire(ctx context.Context, key string, deadline time.Time) error {
+	s.mu.Lock()
+	if s.waiting == 0 && s.held < s.capacity && s.byKey[key] < s.quota(key) {
+		s.grant(key)
+		s.mu.Unlock()
+		return nil
+	}
+	if s.waiting >= s.queueLimit {
+		s.refused++
+		s.mu.Unlock()
+		return ErrFull
+	}
+	w := s.enqueue(key)
+	s.dispatch()
+	s.mu.Unlock()
+
+	var timeout <-chan time.Time
+	if !deadline.IsZero() {
+		timer := time.NewTimer(time.Until(deadline))
+		defer timer.Stop()
+		timeout = timer.C
+	}
+	var cause error
+	select {
+	case <-w.ready:
+		return nil
+	case <-timeout:
+		cause = ErrFull
+	case <-ctx.Done():
+		cause = ctx.Err()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	select {
+	case <-w.ready:
+		return nil // granted while giving up: keep it
+	default:
+	}
+	s.dequeue(w)
+	if errors.Is(cause, ErrFull) {
+		s.refused++
+	}
+	return cause
+}
+
+// Release returns key's unit and hands free units to waiters.
+func (s *Semaphore) Release(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.held--
+	if s.byKey[key]--; s.byKey[key] <= 0 {
+		delete(s.byKey, key)
+	}
+	s.dispatch()
+}
+
+// Changed re-checks the waiters after quotas changed.
+func (s *Semaphore) Changed() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dispatch()
+}
+
+// Stats is a snapshot.
+type Stats struct {
+	Held, Waiting int
+	Refused       int64
+	// ByKey is each key's held and waiting units.
+	ByKey map[string][2]int
+}
+
+// Stats returns the semaphore's state.
+func (s *Semaphore) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := Stats{Held: s.held, Waiting: s.waiting, Refused: s.refused, ByKey: map[string][2]int{}}
+	for k, n := range s.byKey {
+		v := st.ByKey[k]
+		v[0] = n
+		st.ByKey[k] = v
+	}
+	for k, q := range s.queues {
+		v := st.ByKey[k]
+		v[1] = q.Len()
+		st.ByKey[k] = v
+	}
+	return st
+}
+
+// Refuse counts a refusal made outside Acquire (a caller's own limit).
+func (s *Semaphore) Refuse() {
+	s.mu.Lock()
+	s.refused++
+	s.mu.Unlock()
+}
+
+// Waiting is how many waiters there are.
+func (s *Semaphore) Waiting() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.waiting
+}
+
+func (s *Semaphore) grant(key string) {
+	s.held++
+	s.byKey[key]++
+}
+
+func (s *Semaphore) enqueue(key string) *waiter {
+	q := s.queues[key]
+	if q == nil {
+		q = list.New()
+		s.queues[key] = q
+		s.ring = append(s.ring, key)
+	}
+	w := &waiter{key: key, ready: make(chan struct{})}
+	w.elem = q.PushBack(w)
+	s.waiting++
+	return w
+}
+
+func (s *Semaphore) dequeue(w *waiter) {
+	q := s.queues[w.key]
+	q.Remove(w.elem)
+	s.waiting--
+	if q.Len() == 0 {
+		s.dropFromRing(w.key)
+	}
+}
+
+func (s *Semaphore) dropFromRing(key string) {
+	delete(s.queues, key)
+	for i, k := range s.ring {
+		if k == key {
+			s.ring = append(s.ring[:i], s.ring[i+1:]...)
+			if s.next > i {
+				s.next--
+			}
+			break
+		}
+	}
+	if s.next >= len(s.ring) {
+		s.next = 0
+	}
+}
+
+// dispatch grants free units to waiting keys in round-robin order,
+// skipping keys at their quota.
+func (s *Semaphore) dispatch() {
+	for s.held < s.capacity && s.waiting > 0 {
+		granted := false
+		for range len(s.ring) {
+			if s.next >= len(s.ring) {
+				s.next = 0
+			}
+			key := s.ring[s.next]
+			if s.byKey[key] >= s.quota(key) {
+				s.next++
+				continue
+			}
+			q := s.queues[key]
+			w := q.Remove(q.Front()).(*waiter)
+			s.waiting--
+			s.grant(key)
+			close(w.ready)
+			if q.Len() == 0 {
+				s.dropFromRing(key) // keeps s.next on the following key
+			} else {
+				s.next++
+			}
+			granted = true
+			break
+		}
+		if !granted {
+			return // every waiting key is at its quota
+		}
+	}
+}
