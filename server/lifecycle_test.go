@@ -201,3 +201,29 @@ func TestOverloadedAnswers429(t *testing.T) {
 		t.Fatalf("pool metrics missing: %.300s", r.Body)
 	}
 }
+
+func TestLatestOnly(t *testing.T) {
+	ex := func(id string, st kiln.ExecutionStatus) kiln.Execution { return kiln.Execution{ID: id, Status: st} }
+	for _, tc := range []struct {
+		name    string
+		in, out []kiln.Execution
+	}{
+		{"empty", nil, nil},
+		{"distinct", []kiln.Execution{ex("a", "pending"), ex("b", "pending")}, []kiln.Execution{ex("a", "pending"), ex("b", "pending")}},
+		{"final replaces pending", []kiln.Execution{ex("a", "pending"), ex("b", "pending"), ex("a", "completed")},
+			[]kiln.Execution{ex("b", "pending"), ex("a", "completed")}},
+		{"three of one", []kiln.Execution{ex("a", "pending"), ex("a", "running"), ex("a", "failed")}, []kiln.Execution{ex("a", "failed")}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := latestOnly(tc.in)
+			if len(got) != len(tc.out) {
+				t.Fatalf("got %+v, want %+v", got, tc.out)
+			}
+			for i := range got {
+				if got[i].ID != tc.out[i].ID || got[i].Status != tc.out[i].Status {
+					t.Fatalf("got %+v, want %+v", got, tc.out)
+				}
+			}
+		})
+	}
+}

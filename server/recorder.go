@@ -76,9 +76,8 @@ func (r *recorder) flush() {
 	if len(batch) == 0 {
 		return
 	}
-	// Later records of the same execution replace earlier ones in a batch.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	err := r.store.ExecutionWrite(ctx, batch)
+	err := r.store.ExecutionWrite(ctx, latestOnly(batch))
 	cancel()
 	if err != nil {
 		r.log.Error("writing execution records failed", "count", len(batch), "err", err)
@@ -86,6 +85,26 @@ func (r *recorder) flush() {
 	for _, w := range waiters {
 		w <- err
 	}
+}
+
+// latestOnly keeps the last record of each execution in batch, in order: a
+// fast execution's pending and final records usually share a batch, and
+// only the final one needs writing.
+func latestOnly(batch []kiln.Execution) []kiln.Execution {
+	last := make(map[string]int, len(batch))
+	for i := range batch {
+		last[batch[i].ID] = i
+	}
+	if len(last) == len(batch) {
+		return batch
+	}
+	out := make([]kiln.Execution, 0, len(last))
+	for i := range batch {
+		if last[batch[i].ID] == i {
+			out = append(out, batch[i])
+		}
+	}
+	return out
 }
 
 // close writes what is queued and stops.
