@@ -75,7 +75,9 @@ func TestTenantPoolSettings(t *testing.T) {
 		h.expect(r, 200, "")
 		var tenant struct {
 			ID       string
-			Settings struct{ Pool struct{ MaxConcurrent, MaxVMs int } }
+			Settings struct {
+				Pool struct{ MaxConcurrent, MaxVMs int }
+			}
 		}
 		r.json(t, &tenant)
 		if tenant.Settings.Pool.MaxConcurrent != 1 || tenant.Settings.Pool.MaxVMs != 2 {
