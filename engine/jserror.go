@@ -57,6 +57,11 @@ func (vm *VM) toError(inv *invocation, err error) *Error {
 var scriptCodes = map[Code]bool{
 	CodeTimeout: true, CodeInvalidArgument: true, CodeInternal: true, CodeCancelled: true,
 	"SSRF_BLOCKED": true, "RATE_LIMITED": true, "NOT_FOUND": true, "QUOTA_EXCEEDED": true,
+	// Outbound requests (fetch, iota.http).
+	"NETWORK_ERROR": true, "INVALID_URL": true, "RESPONSE_TOO_LARGE": true, "REQUEST_TOO_LARGE": true,
+	"TOO_MANY_REDIRECTS": true, "UNEXPECTED_REDIRECT": true, CodeNotSupported: true,
+	// The iota SDK.
+	"CONFLICT": true, "TOO_LARGE": true,
 }
 
 // errorFromValue describes a thrown JS value.

@@ -10,12 +10,15 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/kiln-run/kiln"
 	"github.com/kiln-run/kiln/engine"
+	"github.com/kiln-run/kiln/outbound"
 	"github.com/kiln-run/kiln/pool"
+	"github.com/kiln-run/kiln/sdk"
 	"github.com/kiln-run/kiln/store"
 	"github.com/kiln-run/kiln/store/postgres"
 	"github.com/kiln-run/kiln/store/sqlite"
@@ -31,6 +34,7 @@ type App struct {
 	recorder     *recorder
 	runner       *runner
 	pool         *pool.Pool
+	outbound     *outbound.Client
 	catalog      *catalog
 	metrics      *metrics
 	routes       *routeTable
@@ -45,48 +49,63 @@ type App struct {
 
 // New opens the store (running migrations), prepares the operator key and
 // builds the server. out receives the one-time operator key notice.
-func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*App, error) {
+func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (app *App, err error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	// Whatever is opened is closed again, newest first, if a later step
+	// fails.
+	var undo []func()
+	defer func() {
+		if err != nil {
+			for i := len(undo) - 1; i >= 0; i-- {
+				undo[i]()
+			}
+		}
+	}()
 	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	eng, err := engine.New(engine.Config{Timeout: cfg.Timeout, MemoryLimit: cfg.MemoryBytes, OutputBytes: cfg.OutputBytes})
+	undo = append(undo, func() { _ = st.Close() })
+	outCfg := cfg.Outbound
+	outCfg.Allow = append(slices.Clone(outCfg.Allow), cfg.HTTPAllow...)
+	client, err := outbound.New(outCfg)
 	if err != nil {
-		_ = st.Close()
+		return nil, fmt.Errorf("outbound requests: %w", err)
+	}
+	undo = append(undo, func() { _ = client.Close() })
+	eng, err := engine.New(engine.Config{Timeout: cfg.Timeout, MemoryLimit: cfg.MemoryBytes, OutputBytes: cfg.OutputBytes,
+		Fetch: func(ctx context.Context, m engine.Meta, r outbound.Request) (*outbound.Response, error) {
+			return client.Do(ctx, m.TenantID, r)
+		},
+		Modules: []engine.Module{sdk.HTTPModule(client)}})
+	if err != nil {
 		return nil, err
 	}
-	a := &App{cfg: cfg, log: log, store: st, engine: eng, bgStop: make(chan struct{})}
+	undo = append(undo, func() { _ = eng.Close() })
+	a := &App{cfg: cfg, log: log, store: st, engine: eng, outbound: client, bgStop: make(chan struct{})}
 	if err := a.setupOperatorKey(ctx, out); err != nil {
-		_ = st.Close()
 		return nil, err
 	}
 	a.recorder = newRecorder(st, log)
+	undo = append(undo, a.recorder.close)
 	a.metrics = newMetrics()
 	poolCfg := cfg.Pool
 	poolCfg.ObserveWait = a.metrics.observeWait
-	a.pool, err = pool.New(eng, poolCfg)
-	if err != nil {
-		a.recorder.close()
-		_ = st.Close()
+	if a.pool, err = pool.New(eng, poolCfg); err != nil {
 		return nil, fmt.Errorf("pool: %w", err)
 	}
+	undo = append(undo, a.pool.Close)
 	a.metrics.observePool(a.pool)
 	a.runner = newRunner(eng, a.pool, a.recorder, a.metrics, cfg)
 	a.catalog = newCatalog(st, a.pool)
 	if err := a.catalog.loadTenants(ctx); err != nil {
-		a.pool.Close()
-		a.recorder.close()
-		_ = st.Close()
 		return nil, fmt.Errorf("load tenants: %w", err)
 	}
 	a.routes = newRouteTable()
 	if err := a.routes.load(ctx, st); err != nil {
-		a.recorder.close()
-		_ = st.Close()
 		return nil, fmt.Errorf("load HTTP routes: %w", err)
 	}
 	a.server = &http.Server{Handler: a.handler(), ReadHeaderTimeout: 10 * time.Second}
@@ -182,6 +201,7 @@ func (a *App) Stop(ctx context.Context) error {
 		a.bg.Wait()
 		a.pool.Close()
 		_ = a.engine.Close()
+		_ = a.outbound.Close()
 		err = errors.Join(err, a.store.Close())
 	})
 	return err

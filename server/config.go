@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kiln-run/kiln/outbound"
 	"github.com/kiln-run/kiln/pool"
 )
 
@@ -41,6 +42,13 @@ type Config struct {
 	ShutdownTimeout time.Duration `json:"shutdownTimeout"`
 	// Pool sizes the global VM pool (see pool.Config for its defaults).
 	Pool pool.Config `json:"pool"`
+	// HTTPAllow lists the private addresses (host:port or CIDR) scripts'
+	// fetch and iota.http may reach; everything private is refused
+	// otherwise (SSRF_BLOCKED). See docs/outbound.md.
+	HTTPAllow []string `json:"httpAllow"`
+	// Outbound tunes scripts' outbound requests (timeouts, size caps,
+	// per-tenant concurrency); HTTPAllow fills its Allow.
+	Outbound outbound.Config `json:"outbound"`
 }
 
 // WithDefaults fills every unset field.
@@ -99,6 +107,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("script memory %d must be at least 1 MiB and at most the max %d", c.MemoryBytes, c.MaxMemoryBytes)
 	case c.Retention < time.Hour:
 		return fmt.Errorf("retention %s is too short: use at least 1h", c.Retention)
+	}
+	if _, err := outbound.ParseAllow(c.HTTPAllow); err != nil {
+		return fmt.Errorf("--http-allow: %w", err)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -17,7 +18,7 @@ import (
 
 func newServeCommand(stdout, stderr io.Writer) *cobra.Command {
 	var (
-		addr, data, db, configFile string
+		addr, data, db, configFile, httpAllow string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -26,12 +27,14 @@ func newServeCommand(stdout, stderr io.Writer) *cobra.Command {
 everything under ./kiln-data (an SQLite database).
 
 Settings come from, in order of precedence: flags, environment variables
-(KILN_ADDR, KILN_DATA, KILN_DB, KILN_OPERATOR_KEY), a JSON config file
+(KILN_ADDR, KILN_DATA, KILN_DB, KILN_OPERATOR_KEY, KILN_HTTP_ALLOW,
+KILN_SECRET_KEY), a JSON config file
 (--config), and defaults.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := resolveServeConfig(configFile, os.LookupEnv, map[string]*string{
-				"addr": flagIf(cmd, "addr", addr), "data": flagIf(cmd, "data", data), "db": flagIf(cmd, "db", db)})
+				"addr": flagIf(cmd, "addr", addr), "data": flagIf(cmd, "data", data), "db": flagIf(cmd, "db", db),
+				"http-allow": flagIf(cmd, "http-allow", httpAllow)})
 			if err != nil {
 				return err
 			}
@@ -55,6 +58,7 @@ Settings come from, in order of precedence: flags, environment variables
 	cmd.Flags().StringVar(&addr, "addr", "", "address to listen on (default 127.0.0.1:8080; env KILN_ADDR)")
 	cmd.Flags().StringVar(&data, "data", "", "data folder for the embedded database (default ./kiln-data; env KILN_DATA)")
 	cmd.Flags().StringVar(&db, "db", "", "a postgres:// URL to use PostgreSQL instead of SQLite (env KILN_DB)")
+	cmd.Flags().StringVar(&httpAllow, "http-allow", "", "private addresses scripts may reach, comma-separated: host:port or CIDR, e.g. 127.0.0.1:9000,10.1.2.0/24 (env KILN_HTTP_ALLOW)")
 	cmd.Flags().StringVar(&configFile, "config", "", "a JSON config file (see docs/server.md)")
 	return cmd
 }
@@ -84,7 +88,24 @@ func resolveServeConfig(file string, lookup func(string) (string, bool), flags m
 			*dst = *v
 		}
 	}
+	if v, ok := lookup("KILN_HTTP_ALLOW"); ok && v != "" {
+		cfg.HTTPAllow = splitList(v)
+	}
+	if v := flags["http-allow"]; v != nil {
+		cfg.HTTPAllow = splitList(*v)
+	}
 	return cfg, nil
+}
+
+// splitList splits a comma-separated flag value, dropping empty entries.
+func splitList(s string) []string {
+	var out []string
+	for part := range strings.SplitSeq(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
 }
 
 func loadServeConfig(file string) (server.Config, error) {

@@ -25,6 +25,14 @@ func TestServeConfigPrecedence(t *testing.T) {
 	if _, err := resolveServeConfig(file+".missing", lookup, nil); err == nil {
 		t.Fatal("a missing config file must be an error")
 	}
+	env["KILN_HTTP_ALLOW"] = "10.0.0.0/8"
+	if cfg, _ := resolveServeConfig("", lookup, nil); len(cfg.HTTPAllow) != 1 || cfg.HTTPAllow[0] != "10.0.0.0/8" {
+		t.Fatalf("KILN_HTTP_ALLOW: %q", cfg.HTTPAllow)
+	}
+	allow := " 127.0.0.1:9000, ,10.1.2.0/24"
+	if cfg, _ := resolveServeConfig("", lookup, map[string]*string{"http-allow": &allow}); len(cfg.HTTPAllow) != 2 || cfg.HTTPAllow[1] != "10.1.2.0/24" {
+		t.Fatalf("--http-allow: %q", cfg.HTTPAllow)
+	}
 }
 
 func TestServeBadUsage(t *testing.T) {
@@ -33,6 +41,7 @@ func TestServeBadUsage(t *testing.T) {
 		{"serve", "--db", "mysql://nope"},
 		{"serve", "--config", "/no/such/file.json"},
 		{"serve", "extra-argument"},
+		{"serve", "--http-allow", "localhost:9000"},
 	} {
 		code, _, stderr := run(t, args...)
 		if code != ExitUsage || stderr == "" {
