@@ -63,12 +63,13 @@ type Config struct {
 	// Replicas of each stream and bucket on a cluster. Default 1.
 	Replicas int
 
-	// Workers is how many handlers run at once. Default 4 per core.
+	// Workers is how many handlers run at once. Default 8 per core, the
+	// pool's default cap on running executions: scripts mostly wait.
 	Workers int
 	// Prefetch caps the messages held in this process, running or waiting
 	// for a worker. Larger batches make each pull cheaper; fairness does not
 	// depend on it (a tenant with nothing held is fetched as soon as there is
-	// room for one message). Default max(128, 4*Workers).
+	// room for one message). Default max(256, 8*Workers).
 	Prefetch int
 	// MaxPayload caps an event's payload in bytes. Default 256 KiB.
 	MaxPayload int
@@ -115,10 +116,10 @@ func (c Config) WithDefaults() Config {
 		c.Replicas = 1
 	}
 	if c.Workers == 0 {
-		c.Workers = 4 * runtime.GOMAXPROCS(0)
+		c.Workers = 8 * runtime.GOMAXPROCS(0)
 	}
 	if c.Prefetch == 0 {
-		c.Prefetch = max(128, 4*c.Workers)
+		c.Prefetch = max(256, 8*c.Workers)
 	}
 	if c.MaxPayload == 0 {
 		c.MaxPayload = DefaultMaxPayload

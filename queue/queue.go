@@ -197,7 +197,7 @@ func (q *Queue) connect() error {
 	if limit := conn.MaxPayload(); int64(q.cfg.MaxPayload)+envelopeOverhead > limit {
 		return fmt.Errorf("queue config: MaxPayload %d plus %d bytes of envelope exceeds the server's max_payload %d", q.cfg.MaxPayload, envelopeOverhead, limit)
 	}
-	js, err := jetstream.New(conn, jetstream.WithPublishAsyncMaxPending(4096))
+	js, err := jetstream.New(conn, jetstream.WithPublishAsyncMaxPending(4096), jetstream.WithPublishAsyncTimeout(10*time.Second))
 	if err != nil {
 		return fmt.Errorf("JetStream: %w", err)
 	}

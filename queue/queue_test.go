@@ -744,7 +744,7 @@ func TestFairness(t *testing.T) {
 		defer rec.mu.Unlock()
 		for i, r := range rec.runs {
 			if r.d.Event.Tenant == "small" {
-				// The backlog's deliveries already fetched (Prefetch, 128)
+				// The backlog's deliveries already fetched (Prefetch, 256)
 				// must not all run first: a tenant with nothing fetched
 				// gets the next free slot and the workers' next turn.
 				t.Logf("the small tenant's event ran after %d more of the big tenant's deliveries", i-before)

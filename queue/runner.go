@@ -24,9 +24,11 @@ type runner struct {
 	ctx    context.Context // handlers' context: ends when Stop gives up waiting
 	cancel context.CancelFunc
 	stop   chan struct{} // closed by Stop: take no new work
+	settle chan fanOut   // events waiting for their deliveries' publish acks
 
 	workers    sync.WaitGroup
 	background sync.WaitGroup // fetcher, scan
+	settler    sync.WaitGroup
 	heartbeats sync.WaitGroup
 	beatStop   chan struct{}
 }
@@ -53,9 +55,12 @@ func (q *Queue) Start(ctx context.Context, router Router, handler Handler, sink 
 		q: q, router: router, handler: handler, sink: sink,
 		sched:    newScheduler(q),
 		stop:     make(chan struct{}),
+		settle:   make(chan fanOut, 256),
 		beatStop: make(chan struct{}),
 	}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
+	r.settler.Add(1)
+	go func() { defer r.settler.Done(); r.settleLoop() }()
 	r.background.Add(2)
 	go func() { defer r.background.Done(); r.sched.fetchLoop(r.stop) }()
 	go func() { defer r.background.Done(); r.scanLoop() }()
@@ -101,6 +106,8 @@ func (r *runner) shutdown(ctx context.Context) error {
 		<-done
 	}
 	r.cancel()
+	close(r.settle) // no worker is left to send
+	r.settler.Wait()
 	close(r.beatStop)
 	r.heartbeats.Wait()
 	r.background.Wait()
@@ -254,41 +261,60 @@ func (r *runner) deliveryMsg(event []byte, ev Event, t Target, mayHaveAttempts b
 	return msg
 }
 
-// publishDeliveries stores msgs, then acks the event m; if any publish
-// failed the event comes back in a second.
+// publishDeliveries publishes msgs asynchronously and hands the event m to
+// the settler, which acks it once JetStream stored them all (or brings it
+// back in a second if not). The worker does not wait for the round trip.
 func (r *runner) publishDeliveries(m jetstream.Msg, tenant string, msgs []*nats.Msg) {
 	q := r.q
-	futures := make([]jetstream.PubAckFuture, 0, len(msgs))
-	failed := false
+	p := fanOut{event: m, tenant: tenant, futures: make([]jetstream.PubAckFuture, 0, len(msgs))}
 	for _, msg := range msgs {
 		f, err := q.js.PublishMsgAsync(msg)
 		if err != nil {
 			q.log.Warn("publish delivery", "subject", msg.Subject, "err", err)
-			failed = true
+			p.failed = true
 			break
 		}
-		futures = append(futures, f)
+		p.futures = append(p.futures, f)
 	}
-	timeout := time.NewTimer(30 * time.Second)
+	r.settle <- p
+}
+
+// fanOut is an event whose delivery messages were published and whose ack
+// waits for theirs.
+type fanOut struct {
+	event   jetstream.Msg
+	tenant  string
+	futures []jetstream.PubAckFuture
+	failed  bool
+}
+
+// settleLoop acks each fanned-out event once its deliveries are stored.
+// It ends when Stop closes the channel, after the last event.
+func (r *runner) settleLoop() {
+	q := r.q
+	timeout := time.NewTimer(time.Hour)
 	defer timeout.Stop()
-	for _, f := range futures {
-		select {
-		case <-f.Ok():
-		case err := <-f.Err():
-			q.log.Warn("publish delivery", "subject", f.Msg().Subject, "err", err)
-			failed = true
-		case <-timeout.C:
-			failed = true
+	for p := range r.settle {
+		timeout.Reset(15 * time.Second)
+		for _, f := range p.futures {
+			select {
+			case <-f.Ok():
+			case err := <-f.Err():
+				q.log.Warn("publish delivery", "subject", f.Msg().Subject, "err", err)
+				p.failed = true
+			case <-timeout.C:
+				p.failed = true
+			}
 		}
+		if p.failed {
+			r.retryLater(p.event, p.tenant, time.Second)
+			continue
+		}
+		if err := p.event.Ack(); err != nil {
+			q.log.Warn("ack event", "err", err)
+		}
+		r.sched.markReady(p.tenant)
 	}
-	if failed {
-		r.retryLater(m, tenant, time.Second)
-		return
-	}
-	if err := m.Ack(); err != nil {
-		q.log.Warn("ack event", "err", err)
-	}
-	r.sched.markReady(tenant)
 }
 
 // runInPlace runs an event's only delivery with the event's message. On
