@@ -37,6 +37,10 @@ func noisyNeighbour(t testing.TB, h *harness, bRequests int) noisyResult {
 	h.script(devB, map[string]any{"name": "hello", "type": "http", "status": "active", "source": `export default () => ({ hi: 1 })`,
 		"trigger": map[string]any{"http": map[string]any{"path": "/hello"}}})
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
+	// Cleanups run last-in first-out: close the client's connections before
+	// the server stops, or connections the transport dialed but never used
+	// hold Shutdown for 5 s.
+	t.Cleanup(client.CloseIdleConnections)
 	get := func(path string) (int, time.Duration) {
 		start := time.Now()
 		resp, err := client.Get(h.base + path)
