@@ -18,6 +18,7 @@ const (
 	ExecFailed    ExecutionStatus = "failed"    // the script failed
 	ExecTimeout   ExecutionStatus = "timeout"   // it ran past its timeout
 	ExecCancelled ExecutionStatus = "cancelled" // stopped by shutdown or a caller
+	ExecSkipped   ExecutionStatus = "skipped"   // a scheduled run not started: the previous one was still going
 )
 
 // Finished reports whether s is a final state.
@@ -43,11 +44,14 @@ type LogLine struct {
 
 // Execution is the record of one run of one script version.
 type Execution struct {
-	ID            string          `json:"id"`
-	TenantID      string          `json:"tenantId"`
-	ScriptID      string          `json:"scriptId"`
-	Version       int             `json:"version"`
-	Trigger       string          `json:"trigger"`
+	ID       string `json:"id"`
+	TenantID string `json:"tenantId"`
+	ScriptID string `json:"scriptId"`
+	Version  int    `json:"version"`
+	Trigger  string `json:"trigger"`
+	// Attempt is the run's number among an event delivery's attempts (1
+	// for the first run, and for every other trigger).
+	Attempt       int             `json:"attempt,omitempty"`
 	Status        ExecutionStatus `json:"status"`
 	Input         json.RawMessage `json:"input,omitempty"`
 	Output        json.RawMessage `json:"output,omitempty"`

@@ -35,7 +35,21 @@ type Trigger struct {
 	HTTP   *HTTPTrigger `json:"http,omitempty"`
 	Events []string     `json:"events,omitempty"`
 	Cron   *CronTrigger `json:"cron,omitempty"`
+	// Retry is how failed event deliveries are retried; nil means the
+	// default: 5 retries after 2, 4, 8, 16 and 32 seconds.
+	Retry *RetryPolicy `json:"retry,omitempty"`
 }
+
+// RetryPolicy retries a failed event delivery: the first run plus up to
+// Retries more, the n-th retry BackoffMs[n-1] milliseconds after the
+// failure (the last value repeats when the list is shorter).
+type RetryPolicy struct {
+	Retries   int     `json:"retries"`
+	BackoffMs []int64 `json:"backoffMs"`
+}
+
+// DefaultRetry is the retry policy of scripts that set none.
+var DefaultRetry = RetryPolicy{Retries: 5, BackoffMs: []int64{2000, 4000, 8000, 16000, 32000}}
 
 // HTTPTrigger routes requests under /run/{tenant}{Path} to the script.
 type HTTPTrigger struct {

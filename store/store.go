@@ -20,6 +20,8 @@ import (
 
 // Store is Kiln's persistence. Implementations are safe for concurrent use.
 type Store interface {
+	DeadLetters
+
 	// Ping reports whether the database answers and migrations are applied.
 	Ping(ctx context.Context) error
 	// Close releases the database.

@@ -15,7 +15,7 @@ import (
 func execution(sc *kiln.Script, createdAt time.Time) kiln.Execution {
 	return kiln.Execution{
 		ID: newID(), TenantID: sc.TenantID, ScriptID: sc.ID, Version: sc.Version,
-		Trigger: "manual", Status: kiln.ExecPending, CreatedAt: createdAt,
+		Trigger: "manual", Attempt: 1, Status: kiln.ExecPending, CreatedAt: createdAt,
 	}
 }
 

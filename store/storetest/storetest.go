@@ -55,6 +55,8 @@ func Exercise(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ExecutionList", testExecutionList},
 		{"ExecutionDeleteBefore", testExecutionDeleteBefore},
 		{"ExecutionErrors", testExecutionErrors},
+		{"ExecutionAttempt", testExecutionAttempt},
+		{"DeadLetters", testDeadLetters},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -15,7 +15,7 @@ import (
 // executionSummaryColumns are what a list returns: everything but the
 // potentially large input, output and logs.
 const executionSummaryColumns = `id, tenant_id, script_id, version, trigger, status, error, logs_truncated,
-	duration_ms, host_calls, memory_bytes, created_at, started_at, finished_at`
+	duration_ms, host_calls, memory_bytes, created_at, started_at, finished_at, attempt`
 
 const executionColumns = executionSummaryColumns + `, input, output, logs`
 
@@ -25,7 +25,7 @@ func scanExecution(row interface{ Scan(...any) error }, e *kiln.Execution, full 
 	var errJSON, logs []byte
 	dest := []any{&e.ID, &e.TenantID, &e.ScriptID, &e.Version, &e.Trigger, &e.Status, textScanner{&errJSON},
 		&e.LogsTruncated, &e.DurationMs, &e.HostCalls, &e.MemoryBytes,
-		timeScanner{&e.CreatedAt}, nullTimeScanner{&e.StartedAt}, nullTimeScanner{&e.FinishedAt}}
+		timeScanner{&e.CreatedAt}, nullTimeScanner{&e.StartedAt}, nullTimeScanner{&e.FinishedAt}, &e.Attempt}
 	if full {
 		dest = append(dest, textScanner{(*[]byte)(&e.Input)}, textScanner{(*[]byte)(&e.Output)}, textScanner{&logs})
 	}
@@ -52,8 +52,8 @@ func scanExecution(row interface{ Scan(...any) error }, e *kiln.Execution, full 
 // script: such a row is left alone and counted as 0 rows affected.
 const executionUpsert = `INSERT INTO executions (id, tenant_id, script_id, version, trigger, status, error,
 		logs_truncated, duration_ms, host_calls, memory_bytes, created_at, started_at, finished_at,
-		input, output, logs)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+		input, output, logs, attempt)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
 	ON CONFLICT (id) DO UPDATE SET
 		version = excluded.version,
 		trigger = excluded.trigger,
@@ -67,7 +67,8 @@ const executionUpsert = `INSERT INTO executions (id, tenant_id, script_id, versi
 		finished_at = excluded.finished_at,
 		input = excluded.input,
 		output = excluded.output,
-		logs = excluded.logs
+		logs = excluded.logs,
+		attempt = excluded.attempt
 	WHERE executions.tenant_id = excluded.tenant_id AND executions.script_id = excluded.script_id`
 
 // ExecutionWrite inserts or replaces execution records by ID, all in one
@@ -151,7 +152,7 @@ func (s *Store) executionArgs(e *kiln.Execution, now time.Time) ([]any, error) {
 		e.ID, e.TenantID, e.ScriptID, e.Version, e.Trigger, string(e.Status), s.jsonArg(errJSON),
 		e.LogsTruncated, e.DurationMs, e.HostCalls, e.MemoryBytes,
 		s.timeArg(created), s.nullTimeArg(e.StartedAt), s.nullTimeArg(e.FinishedAt),
-		s.jsonArg(e.Input), s.jsonArg(e.Output), s.jsonArg(logs),
+		s.jsonArg(e.Input), s.jsonArg(e.Output), s.jsonArg(logs), max(e.Attempt, 1),
 	}, nil
 }
 

@@ -1,0 +1,147 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/store"
+)
+
+const deadLetterColumns = `id, tenant_id, delivery_id, event_id, event_type, payload, occurred_at, script_id, version,
+	attempts, status, replay_delivery_id, created_at, updated_at`
+
+func scanDeadLetter(row interface{ Scan(...any) error }, d *kiln.DeadLetter) error {
+	var attempts []byte
+	var replay sql.NullString
+	if err := row.Scan(&d.ID, &d.TenantID, &d.DeliveryID, &d.EventID, &d.EventType, textScanner{(*[]byte)(&d.Payload)},
+		timeScanner{&d.OccurredAt}, &d.ScriptID, &d.Version, textScanner{&attempts}, &d.Status, &replay,
+		timeScanner{&d.CreatedAt}, timeScanner{&d.UpdatedAt}); err != nil {
+		return err
+	}
+	d.ReplayDeliveryID = replay.String
+	if err := json.Unmarshal(attempts, &d.Attempts); err != nil {
+		return fmt.Errorf("decode attempts of dead letter %s: %w", d.ID, err)
+	}
+	return nil
+}
+
+// DeadLetterPut stores a dead letter in status dead. Putting the same
+// delivery again is a no-op that returns the stored one, so a sink called
+// twice for one delivery keeps one record.
+func (s *Store) DeadLetterPut(ctx context.Context, d kiln.DeadLetter) (*kiln.DeadLetter, error) {
+	switch {
+	case d.ID == "" || d.TenantID == "" || d.DeliveryID == "" || d.ScriptID == "" || d.EventID == "":
+		return nil, kiln.Errorf(kiln.EInvalidArgument, "dead letter: id, tenant, delivery, event and script are required")
+	case len(d.Payload) > 0 && !json.Valid(d.Payload):
+		return nil, kiln.Errorf(kiln.EInvalidArgument, "dead letter %s: payload is not valid JSON", d.ID)
+	}
+	attempts, err := json.Marshal(d.Attempts)
+	if err != nil {
+		return nil, s.wrap(err, "encode attempts of dead letter %s", d.ID)
+	}
+	now := s.timestamp()
+	_, err = s.write.ExecContext(ctx, `INSERT INTO dead_letters (`+deadLetterColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL, $12, $12)
+		ON CONFLICT (tenant_id, delivery_id) DO NOTHING`,
+		d.ID, d.TenantID, d.DeliveryID, d.EventID, d.EventType, s.jsonArg(d.Payload), s.timeArg(d.OccurredAt),
+		d.ScriptID, d.Version, s.jsonArg(attempts), string(kiln.DeadLetterDead), s.timeArg(now))
+	if err != nil {
+		return nil, s.wrap(err, "put dead letter %s", d.ID)
+	}
+	var out kiln.DeadLetter
+	err = scanDeadLetter(s.write.QueryRowContext(ctx,
+		`SELECT `+deadLetterColumns+` FROM dead_letters WHERE tenant_id = $1 AND delivery_id = $2`, d.TenantID, d.DeliveryID), &out)
+	return &out, s.wrap(err, "read back dead letter %s", d.ID)
+}
+
+// DeadLetterGet returns a tenant's dead letter, or NOT_FOUND.
+func (s *Store) DeadLetterGet(ctx context.Context, tenantID, id string) (*kiln.DeadLetter, error) {
+	var d kiln.DeadLetter
+	err := scanDeadLetter(s.read.QueryRowContext(ctx,
+		`SELECT `+deadLetterColumns+` FROM dead_letters WHERE tenant_id = $1 AND id = $2`, tenantID, id), &d)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, kiln.Errorf(kiln.ENotFound, "dead letter %s not found", id)
+	}
+	if err != nil {
+		return nil, s.wrap(err, "get dead letter %s", id)
+	}
+	return &d, nil
+}
+
+// DeadLetterList returns a page of a tenant's dead letters, newest first.
+func (s *Store) DeadLetterList(ctx context.Context, p store.DeadLetterListParams) ([]kiln.DeadLetter, string, error) {
+	limit, err := pageLimit(p.Limit)
+	if err != nil {
+		return nil, "", err
+	}
+	after, err := decodeCursor(p.Cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	var q query
+	q.add(`SELECT `+deadLetterColumns+` FROM dead_letters WHERE tenant_id = `, q.arg(p.TenantID))
+	if p.ScriptID != "" {
+		q.add(` AND script_id = `, q.arg(p.ScriptID))
+	}
+	if p.Status != "" {
+		q.add(` AND status = `, q.arg(string(p.Status)))
+	}
+	q.page(s, after, limit)
+	rows, err := s.read.QueryContext(ctx, q.String(), q.args...)
+	if err != nil {
+		return nil, "", s.wrap(err, "list dead letters")
+	}
+	defer func() { _ = rows.Close() }()
+	var out []kiln.DeadLetter
+	for rows.Next() {
+		var d kiln.DeadLetter
+		if err := scanDeadLetter(rows, &d); err != nil {
+			return nil, "", s.wrap(err, "list dead letters")
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", s.wrap(err, "list dead letters")
+	}
+	if len(out) <= limit {
+		return out, "", nil
+	}
+	out = out[:limit]
+	last := out[limit-1]
+	return out, encodeCursor(last.CreatedAt, last.ID), nil
+}
+
+// DeadLetterResolve moves a dead letter out of status dead, to replayed
+// (with the new delivery's ID) or discarded. NOT_FOUND if there is none;
+// CONFLICT if it was already replayed or discarded.
+func (s *Store) DeadLetterResolve(ctx context.Context, tenantID, id string, to kiln.DeadLetterStatus, replayDeliveryID string) (*kiln.DeadLetter, error) {
+	if to != kiln.DeadLetterReplayed && to != kiln.DeadLetterDiscarded {
+		return nil, kiln.Errorf(kiln.EInvalidArgument, "a dead letter can only become replayed or discarded, not %q", to)
+	}
+	var replay any
+	if replayDeliveryID != "" {
+		replay = replayDeliveryID
+	}
+	res, err := s.write.ExecContext(ctx, `UPDATE dead_letters SET status = $1, replay_delivery_id = $2, updated_at = $3
+		WHERE tenant_id = $4 AND id = $5 AND status = $6`,
+		string(to), replay, s.timeArg(s.timestamp()), tenantID, id, string(kiln.DeadLetterDead))
+	if err != nil {
+		return nil, s.wrap(err, "resolve dead letter %s", id)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return nil, s.wrap(err, "resolve dead letter %s", id)
+	}
+	d, err := s.DeadLetterGet(ctx, tenantID, id)
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, kiln.Errorf(kiln.EConflict, "dead letter %s was already %s", id, d.Status)
+	}
+	return d, nil
+}
