@@ -21,7 +21,14 @@ func builtFS() fstest.MapFS {
 	}
 }
 
-func get(t *testing.T, h http.Handler, method, target string, header map[string]string) *http.Response {
+// reply is a response read whole, its body closed.
+type reply struct {
+	StatusCode int
+	Header     http.Header
+	Body       string
+}
+
+func get(t *testing.T, h http.Handler, method, target string, header map[string]string) reply {
 	t.Helper()
 	req := httptest.NewRequest(method, target, nil)
 	for k, v := range header {
@@ -29,16 +36,13 @@ func get(t *testing.T, h http.Handler, method, target string, header map[string]
 	}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
-	return rec.Result()
-}
-
-func body(t *testing.T, res *http.Response) string {
-	t.Helper()
+	res := rec.Result()
+	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return string(b)
+	return reply{StatusCode: res.StatusCode, Header: res.Header, Body: string(b)}
 }
 
 func TestUIHandlerServesFilesAndFallsBackToIndex(t *testing.T) {
@@ -76,7 +80,7 @@ func TestUIHandlerServesFilesAndFallsBackToIndex(t *testing.T) {
 			if got := res.Header.Get("X-Content-Type-Options"); got != "nosniff" {
 				t.Errorf("X-Content-Type-Options %q", got)
 			}
-			if b := body(t, res); !strings.Contains(b, tt.wantBody) {
+			if b := res.Body; !strings.Contains(b, tt.wantBody) {
 				t.Errorf("body %.80q does not contain %q", b, tt.wantBody)
 			}
 		})
@@ -103,7 +107,7 @@ func TestUIHandlerGzipETagAndHead(t *testing.T) {
 	t.Parallel()
 	h := newHandler(builtFS())
 	plain := get(t, h, "GET", "/assets/index-abc123.js", nil)
-	want := body(t, plain)
+	want := plain.Body
 	if plain.Header.Get("Content-Encoding") != "" {
 		t.Fatal("gzip sent to a client that did not ask for it")
 	}
@@ -112,7 +116,7 @@ func TestUIHandlerGzipETagAndHead(t *testing.T) {
 	if zipped.Header.Get("Content-Encoding") != "gzip" || zipped.Header.Get("Vary") != "Accept-Encoding" {
 		t.Fatalf("headers %v, want gzip with Vary", zipped.Header)
 	}
-	zr, err := gzip.NewReader(bytes.NewReader([]byte(body(t, zipped))))
+	zr, err := gzip.NewReader(bytes.NewReader([]byte(zipped.Body)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +139,7 @@ func TestUIHandlerGzipETagAndHead(t *testing.T) {
 	}
 
 	head := get(t, h, "HEAD", "/", nil)
-	if head.StatusCode != 200 || body(t, head) != "" || head.Header.Get("Content-Length") == "" {
+	if head.StatusCode != 200 || head.Body != "" || head.Header.Get("Content-Length") == "" {
 		t.Errorf("HEAD: status %d, Content-Length %q", head.StatusCode, head.Header.Get("Content-Length"))
 	}
 }
@@ -156,7 +160,7 @@ func TestUIHandlerNotBuilt(t *testing.T) {
 		if res.StatusCode != http.StatusServiceUnavailable {
 			t.Errorf("%s: status %d, want 503", target, res.StatusCode)
 		}
-		if b := body(t, res); !strings.Contains(b, "The admin UI is not built") || !strings.Contains(b, "make ui") {
+		if b := res.Body; !strings.Contains(b, "The admin UI is not built") || !strings.Contains(b, "make ui") {
 			t.Errorf("%s: body %q", target, b)
 		}
 	}
@@ -167,7 +171,7 @@ func TestUIHandlerNotBuilt(t *testing.T) {
 func TestUIHandlerEmbedded(t *testing.T) {
 	t.Parallel()
 	res := get(t, Handler(), "GET", "/", nil)
-	b := body(t, res)
+	b := res.Body
 	switch res.StatusCode {
 	case http.StatusOK:
 		if !strings.Contains(b, `<div id="app"`) {

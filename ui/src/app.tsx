@@ -4,7 +4,7 @@ import { createContext } from 'preact';
 import { useContext, useEffect, useState } from 'preact/hooks';
 import { api, session, setUnauthorizedHandler } from './api';
 import { Link, match, navigate, useLocation } from './router';
-import { announce, announceError, clearNotices, errorText, Loading, Notices, useFocusHeading } from './components/ui';
+import { announce, announceError, clearNotices, errorText, Loading, Notices, pruneNotices, useFocusHeading } from './components/ui';
 import type { Me, Tenant } from './types';
 import { SignIn } from './pages/SignIn';
 import { ScriptsPage } from './pages/Scripts';
@@ -108,7 +108,7 @@ function Header({ me, onSwitch, onSignOut }: { me: Me; onSwitch: (slug: string |
   ];
   return (
     <header class="topbar">
-      <Link href="/scripts" class="brand" aria-label="Kiln home">
+      <Link href="/scripts" class="brand">
         <span aria-hidden="true" class="brand-mark">
           K
         </span>
@@ -165,6 +165,9 @@ function Routes({ me, onSwitch }: { me: Me; onSwitch: (slug: string | null) => v
 
   useEffect(() => {
     if (path === '/' || path === '') navigate('/scripts', true);
+    // Messages from the page being left go; ones just made (such as
+    // "version 1 created" before moving to the new script's page) stay.
+    pruneNotices(2000);
   }, [path]);
 
   if (me.operator && !me.tenant) return <ChooseTenant onChoose={onSwitch} />;

@@ -9,6 +9,8 @@ export interface Notice {
   id: number;
   kind: 'error' | 'success' | 'info';
   text: string;
+  at: number;
+  topic?: string;
 }
 
 let notices: Notice[] = [];
@@ -23,20 +25,30 @@ function publish() {
  * Shows a message at the top of the page and has screen readers read it:
  * errors through the assertive region, the rest through the polite one.
  */
-export function announce(kind: Notice['kind'], text: string) {
-  const n = { id: nextId++, kind, text };
-  notices = [...notices.filter((x) => x.text !== text), n].slice(-4);
+export function announce(kind: Notice['kind'], text: string, topic?: string) {
+  const n = { id: nextId++, kind, text, at: Date.now(), topic };
+  // A newer message on the same topic (a save, a run) replaces the older.
+  notices = [...notices.filter((x) => x.text !== text && (!topic || x.topic !== topic)), n].slice(-4);
   publish();
   if (kind !== 'error') setTimeout(() => dismiss(n.id), 8000);
 }
 
-export function announceError(err: unknown, what?: string) {
-  announce('error', errorText(err, what));
+export function announceError(err: unknown, what?: string, topic?: string) {
+  announce('error', errorText(err, what), topic);
 }
 
 export function dismiss(id: number) {
   notices = notices.filter((n) => n.id !== id);
   publish();
+}
+
+/** Drops notices older than ms: called on navigation, so old ones do not pile up. */
+export function pruneNotices(ms: number) {
+  const keep = notices.filter((n) => Date.now() - n.at < ms);
+  if (keep.length !== notices.length) {
+    notices = keep;
+    publish();
+  }
 }
 
 export function clearNotices() {

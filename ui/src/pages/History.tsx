@@ -57,10 +57,10 @@ export function History({ script, dirty, onRolledBack }: { script: Script; dirty
     try {
       const s = await api.rollback(script.id, n, why.trim() || undefined);
       setWhy('');
-      announce('success', `Version ${s.version} created: a copy of version ${n}.`);
+      announce('success', `Version ${s.version} created: a copy of version ${n}.`, 'save');
       onRolledBack(s);
     } catch (e) {
-      announceError(e, `Could not roll back to version ${n}`);
+      announceError(e, `Could not roll back to version ${n}`, 'save');
     }
   };
 
@@ -103,7 +103,8 @@ export function History({ script, dirty, onRolledBack }: { script: Script; dirty
                   <td>
                     <Time iso={v.createdAt} absolute />
                   </td>
-                  <td class="actions">
+                  <td>
+                    <div class="actions">
                     {v.version !== script.version && (
                       <button
                         type="button"
@@ -121,6 +122,7 @@ export function History({ script, dirty, onRolledBack }: { script: Script; dirty
                         Roll back to v{v.version}
                       </button>
                     )}
+                    </div>
                   </td>
                 </tr>
               ))}

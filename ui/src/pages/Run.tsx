@@ -48,10 +48,10 @@ export function RunPanel({ script, dirty }: { script: Script; dirty: boolean }) 
       });
       if (ctl.signal.aborted) return;
       setRefresh((r) => r + 1);
-      if (last.status === 'completed') announce('success', `Run finished: completed in ${last.durationMs.toFixed(1)} ms.`);
-      else announce('error', `Run finished: ${last.status}${last.error ? ` with ${last.error.code}: ${last.error.message}` : ''}.`);
+      if (last.status === 'completed') announce('success', `Run finished: completed in ${last.durationMs.toFixed(1)} ms.`, 'run');
+      else announce('error', `Run finished: ${last.status}${last.error ? ` with ${last.error.code}: ${last.error.message}` : ''}.`, 'run');
     } catch (e) {
-      announceError(e, 'Could not run the script');
+      announceError(e, 'Could not run the script', 'run');
     } finally {
       if (!ctl.signal.aborted) setRunning(false);
     }

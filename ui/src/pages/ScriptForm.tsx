@@ -193,7 +193,7 @@ export function ScriptForm(props: {
     setErrors(errs);
     const first = Object.keys(errs)[0];
     if (first) {
-      announce('error', `Cannot save yet: ${Object.values(errs)[0]}`);
+      announce('error', `Cannot save yet: ${Object.values(errs)[0]}`, 'save');
       document.getElementById(`f-${first}`)?.focus();
       return;
     }
@@ -202,7 +202,7 @@ export function ScriptForm(props: {
     try {
       if (!script) {
         const s = await api.createScript(body);
-        announce('success', `Script created: version ${s.version} created.`);
+        announce('success', `Script created: version ${s.version} created.`, 'save');
         props.onCreated(s);
         return;
       }
@@ -213,6 +213,7 @@ export function ScriptForm(props: {
         s.version > script.version
           ? `Version ${s.version} created.`
           : 'Saved. Only settings changed, so no new version was written.',
+        'save',
       );
       setChange('');
       baseline.current = { form: JSON.stringify(fromScript(s)), source: body.source! };
@@ -224,9 +225,9 @@ export function ScriptForm(props: {
         const line = e.details.line as number;
         const column = (e.details.column as number) ?? 1;
         editor.current?.showServerError(line, column, e.message);
-        announce('error', `Not saved: the code does not compile (${e.code}) at line ${line}, column ${column}: ${e.message}`);
+        announce('error', `Not saved: the code does not compile (${e.code}) at line ${line}, column ${column}: ${e.message}`, 'save');
       } else {
-        announceError(e, 'Not saved');
+        announceError(e, 'Not saved', 'save');
       }
     } finally {
       setSaving(false);
