@@ -61,7 +61,7 @@ var scriptCodes = map[Code]bool{
 	"NETWORK_ERROR": true, "INVALID_URL": true, "RESPONSE_TOO_LARGE": true, "REQUEST_TOO_LARGE": true,
 	"TOO_MANY_REDIRECTS": true, "UNEXPECTED_REDIRECT": true, CodeNotSupported: true,
 	// The iota SDK.
-	"CONFLICT": true, "TOO_LARGE": true,
+	"CONFLICT": true, "TOO_LARGE": true, "PAYLOAD_TOO_LARGE": true, "UNAVAILABLE": true,
 }
 
 // errorFromValue describes a thrown JS value.

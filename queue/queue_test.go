@@ -141,20 +141,10 @@ func openQueue(t *testing.T, cfg Config) *Queue {
 }
 
 func deleteStreams(t testing.TB, url, prefix string) {
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Errorf("cleanup connect: %v", err)
-		return
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	n := newNames(prefix)
-	for _, s := range []string{n.stream, "KV_" + n.attemptsBucket} {
-		if err := js.DeleteStream(ctx, s); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
-			t.Errorf("cleanup delete stream %s: %v", s, err)
-		}
+	if err := DeleteStreams(ctx, url, prefix); err != nil {
+		t.Errorf("cleanup: %v", err)
 	}
 }
 

@@ -67,6 +67,11 @@ func (a *App) apiRoutes() []apiRoute {
 		{"GET", "/api/executions", "List executions", "viewer", a.executionList, nil, []string{"script", "status", "trigger", "limit", "cursor"}, 200},
 		{"GET", "/api/executions/{id}", "Get an execution with input, output, error and logs", "viewer", a.executionGet, nil, nil, 200},
 		{"GET", "/api/pool", "The VM pool's current state", "operator", a.poolState, nil, nil, 200},
+		{"POST", "/api/events", "Publish an event; answers once it is durably queued", "developer", a.eventPublish, []string{"type", "payload", "id"}, nil, 202},
+		{"GET", "/api/dlq", "List dead letters: event deliveries whose every attempt failed", "viewer", a.deadLetterList, nil, []string{"script", "status", "limit", "cursor"}, 200},
+		{"GET", "/api/dlq/{id}", "Get a dead letter with every attempt's error", "viewer", a.deadLetterGet, nil, nil, 200},
+		{"POST", "/api/dlq/{id}/replay", "Deliver the event again to the script's current version", "developer", a.deadLetterReplay, nil, nil, 202},
+		{"DELETE", "/api/dlq/{id}", "Discard a dead letter (its record stays, as discarded)", "developer", a.deadLetterDiscard, nil, nil, 204},
 	}
 }
 

@@ -282,6 +282,7 @@ func (a *App) scriptArchive(w http.ResponseWriter, r *http.Request, p principal)
 // routesChanged refreshes the tenant's HTTP routes and retires old VMs.
 func (a *App) routesChanged(r *http.Request, s *kiln.Script) {
 	a.catalog.scriptChanged(s)
+	a.events.invalidate(s.TenantID)
 	a.runner.retire(s)
 	if err := a.routes.reloadTenant(r.Context(), a.store, s.TenantID); err != nil {
 		a.log.Error("reload HTTP routes", "tenant", s.TenantID, "err", err)

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +19,7 @@ import (
 	"github.com/kiln-run/kiln/engine"
 	"github.com/kiln-run/kiln/outbound"
 	"github.com/kiln-run/kiln/pool"
+	"github.com/kiln-run/kiln/queue"
 	"github.com/kiln-run/kiln/sdk"
 	"github.com/kiln-run/kiln/store"
 	"github.com/kiln-run/kiln/store/postgres"
@@ -35,6 +37,8 @@ type App struct {
 	runner       *runner
 	pool         *pool.Pool
 	outbound     *outbound.Client
+	queue        *queue.Queue
+	events       *eventRouter
 	catalog      *catalog
 	metrics      *metrics
 	routes       *routeTable
@@ -76,16 +80,20 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (app 
 		return nil, fmt.Errorf("outbound requests: %w", err)
 	}
 	undo = append(undo, func() { _ = client.Close() })
+	a := &App{cfg: cfg, log: log, store: st, outbound: client, bgStop: make(chan struct{})}
+	publish := func(ctx context.Context, tenantID, typ string, payload json.RawMessage) (string, error) {
+		return a.publishEvent(ctx, tenantID, typ, payload, "")
+	}
 	eng, err := engine.New(engine.Config{Timeout: cfg.Timeout, MemoryLimit: cfg.MemoryBytes, OutputBytes: cfg.OutputBytes,
 		Fetch: func(ctx context.Context, m engine.Meta, r outbound.Request) (*outbound.Response, error) {
 			return client.Do(ctx, m.TenantID, r)
 		},
-		Modules: []engine.Module{sdk.HTTPModule(client)}})
+		Modules: []engine.Module{sdk.HTTPModule(client), sdk.EventsModule(publish)}})
 	if err != nil {
 		return nil, err
 	}
 	undo = append(undo, func() { _ = eng.Close() })
-	a := &App{cfg: cfg, log: log, store: st, engine: eng, outbound: client, bgStop: make(chan struct{})}
+	a.engine = eng
 	if err := a.setupOperatorKey(ctx, out); err != nil {
 		return nil, err
 	}
@@ -108,6 +116,16 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (app 
 	if err := a.routes.load(ctx, st); err != nil {
 		return nil, fmt.Errorf("load HTTP routes: %w", err)
 	}
+	a.events = newEventRouter(st)
+	qcfg := cfg.Queue
+	qcfg.URL, qcfg.Logger = cfg.NATS, log
+	if qcfg.URL == "" {
+		qcfg.DataDir = filepath.Join(cfg.DataDir, "jetstream")
+	}
+	if a.queue, err = queue.Open(ctx, qcfg); err != nil {
+		return nil, fmt.Errorf("event queue: %w", err)
+	}
+	undo = append(undo, func() { _ = a.queue.Close() })
 	a.server = &http.Server{Handler: a.handler(), ReadHeaderTimeout: 10 * time.Second}
 	return a, nil
 }
@@ -168,6 +186,10 @@ func (a *App) Start(ctx context.Context) error {
 			a.log.Error("HTTP server stopped", "err", err)
 		}
 	}()
+	if err := a.queue.Start(ctx, a.events, a.deliverEvent, a.deadLetter); err != nil {
+		_ = ln.Close()
+		return fmt.Errorf("start the event queue: %w", err)
+	}
 	a.bg.Add(1)
 	go a.retentionLoop()
 	a.log.Info("kiln is serving", "addr", ln.Addr().String(), "store", a.storeName())
@@ -196,7 +218,11 @@ func (a *App) Stop(ctx context.Context) error {
 		if a.listener != nil {
 			err = a.server.Shutdown(ctx)
 		}
+		// Event handlers run on the runner: stop the queue (it waits for
+		// them, then cancels) before the runner.
+		err = errors.Join(err, a.queue.Stop(ctx))
 		a.runner.shutdown(ctx)
+		_ = a.queue.Close()
 		a.recorder.close()
 		a.bg.Wait()
 		a.pool.Close()

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kiln-run/kiln/outbound"
 	"github.com/kiln-run/kiln/pool"
+	"github.com/kiln-run/kiln/queue"
 )
 
 // Config is everything `kiln serve` can be told. Precedence, written once:
@@ -42,6 +43,12 @@ type Config struct {
 	ShutdownTimeout time.Duration `json:"shutdownTimeout"`
 	// Pool sizes the global VM pool (see pool.Config for its defaults).
 	Pool pool.Config `json:"pool"`
+	// NATS is an external NATS (JetStream) URL for the event queue; empty
+	// runs JetStream embedded, storing under DataDir/jetstream.
+	NATS string `json:"nats"`
+	// Queue tunes the event queue (workers, payload cap, default retry);
+	// see queue.Config. NATS and DataDir fill its URL and DataDir.
+	Queue queue.Config `json:"queue"`
 	// HTTPAllow lists the private addresses (host:port or CIDR) scripts'
 	// fetch and iota.http may reach; everything private is refused
 	// otherwise (SSRF_BLOCKED). See docs/outbound.md.
@@ -107,6 +114,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("script memory %d must be at least 1 MiB and at most the max %d", c.MemoryBytes, c.MaxMemoryBytes)
 	case c.Retention < time.Hour:
 		return fmt.Errorf("retention %s is too short: use at least 1h", c.Retention)
+	}
+	if c.NATS != "" && !strings.HasPrefix(c.NATS, "nats://") && !strings.HasPrefix(c.NATS, "tls://") {
+		return fmt.Errorf("--nats %q must be a nats:// URL (leave it empty for the embedded queue)", c.NATS)
 	}
 	if _, err := outbound.ParseAllow(c.HTTPAllow); err != nil {
 		return fmt.Errorf("--http-allow: %w", err)

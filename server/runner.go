@@ -46,6 +46,11 @@ type runRequest struct {
 	Caps kiln.Limits
 	// Durable makes run wait until the final record is written.
 	Durable bool
+	// ExecutionID, if set, is the execution's ID (event deliveries derive
+	// it from the delivery and attempt, so a redelivery reuses it).
+	ExecutionID string
+	// Attempt is the event delivery's attempt (0 means 1).
+	Attempt int
 }
 
 func newID() string {
@@ -73,8 +78,12 @@ func (r *runner) start(req runRequest) (*kiln.Execution, error) {
 	}
 	r.active.Add(1)
 	r.mu.Unlock()
-	exec := &kiln.Execution{ID: newID(), TenantID: req.Script.TenantID, ScriptID: req.Script.ID, Version: req.Version.Number,
-		Trigger: req.Trigger, Status: kiln.ExecPending, Input: req.Input, CreatedAt: time.Now().UTC()}
+	id := req.ExecutionID
+	if id == "" {
+		id = newID()
+	}
+	exec := &kiln.Execution{ID: id, TenantID: req.Script.TenantID, ScriptID: req.Script.ID, Version: req.Version.Number,
+		Trigger: req.Trigger, Attempt: max(req.Attempt, 1), Status: kiln.ExecPending, Input: req.Input, CreatedAt: time.Now().UTC()}
 	r.recorder.record(*exec)
 	return exec, nil
 }
@@ -136,7 +145,7 @@ func (r *runner) invoke(ctx context.Context, req runRequest, exec *kiln.Executio
 		Params: engine.InvokeParams{
 			Input: req.Input,
 			Meta: engine.Meta{TenantID: req.Script.TenantID, ScriptID: req.Script.ID, Version: req.Version.Number,
-				ExecutionID: exec.ID, Trigger: req.Trigger, Attempt: 1},
+				ExecutionID: exec.ID, Trigger: req.Trigger, Attempt: exec.Attempt},
 			Timeout:     time.Duration(effective(req.Script.Limits.TimeoutMs, req.Caps.TimeoutMs, r.cfg.Timeout.Milliseconds())) * time.Millisecond,
 			MemoryLimit: effective(req.Script.Limits.MemoryBytes, req.Caps.MemoryBytes, r.cfg.MemoryBytes),
 			OutputBytes: effective(req.Script.Limits.OutputBytes, req.Caps.OutputBytes, r.cfg.OutputBytes),

@@ -32,6 +32,9 @@ func invalid(format string, args ...any) error {
 
 // validateTrigger checks that t has what typ needs and normalizes it.
 func validateTrigger(typ kiln.ScriptType, t *kiln.Trigger) error {
+	if typ != kiln.TypeEvent {
+		t.Retry = nil // only event deliveries are retried
+	}
 	switch typ {
 	case kiln.TypeHTTP:
 		if t.HTTP == nil {
@@ -78,6 +81,9 @@ func validateTrigger(typ kiln.ScriptType, t *kiln.Trigger) error {
 				return invalid("trigger.events: %q is not an event pattern (dot-separated lowercase words, * for one word, > at the end for the rest)", e)
 			}
 		}
+		if err := validateRetry(t.Retry); err != nil {
+			return err
+		}
 		t.HTTP, t.Cron = nil, nil
 	case kiln.TypeScheduled:
 		if t.Cron == nil || t.Cron.Expression == "" {
@@ -95,6 +101,35 @@ func validateTrigger(typ kiln.ScriptType, t *kiln.Trigger) error {
 		t.HTTP, t.Events = nil, nil
 	default:
 		*t = kiln.Trigger{}
+	}
+	return nil
+}
+
+// maxRetries and maxBackoff bound a script's retry policy.
+const (
+	maxRetries = 20
+	maxBackoff = time.Hour
+)
+
+// validateRetry checks an event script's retry policy. Retries without
+// backoffMs wait the default 2, 4, 8, 16, 32 seconds.
+func validateRetry(r *kiln.RetryPolicy) error {
+	if r == nil {
+		return nil
+	}
+	if r.Retries < 0 || r.Retries > maxRetries {
+		return invalid("trigger.retry.retries must be between 0 and %d", maxRetries)
+	}
+	if len(r.BackoffMs) > maxRetries {
+		return invalid("trigger.retry.backoffMs has %d entries; at most %d (the last one repeats)", len(r.BackoffMs), maxRetries)
+	}
+	for i, ms := range r.BackoffMs {
+		if ms < 0 || time.Duration(ms)*time.Millisecond > maxBackoff {
+			return invalid("trigger.retry.backoffMs[%d] = %d must be between 0 and %d (one hour)", i, ms, maxBackoff.Milliseconds())
+		}
+	}
+	if len(r.BackoffMs) == 0 {
+		r.BackoffMs = slices.Clone(kiln.DefaultRetry.BackoffMs)
 	}
 	return nil
 }

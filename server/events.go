@@ -1,0 +1,232 @@
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/queue"
+	"github.com/kiln-run/kiln/store"
+)
+
+// eventRouter answers which active event scripts of a tenant an event
+// goes to. It keeps each tenant's event scripts for eventRouterTTL;
+// changes through this node apply at once.
+type eventRouter struct {
+	store store.Store
+
+	mu       sync.Mutex
+	byTenant map[string]tenantEventScripts
+}
+
+const eventRouterTTL = 2 * time.Second
+
+type tenantEventScripts struct {
+	scripts []kiln.Script
+	fetched time.Time
+}
+
+func newEventRouter(st store.Store) *eventRouter {
+	return &eventRouter{store: st, byTenant: map[string]tenantEventScripts{}}
+}
+
+// Route implements queue.Router: one target per matching script, with the
+// script's retry policy.
+func (r *eventRouter) Route(ctx context.Context, e queue.Event) ([]queue.Target, error) {
+	scripts, err := r.scripts(ctx, e.Tenant)
+	if err != nil {
+		return nil, err
+	}
+	var targets []queue.Target
+	for _, s := range scripts {
+		for _, p := range s.Trigger.Events {
+			if matchEvent(p, e.Type) {
+				targets = append(targets, queue.Target{ID: s.ID, Retry: retryOf(s.Trigger.Retry)})
+				break
+			}
+		}
+	}
+	return targets, nil
+}
+
+func (r *eventRouter) scripts(ctx context.Context, tenantID string) ([]kiln.Script, error) {
+	r.mu.Lock()
+	e, ok := r.byTenant[tenantID]
+	r.mu.Unlock()
+	if ok && time.Since(e.fetched) < eventRouterTTL {
+		return e.scripts, nil
+	}
+	var all []kiln.Script
+	cursor := ""
+	for {
+		page, next, err := r.store.ScriptList(ctx, store.ScriptListParams{TenantID: tenantID, Type: kiln.TypeEvent,
+			Status: kiln.StatusActive, Limit: 200, Cursor: cursor})
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, page...)
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	r.mu.Lock()
+	r.byTenant[tenantID] = tenantEventScripts{scripts: all, fetched: time.Now()}
+	r.mu.Unlock()
+	return all, nil
+}
+
+// invalidate drops a tenant's cached scripts after one of them changed.
+func (r *eventRouter) invalidate(tenantID string) {
+	r.mu.Lock()
+	delete(r.byTenant, tenantID)
+	r.mu.Unlock()
+}
+
+// matchEvent matches an event type against a subscription pattern: `*`
+// stands for one segment, a final `>` for one or more.
+func matchEvent(pattern, typ string) bool {
+	ps, ts := strings.Split(pattern, "."), strings.Split(typ, ".")
+	for i, p := range ps {
+		if p == ">" {
+			return len(ts) > i
+		}
+		if i >= len(ts) || (p != "*" && p != ts[i]) {
+			return false
+		}
+	}
+	return len(ps) == len(ts)
+}
+
+func retryOf(p *kiln.RetryPolicy) queue.Retry {
+	if p == nil {
+		p = &kiln.DefaultRetry
+	}
+	r := queue.Retry{Retries: p.Retries}
+	for _, ms := range p.BackoffMs {
+		r.Backoff = append(r.Backoff, time.Duration(ms)*time.Millisecond)
+	}
+	return r
+}
+
+// eventInput is what an event script's handler receives.
+type eventInput struct {
+	ID         string          `json:"id"`
+	Type       string          `json:"type"`
+	Payload    json.RawMessage `json:"payload"`
+	OccurredAt time.Time       `json:"occurredAt"`
+}
+
+// attemptFailure is how a failed attempt's error travels through the queue
+// to the dead-letter record.
+type attemptFailure struct {
+	Code        string `json:"code"`
+	Message     string `json:"message"`
+	ExecutionID string `json:"executionId,omitempty"`
+}
+
+func (f attemptFailure) Error() string {
+	b, _ := json.Marshal(f)
+	return string(b)
+}
+
+// deliveryExecutionID is the execution ID of one attempt of a delivery:
+// the same for a redelivery of that attempt (after a crash), so the attempt
+// has one record and completes at most once. It starts with the event's
+// time, like other execution IDs start with theirs, so IDs sort by time.
+func deliveryExecutionID(d queue.Delivery) string {
+	sum := sha256.Sum256(fmt.Appendf(nil, "%s\x00%d", d.ID, d.Attempt))
+	return fmt.Sprintf("%012x", d.Event.PublishedAt.UnixMilli()) + hex.EncodeToString(sum[:10])
+}
+
+// deliverEvent runs one attempt of a delivery on the script's current
+// version. An attempt that already completed (its record says so) is not
+// run again.
+func (a *App) deliverEvent(ctx context.Context, d queue.Delivery) error {
+	s, v, err := a.catalog.current(ctx, d.Event.Tenant, d.Target)
+	if kiln.ErrorCode(err) == kiln.ENotFound {
+		a.log.Warn("event for a script that no longer exists", "delivery", d.ID)
+		return nil
+	}
+	if err != nil {
+		return attemptFailure{Code: string(kiln.EUnavailable), Message: err.Error()}
+	}
+	if s.Status != kiln.StatusActive || s.Type != kiln.TypeEvent {
+		a.log.Info("event for a script that is no longer an active event script; dropped", "delivery", d.ID, "script", s.ID, "status", s.Status)
+		return nil
+	}
+	execID := deliveryExecutionID(d)
+	if prev, err := a.store.ExecutionGet(ctx, s.TenantID, execID); err == nil && prev.Status == kiln.ExecCompleted {
+		return nil // a redelivery after the run completed
+	}
+	input, err := json.Marshal(eventInput{ID: d.Event.ID, Type: d.Event.Type, Payload: d.Event.Payload, OccurredAt: d.Event.PublishedAt})
+	if err != nil {
+		return queue.GiveUp(err)
+	}
+	tenant, err := a.store.TenantGet(ctx, s.TenantID)
+	if err != nil {
+		return attemptFailure{Code: string(kiln.EUnavailable), Message: err.Error()}
+	}
+	req := runRequest{Script: s, Version: v, Trigger: "event", Input: input, Caps: tenant.Settings.Caps,
+		Durable: true, ExecutionID: execID, Attempt: d.Attempt}
+	exec, err := a.runner.start(req)
+	if err != nil {
+		return attemptFailure{Code: kiln.ErrorCode(err), Message: err.Error()}
+	}
+	res, err := a.runner.run(ctx, req, exec)
+	if err != nil {
+		return attemptFailure{Code: string(kiln.EUnavailable), Message: err.Error(), ExecutionID: execID}
+	}
+	if res.Err != nil {
+		return attemptFailure{Code: string(res.Err.Code), Message: res.Err.Message, ExecutionID: execID}
+	}
+	return nil
+}
+
+// deadLetter stores a delivery whose every attempt failed.
+func (a *App) deadLetter(ctx context.Context, d queue.Delivery, attempts []queue.AttemptError) error {
+	dl := kiln.DeadLetter{ID: newID(), TenantID: d.Event.Tenant, DeliveryID: d.ID, EventID: d.Event.ID, EventType: d.Event.Type,
+		Payload: d.Event.Payload, OccurredAt: d.Event.PublishedAt, ScriptID: d.Target}
+	if _, v, err := a.catalog.current(ctx, d.Event.Tenant, d.Target); err == nil {
+		dl.Version = v.Number
+	}
+	for _, at := range attempts {
+		var f attemptFailure
+		if json.Unmarshal([]byte(at.Error), &f) != nil || f.Code == "" {
+			f = attemptFailure{Code: string(kiln.EInternal), Message: at.Error}
+		}
+		dl.Attempts = append(dl.Attempts, kiln.DeliveryAttempt{Attempt: at.Attempt, At: at.At,
+			Error: &kiln.ExecutionError{Code: f.Code, Message: f.Message}, ExecutionID: f.ExecutionID})
+	}
+	_, err := a.store.DeadLetterPut(ctx, dl)
+	if kiln.ErrorCode(err) == kiln.ENotFound {
+		return nil // the tenant is gone
+	}
+	return err
+}
+
+// publishEvent makes an event durable for tenantID and returns its ID.
+func (a *App) publishEvent(ctx context.Context, tenantID, typ string, payload json.RawMessage, id string) (string, error) {
+	if a.queue == nil {
+		return "", kiln.Errorf(kiln.EUnavailable, "the event queue is not running")
+	}
+	if len(payload) == 0 {
+		payload = json.RawMessage("null")
+	}
+	if !json.Valid(payload) {
+		return "", kiln.Errorf(kiln.EInvalidArgument, "payload must be JSON")
+	}
+	eventID, err := a.queue.Publish(ctx, queue.Event{ID: id, Tenant: tenantID, Type: typ, Payload: payload})
+	var ke *kiln.Error
+	if err != nil && !errors.As(err, &ke) {
+		err = kiln.Errorf(kiln.EUnavailable, "the event was not stored: %v", err)
+	}
+	return eventID, err
+}
