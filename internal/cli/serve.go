@@ -18,7 +18,7 @@ import (
 
 func newServeCommand(stdout, stderr io.Writer) *cobra.Command {
 	var (
-		addr, data, db, configFile, httpAllow string
+		addr, data, db, nats, configFile, httpAllow string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -27,13 +27,13 @@ func newServeCommand(stdout, stderr io.Writer) *cobra.Command {
 everything under ./kiln-data (an SQLite database).
 
 Settings come from, in order of precedence: flags, environment variables
-(KILN_ADDR, KILN_DATA, KILN_DB, KILN_OPERATOR_KEY, KILN_HTTP_ALLOW,
+(KILN_ADDR, KILN_DATA, KILN_DB, KILN_NATS, KILN_OPERATOR_KEY, KILN_HTTP_ALLOW,
 KILN_SECRET_KEY), a JSON config file
 (--config), and defaults.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := resolveServeConfig(configFile, os.LookupEnv, map[string]*string{
-				"addr": flagIf(cmd, "addr", addr), "data": flagIf(cmd, "data", data), "db": flagIf(cmd, "db", db),
+				"addr": flagIf(cmd, "addr", addr), "data": flagIf(cmd, "data", data), "db": flagIf(cmd, "db", db), "nats": flagIf(cmd, "nats", nats),
 				"http-allow": flagIf(cmd, "http-allow", httpAllow)})
 			if err != nil {
 				return err
@@ -58,6 +58,7 @@ KILN_SECRET_KEY), a JSON config file
 	cmd.Flags().StringVar(&addr, "addr", "", "address to listen on (default 127.0.0.1:8080; env KILN_ADDR)")
 	cmd.Flags().StringVar(&data, "data", "", "data folder for the embedded database (default ./kiln-data; env KILN_DATA)")
 	cmd.Flags().StringVar(&db, "db", "", "a postgres:// URL to use PostgreSQL instead of SQLite (env KILN_DB)")
+	cmd.Flags().StringVar(&nats, "nats", "", "a nats:// URL of an external NATS (JetStream) for the event queue; default: embedded (env KILN_NATS)")
 	cmd.Flags().StringVar(&httpAllow, "http-allow", "", "private addresses scripts may reach, comma-separated: host:port or CIDR, e.g. 127.0.0.1:9000,10.1.2.0/24 (env KILN_HTTP_ALLOW)")
 	cmd.Flags().StringVar(&configFile, "config", "", "a JSON config file (see docs/server.md)")
 	return cmd
@@ -78,12 +79,12 @@ func resolveServeConfig(file string, lookup func(string) (string, bool), flags m
 	if err != nil {
 		return cfg, err
 	}
-	for name, dst := range map[string]*string{"KILN_ADDR": &cfg.Addr, "KILN_DATA": &cfg.DataDir, "KILN_DB": &cfg.DB, "KILN_OPERATOR_KEY": &cfg.OperatorKey} {
+	for name, dst := range map[string]*string{"KILN_ADDR": &cfg.Addr, "KILN_DATA": &cfg.DataDir, "KILN_DB": &cfg.DB, "KILN_NATS": &cfg.NATS, "KILN_OPERATOR_KEY": &cfg.OperatorKey} {
 		if v, ok := lookup(name); ok && v != "" {
 			*dst = v
 		}
 	}
-	for name, dst := range map[string]*string{"addr": &cfg.Addr, "data": &cfg.DataDir, "db": &cfg.DB} {
+	for name, dst := range map[string]*string{"addr": &cfg.Addr, "data": &cfg.DataDir, "db": &cfg.DB, "nats": &cfg.NATS} {
 		if v := flags[name]; v != nil {
 			*dst = *v
 		}

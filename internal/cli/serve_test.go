@@ -42,6 +42,7 @@ func TestServeBadUsage(t *testing.T) {
 		{"serve", "--config", "/no/such/file.json"},
 		{"serve", "extra-argument"},
 		{"serve", "--http-allow", "localhost:9000"},
+		{"serve", "--nats", "http://127.0.0.1:4222"},
 	} {
 		code, _, stderr := run(t, args...)
 		if code != ExitUsage || stderr == "" {
