@@ -45,14 +45,17 @@ var queueModes = []struct {
 		_, _ = rand.Read(b[:])
 		c.Queue.Prefix = "KT" + hex.EncodeToString(b[:])
 		url, prefix := c.NATS, c.Queue.Prefix
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			if err := queue.DeleteStreams(ctx, url, prefix); err != nil {
-				t.Errorf("cleanup: %v", err)
-			}
-		})
+		t.Cleanup(func() { deleteQueue(t, url, prefix) })
 	}},
+}
+
+// deleteQueue drops a test's queue from the shared external server.
+func deleteQueue(t *testing.T, url, prefix string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := queue.DeleteStreams(ctx, url, prefix); err != nil {
+		t.Errorf("cleanup: %v", err)
+	}
 }
 
 type execSummary struct {
