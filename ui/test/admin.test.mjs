@@ -106,6 +106,16 @@ async function completionsAfter(text) {
   return labels.map((l) => l.trim());
 }
 
+/** Waits until the locator matches exactly n elements. */
+async function waitForCount(locator, n, ms = 30_000) {
+  const end = Date.now() + ms;
+  let count;
+  while ((count = await locator.count()) !== n) {
+    if (Date.now() > end) assert.fail(`expected ${n} elements, found ${count}`);
+    await page.waitForTimeout(100);
+  }
+}
+
 async function expectStatus(re) {
   await page.getByTestId('status').getByText(re).waitFor(timeout);
 }
@@ -277,7 +287,7 @@ declare namespace iota {
     await page.getByRole('link', { name: 'History' }).click();
     const table = page.getByTestId('versions-table');
     await table.getByText('shout the greeting').waitFor();
-    assert.equal(await table.locator('tbody tr').count(), 2);
+    await waitForCount(table.locator('tbody tr'), 2);
     await page.getByTestId('diff-summary').getByText('Showing the changes from v1 to v2').waitFor();
     const diff = page.locator('.monaco-diff-editor');
     await diff.waitFor(timeout);
@@ -295,8 +305,7 @@ declare namespace iota {
     await dialog.getByRole('button', { name: 'Create version 3' }).click();
     await expectStatus(/Version 3 created: a copy of version 1/);
     await page.getByTestId('current-version').getByText('3').waitFor();
-    await page.getByTestId('versions-table').locator('tbody tr').nth(2).waitFor();
-    assert.equal(await page.getByTestId('versions-table').locator('tbody tr').count(), 3);
+    await waitForCount(page.getByTestId('versions-table').locator('tbody tr'), 3);
     await page.getByRole('link', { name: 'Code and settings' }).click();
     assert.equal(await getCode(), V1, 'the editor shows the rolled-back code');
   });
@@ -341,8 +350,8 @@ declare namespace iota {
     await table.locator('tbody tr').nth(1).waitFor();
     await page.getByLabel('Status').selectOption('failed');
     await page.waitForURL(/status=failed/);
+    await waitForCount(table.locator('tbody tr'), 1);
     await table.getByText('thrower').waitFor();
-    assert.equal(await table.locator('tbody tr').count(), 1);
     await page.getByLabel('Trigger').selectOption('http');
     await page.getByRole('heading', { name: 'No executions match these filters' }).waitFor();
     await page.getByRole('button', { name: 'Clear filters' }).first().click();
@@ -352,6 +361,7 @@ declare namespace iota {
 
     await page.getByLabel('Script').selectOption({ label: 'hello' });
     await page.waitForURL(/script=/);
+    await waitForCount(table.locator('tbody tr'), 1); // hello ran once
     await table.locator('tbody tr a.mono').first().click();
     await page.getByRole('heading', { name: /^Execution/, level: 1 }).waitFor();
     await page.getByLabel('Input', { exact: true }).getByText('"Ada"').waitFor();
@@ -460,7 +470,7 @@ declare namespace iota {
       await screenshot(page, 'dlq');
       await table.getByRole('link', { name: 'order.created' }).click();
       await page.getByRole('heading', { name: 'Dead letter: order.created' }).waitFor();
-      assert.equal(await page.getByTestId('attempts-table').locator('tbody tr').count(), 6);
+      await waitForCount(page.getByTestId('attempts-table').locator('tbody tr'), 6);
       await page.getByLabel('Event payload').getByText('"orderId": 42').waitFor();
       await a11y('dead letter');
       await page.getByRole('button', { name: 'Replay event' }).click();

@@ -238,10 +238,18 @@ export function ConfirmDialog(props: {
   );
 }
 
-/** Focuses the page's h1 when the route changes, so screen readers hear it. */
+/**
+ * When the path changes, names the window after the page and moves focus
+ * to the page's h1, so screen readers read the new page; a click in the
+ * header or the script's tabs keeps the focus where it is.
+ */
 export function useFocusHeading(dep: unknown) {
   useEffect(() => {
     const h = document.querySelector<HTMLElement>('main h1');
-    if (h && document.activeElement === document.body) h.focus({ preventScroll: true });
+    if (!h) return;
+    document.title = `${h.textContent?.trim() || 'Kiln'} · Kiln`;
+    const active = document.activeElement as HTMLElement | null;
+    const keep = active && active !== document.body && active.isConnected && active.closest('.topbar, .tabs');
+    if (!keep) h.focus({ preventScroll: true });
   }, [dep]);
 }
