@@ -211,7 +211,8 @@ func (r *runner) processDelivery(m jetstream.Msg) {
 	}
 	var rec attemptRecord
 	var revision uint64
-	if meta.NumDelivered > 1 || m.Headers().Get(attemptsHeader) != "" {
+	d.MayHaveRun = meta.NumDelivered > 1 || m.Headers().Get(attemptsHeader) != ""
+	if d.MayHaveRun {
 		ctx, cancel := opContext()
 		rec, revision, err = q.loadAttempts(ctx, d.ID)
 		cancel()

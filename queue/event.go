@@ -55,6 +55,11 @@ type Delivery struct {
 	MaxAttempts int
 	// Retry is the policy in force.
 	Retry Retry
+	// MayHaveRun is false only when this is certainly the first time the
+	// delivery reaches a handler; when true, an earlier run (interrupted
+	// before its ack, or a failed attempt) may have happened, and an
+	// idempotent handler should check its own records.
+	MayHaveRun bool
 }
 
 // AttemptError records one failed attempt.

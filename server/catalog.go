@@ -21,6 +21,7 @@ type catalog struct {
 
 	mu      sync.Mutex
 	tenants map[string]cachedTenant // by slug
+	byID    map[string]cachedTenant
 	scripts map[string]cachedScript // by tenant ID + "/" + script ID
 }
 
@@ -39,7 +40,8 @@ type cachedScript struct {
 }
 
 func newCatalog(st store.Store, p *pool.Pool) *catalog {
-	return &catalog{store: st, pool: p, ttl: catalogTTL, tenants: map[string]cachedTenant{}, scripts: map[string]cachedScript{}}
+	return &catalog{store: st, pool: p, ttl: catalogTTL, tenants: map[string]cachedTenant{}, byID: map[string]cachedTenant{},
+		scripts: map[string]cachedScript{}}
 }
 
 // tenant returns the tenant with slug, and keeps the pool's quotas for it
@@ -62,6 +64,25 @@ func (c *catalog) tenant(ctx context.Context, slug string) (*kiln.Tenant, error)
 	return t, nil
 }
 
+// tenantByID returns the tenant with id.
+func (c *catalog) tenantByID(ctx context.Context, id string) (*kiln.Tenant, error) {
+	c.mu.Lock()
+	e, ok := c.byID[id]
+	c.mu.Unlock()
+	if ok && time.Since(e.fetched) < c.ttl {
+		return e.tenant, nil
+	}
+	t, err := c.store.TenantGet(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	c.applyPool(t)
+	c.mu.Lock()
+	c.byID[id] = cachedTenant{tenant: t, fetched: time.Now()}
+	c.mu.Unlock()
+	return t, nil
+}
+
 // applyPool sets the pool's quotas for t from its settings.
 func (c *catalog) applyPool(t *kiln.Tenant) {
 	c.pool.SetTenantLimits(t.ID, pool.TenantLimits{Concurrent: t.Settings.Pool.MaxConcurrent, VMs: t.Settings.Pool.MaxVMs})
@@ -72,6 +93,7 @@ func (c *catalog) tenantChanged(t *kiln.Tenant) {
 	c.applyPool(t)
 	c.mu.Lock()
 	delete(c.tenants, t.Slug)
+	delete(c.byID, t.ID)
 	c.mu.Unlock()
 }
 

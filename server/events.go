@@ -163,14 +163,16 @@ func (a *App) deliverEvent(ctx context.Context, d queue.Delivery) error {
 		return nil
 	}
 	execID := deliveryExecutionID(d)
-	if prev, err := a.store.ExecutionGet(ctx, s.TenantID, execID); err == nil && prev.Status == kiln.ExecCompleted {
-		return nil // a redelivery after the run completed
+	if d.MayHaveRun {
+		if prev, err := a.store.ExecutionGet(ctx, s.TenantID, execID); err == nil && prev.Status == kiln.ExecCompleted {
+			return nil // a redelivery after the run completed
+		}
 	}
 	input, err := json.Marshal(eventInput{ID: d.Event.ID, Type: d.Event.Type, Payload: d.Event.Payload, OccurredAt: d.Event.PublishedAt})
 	if err != nil {
 		return queue.GiveUp(err)
 	}
-	tenant, err := a.store.TenantGet(ctx, s.TenantID)
+	tenant, err := a.catalog.tenantByID(ctx, s.TenantID)
 	if err != nil {
 		return attemptFailure{Code: string(kiln.EUnavailable), Message: err.Error()}
 	}

@@ -1,0 +1,121 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	dto "github.com/prometheus/client_model/go"
+)
+
+// BenchmarkEvents measures events/s end to end — publish (acknowledged by
+// JetStream) → a trivial event script runs → its execution record is
+// written — on the embedded queue, and in the same run the raw JetStream
+// rate on the same embedded server (publish → consume → ack, no script, no
+// record) as the reference. Run with -benchtime 1x; it reports the ratio
+// and the publish latency.
+func BenchmarkEvents(b *testing.B) {
+	const events = 20000
+	for b.Loop() {
+		h := setup(b, "sqlite", func(c *Config) { c.Queue.Listen = "127.0.0.1:0" })
+		_, dev, _ := h.tenant("bench")
+		h.script(dev, map[string]any{"name": "count", "type": "event", "status": "active", "source": `export default (input) => input.payload.n`,
+			"trigger": map[string]any{"events": []string{"order.created"}, "retry": map[string]any{"retries": 0}}})
+		raw := rawJetStream(b, h.app.queue.ClientURL(), events)
+
+		tenant, err := h.app.store.TenantGetBySlug(context.Background(), "bench")
+		if err != nil {
+			b.Fatal(err)
+		}
+		completed := h.app.metrics.executions.WithLabelValues(tenant.ID, "event", "completed")
+		latencies := make([]time.Duration, events)
+		begin := time.Now()
+		var wg sync.WaitGroup
+		var next atomic.Int64
+		for range 64 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					i := int(next.Add(1)) - 1
+					if i >= events {
+						return
+					}
+					start := time.Now()
+					payload, _ := json.Marshal(map[string]int{"n": i})
+					if _, err := h.app.publishEvent(context.Background(), tenant.ID, "order.created", payload, ""); err != nil {
+						b.Error(err)
+						return
+					}
+					latencies[i] = time.Since(start)
+				}
+			}()
+		}
+		wg.Wait()
+		for {
+			var m dto.Metric
+			_ = completed.Write(&m)
+			if m.GetCounter().GetValue() >= events {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+		elapsed := time.Since(begin)
+		kilnRate := events / elapsed.Seconds()
+		slices.Sort(latencies)
+		b.ReportMetric(kilnRate, "events/s")
+		b.ReportMetric(raw, "raw-msgs/s")
+		b.ReportMetric(kilnRate/raw, "ratio")
+		b.ReportMetric(float64(latencies[events/2].Microseconds())/1000, "publish-p50-ms")
+		b.ReportMetric(float64(latencies[events*99/100].Microseconds())/1000, "publish-p99-ms")
+	}
+}
+
+// rawJetStream publishes n messages to a work-queue stream on the server at
+// url, consumes and acks them, and returns messages per second.
+func rawJetStream(b *testing.B, url string, n int) float64 {
+	nc, err := nats.Connect(url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096))
+	ctx := context.Background()
+	stream, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "RAWBENCH", Subjects: []string{"rawbench.>"},
+		Retention: jetstream.WorkQueuePolicy, Storage: jetstream.FileStorage})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = js.DeleteStream(ctx, "RAWBENCH") }()
+	cons, err := stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{Durable: "raw", AckPolicy: jetstream.AckExplicitPolicy, MaxAckPending: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var acked atomic.Int64
+	done := make(chan struct{})
+	payload := []byte(`{"id":"0193","tenant":"bench","type":"order.created","payload":{"n":1}}`)
+	begin := time.Now()
+	cc, err := cons.Consume(func(m jetstream.Msg) {
+		_ = m.Ack()
+		if acked.Add(1) == int64(n) {
+			close(done)
+		}
+	}, jetstream.PullMaxMessages(512))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cc.Stop()
+	for range n {
+		if _, err := js.PublishAsync("rawbench.order", payload); err != nil {
+			b.Fatal(err)
+		}
+	}
+	<-done
+	return float64(n) / time.Since(begin).Seconds()
+}
