@@ -505,6 +505,33 @@ declare namespace iota {
     await page.setViewportSize({ width: 1280, height: 860 });
   });
 
+  it('shows a viewer what it may read, without the controls it may not use', async () => {
+    const key = await server.call('POST', '/api/tenants/acme/keys', { body: { name: 'viewer', role: 'viewer' } });
+    assert.equal(key.status, 201, key.text);
+    const p3 = await context.newPage();
+    try {
+      await p3.goto(server.base + scriptUrl);
+      await p3.getByLabel('API key').fill(key.body.key);
+      await p3.getByRole('button', { name: 'Sign in' }).click();
+      await p3.getByRole('heading', { name: 'hello', level: 1 }).waitFor();
+      assert.match(await p3.getByTestId('role').textContent(), /viewer/);
+      await p3.getByText(/you can read this script but not change it/).waitFor();
+      assert.equal(await p3.getByRole('button', { name: 'Save', exact: true }).count(), 0);
+      assert.equal(await p3.getByRole('button', { name: 'Archive script' }).count(), 0);
+      assert.ok(await p3.getByLabel('Name', { exact: true }).isDisabled());
+      await p3.getByRole('link', { name: 'History' }).click();
+      await p3.getByTestId('versions-table').waitFor();
+      assert.equal(await p3.getByRole('button', { name: /^Roll back/ }).count(), 0);
+      await p3.getByRole('link', { name: 'Run', exact: true }).click();
+      await p3.getByText(/viewer role, which cannot run scripts/).waitFor();
+      await p3.getByRole('link', { name: 'Scripts' }).first().click();
+      await p3.getByTestId('scripts-table').waitFor();
+      assert.equal(await p3.getByRole('link', { name: 'New script' }).count(), 0);
+    } finally {
+      await p3.close();
+    }
+  });
+
   it('lets the operator pick a tenant and act in it', async () => {
     await page.goto(server.base + '/scripts');
     await page.getByRole('button', { name: 'Sign out' }).click();

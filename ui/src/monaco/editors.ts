@@ -15,6 +15,7 @@ export interface EditorHandle {
   getValue(): string;
   setValue(v: string): void;
   setLanguage(language: Language): void;
+  setReadOnly(readOnly: boolean): void;
   showServerError(line: number, column: number, message: string): void;
   focus(): void;
   dispose(): void;
@@ -58,6 +59,7 @@ export function mountEditor(el: HTMLElement, o: EditorOptions): EditorHandle {
       model = next;
       sub = listen(model);
     },
+    setReadOnly: (readOnly) => editor.updateOptions({ readOnly }),
     showServerError: (line, column, message) => showServerError(editor, line, column, message),
     focus: () => editor.focus(),
     dispose() {

@@ -160,6 +160,9 @@ export function ScriptForm(props: {
     recompute(f);
   }, [script?.id, script?.version]);
 
+  // Archiving (or a status change by someone else) makes the code read-only.
+  useEffect(() => editor.current?.setReadOnly(!mayEdit), [mayEdit]);
+
   useEffect(() => {
     loadEditors()
       .then((m) => m.sdkStatus())
