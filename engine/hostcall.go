@@ -52,6 +52,8 @@ type HostCall struct {
 	// Meta identifies the invocation (tenant, script, execution) so that the
 	// host function can scope what it touches.
 	Meta Meta
+
+	inv *invocation // the calling invocation, for Log (hostlog.go)
 }
 
 // HostCallRecord is what the gate keeps of each call.
@@ -73,7 +75,7 @@ func (g gate) call(ctx context.Context, inv *invocation, f HostFunc, args []any)
 	clock := g.vm.engine.cfg.Clock
 	start := clock.Now()
 	i := inv.startHostCall(f.Name)
-	result, fnErr := f.Fn(ctx, HostCall{Name: f.Name, Args: args, Meta: inv.meta})
+	result, fnErr := f.Fn(ctx, HostCall{Name: f.Name, Args: args, Meta: inv.meta, inv: inv})
 	err := scriptError(fnErr)
 	var code Code
 	if err != nil {

@@ -85,6 +85,66 @@ type Store interface {
 	ExecutionList(ctx context.Context, p ExecutionListParams) ([]kiln.Execution, string, error)
 	// ExecutionDeleteBefore deletes a tenant's executions created before t.
 	ExecutionDeleteBefore(ctx context.Context, tenantID string, t time.Time) (int64, error)
+
+	// The iota.db document store (documents.go). Collections need no
+	// creation: a collection exists while it has documents. Invalid
+	// collection names, fields, filters, IDs or documents are
+	// INVALID_ARGUMENT.
+
+	// DocQuery returns the documents of a tenant's collection that match
+	// q.Where, ordered by q.OrderBy and then oldest first, after skipping
+	// q.Offset of them and at most q.Limit. A collection without documents
+	// gives an empty list.
+	DocQuery(ctx context.Context, tenantID, collection string, q DocQuery) ([]Doc, error)
+	// DocCount returns how many documents of the collection match where.
+	DocCount(ctx context.Context, tenantID, collection string, where Filter) (int64, error)
+	// DocGet returns one document, or NOT_FOUND.
+	DocGet(ctx context.Context, tenantID, collection, id string) (*Doc, error)
+	// DocInsert stores a new document (generating its ID if Data has
+	// none); CONFLICT if the ID is taken in the collection;
+	// PAYLOAD_TOO_LARGE past p.MaxBytes.
+	DocInsert(ctx context.Context, p DocInsertParams) (*Doc, error)
+	// DocUpdate merges p.Patch into a document and returns the result;
+	// NOT_FOUND if it does not exist; PAYLOAD_TOO_LARGE if the result is
+	// past p.MaxBytes. Concurrent updates of one document never lose one.
+	DocUpdate(ctx context.Context, p DocUpdateParams) (*Doc, error)
+	// DocDelete deletes a document and reports whether it existed.
+	DocDelete(ctx context.Context, tenantID, collection, id string) (bool, error)
+
+	// The iota.cache key-value store (cache.go). Expired entries are never
+	// returned; they still count against the tenant's bytes until a write
+	// that needs the room, or CacheSweep, removes them.
+
+	// CacheGet returns an entry's JSON value, or NOT_FOUND if it is
+	// missing or expired.
+	CacheGet(ctx context.Context, tenantID, key string) (json.RawMessage, error)
+	// CacheSet creates or replaces an entry; PAYLOAD_TOO_LARGE past the
+	// value cap, QUOTA_EXCEEDED past the tenant's total.
+	CacheSet(ctx context.Context, p CacheSetParams) error
+	// CacheDelete deletes an entry and reports whether a live (unexpired)
+	// one existed.
+	CacheDelete(ctx context.Context, tenantID, key string) (bool, error)
+	// CacheIncrement atomically adds p.By to a numeric entry (a missing or
+	// expired one starts at 0) and returns the new value;
+	// INVALID_ARGUMENT if the entry holds anything but a number or the sum
+	// is not finite.
+	CacheIncrement(ctx context.Context, p CacheIncrementParams) (float64, error)
+	// CacheSweep deletes every tenant's entries expired at now and
+	// returns how many it deleted.
+	CacheSweep(ctx context.Context, now time.Time) (int64, error)
+
+	// Secrets (secrets.go): the store keeps ciphertext only, sealed and
+	// opened by package secrets.
+
+	// SecretPut creates or replaces a tenant's secret.
+	SecretPut(ctx context.Context, tenantID, name string, ciphertext []byte) (*SecretInfo, error)
+	// SecretGet returns a secret's ciphertext, or NOT_FOUND.
+	SecretGet(ctx context.Context, tenantID, name string) ([]byte, error)
+	// SecretList returns the names and times of a tenant's secrets, by
+	// name.
+	SecretList(ctx context.Context, tenantID string) ([]SecretInfo, error)
+	// SecretDelete deletes a secret; NOT_FOUND if it does not exist.
+	SecretDelete(ctx context.Context, tenantID, name string) error
 }
 
 // TenantCreateParams creates a tenant.

@@ -1,0 +1,66 @@
+package sdk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/engine"
+	"github.com/kiln-run/kiln/secrets"
+	"github.com/kiln-run/kiln/store"
+)
+
+// SecretReader is what iota.secrets needs of the store.
+type SecretReader interface {
+	SecretGet(ctx context.Context, tenantID, name string) ([]byte, error)
+}
+
+// SecretsModule returns iota.secrets with one async function,
+//
+//	get(name) → the secret's value, a string
+//
+// reading the calling tenant's secret from st and opening it with box.
+// onRead is called with every value handed to a script, before the script
+// sees it; pass a Redactor's Record so that the value can be removed from
+// the execution's logs, output and error. A missing secret is NOT_FOUND
+// with a message that says how to set it.
+func SecretsModule(st SecretReader, box *secrets.Box, onRead func(meta engine.Meta, name, value string)) engine.Module {
+	const name = "iota.secrets.get"
+	get := func(ctx context.Context, call engine.HostCall) (any, error) {
+		if call.Meta.TenantID == "" {
+			return nil, fmt.Errorf("%s: the invocation has no tenant", name)
+		}
+		if len(call.Args) != 1 {
+			return nil, invalid(name, "it takes one secret name, as in %s('STRIPE_KEY')", name)
+		}
+		secret, ok := call.Args[0].(string)
+		if !ok {
+			return nil, invalid(name, "the secret name must be a string, not %s", describe(call.Args[0]))
+		}
+		if err := store.ValidSecretName(secret); err != nil {
+			return nil, scriptError(name, err)
+		}
+		sealed, err := st.SecretGet(ctx, call.Meta.TenantID, secret)
+		if code(err) == kiln.ENotFound {
+			return nil, engine.Errorf("NOT_FOUND", "%s: secret %s is not set for this tenant: set it with PUT /api/secrets/%s", name, secret, secret)
+		}
+		if err != nil {
+			return nil, scriptError(name, err)
+		}
+		value, err := box.Open(call.Meta.TenantID, secret, sealed)
+		if errors.Is(err, secrets.ErrOpen) {
+			// The operator's problem (a changed key), never the script's:
+			// INTERNAL, with the details left to the gate's log.
+			return nil, fmt.Errorf("%s: secret %s of tenant %s: %w", name, secret, call.Meta.TenantID, err)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if onRead != nil {
+			onRead(call.Meta, secret, string(value))
+		}
+		return string(value), nil
+	}
+	return engine.Module{Name: "iota.secrets", Funcs: []engine.HostFunc{{Name: name, Async: true, Fn: get}}}
+}
