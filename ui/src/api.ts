@@ -116,7 +116,7 @@ export const api = {
     request<{ executions: Execution[]; nextCursor: string }>('GET', `/api/executions${query(p)}`),
   execution: (eid: string) => request<Execution>('GET', `/api/executions/${id(eid)}`),
 
-  deadLetters: (p: { script?: string; limit?: number; cursor?: string }) =>
+  deadLetters: (p: { script?: string; status?: string; limit?: number; cursor?: string }) =>
     request<{ deadLetters: DeadLetter[]; nextCursor: string }>('GET', `/api/dlq${query(p)}`),
   deadLetter: (did: string) => request<DeadLetter>('GET', `/api/dlq/${id(did)}`),
   replay: (did: string) => request<{ deliveryId: string }>('POST', `/api/dlq/${id(did)}/replay`),

@@ -30,6 +30,8 @@ export interface Trigger {
   http?: { path: string; methods: string[] };
   events?: string[];
   cron?: { expression: string; timezone?: string };
+  /** How failed event deliveries retry; absent means the server's default. */
+  retry?: { retries: number; backoffMs: number[] };
 }
 
 export interface Limits {
@@ -115,9 +117,11 @@ export interface DeadLetter {
   scriptId: string;
   scriptName: string;
   version: number;
-  attempts: { attempt: number; at: string; error: { code: string; message: string }; executionId?: string }[];
+  attempts: { attempt: number; at: string; error?: { code: string; message: string } | null; executionId?: string }[];
   createdAt: string;
   status: DeadLetterStatus;
+  /** The delivery a replay started. */
+  replayDeliveryId?: string;
 }
 
 /** What the role may do inside a tenant. */

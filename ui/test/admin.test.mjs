@@ -134,6 +134,7 @@ async function a11y(name, opts) {
 const outsideMonaco = { exclude: ['.monaco-editor', '.monaco-diff-editor', '.monaco-aria-container', '.context-view'] };
 
 let scriptUrl = '';
+let dlqScreenshot = false;
 
 describe('admin UI', () => {
   it('serves the app with a CSP and long-cached hashed assets', async () => {
@@ -408,25 +409,62 @@ declare namespace iota {
     await page.getByRole('heading', { name: 'hello', level: 1 }).waitFor();
   });
 
-  it('explains the dead-letter queue when the server has none, or replays from it', async (t) => {
+  it('explains the dead-letter queue when the server has none, or replays a real dead letter', async (t) => {
     const res = await server.call('GET', '/api/dlq', { key: server.adminKey });
-    await page.getByRole('link', { name: 'Dead letters' }).click();
     if (res.status === 404) {
+      await page.getByRole('link', { name: 'Dead letters' }).click();
       await page.getByRole('heading', { name: 'This server has no dead-letter queue yet' }).waitFor();
       await a11y('dlq, unsupported');
       t.skip('GET /api/dlq answers 404 on this server: replay is checked against the contract in the next test only');
       return;
     }
     assert.equal(res.status, 200, res.text);
-    const dls = res.body.deadLetters;
-    if (dls.length === 0) {
-      await page.getByRole('heading', { name: 'No dead letters' }).waitFor();
-      t.skip('the server has a dead-letter queue but nothing in it to replay');
-      return;
+    // An event script that always fails, with no retries, and one event for it.
+    const script = await server.call('POST', '/api/scripts', {
+      key: server.adminKey,
+      body: {
+        name: 'on-order-failed',
+        type: 'event',
+        status: 'active',
+        trigger: { events: ['order.failed'], retry: { retries: 0, backoffMs: [1000] } },
+        source: 'export default (event: any) => { throw new Error(`no stock for order ${event.payload.orderId}`) }',
+      },
+    });
+    assert.equal(script.status, 201, script.text);
+    const event = await server.call('POST', '/api/events', { key: server.adminKey, body: { type: 'order.failed', payload: { orderId: 42 } } });
+    assert.equal(event.status, 202, event.text);
+    const end = Date.now() + 30_000;
+    let dls = [];
+    while (dls.length === 0) {
+      assert.ok(Date.now() < end, 'no dead letter 30 s after publishing an event to a failing script');
+      await new Promise((r) => setTimeout(r, 250));
+      dls = (await server.call('GET', '/api/dlq?status=dead', { key: server.adminKey })).body.deadLetters;
     }
-    await page.getByTestId('dlq-table').getByRole('link', { name: dls[0].eventType }).first().click();
+
+    await page.getByRole('link', { name: 'Dead letters' }).click();
+    const table = page.getByTestId('dlq-table');
+    await table.getByRole('link', { name: 'order.failed' }).waitFor();
+    await table.locator('[data-status="dead"]').waitFor();
+    await a11y('dlq');
+    await screenshot(page, 'dlq');
+    dlqScreenshot = true;
+    await table.getByRole('link', { name: 'order.failed' }).click();
+    await page.getByRole('heading', { name: 'Dead letter: order.failed' }).waitFor();
+    await page.getByTestId('attempts-table').getByText('no stock for order 42').waitFor();
     await page.getByRole('button', { name: 'Replay event' }).click();
-    await expectStatus(/Replay queued/);
+    await expectStatus(/Replay queued: delivery/);
+    await page.locator('.facts [data-status="replayed"]').waitFor();
+
+    // The event script's form shows its retry policy, and keeps it on save.
+    await page.locator('.facts').getByRole('link', { name: 'on-order-failed' }).click();
+    await page.getByRole('heading', { name: 'on-order-failed', level: 1 }).waitFor();
+    assert.equal(await page.getByLabel('Retries').inputValue(), '0');
+    assert.equal(await page.getByLabel('Backoff (ms)').inputValue(), '1000');
+    await page.getByLabel('Description', { exact: true }).fill('fails on purpose');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await expectStatus(/Only settings changed/);
+    const saved = await server.call('GET', `/api/scripts/${script.body.id}`, { key: server.adminKey });
+    assert.deepEqual(saved.body.trigger.retry, { retries: 0, backoffMs: [1000] });
   });
 
   it('drives the dead-letter API contract (responses stubbed in the browser)', async () => {
@@ -466,8 +504,8 @@ declare namespace iota {
       const table = page.getByTestId('dlq-table');
       await table.getByRole('link', { name: 'order.created' }).waitFor();
       await table.locator('[data-status="dead"]').waitFor();
-      await a11y('dlq');
-      await screenshot(page, 'dlq');
+      await a11y('dlq, stubbed');
+      if (!dlqScreenshot) await screenshot(page, 'dlq');
       await table.getByRole('link', { name: 'order.created' }).click();
       await page.getByRole('heading', { name: 'Dead letter: order.created' }).waitFor();
       await waitForCount(page.getByTestId('attempts-table').locator('tbody tr'), 6);

@@ -21,6 +21,7 @@ function Unsupported() {
 export function DeadLettersPage() {
   const { query } = useLocation();
   const script = query.get('script') ?? '';
+  const status = query.get('status') ?? '';
   const { scripts } = useScriptNames();
   const [list, setList] = useState<DeadLetter[] | null>(null);
   const [cursor, setCursor] = useState('');
@@ -32,7 +33,7 @@ export function DeadLettersPage() {
     setList(null);
     setErr('');
     api
-      .deadLetters({ script, limit: 50 })
+      .deadLetters({ script, status, limit: 50 })
       .then((r) => {
         if (gone) return;
         setList(r.deadLetters ?? []);
@@ -46,11 +47,11 @@ export function DeadLettersPage() {
     return () => {
       gone = true;
     };
-  }, [script]);
+  }, [script, status]);
 
   const more = async () => {
     try {
-      const r = await api.deadLetters({ script, limit: 50, cursor });
+      const r = await api.deadLetters({ script, status, limit: 50, cursor });
       setList([...(list ?? []), ...(r.deadLetters ?? [])]);
       setCursor(r.nextCursor ?? '');
     } catch (e) {
@@ -74,7 +75,7 @@ export function DeadLettersPage() {
           <form class="filters" aria-label="Filter dead letters" onSubmit={(e) => e.preventDefault()}>
             <label>
               <span>Script</span>
-              <select value={script} onChange={(e) => navigate(withQuery('/dlq', { script: (e.target as HTMLSelectElement).value }), true)}>
+              <select value={script} onChange={(e) => navigate(withQuery('/dlq', { script: (e.target as HTMLSelectElement).value, status }), true)}>
                 <option value="">All scripts</option>
                 {scripts
                   .filter((s) => s.type === 'event' || s.id === script)
@@ -83,6 +84,15 @@ export function DeadLettersPage() {
                       {s.name}
                     </option>
                   ))}
+              </select>
+            </label>
+            <label>
+              <span>Status</span>
+              <select value={status} onChange={(e) => navigate(withQuery('/dlq', { script, status: (e.target as HTMLSelectElement).value }), true)}>
+                <option value="">All statuses</option>
+                <option value="dead">dead</option>
+                <option value="replayed">replayed</option>
+                <option value="discarded">discarded</option>
               </select>
             </label>
           </form>
@@ -94,7 +104,10 @@ export function DeadLettersPage() {
           {list === null && !err && <Loading what="dead letters" />}
           {list?.length === 0 && (
             <Empty title="No dead letters">
-              <p>Every event was handled{script ? ' by this script' : ''}. Failed events show up here after their last retry.</p>
+              <p>
+                {status || script ? 'None match these filters.' : 'Every event was handled.'} Failed events show up here after their
+                last retry.
+              </p>
             </Empty>
           )}
           {list && list.length > 0 && (
@@ -121,13 +134,13 @@ export function DeadLettersPage() {
                           <div class="muted small mono">…{d.eventId.slice(-8)}</div>
                         </td>
                         <td>
-                          <Link href={`/scripts/${d.scriptId}`}>{d.scriptName}</Link> <span class="muted">v{d.version}</span>
+                          <Link href={`/scripts/${d.scriptId}`}>{d.scriptName || d.scriptId}</Link> <span class="muted">v{d.version}</span>
                         </td>
                         <td>
                           <StatusBadge status={d.status} />
                         </td>
                         <td>{d.attempts.length}</td>
-                        <td>{last ? <code>{last.error.code}</code> : '—'}</td>
+                        <td>{last?.error ? <code>{last.error.code}</code> : '—'}</td>
                         <td>
                           <Time iso={d.createdAt} />
                         </td>
@@ -218,9 +231,15 @@ export function DeadLetterPage({ id }: { id: string }) {
             <div>
               <dt>Script</dt>
               <dd>
-                <Link href={`/scripts/${dl.scriptId}`}>{dl.scriptName}</Link> v{dl.version}
+                <Link href={`/scripts/${dl.scriptId}`}>{dl.scriptName || dl.scriptId}</Link> v{dl.version}
               </dd>
             </div>
+            {dl.replayDeliveryId && (
+              <div>
+                <dt>Replayed as delivery</dt>
+                <dd class="mono small">{dl.replayDeliveryId}</dd>
+              </div>
+            )}
             <div>
               <dt>Event ID</dt>
               <dd class="mono small">{dl.eventId}</dd>
@@ -264,7 +283,13 @@ export function DeadLetterPage({ id }: { id: string }) {
                       <Time iso={a.at} absolute />
                     </td>
                     <td>
-                      <code>{a.error.code}</code> {a.error.message}
+                      {a.error ? (
+                        <>
+                          <code>{a.error.code}</code> {a.error.message}
+                        </>
+                      ) : (
+                        '—'
+                      )}
                     </td>
                     <td>{a.executionId ? <Link href={`/executions/${a.executionId}`}>…{a.executionId.slice(-8)}</Link> : '—'}</td>
                   </tr>

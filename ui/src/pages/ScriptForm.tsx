@@ -38,6 +38,8 @@ interface Form {
   httpPath: string;
   methods: string[];
   events: string;
+  retries: string;
+  backoffMs: string;
   cron: string;
   timezone: string;
   timeoutMs: string;
@@ -59,6 +61,8 @@ function fromScript(s: Script | null): Form {
     httpPath: s?.trigger.http?.path ?? '/',
     methods: s?.trigger.http?.methods ?? ['GET'],
     events: (s?.trigger.events ?? []).join('\n'),
+    retries: s?.trigger.retry ? String(s.trigger.retry.retries) : '',
+    backoffMs: s?.trigger.retry ? s.trigger.retry.backoffMs.join(', ') : '',
     cron: s?.trigger.cron?.expression ?? '',
     timezone: s?.trigger.cron?.timezone ?? '',
     timeoutMs: str(l.timeoutMs),
@@ -79,6 +83,12 @@ function validate(f: Form): Errors {
     if (f.methods.length === 0) e.methods = 'Choose at least one method.';
   }
   if (f.type === 'event' && splitEvents(f.events).length === 0) e.events = 'Enter at least one event pattern, as in order.*';
+  if (f.type === 'event' && f.retries !== '' && !(Number.isInteger(Number(f.retries)) && Number(f.retries) >= 0 && Number(f.retries) <= 20)) {
+    e.retries = 'A whole number from 0 to 20, or empty for the default (5).';
+  }
+  if (f.type === 'event' && f.backoffMs.trim() !== '' && splitNumbers(f.backoffMs).some((n) => !(n > 0))) {
+    e.backoffMs = 'Milliseconds separated by commas, as in 2000, 4000, 8000.';
+  }
   if (f.type === 'scheduled' && !f.cron.trim()) e.cron = 'Enter a cron expression, as in 0 3 * * *';
   for (const k of ['timeoutMs', 'memoryMiB', 'maxConcurrent', 'hostCallsPerMinute', 'outputKiB'] as const) {
     if (f[k] !== '' && !(Number(f[k]) > 0)) e[k] = 'A positive number, or empty for the default.';
@@ -93,10 +103,23 @@ function splitEvents(s: string): string[] {
     .filter(Boolean);
 }
 
+function splitNumbers(s: string): number[] {
+  return s
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .map(Number);
+}
+
 function toBody(f: Form): ScriptInput {
   const trigger: Script['trigger'] = {};
   if (f.type === 'http') trigger.http = { path: f.httpPath.trim(), methods: f.methods };
-  if (f.type === 'event') trigger.events = splitEvents(f.events);
+  if (f.type === 'event') {
+    trigger.events = splitEvents(f.events);
+    if (f.retries !== '' || f.backoffMs.trim() !== '') {
+      const backoff = splitNumbers(f.backoffMs);
+      trigger.retry = { retries: f.retries === '' ? 5 : Number(f.retries), backoffMs: backoff.length ? backoff : [2000, 4000, 8000, 16000, 32000] };
+    }
+  }
   if (f.type === 'scheduled') trigger.cron = { expression: f.cron.trim(), ...(f.timezone.trim() ? { timezone: f.timezone.trim() } : {}) };
   const num = (s: string, scale = 1) => (s === '' ? undefined : Math.round(Number(s) * scale));
   const limits = {
@@ -363,7 +386,24 @@ export function ScriptForm(props: {
               <textarea {...field('events')} rows={3} value={form.events} onInput={input('events')} placeholder="order.created&#10;invoice.*" spellcheck={false} />
               {err('events')}
               <p class="muted small">
-                <code>*</code> matches one dot-separated word, as in <code>order.*</code>.
+                <code>*</code> matches one dot-separated word, as in <code>order.*</code>; <code>&gt;</code> one or more,
+                as in <code>payment.&gt;</code>.
+              </p>
+              <div class="row">
+                <div>
+                  <label for="f-retries">Retries</label>
+                  <input {...field('retries')} type="number" min="0" max="20" step="1" value={form.retries} onInput={input('retries')} placeholder="5" />
+                  {err('retries')}
+                </div>
+                <div>
+                  <label for="f-backoffMs">Backoff (ms)</label>
+                  <input {...field('backoffMs')} value={form.backoffMs} onInput={input('backoffMs')} placeholder="2000, 4000, 8000, 16000, 32000" spellcheck={false} />
+                  {err('backoffMs')}
+                </div>
+              </div>
+              <p class="muted small">
+                After the first run fails, up to that many retries, the n-th after the n-th wait (the last repeats).
+                Then the event goes to the dead letters. Empty: 5 retries after 2, 4, 8, 16 and 32 s.
               </p>
             </fieldset>
           )}
