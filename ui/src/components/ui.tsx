@@ -194,6 +194,8 @@ export function Loading({ what }: { what: string }) {
 
 // ---- dialogs ---------------------------------------------------------------
 
+let nextDialog = 1;
+
 /**
  * A modal confirmation (<dialog>): focus moves into it, Escape cancels, and
  * focus returns to where it was when it closes.
@@ -208,6 +210,7 @@ export function ConfirmDialog(props: {
   onCancel: () => void;
 }) {
   const ref = useRef<HTMLDialogElement>(null);
+  const [titleId] = useState(() => `dialog-title-${nextDialog++}`);
   useEffect(() => {
     const d = ref.current;
     if (!d) return;
@@ -218,13 +221,13 @@ export function ConfirmDialog(props: {
     <dialog
       ref={ref}
       class="dialog"
-      aria-labelledby="dialog-title"
+      aria-labelledby={titleId}
       onCancel={(e) => {
         e.preventDefault();
         props.onCancel();
       }}
     >
-      <h2 id="dialog-title">{props.title}</h2>
+      <h2 id={titleId}>{props.title}</h2>
       <div class="dialog-body">{props.children}</div>
       <div class="dialog-actions">
         <button type="button" onClick={props.onCancel}>
