@@ -18,6 +18,7 @@ const (
 	EConflict        = "CONFLICT"
 	ESyntaxError     = "SYNTAX_ERROR"
 	ETooLarge        = "PAYLOAD_TOO_LARGE"
+	EQuotaExceeded   = "QUOTA_EXCEEDED" // a tenant's quota (cache bytes, say) is used up
 	EUnavailable     = "UNAVAILABLE"
 	EInternal        = "INTERNAL"
 )

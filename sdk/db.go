@@ -489,7 +489,7 @@ var scriptCodes = map[string]engine.Code{
 	kiln.EInvalidArgument: engine.CodeInvalidArgument,
 	kiln.ETooLarge:        "TOO_LARGE",
 	"TOO_LARGE":           "TOO_LARGE",
-	store.EQuotaExceeded:  "QUOTA_EXCEEDED",
+	kiln.EQuotaExceeded:   "QUOTA_EXCEEDED",
 	"RATE_LIMITED":        "RATE_LIMITED",
 	"TIMEOUT":             engine.CodeTimeout,
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/kiln-run/kiln/pool"
 	"github.com/kiln-run/kiln/queue"
 	"github.com/kiln-run/kiln/sdk"
+	"github.com/kiln-run/kiln/secrets"
 	"github.com/kiln-run/kiln/store"
 	"github.com/kiln-run/kiln/store/postgres"
 	"github.com/kiln-run/kiln/store/sqlite"
@@ -38,6 +39,8 @@ type App struct {
 	pool         *pool.Pool
 	outbound     *outbound.Client
 	queue        *queue.Queue
+	secrets      *secrets.Box
+	redactor     *sdk.Redactor
 	events       *eventRouter
 	catalog      *catalog
 	metrics      *metrics
@@ -80,7 +83,15 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (app 
 		return nil, fmt.Errorf("outbound requests: %w", err)
 	}
 	undo = append(undo, func() { _ = client.Close() })
-	a := &App{cfg: cfg, log: log, store: st, outbound: client, bgStop: make(chan struct{})}
+	key, err := secrets.LoadKey(cfg.DataDir, cfg.SecretKey)
+	if err != nil {
+		return nil, fmt.Errorf("secrets key: %w", err)
+	}
+	box, err := secrets.NewBox(key)
+	if err != nil {
+		return nil, fmt.Errorf("secrets key: %w", err)
+	}
+	a := &App{cfg: cfg, log: log, store: st, outbound: client, secrets: box, redactor: sdk.NewRedactor(), bgStop: make(chan struct{})}
 	publish := func(ctx context.Context, tenantID, typ string, payload json.RawMessage) (string, error) {
 		return a.publishEvent(ctx, tenantID, typ, payload, "")
 	}
@@ -88,7 +99,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (app 
 		Fetch: func(ctx context.Context, m engine.Meta, r outbound.Request) (*outbound.Response, error) {
 			return client.Do(ctx, m.TenantID, r)
 		},
-		Modules: []engine.Module{sdk.HTTPModule(client), sdk.EventsModule(publish)}})
+		Modules: []engine.Module{sdk.HTTPModule(client), sdk.EventsModule(publish),
+			sdk.DBModule(st, sdk.DBOptions{}), sdk.CacheModule(st, sdk.CacheOptions{}),
+			sdk.SecretsModule(st, box, a.redactor.Record), sdk.LogModule()}})
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +120,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (app 
 	}
 	undo = append(undo, a.pool.Close)
 	a.metrics.observePool(a.pool)
-	a.runner = newRunner(eng, a.pool, a.recorder, a.metrics, cfg)
+	a.runner = newRunner(eng, a.pool, a.recorder, a.metrics, a.redactor, cfg)
 	a.catalog = newCatalog(st, a.pool)
 	if err := a.catalog.loadTenants(ctx); err != nil {
 		return nil, fmt.Errorf("load tenants: %w", err)
@@ -234,16 +247,26 @@ func (a *App) Stop(ctx context.Context) error {
 }
 
 // retentionLoop deletes old execution records hourly (and once at start).
+// It also sweeps expired iota.cache entries every minute, returning their
+// bytes to the tenants' cache quotas.
 func (a *App) retentionLoop() {
 	defer a.bg.Done()
-	t := time.NewTicker(time.Hour)
+	t := time.NewTicker(time.Minute)
 	defer t.Stop()
-	for {
-		a.applyRetention()
+	a.applyRetention()
+	for n := 1; ; n++ {
 		select {
 		case <-a.bgStop:
 			return
 		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		if _, err := a.store.CacheSweep(ctx, time.Now()); err != nil {
+			a.log.Warn("sweeping expired cache entries", "err", err)
+		}
+		cancel()
+		if n%60 == 0 {
+			a.applyRetention()
 		}
 	}
 }

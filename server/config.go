@@ -28,6 +28,10 @@ type Config struct {
 	// OperatorKey, if set, is the operator key; otherwise one is generated
 	// on first start and printed once. Only its hash is stored.
 	OperatorKey string `json:"-"`
+	// SecretKey encrypts tenants' secrets at rest: 32 bytes, hex or base64
+	// (KILN_SECRET_KEY). Empty: a key generated once into DataDir/secret.key.
+	// Several nodes must share one key.
+	SecretKey string `json:"-"`
 	// MaxBodyBytes caps HTTP request bodies (API and /run). Default 1 MiB.
 	MaxBodyBytes int64 `json:"maxBodyBytes"`
 	// Timeout, MemoryBytes and OutputBytes are the default script limits;

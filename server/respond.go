@@ -20,6 +20,7 @@ var statusOf = map[string]int{
 	kiln.ESyntaxError:      http.StatusUnprocessableEntity,
 	"SANDBOX_VIOLATION":    http.StatusUnprocessableEntity,
 	kiln.ETooLarge:         http.StatusRequestEntityTooLarge,
+	kiln.EQuotaExceeded:    http.StatusTooManyRequests,
 	kiln.EUnavailable:      http.StatusServiceUnavailable,
 	string(codeOverloaded): http.StatusTooManyRequests,
 	kiln.EInternal:         http.StatusInternalServerError,
@@ -48,7 +49,7 @@ func writeError(w http.ResponseWriter, log *slog.Logger, err error) {
 	if !ok {
 		status = http.StatusInternalServerError
 	}
-	if status == http.StatusTooManyRequests {
+	if e.Code == string(codeOverloaded) {
 		w.Header().Set("Retry-After", "1")
 	}
 	writeJSON(w, status, errorBody{Error: errorDetail{Code: e.Code, Message: e.Message, Details: e.Details}})

@@ -13,6 +13,7 @@ import (
 	"github.com/kiln-run/kiln"
 	"github.com/kiln-run/kiln/engine"
 	"github.com/kiln-run/kiln/pool"
+	"github.com/kiln-run/kiln/sdk"
 )
 
 // runner executes script versions on the global VM pool and records every
@@ -22,6 +23,7 @@ type runner struct {
 	pool     *pool.Pool
 	recorder *recorder
 	metrics  *metrics
+	redactor *sdk.Redactor // secrets a run read never reach its record
 	cfg      Config
 
 	mu     sync.Mutex
@@ -31,9 +33,9 @@ type runner struct {
 	ctx    context.Context
 }
 
-func newRunner(e *engine.Engine, p *pool.Pool, rec *recorder, m *metrics, cfg Config) *runner {
+func newRunner(e *engine.Engine, p *pool.Pool, rec *recorder, m *metrics, red *sdk.Redactor, cfg Config) *runner {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &runner{engine: e, pool: p, recorder: rec, metrics: m, cfg: cfg, ctx: ctx, cancel: cancel}
+	return &runner{engine: e, pool: p, recorder: rec, metrics: m, redactor: red, cfg: cfg, ctx: ctx, cancel: cancel}
 }
 
 // runRequest is one execution to perform.
@@ -124,6 +126,8 @@ func (r *runner) run(ctx context.Context, req runRequest, exec *kiln.Execution) 
 		exec.Error = &kiln.ExecutionError{Code: string(res.Err.Code), Message: res.Err.Message, Position: res.Err.Position, Stack: res.Err.Stack}
 	}
 	r.metrics.observe(exec)
+	r.redactor.RedactExecution(exec)
+	r.redactor.Forget(exec.ID)
 	done := r.recorder.record(*exec)
 	if req.Durable {
 		if err := <-done; err != nil {

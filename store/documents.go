@@ -87,10 +87,6 @@ const (
 	maxFieldBytes = 256
 )
 
-// EQuotaExceeded is the code of a write refused because the tenant's quota
-// (such as its cache bytes) is used up.
-const EQuotaExceeded = "QUOTA_EXCEEDED"
-
 var (
 	collectionPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
 	fieldPattern      = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$`)

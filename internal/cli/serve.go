@@ -79,7 +79,7 @@ func resolveServeConfig(file string, lookup func(string) (string, bool), flags m
 	if err != nil {
 		return cfg, err
 	}
-	for name, dst := range map[string]*string{"KILN_ADDR": &cfg.Addr, "KILN_DATA": &cfg.DataDir, "KILN_DB": &cfg.DB, "KILN_NATS": &cfg.NATS, "KILN_OPERATOR_KEY": &cfg.OperatorKey} {
+	for name, dst := range map[string]*string{"KILN_ADDR": &cfg.Addr, "KILN_DATA": &cfg.DataDir, "KILN_DB": &cfg.DB, "KILN_NATS": &cfg.NATS, "KILN_OPERATOR_KEY": &cfg.OperatorKey, "KILN_SECRET_KEY": &cfg.SecretKey} {
 		if v, ok := lookup(name); ok && v != "" {
 			*dst = v
 		}

@@ -153,7 +153,7 @@ func testCacheQuota(t *testing.T, b *bundle) {
 	if err := set("k2", 48, nil); err != nil { // 100: exactly full
 		t.Fatalf("filling to exactly the cap: %v", err)
 	}
-	wantCode(t, "one byte past the cap", set("k3", 2, nil), store.EQuotaExceeded)
+	wantCode(t, "one byte past the cap", set("k3", 2, nil), kiln.EQuotaExceeded)
 	if got := cacheValue(t, b, tenant, "k3"); got != kiln.ENotFound {
 		t.Errorf("a refused set stored %s", got)
 	}
@@ -167,7 +167,7 @@ func testCacheQuota(t *testing.T, b *bundle) {
 	wantCode(t, "increment past the cap", func() error {
 		_, err := b.s.CacheIncrement(b.ctx, store.CacheIncrementParams{TenantID: tenant, Key: "n", By: 1, MaxTenantBytes: limit})
 		return err
-	}(), store.EQuotaExceeded)
+	}(), kiln.EQuotaExceeded)
 	if deleted, err := b.s.CacheDelete(b.ctx, tenant, "k2"); err != nil || !deleted {
 		t.Fatalf("CacheDelete: %v %v", deleted, err)
 	}
@@ -190,8 +190,8 @@ func testCacheQuota(t *testing.T, b *bundle) {
 	if err := setOther("n2", 48, nil); err != nil { // 50 + 50
 		t.Fatalf("after reclaiming: %v", err)
 	}
-	wantCode(t, "full again", setOther("x", 2, nil), store.EQuotaExceeded)
-	wantCode(t, "an entry larger than the whole cap", set("huge", limit, nil), store.EQuotaExceeded)
+	wantCode(t, "full again", setOther("x", 2, nil), kiln.EQuotaExceeded)
+	wantCode(t, "an entry larger than the whole cap", set("huge", limit, nil), kiln.EQuotaExceeded)
 }
 
 func testCacheSweep(t *testing.T, b *bundle) {

@@ -106,7 +106,7 @@ func (s *Store) writeCacheEntry(ctx context.Context, tenantID, key string, maxBy
 			}
 			used, next = used-freed, next-freed
 			if next > maxBytes {
-				refused = kiln.Errorf(store.EQuotaExceeded,
+				refused = kiln.Errorf(kiln.EQuotaExceeded,
 					"the tenant's cache holds %d bytes; this entry of %d bytes would pass its %d-byte limit: delete entries or give them shorter TTLs",
 					used, size, maxBytes)
 				return s.setCacheUsage(ctx, tx, tenantID, used)
