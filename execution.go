@@ -23,7 +23,7 @@ const (
 
 // Finished reports whether s is a final state.
 func (s ExecutionStatus) Finished() bool {
-	return s == ExecCompleted || s == ExecFailed || s == ExecTimeout || s == ExecCancelled
+	return s == ExecCompleted || s == ExecFailed || s == ExecTimeout || s == ExecCancelled || s == ExecSkipped
 }
 
 // ExecutionError is a failed execution's error.

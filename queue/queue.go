@@ -412,6 +412,13 @@ func (q *Queue) ClientURL() string {
 	return q.server.ClientURL()
 }
 
+// JetStream is the queue's JetStream handle, for other coordination on the
+// same server (the cron scheduler's leases).
+func (q *Queue) JetStream() jetstream.JetStream { return q.js }
+
+// Prefix is the queue's subject and stream name prefix.
+func (q *Queue) Prefix() string { return q.cfg.Prefix }
+
 // Close stops the workers (waiting up to Config.ShutdownTimeout for running
 // handlers), then closes the connection and the embedded server. It is safe
 // to call more than once.

@@ -10,7 +10,7 @@ import (
 	"github.com/kiln-run/kiln/store"
 )
 
-var validExecStatuses = []kiln.ExecutionStatus{kiln.ExecPending, kiln.ExecRunning, kiln.ExecCompleted, kiln.ExecFailed, kiln.ExecTimeout, kiln.ExecCancelled}
+var validExecStatuses = []kiln.ExecutionStatus{kiln.ExecPending, kiln.ExecRunning, kiln.ExecCompleted, kiln.ExecFailed, kiln.ExecTimeout, kiln.ExecCancelled, kiln.ExecSkipped}
 
 func (a *App) scriptExecute(w http.ResponseWriter, r *http.Request, p principal) (int, any, error) {
 	if err := requireTenant(p, kiln.RoleDeveloper); err != nil {
@@ -66,7 +66,7 @@ func (a *App) executionList(w http.ResponseWriter, r *http.Request, p principal)
 	params := store.ExecutionListParams{TenantID: p.TenantID, ScriptID: q.Get("script"),
 		Status: kiln.ExecutionStatus(q.Get("status")), Trigger: q.Get("trigger"), Cursor: q.Get("cursor")}
 	if params.Status != "" && !slices.Contains(validExecStatuses, params.Status) {
-		return 0, nil, invalid("status %q must be one of pending, running, completed, failed, timeout, cancelled", params.Status)
+		return 0, nil, invalid("status %q must be one of pending, running, completed, failed, timeout, cancelled, skipped", params.Status)
 	}
 	if params.Trigger != "" && !slices.Contains([]string{"http", "event", "cron", "manual", "embedded"}, params.Trigger) {
 		return 0, nil, invalid("trigger %q must be one of http, event, cron, manual, embedded", params.Trigger)

@@ -7,10 +7,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pmezard/go-difflib/difflib"
 
 	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/schedule"
 	"github.com/kiln-run/kiln/store"
 )
 
@@ -32,6 +34,19 @@ type scriptBody struct {
 type scriptView struct {
 	kiln.Script
 	Source string `json:"source"`
+	// NextRuns are a scheduled script's next five run times, in its
+	// timezone.
+	NextRuns []time.Time `json:"nextRuns,omitempty"`
+}
+
+func newScriptView(s kiln.Script, source string) scriptView {
+	v := scriptView{Script: s, Source: source}
+	if c := s.Trigger.Cron; s.Type == kiln.TypeScheduled && c != nil {
+		if spec, err := schedule.Parse(c.Expression, c.Timezone); err == nil {
+			v.NextRuns = spec.NextN(time.Now(), 5)
+		}
+	}
+	return v
 }
 
 const maxSourceBytes = 512 << 10
@@ -117,7 +132,7 @@ func (a *App) scriptCreate(w http.ResponseWriter, r *http.Request, p principal) 
 		return 0, nil, err
 	}
 	a.routesChanged(r, created)
-	return http.StatusCreated, scriptView{Script: *created, Source: *b.Source}, nil
+	return http.StatusCreated, newScriptView(*created, *b.Source), nil
 }
 
 // checkTriggerAndSource validates the trigger for the type, that an HTTP
@@ -159,7 +174,7 @@ func (a *App) scriptGet(w http.ResponseWriter, r *http.Request, p principal) (in
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, scriptView{Script: *s, Source: v.SourceCode}, nil
+	return http.StatusOK, newScriptView(*s, v.SourceCode), nil
 }
 
 func (a *App) currentVersion(r *http.Request, p principal, id string) (*kiln.Script, *kiln.Version, error) {
@@ -263,7 +278,7 @@ func (a *App) scriptUpdate(w http.ResponseWriter, r *http.Request, p principal) 
 		return 0, nil, err
 	}
 	a.routesChanged(r, updated)
-	return http.StatusOK, scriptView{Script: *updated, Source: source}, nil
+	return http.StatusOK, newScriptView(*updated, source), nil
 }
 
 func (a *App) scriptArchive(w http.ResponseWriter, r *http.Request, p principal) (int, any, error) {
@@ -283,6 +298,11 @@ func (a *App) scriptArchive(w http.ResponseWriter, r *http.Request, p principal)
 func (a *App) routesChanged(r *http.Request, s *kiln.Script) {
 	a.catalog.scriptChanged(s)
 	a.events.invalidate(s.TenantID)
+	if a.cron != nil {
+		if err := a.reloadCron(r.Context()); err != nil {
+			a.log.Error("reload scheduled scripts", "err", err)
+		}
+	}
 	a.runner.retire(s)
 	if err := a.routes.reloadTenant(r.Context(), a.store, s.TenantID); err != nil {
 		a.log.Error("reload HTTP routes", "tenant", s.TenantID, "err", err)
@@ -388,5 +408,5 @@ func (a *App) scriptRollback(w http.ResponseWriter, r *http.Request, p principal
 		return 0, nil, err
 	}
 	a.routesChanged(r, updated)
-	return http.StatusOK, scriptView{Script: *updated, Source: old.SourceCode}, nil
+	return http.StatusOK, newScriptView(*updated, old.SourceCode), nil
 }

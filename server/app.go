@@ -20,6 +20,7 @@ import (
 	"github.com/kiln-run/kiln/outbound"
 	"github.com/kiln-run/kiln/pool"
 	"github.com/kiln-run/kiln/queue"
+	"github.com/kiln-run/kiln/schedule"
 	"github.com/kiln-run/kiln/sdk"
 	"github.com/kiln-run/kiln/secrets"
 	"github.com/kiln-run/kiln/store"
@@ -40,6 +41,7 @@ type App struct {
 	outbound     *outbound.Client
 	queue        *queue.Queue
 	secrets      *secrets.Box
+	cron         *schedule.Scheduler
 	redactor     *sdk.Redactor
 	events       *eventRouter
 	catalog      *catalog
@@ -203,6 +205,10 @@ func (a *App) Start(ctx context.Context) error {
 		_ = ln.Close()
 		return fmt.Errorf("start the event queue: %w", err)
 	}
+	if err := a.startCron(ctx); err != nil {
+		_ = ln.Close()
+		return fmt.Errorf("start the cron scheduler: %w", err)
+	}
 	a.bg.Add(1)
 	go a.retentionLoop()
 	a.log.Info("kiln is serving", "addr", ln.Addr().String(), "store", a.storeName())
@@ -231,8 +237,12 @@ func (a *App) Stop(ctx context.Context) error {
 		if a.listener != nil {
 			err = a.server.Shutdown(ctx)
 		}
-		// Event handlers run on the runner: stop the queue (it waits for
-		// them, then cancels) before the runner.
+		// Event handlers and scheduled runs use the runner: stop the
+		// scheduler and the queue (each waits for its runs, then cancels)
+		// before the runner.
+		if a.cron != nil {
+			err = errors.Join(err, a.cron.Stop(ctx))
+		}
 		err = errors.Join(err, a.queue.Stop(ctx))
 		a.runner.shutdown(ctx)
 		_ = a.queue.Close()

@@ -12,6 +12,7 @@ import (
 	"github.com/kiln-run/kiln/outbound"
 	"github.com/kiln-run/kiln/pool"
 	"github.com/kiln-run/kiln/queue"
+	"github.com/kiln-run/kiln/schedule"
 )
 
 // Config is everything `kiln serve` can be told. Precedence, written once:
@@ -53,6 +54,10 @@ type Config struct {
 	// Queue tunes the event queue (workers, payload cap, default retry);
 	// see queue.Config. NATS and DataDir fill its URL and DataDir.
 	Queue queue.Config `json:"queue"`
+	// MissedRuns is what a scheduled script's runs missed while no node was
+	// running become at start: "run-once" (the default: the latest missed
+	// run fires once) or "skip".
+	MissedRuns schedule.MissedRunPolicy `json:"missedRuns"`
 	// HTTPAllow lists the private addresses (host:port or CIDR) scripts'
 	// fetch and iota.http may reach; everything private is refused
 	// otherwise (SSRF_BLOCKED). See docs/outbound.md.

@@ -10,10 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/robfig/cron/v3"
-
 	"github.com/kiln-run/kiln"
 	"github.com/kiln-run/kiln/engine"
+	"github.com/kiln-run/kiln/schedule"
 	"github.com/kiln-run/kiln/store"
 )
 
@@ -23,7 +22,6 @@ var (
 	validMethods  = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
 	eventPattern  = regexp.MustCompile(`^([a-z0-9_-]+|\*)(\.([a-z0-9_-]+|\*))*(\.>)?$|^>$`)
 	pathSegment   = regexp.MustCompile(`^([A-Za-z0-9._~-]+|\{[A-Za-z_][A-Za-z0-9_]*\})$`)
-	cronParser    = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 )
 
 func invalid(format string, args ...any) error {
@@ -89,15 +87,15 @@ func validateTrigger(typ kiln.ScriptType, t *kiln.Trigger) error {
 		if t.Cron == nil || t.Cron.Expression == "" {
 			return invalid("a scheduled script needs trigger.cron: {\"expression\": \"0 3 * * *\", \"timezone\": \"UTC\"}")
 		}
-		if _, err := cronParser.Parse(t.Cron.Expression); err != nil {
-			return kiln.Errorf(kiln.EInvalidArgument, "trigger.cron.expression %q is not a valid cron expression (5 fields, or 6 with seconds): %v", t.Cron.Expression, err)
+		spec, err := schedule.Parse(t.Cron.Expression, t.Cron.Timezone)
+		if err != nil {
+			var ke *kiln.Error
+			if errors.As(err, &ke) {
+				return kiln.Errorf(ke.Code, "trigger.cron: %s", ke.Message)
+			}
+			return err
 		}
-		if t.Cron.Timezone == "" {
-			t.Cron.Timezone = "UTC"
-		}
-		if _, err := time.LoadLocation(t.Cron.Timezone); err != nil {
-			return invalid("trigger.cron.timezone %q is not a known time zone (for example Europe/Berlin)", t.Cron.Timezone)
-		}
+		t.Cron.Timezone = spec.Timezone()
 		t.HTTP, t.Events = nil, nil
 	default:
 		*t = kiln.Trigger{}
