@@ -8,8 +8,20 @@ BIN := $(CURDIR)/bin
 help: ## List the tasks
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
+# The admin UI is built with npm into ui/dist, which the kiln binary embeds.
+UI_SRC := $(shell find ui/src ui/public ui/index.html ui/vite.config.ts ui/tsconfig.json ui/package.json -type f 2>/dev/null)
+
+ui/node_modules/.package-lock.json: ui/package-lock.json
+	cd ui && npm ci --no-audit --no-fund
+
+ui/dist/index.html: ui/node_modules/.package-lock.json $(UI_SRC)
+	cd ui && npm run build
+
+.PHONY: ui
+ui: ui/dist/index.html ## Build the admin UI into ui/dist (embedded by the next build)
+
 .PHONY: build
-build: ## Build the kiln binary into ./bin/kiln
+build: ui ## Build the kiln binary, admin UI included, into ./bin/kiln
 	go build -o $(BIN)/kiln ./cmd/kiln
 
 .PHONY: run
@@ -21,9 +33,20 @@ example: build ## Run examples/hello.ts with kiln run
 	$(BIN)/kiln run examples/hello.ts --input '{"name":"Ada"}'
 
 .PHONY: test
-test: ## Run every test with the race detector, then the latency tests without it (what CI runs)
+test: build chromium ## Every test: Go with the race detector, the latency tests without it, the admin UI in Chromium (what CI runs)
 	go test -race -count=1 ./...
 	go test -count=1 -run 'NoisyNeighbour' ./server/
+	cd ui && npm run typecheck && KILN_BIN=$(BIN)/kiln npm test
+
+.PHONY: test-ui
+test-ui: build chromium ## The admin UI's browser tests only
+	cd ui && KILN_BIN=$(BIN)/kiln npm test
+
+.PHONY: chromium
+chromium: ## Install Debian's Chromium for the browser tests if it is missing
+	@command -v chromium >/dev/null 2>&1 || { echo "installing chromium from Debian's packages"; \
+		(apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || \
+		{ echo "chromium is missing: apt-get install chromium" >&2; exit 1; }; }
 
 .PHONY: test-short
 test-short: ## Run the tests without the race detector
