@@ -101,9 +101,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (app 
 		Fetch: func(ctx context.Context, m engine.Meta, r outbound.Request) (*outbound.Response, error) {
 			return client.Do(ctx, m.TenantID, r)
 		},
-		Modules: []engine.Module{sdk.HTTPModule(client), sdk.EventsModule(publish),
-			sdk.DBModule(st, sdk.DBOptions{}), sdk.CacheModule(st, sdk.CacheOptions{}),
-			sdk.SecretsModule(st, box, a.redactor.Record), sdk.LogModule()}})
+		Modules: append([]engine.Module{sdk.HTTPModule(client), sdk.EventsModule(publish),
+			sdk.DBModule(st, sdk.DBOptions{Collections: cfg.Collections}), sdk.CacheModule(st, sdk.CacheOptions{}),
+			sdk.SecretsModule(st, box, a.redactor.Record), sdk.LogModule()}, cfg.Modules...)})
 	if err != nil {
 		return nil, err
 	}
@@ -191,6 +191,18 @@ func (a *App) setupOperatorKey(ctx context.Context, out io.Writer) error {
 
 // Start listens on the configured address and serves in the background.
 func (a *App) Start(ctx context.Context) error {
+	if err := a.queue.Start(ctx, a.events, a.deliverEvent, a.deadLetter); err != nil {
+		return fmt.Errorf("start the event queue: %w", err)
+	}
+	if err := a.startCron(ctx); err != nil {
+		return fmt.Errorf("start the cron scheduler: %w", err)
+	}
+	a.bg.Add(1)
+	go a.retentionLoop()
+	if a.cfg.NoListen {
+		a.log.Info("kiln is running without a listener", "store", a.storeName())
+		return nil
+	}
 	ln, err := net.Listen("tcp", a.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", a.cfg.Addr, err)
@@ -201,19 +213,13 @@ func (a *App) Start(ctx context.Context) error {
 			a.log.Error("HTTP server stopped", "err", err)
 		}
 	}()
-	if err := a.queue.Start(ctx, a.events, a.deliverEvent, a.deadLetter); err != nil {
-		_ = ln.Close()
-		return fmt.Errorf("start the event queue: %w", err)
-	}
-	if err := a.startCron(ctx); err != nil {
-		_ = ln.Close()
-		return fmt.Errorf("start the cron scheduler: %w", err)
-	}
-	a.bg.Add(1)
-	go a.retentionLoop()
 	a.log.Info("kiln is serving", "addr", ln.Addr().String(), "store", a.storeName())
 	return nil
 }
+
+// Handler is the server's HTTP handler — API, /run, metrics and the admin
+// UI — for a host that serves it from its own mux.
+func (a *App) Handler() http.Handler { return a.server.Handler }
 
 func (a *App) storeName() string {
 	if a.cfg.DB != "" {
@@ -222,8 +228,14 @@ func (a *App) storeName() string {
 	return "sqlite:" + filepath.Join(a.cfg.DataDir, "kiln.db")
 }
 
-// Addr is the address the server listens on (after Start).
-func (a *App) Addr() string { return a.listener.Addr().String() }
+// Addr is the address the server listens on (after Start), or "" with
+// NoListen.
+func (a *App) Addr() string {
+	if a.listener == nil {
+		return ""
+	}
+	return a.listener.Addr().String()
+}
 
 // Stop shuts down gracefully: stop accepting, let running executions finish
 // (or cancel and record them at the deadline), write pending records, close

@@ -9,10 +9,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kiln-run/kiln/engine"
 	"github.com/kiln-run/kiln/outbound"
 	"github.com/kiln-run/kiln/pool"
 	"github.com/kiln-run/kiln/queue"
 	"github.com/kiln-run/kiln/schedule"
+	"github.com/kiln-run/kiln/sdk"
 )
 
 // Config is everything `kiln serve` can be told. Precedence, written once:
@@ -58,6 +60,15 @@ type Config struct {
 	// running become at start: "run-once" (the default: the latest missed
 	// run fires once) or "skip".
 	MissedRuns schedule.MissedRunPolicy `json:"missedRuns"`
+	// NoListen runs everything but the HTTP listener, for a host that
+	// embeds Kiln and serves Handler() itself, or not at all.
+	NoListen bool `json:"-"`
+	// Collections are an embedding host's own iota.db collections, served
+	// by the host instead of the document store (tenant-scoped by Kiln).
+	Collections map[string]sdk.Collection `json:"-"`
+	// Modules are an embedding host's own host functions; their names must
+	// be under iota.host (iota.host.lookupCustomer).
+	Modules []engine.Module `json:"-"`
 	// HTTPAllow lists the private addresses (host:port or CIDR) scripts'
 	// fetch and iota.http may reach; everything private is refused
 	// otherwise (SSRF_BLOCKED). See docs/outbound.md.
@@ -126,6 +137,13 @@ func (c Config) Validate() error {
 	}
 	if c.NATS != "" && !strings.HasPrefix(c.NATS, "nats://") && !strings.HasPrefix(c.NATS, "tls://") {
 		return fmt.Errorf("--nats %q must be a nats:// URL (leave it empty for the embedded queue)", c.NATS)
+	}
+	for _, m := range c.Modules {
+		for _, f := range m.Funcs {
+			if !strings.HasPrefix(f.Name, "iota.host.") {
+				return fmt.Errorf("host function %q must be named under iota.host (iota.host.%s)", f.Name, f.Name[strings.LastIndex(f.Name, ".")+1:])
+			}
+		}
 	}
 	if _, err := outbound.ParseAllow(c.HTTPAllow); err != nil {
 		return fmt.Errorf("--http-allow: %w", err)
