@@ -56,6 +56,10 @@ type Config struct {
 	// default) leaves fetch defined but rejecting with a TypeError whose
 	// code is NOT_SUPPORTED.
 	Fetch FetchFunc
+	// HostCallGuard, if set, is asked before every host call (fetch and
+	// every module function) and may refuse it with an *Error, such as
+	// RATE_LIMITED; the refusal is recorded like any failed call.
+	HostCallGuard func(ctx context.Context, meta Meta, name string) error
 	// MemorySampleInterval is how often the memory watchdog samples the
 	// heap while invocations run. Default 1ms.
 	MemorySampleInterval time.Duration

@@ -75,7 +75,14 @@ func (g gate) call(ctx context.Context, inv *invocation, f HostFunc, args []any)
 	clock := g.vm.engine.cfg.Clock
 	start := clock.Now()
 	i := inv.startHostCall(f.Name)
-	result, fnErr := f.Fn(ctx, HostCall{Name: f.Name, Args: args, Meta: inv.meta, inv: inv})
+	var result any
+	var fnErr error
+	if guard := g.vm.engine.cfg.HostCallGuard; guard != nil {
+		fnErr = guard(ctx, inv.meta, f.Name)
+	}
+	if fnErr == nil {
+		result, fnErr = f.Fn(ctx, HostCall{Name: f.Name, Args: args, Meta: inv.meta, inv: inv})
+	}
 	err := scriptError(fnErr)
 	var code Code
 	if err != nil {

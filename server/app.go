@@ -97,7 +97,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (app 
 	publish := func(ctx context.Context, tenantID, typ string, payload json.RawMessage) (string, error) {
 		return a.publishEvent(ctx, tenantID, typ, payload, "")
 	}
+	limiter := newHostCallLimiter(a)
 	eng, err := engine.New(engine.Config{Timeout: cfg.Timeout, MemoryLimit: cfg.MemoryBytes, OutputBytes: cfg.OutputBytes,
+		HostCallGuard: limiter.guard,
 		Fetch: func(ctx context.Context, m engine.Meta, r outbound.Request) (*outbound.Response, error) {
 			return client.Do(ctx, m.TenantID, r)
 		},

@@ -44,6 +44,10 @@ type Config struct {
 	MemoryBytes    int64         `json:"memoryBytes"`
 	MaxMemoryBytes int64         `json:"maxMemoryBytes"`
 	OutputBytes    int64         `json:"outputBytes"`
+	// HostCallsPerMinute is a script's default cap on host calls (iota.*,
+	// fetch) per minute; past it a call fails with RATE_LIMITED. Scripts
+	// set their own with limits.hostCallsPerMinute. Default 10,000.
+	HostCallsPerMinute int `json:"hostCallsPerMinute"`
 	// Retention is how long execution records are kept. Default 30 days.
 	Retention time.Duration `json:"retention"`
 	// ShutdownTimeout bounds a graceful stop. Default 30s.
@@ -104,6 +108,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.OutputBytes == 0 {
 		c.OutputBytes = 1 << 20
+	}
+	if c.HostCallsPerMinute == 0 {
+		c.HostCallsPerMinute = 10_000
 	}
 	if c.Retention == 0 {
 		c.Retention = 30 * 24 * time.Hour

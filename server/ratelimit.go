@@ -1,0 +1,73 @@
+package server
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/kiln-run/kiln/engine"
+)
+
+// hostCallLimiter enforces each script's host calls per minute
+// (limits.hostCallsPerMinute, capped by the tenant's caps, default
+// Config.HostCallsPerMinute) in fixed one-minute windows, per node.
+type hostCallLimiter struct {
+	app *App
+	now func() time.Time
+
+	mu      sync.Mutex
+	windows map[string]*callWindow // by script ID
+}
+
+type callWindow struct {
+	start time.Time
+	count int
+}
+
+func newHostCallLimiter(a *App) *hostCallLimiter {
+	return &hostCallLimiter{app: a, now: time.Now, windows: map[string]*callWindow{}}
+}
+
+// guard is the engine's HostCallGuard.
+func (l *hostCallLimiter) guard(ctx context.Context, meta engine.Meta, name string) error {
+	if meta.ScriptID == "" {
+		return nil // kiln run and module loading
+	}
+	limit := l.app.cfg.HostCallsPerMinute
+	if s, _, err := l.app.catalog.current(ctx, meta.TenantID, meta.ScriptID); err == nil {
+		caps := int64(0)
+		if t, err := l.app.catalog.tenantByID(ctx, meta.TenantID); err == nil {
+			caps = int64(t.Settings.Caps.HostCallsPerMinute)
+		}
+		limit = int(effective(int64(s.Limits.HostCallsPerMinute), caps, int64(limit)))
+	}
+	if limit <= 0 {
+		return nil
+	}
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	w := l.windows[meta.ScriptID]
+	if w == nil || now.Sub(w.start) >= time.Minute {
+		if len(l.windows) > 100_000 {
+			l.sweep(now)
+		}
+		w = &callWindow{start: now}
+		l.windows[meta.ScriptID] = w
+	}
+	if w.count >= limit {
+		retry := w.start.Add(time.Minute).Sub(now).Round(time.Second)
+		return engine.Errorf("RATE_LIMITED", "%s: the script made %d host calls this minute, its limit (limits.hostCallsPerMinute); the next call is allowed in %s", name, limit, retry)
+	}
+	w.count++
+	return nil
+}
+
+// sweep drops finished windows. Call with mu held.
+func (l *hostCallLimiter) sweep(now time.Time) {
+	for id, w := range l.windows {
+		if now.Sub(w.start) >= time.Minute {
+			delete(l.windows, id)
+		}
+	}
+}
