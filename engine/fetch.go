@@ -23,7 +23,7 @@ import (
 //	}
 type FetchFunc func(ctx context.Context, meta Meta, req outbound.Request) (*outbound.Response, error)
 
-// CodeNotSupported: the host application did not provide what the call
+// CodeNotSupported means the host application did not provide what the call
 // needs (fetch without Config.Fetch).
 const CodeNotSupported Code = "NOT_SUPPORTED"
 

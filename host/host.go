@@ -90,7 +90,9 @@ func New(ctx context.Context, cfg Config) (*Kiln, error) {
 			}
 			fn := f.Fn
 			m.Funcs = append(m.Funcs, engine.HostFunc{Name: "iota.host." + f.Name, Async: true,
-				Fn: func(ctx context.Context, call engine.HostCall) (any, error) { return fn(ctx, call.Meta.TenantID, call.Args) }})
+				Fn: func(ctx context.Context, call engine.HostCall) (any, error) {
+					return fn(ctx, call.Meta.TenantID, call.Args)
+				}})
 		}
 		sc.Modules = append(sc.Modules, m)
 	}

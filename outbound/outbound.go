@@ -229,7 +229,7 @@ func (c *Client) Do(ctx context.Context, tenant string, req Request) (*Response,
 	if err != nil {
 		return nil, c.classify(ctx, reqCtx, err, u, timeout)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	if resp.ContentLength > c.cfg.MaxResponseBytes {
 		return nil, c.tooLarge(resp.Request.URL, resp.ContentLength)
 	}

@@ -16,7 +16,7 @@ func totalMemory() int64 {
 	if err != nil {
 		return fallback
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		rest, ok := strings.CutPrefix(sc.Text(), "MemTotal:")

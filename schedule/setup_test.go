@@ -38,7 +38,6 @@ type event struct {
 	scheduledAt time.Time
 	at          time.Time // when the scheduler called
 	skipped     bool
-	catchUp     bool // set by tests that know
 }
 
 // recorder collects what schedulers fire and skip, and checks that no job

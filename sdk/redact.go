@@ -250,7 +250,7 @@ func (r *Redactor) RedactExecution(e *kiln.Execution) {
 		logs := make([]kiln.LogLine, len(e.Logs))
 		for i, l := range e.Logs {
 			l.Message = rep.Replace(l.Message)
-			if f, changed := redactValue(rep, map[string]any(l.Fields)); changed {
+			if f, changed := redactValue(rep, l.Fields); changed {
 				l.Fields = f.(map[string]any)
 			}
 			logs[i] = l

@@ -135,7 +135,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	defer os.RemoveAll(dir)
+	defer func() { _ = os.RemoveAll(dir) }()
 	ex, err := run(context.Background(), dir)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "embed:", err)

@@ -62,7 +62,7 @@ func (c *apiClient) call(method, path string, out any) error {
 	if err != nil {
 		return fmt.Errorf("cannot reach the kiln server at %s: %w", c.server, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
 	if err != nil {
 		return err
