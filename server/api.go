@@ -19,6 +19,7 @@ func (a *App) handler() http.Handler {
 	mux.HandleFunc("GET /readyz", a.ready)
 	mux.Handle("GET /metrics", a.metrics.handler())
 	mux.HandleFunc("GET /api/openapi.json", a.openAPI)
+	mux.HandleFunc("GET /api/sdk/iota.d.ts", a.sdkTypes)
 
 	for _, rt := range a.apiRoutes() {
 		mux.Handle(rt.Method+" "+rt.Path, a.authed(rt.Handler))

@@ -57,3 +57,18 @@ func TestOutboundFromScripts(t *testing.T) {
 		t.Fatalf("a fetch to a private address: %s", r.Body)
 	}
 }
+
+// GET /api/sdk/iota.d.ts serves the declarations, with no key.
+func TestSDKTypes(t *testing.T) {
+	h := setup(t, "sqlite")
+	r := h.do("GET", "/api/sdk/iota.d.ts", "", nil)
+	h.expect(r, 200, "")
+	for _, want := range []string{"declare namespace iota", "function query", "interface KilnContext"} {
+		if !strings.Contains(string(r.Body), want) {
+			t.Errorf("iota.d.ts lacks %q", want)
+		}
+	}
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/typescript") {
+		t.Errorf("content type %q", ct)
+	}
+}

@@ -304,6 +304,18 @@ func TestHTTPScripts(t *testing.T) {
 		if r.Status != 418 || r.Header.Get("X-Kiln") != "yes" || string(r.Body) != "short and stout" {
 			t.Fatalf("got %d %v %s", r.Status, r.Header, r.Body)
 		}
+		h.script(dev, map[string]any{"name": "limited", "type": "http", "status": "active",
+			"source":  `export default () => ({ status: 429 })`,
+			"trigger": map[string]any{"http": map[string]any{"path": "/limited"}}})
+		if r = h.do("GET", "/run/acme/limited", "", nil); r.Status != 429 || len(r.Body) != 0 {
+			t.Fatalf("{status: 429} alone: %d %s", r.Status, r.Body)
+		}
+		h.script(dev, map[string]any{"name": "data", "type": "http", "status": "active",
+			"source":  `export default () => ({ status: 200, count: 5 })`,
+			"trigger": map[string]any{"http": map[string]any{"path": "/data"}}})
+		if r = h.do("GET", "/run/acme/data", "", nil); r.Status != 200 || strings.TrimSpace(string(r.Body)) != `{"status":200,"count":5}` {
+			t.Fatalf("data with a status field: %d %s", r.Status, r.Body)
+		}
 		h.script(dev, map[string]any{"name": "webresponse", "type": "http", "status": "active",
 			"source":  `export default async (req: any) => Response.json({ echoed: req.params.word }, { status: 201, headers: { "x-kind": "web" } })`,
 			"trigger": map[string]any{"http": map[string]any{"path": "/web/{word}"}}})

@@ -137,10 +137,17 @@ type scriptResponse struct {
 
 // writeScriptResponse sends a handler's result: {status, headers, body} as
 // given (a string body as text), anything else as 200 JSON.
+// onlyStatus reports whether value is an object with the one key status,
+// such as {status: 429}: a response with no body.
+func onlyStatus(value json.RawMessage) bool {
+	var m map[string]json.RawMessage
+	return json.Unmarshal(value, &m) == nil && len(m) == 1 && m["status"] != nil
+}
+
 func writeScriptResponse(w http.ResponseWriter, value json.RawMessage) {
 	var resp scriptResponse
 	if len(value) > 0 && value[0] == '{' && json.Unmarshal(value, &resp) == nil && resp.Status != nil &&
-		*resp.Status >= 100 && *resp.Status <= 599 && (resp.Body != nil || resp.Headers != nil) {
+		*resp.Status >= 100 && *resp.Status <= 599 && (resp.Body != nil || resp.Headers != nil || onlyStatus(value)) {
 		for k, v := range resp.Headers {
 			w.Header().Set(k, v)
 		}

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/kiln-run/kiln/host"
@@ -81,5 +83,11 @@ func TestHostIsolation(t *testing.T) {
 	}
 	if _, err := k.Invoke(ctx, "acme", "nope", nil); err == nil {
 		t.Fatal("invoking a missing script did not fail")
+	}
+	// The editor's types know the host's functions.
+	rec := httptest.NewRecorder()
+	k.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/api/sdk/iota.d.ts", nil))
+	if !strings.Contains(rec.Body.String(), "function taxRate(") {
+		t.Fatal("iota.d.ts does not declare iota.host.taxRate")
 	}
 }
