@@ -202,7 +202,8 @@ describe('admin UI', () => {
     await page.getByTestId('sdk-status').getByText(/iota SDK/).waitFor();
     const ns = await completionsAfter('iota.');
     assert.ok(ns.includes('db'), `completions for "iota.": ${ns.join(', ')}`);
-    const db = await completionsAfter('iota.db.');
+    // The line above ends in "iota." with no statement end; start a new one.
+    const db = await completionsAfter(';iota.db.');
     assert.ok(db.includes('query'), `completions for "iota.db.": ${db.join(', ')}`);
   });
 
