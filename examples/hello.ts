@@ -5,8 +5,9 @@ interface Input {
   name?: string;
 }
 
-export default async function (input: Input | null) {
+// KilnContext comes from the SDK's types (GET /api/sdk/iota.d.ts).
+export default async function (input: Input | null, ctx: KilnContext) {
   const name = input?.name ?? "world";
-  console.log(`greeting ${name}`);
+  console.log(`greeting ${name} (${ctx.trigger})`);
   return { greeting: greeting(name) };
 }
