@@ -18,8 +18,9 @@ func (a *App) handler() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", a.ready)
 	mux.Handle("GET /metrics", a.metrics.handler())
-	mux.HandleFunc("GET /api/openapi.json", a.openAPI)
-	mux.HandleFunc("GET /api/sdk/iota.d.ts", a.sdkTypes)
+	for pattern, h := range a.publicRoutes() {
+		mux.HandleFunc(pattern, h)
+	}
 
 	for _, rt := range a.apiRoutes() {
 		mux.Handle(rt.Method+" "+rt.Path, a.authed(rt.Handler))
@@ -30,6 +31,15 @@ func (a *App) handler() http.Handler {
 	mux.HandleFunc("/run/{tenant}/{path...}", a.runHTTP)
 	mux.Handle("/", a.uiHandler())
 	return mux
+}
+
+// publicRoutes are the API routes that need no key: the OpenAPI document
+// and the SDK's TypeScript declarations.
+func (a *App) publicRoutes() map[string]http.HandlerFunc {
+	return map[string]http.HandlerFunc{
+		"GET /api/openapi.json":  a.openAPI,
+		"GET /api/sdk/iota.d.ts": a.sdkTypes,
+	}
 }
 
 // apiRoute is one API route: registered on the mux and described in the
