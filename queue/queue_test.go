@@ -15,7 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
+	"github.com/kiln-run/kiln/internal/natstest"
+
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/goleak"
 
@@ -36,37 +37,6 @@ type backend struct {
 	url  string // "" = embedded
 }
 
-var (
-	externalOnce sync.Once
-	externalURL  string
-	externalErr  error
-)
-
-// externalNATS returns the external server's URL, or why there is none.
-func externalNATS() (string, error) {
-	externalOnce.Do(func() {
-		url := os.Getenv("KILN_TEST_NATS")
-		if url == "" {
-			url = "nats://127.0.0.1:4222"
-		}
-		nc, err := nats.Connect(url, nats.Timeout(2*time.Second), nats.MaxReconnects(0))
-		if err != nil {
-			externalErr = fmt.Errorf("no NATS at %s: %w", url, err)
-			return
-		}
-		defer nc.Close()
-		js, _ := jetstream.New(nc)
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		if _, err := js.AccountInfo(ctx); err != nil {
-			externalErr = fmt.Errorf("NATS at %s has no JetStream: %w", url, err)
-			return
-		}
-		externalURL = url
-	})
-	return externalURL, externalErr
-}
-
 // eachBackend runs f as a parallel subtest per backend. Without an external
 // server the external subtest skips, or fails when CI=true.
 func eachBackend(t *testing.T, f func(t *testing.T, b backend)) {
@@ -75,14 +45,7 @@ func eachBackend(t *testing.T, f func(t *testing.T, b backend)) {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
 			if b.name == "external" {
-				url, err := externalNATS()
-				if err != nil {
-					if os.Getenv("CI") == "true" {
-						t.Fatalf("CI needs the external NATS: %v", err)
-					}
-					t.Skipf("skipping the external-NATS run: %v (set KILN_TEST_NATS)", err)
-				}
-				b.url = url
+				b.url = natstest.External(t)
 			}
 			f(t, b)
 		})

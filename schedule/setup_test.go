@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kiln-run/kiln/internal/natstest"
+
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/goleak"
@@ -155,42 +157,6 @@ type natsBackend struct {
 	url  string
 }
 
-var (
-	externalOnce sync.Once
-	externalURL  string
-	externalErr  error
-)
-
-// externalNATS returns the machine's external NATS (KILN_TEST_NATS, or
-// 127.0.0.1:4222) if it answers with JetStream.
-func externalNATS() (string, error) {
-	externalOnce.Do(func() {
-		url := os.Getenv("KILN_TEST_NATS")
-		if url == "" {
-			url = "nats://127.0.0.1:4222"
-		}
-		nc, err := nats.Connect(url, nats.Timeout(2*time.Second), nats.MaxReconnects(0))
-		if err != nil {
-			externalErr = fmt.Errorf("no NATS at %s: %w", url, err)
-			return
-		}
-		defer nc.Close()
-		js, err := jetstream.New(nc)
-		if err != nil {
-			externalErr = err
-			return
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		if _, err := js.AccountInfo(ctx); err != nil {
-			externalErr = fmt.Errorf("NATS at %s has no JetStream: %w", url, err)
-			return
-		}
-		externalURL = url
-	})
-	return externalURL, externalErr
-}
-
 // eachNATS runs f as a parallel subtest on an embedded JetStream and on the
 // external NATS. Without an external server that subtest skips, or fails
 // when CI=true.
@@ -201,14 +167,7 @@ func eachNATS(t *testing.T, f func(t *testing.T, b natsBackend)) {
 			t.Parallel()
 			b := natsBackend{name: name}
 			if name == "external" {
-				url, err := externalNATS()
-				if err != nil {
-					if os.Getenv("CI") == "true" {
-						t.Fatalf("CI needs the external NATS: %v", err)
-					}
-					t.Skipf("skipping the external-NATS run: %v (set KILN_TEST_NATS)", err)
-				}
-				b.url = url
+				b.url = natstest.External(t)
 			} else {
 				b.url = embeddedNATS(t)
 			}

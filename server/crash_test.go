@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kiln-run/kiln/internal/natstest"
 )
 
 // TestCrashHelper is not a test: TestCrashLosesNoEvent runs the test binary
@@ -55,7 +57,7 @@ func TestCrashLosesNoEvent(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			env := []string{"KILN_CRASH_DATA=" + t.TempDir()}
 			if mode == "external" {
-				url := externalNATS(t)
+				url := natstest.External(t)
 				var b [4]byte
 				_, _ = rand.Read(b[:])
 				prefix := "KC" + hex.EncodeToString(b[:])

@@ -5,32 +5,13 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"net"
-	"os"
 	"testing"
 	"time"
 
+	"github.com/kiln-run/kiln/internal/natstest"
+
 	"github.com/kiln-run/kiln/queue"
 )
-
-// externalNATS returns the external NATS URL for tests, failing in CI when
-// it is unreachable and skipping elsewhere.
-func externalNATS(t *testing.T) string {
-	t.Helper()
-	url := os.Getenv("KILN_TEST_NATS")
-	if url == "" {
-		url = "nats://127.0.0.1:4222"
-	}
-	conn, err := net.DialTimeout("tcp", url[len("nats://"):], 2*time.Second)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("NATS is not reachable at %s (CI must test it): %v", url, err)
-		}
-		t.Skipf("NATS is not reachable at %s: %v", url, err)
-	}
-	conn.Close()
-	return url
-}
 
 // queueModes are the two ways the event queue runs: embedded JetStream,
 // and an external NATS server (with a prefix of the test's own).
@@ -40,7 +21,7 @@ var queueModes = []struct {
 }{
 	{"embedded", func(*testing.T, *Config) {}},
 	{"external", func(t *testing.T, c *Config) {
-		c.NATS = externalNATS(t)
+		c.NATS = natstest.External(t)
 		var b [4]byte
 		_, _ = rand.Read(b[:])
 		c.Queue.Prefix = "KT" + hex.EncodeToString(b[:])

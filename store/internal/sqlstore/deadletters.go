@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/kiln-run/kiln"
 	"github.com/kiln-run/kiln/store"
@@ -74,11 +75,7 @@ func (s *Store) DeadLetterGet(ctx context.Context, tenantID, id string) (*kiln.D
 
 // DeadLetterList returns a page of a tenant's dead letters, newest first.
 func (s *Store) DeadLetterList(ctx context.Context, p store.DeadLetterListParams) ([]kiln.DeadLetter, string, error) {
-	limit, err := pageLimit(p.Limit)
-	if err != nil {
-		return nil, "", err
-	}
-	after, err := decodeCursor(p.Cursor)
+	limit, after, err := pageStart(p.Limit, p.Cursor)
 	if err != nil {
 		return nil, "", err
 	}
@@ -90,29 +87,9 @@ func (s *Store) DeadLetterList(ctx context.Context, p store.DeadLetterListParams
 	if p.Status != "" {
 		q.add(` AND status = `, q.arg(string(p.Status)))
 	}
-	q.page(s, after, limit)
-	rows, err := s.read.QueryContext(ctx, q.String(), q.args...)
-	if err != nil {
-		return nil, "", s.wrap(err, "list dead letters")
-	}
-	defer func() { _ = rows.Close() }()
-	var out []kiln.DeadLetter
-	for rows.Next() {
-		var d kiln.DeadLetter
-		if err := scanDeadLetter(rows, &d); err != nil {
-			return nil, "", s.wrap(err, "list dead letters")
-		}
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", s.wrap(err, "list dead letters")
-	}
-	if len(out) <= limit {
-		return out, "", nil
-	}
-	out = out[:limit]
-	last := out[limit-1]
-	return out, encodeCursor(last.CreatedAt, last.ID), nil
+	return listPage(ctx, s, &q, after, limit, "dead letters",
+		scanDeadLetter,
+		func(x *kiln.DeadLetter) (time.Time, string) { return x.CreatedAt, x.ID })
 }
 
 // DeadLetterResolve moves a dead letter out of status dead, to replayed

@@ -176,11 +176,7 @@ func (s *Store) ExecutionGet(ctx context.Context, tenantID, id string) (*kiln.Ex
 // last page). INVALID_ARGUMENT for a limit outside 0..200 or a cursor this
 // store did not issue.
 func (s *Store) ExecutionList(ctx context.Context, p store.ExecutionListParams) ([]kiln.Execution, string, error) {
-	limit, err := pageLimit(p.Limit)
-	if err != nil {
-		return nil, "", err
-	}
-	after, err := decodeCursor(p.Cursor)
+	limit, after, err := pageStart(p.Limit, p.Cursor)
 	if err != nil {
 		return nil, "", err
 	}
@@ -195,30 +191,11 @@ func (s *Store) ExecutionList(ctx context.Context, p store.ExecutionListParams) 
 	if p.Trigger != "" {
 		q.add(` AND trigger = `, q.arg(p.Trigger))
 	}
-	q.page(s, after, limit)
-
-	rows, err := s.read.QueryContext(ctx, q.String(), q.args...)
-	if err != nil {
-		return nil, "", s.wrap(err, "list executions")
-	}
-	defer func() { _ = rows.Close() }()
-	var out []kiln.Execution
-	for rows.Next() {
-		var e kiln.Execution
-		if err := scanExecution(rows, &e, false); err != nil {
-			return nil, "", s.wrap(err, "list executions")
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", s.wrap(err, "list executions")
-	}
-	if len(out) <= limit {
-		return out, "", nil
-	}
-	out = out[:limit]
-	last := out[limit-1]
-	return out, encodeCursor(last.CreatedAt, last.ID), nil
+	return listPage(ctx, s, &q, after, limit, "executions",
+		func(row interface{ Scan(...any) error }, e *kiln.Execution) error {
+			return scanExecution(row, e, false)
+		},
+		func(x *kiln.Execution) (time.Time, string) { return x.CreatedAt, x.ID })
 }
 
 // ExecutionDeleteBefore deletes a tenant's executions created before t and

@@ -1,8 +1,10 @@
 package sqlstore
 
 import (
+	"context"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // query builds a statement whose WHERE clause depends on which filters are
@@ -38,3 +40,43 @@ func (q *query) page(s *Store, c *cursor, limit int) {
 }
 
 func (q *query) String() string { return q.sql.String() }
+
+// pageStart checks a list's limit and cursor: INVALID_ARGUMENT for a limit
+// outside 0..200 or a cursor this store did not issue.
+func pageStart(limit int, cur string) (int, *cursor, error) {
+	n, err := pageLimit(limit)
+	if err != nil {
+		return 0, nil, err
+	}
+	after, err := decodeCursor(cur)
+	return n, after, err
+}
+
+// listPage finishes q with the keyset page after `after`, runs it, scans
+// each row with scan and returns at most limit items, newest first, and the
+// next page's cursor ("" on the last page). what names the list in errors.
+func listPage[T any](ctx context.Context, s *Store, q *query, after *cursor, limit int, what string,
+	scan func(row interface{ Scan(...any) error }, item *T) error, key func(*T) (time.Time, string)) ([]T, string, error) {
+	q.page(s, after, limit)
+	rows, err := s.read.QueryContext(ctx, q.String(), q.args...)
+	if err != nil {
+		return nil, "", s.wrap(err, "list %s", what)
+	}
+	defer func() { _ = rows.Close() }()
+	var out []T
+	for rows.Next() {
+		var item T
+		if err := scan(rows, &item); err != nil {
+			return nil, "", s.wrap(err, "list %s", what)
+		}
+		out = append(out, item)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", s.wrap(err, "list %s", what)
+	}
+	if len(out) <= limit {
+		return out, "", nil
+	}
+	out = out[:limit]
+	return out, encodeCursor(key(&out[limit-1])), nil
+}

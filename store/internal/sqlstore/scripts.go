@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/kiln-run/kiln"
 	"github.com/kiln-run/kiln/store"
@@ -112,11 +113,7 @@ func (s *Store) ScriptGet(ctx context.Context, tenantID, id string) (*kiln.Scrip
 // next page's cursor ("" on the last page). INVALID_ARGUMENT for a limit
 // outside 0..200 or a cursor this store did not issue.
 func (s *Store) ScriptList(ctx context.Context, p store.ScriptListParams) ([]kiln.Script, string, error) {
-	limit, err := pageLimit(p.Limit)
-	if err != nil {
-		return nil, "", err
-	}
-	after, err := decodeCursor(p.Cursor)
+	limit, after, err := pageStart(p.Limit, p.Cursor)
 	if err != nil {
 		return nil, "", err
 	}
@@ -135,30 +132,9 @@ func (s *Store) ScriptList(ctx context.Context, p store.ScriptListParams) ([]kil
 		pattern := q.arg("%" + escapeLike(strings.ToLower(p.Query)) + "%")
 		q.add(` AND (lower(name) LIKE `, pattern, ` ESCAPE '\' OR lower(description) LIKE `, pattern, ` ESCAPE '\')`)
 	}
-	q.page(s, after, limit)
-
-	rows, err := s.read.QueryContext(ctx, q.String(), q.args...)
-	if err != nil {
-		return nil, "", s.wrap(err, "list scripts")
-	}
-	defer func() { _ = rows.Close() }()
-	var out []kiln.Script
-	for rows.Next() {
-		var sc kiln.Script
-		if err := scanScript(rows, &sc); err != nil {
-			return nil, "", s.wrap(err, "list scripts")
-		}
-		out = append(out, sc)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", s.wrap(err, "list scripts")
-	}
-	if len(out) <= limit {
-		return out, "", nil
-	}
-	out = out[:limit]
-	last := out[limit-1]
-	return out, encodeCursor(last.CreatedAt, last.ID), nil
+	return listPage(ctx, s, &q, after, limit, "scripts",
+		scanScript,
+		func(x *kiln.Script) (time.Time, string) { return x.CreatedAt, x.ID })
 }
 
 // ScriptUpdate changes the fields that are set and, when p.NewVersion is
