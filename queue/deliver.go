@@ -163,7 +163,7 @@ func (r *runner) runInPlace(m jetstream.Msg, ev Event, t Target) {
 		d.Retry = q.cfg.Retry
 	}
 	d.MaxAttempts = d.Retry.maxAttempts()
-	err := r.handler(r.ctx, d)
+	err := r.handle(d)
 	if err == nil {
 		if aerr := m.Ack(); aerr != nil {
 			q.log.Warn("ack event", "event", ev.ID, "err", aerr)
@@ -246,7 +246,7 @@ func (r *runner) processDelivery(m jetstream.Msg) {
 		return
 	}
 
-	err = r.handler(r.ctx, d)
+	err = r.handle(d)
 	if err == nil {
 		if aerr := m.Ack(); aerr != nil {
 			q.log.Warn("ack delivery", "delivery", d.ID, "err", aerr)

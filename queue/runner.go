@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -16,6 +17,7 @@ type runner struct {
 	q       *Queue
 	router  Router
 	handler Handler
+	busy    atomic.Int64 // handlers running now
 	sink    DeadLetterSink
 	sched   *scheduler
 
@@ -99,7 +101,10 @@ func (r *runner) shutdown(ctx context.Context) error {
 	select {
 	case <-done:
 	case <-ctx.Done():
-		err = fmt.Errorf("queue stop: handlers still running: %w", ctx.Err())
+		// Idle workers exit at once; only handlers cut short are an error.
+		if busy := r.busy.Load(); busy > 0 {
+			err = fmt.Errorf("queue stop: %d handlers still running: %w", busy, ctx.Err())
+		}
 		r.cancel()
 		<-done
 	}
@@ -110,6 +115,13 @@ func (r *runner) shutdown(ctx context.Context) error {
 	r.heartbeats.Wait()
 	r.background.Wait()
 	return err
+}
+
+// handle runs the handler for d, counting it as running.
+func (r *runner) handle(d Delivery) error {
+	r.busy.Add(1)
+	defer r.busy.Add(-1)
+	return r.handler(r.ctx, d)
 }
 
 func (r *runner) work(slot int) {

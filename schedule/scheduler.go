@@ -203,11 +203,15 @@ func (s *Scheduler) Stop(ctx context.Context) error {
 	go func() { s.runs.Wait(); close(done) }()
 	var err error
 	select {
-	case <-done:
-	case <-ctx.Done():
-		err = fmt.Errorf("schedule stop: runs still going: %w", ctx.Err())
-		s.cancel()
-		<-done
+	case <-done: // finished runs win over an expired ctx (select picks at random)
+	default:
+		select {
+		case <-done:
+		case <-ctx.Done():
+			err = fmt.Errorf("schedule stop: runs still going: %w", ctx.Err())
+			s.cancel()
+			<-done
+		}
 	}
 	s.cancel()
 	return err

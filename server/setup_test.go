@@ -83,6 +83,9 @@ func setup(t testing.TB, backend string, mutate ...func(*Config)) *harness {
 		t.Fatalf("Start: %v", err)
 	}
 	t.Cleanup(func() {
+		// Connections the default client dialed but never used would hold
+		// the server's Shutdown for 5 s.
+		http.DefaultClient.CloseIdleConnections()
 		if err := app.Stop(context.Background()); err != nil {
 			t.Errorf("Stop: %v", err)
 		}
