@@ -23,7 +23,7 @@ func TestMemory(t *testing.T) {
 	storetest.Exercise(t, func(t *testing.T) store.Store { return open(t, ":memory:") })
 }
 
-func open(t *testing.T, path string) *sqlite.Store {
+func open(t testing.TB, path string) *sqlite.Store {
 	t.Helper()
 	s, err := sqlite.Open(t.Context(), path)
 	if err != nil {
