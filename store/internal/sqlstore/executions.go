@@ -93,11 +93,12 @@ func (s *Store) ExecutionWrite(ctx context.Context, execs []kiln.Execution) erro
 		}
 		args[i] = a
 	}
+	prepared, err := s.upsertStmt(ctx)
+	if err != nil {
+		return s.wrap(err, "prepare execution write")
+	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, executionUpsert)
-		if err != nil {
-			return s.wrap(err, "prepare execution write")
-		}
+		stmt := tx.StmtContext(ctx, prepared)
 		defer func() { _ = stmt.Close() }()
 		for i, a := range args {
 			e := &execs[i]
@@ -118,6 +119,21 @@ func (s *Store) ExecutionWrite(ctx context.Context, execs []kiln.Execution) erro
 		}
 		return nil
 	})
+}
+
+// upsertStmt returns executionUpsert prepared on the write pool, preparing
+// it on first use.
+func (s *Store) upsertStmt(ctx context.Context) (*sql.Stmt, error) {
+	s.upsertMu.Lock()
+	defer s.upsertMu.Unlock()
+	if s.upsert == nil {
+		stmt, err := s.write.PrepareContext(ctx, executionUpsert)
+		if err != nil {
+			return nil, err
+		}
+		s.upsert = stmt
+	}
+	return s.upsert, nil
 }
 
 // executionArgs checks e and returns the arguments of executionUpsert.
