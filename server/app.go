@@ -115,7 +115,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (app 
 	if err := a.setupOperatorKey(ctx, out); err != nil {
 		return nil, err
 	}
-	a.recorder = newRecorder(st, log)
+	a.recorder = newRecorder(st, log, recordInterval)
 	undo = append(undo, a.recorder.close)
 	a.metrics = newMetrics()
 	poolCfg := cfg.Pool

@@ -8,12 +8,15 @@ import (
 	"net/http"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/kiln-run/kiln"
 	"github.com/kiln-run/kiln/pool"
+	"github.com/kiln-run/kiln/store"
 	"github.com/kiln-run/kiln/store/sqlite"
 )
 
@@ -202,28 +205,90 @@ func TestOverloadedAnswers429(t *testing.T) {
 	}
 }
 
-func TestLatestOnly(t *testing.T) {
-	ex := func(id string, st kiln.ExecutionStatus) kiln.Execution { return kiln.Execution{ID: id, Status: st} }
-	for _, tc := range []struct {
-		name    string
-		in, out []kiln.Execution
-	}{
-		{"empty", nil, nil},
-		{"distinct", []kiln.Execution{ex("a", "pending"), ex("b", "pending")}, []kiln.Execution{ex("a", "pending"), ex("b", "pending")}},
-		{"final replaces pending", []kiln.Execution{ex("a", "pending"), ex("b", "pending"), ex("a", "completed")},
-			[]kiln.Execution{ex("b", "pending"), ex("a", "completed")}},
-		{"three of one", []kiln.Execution{ex("a", "pending"), ex("a", "running"), ex("a", "failed")}, []kiln.Execution{ex("a", "failed")}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got := latestOnly(tc.in)
-			if len(got) != len(tc.out) {
-				t.Fatalf("got %+v, want %+v", got, tc.out)
-			}
-			for i := range got {
-				if got[i].ID != tc.out[i].ID || got[i].Status != tc.out[i].Status {
-					t.Fatalf("got %+v, want %+v", got, tc.out)
-				}
-			}
-		})
+// writeLog is the real SQLite store, noting every record it is asked to
+// write.
+type writeLog struct {
+	store.Store
+	mu      sync.Mutex
+	written []kiln.Execution
+}
+
+func (w *writeLog) ExecutionWrite(ctx context.Context, execs []kiln.Execution) error {
+	w.mu.Lock()
+	w.written = append(w.written, execs...)
+	w.mu.Unlock()
+	return w.Store.ExecutionWrite(ctx, execs)
+}
+
+func (w *writeLog) statuses(id string) []kiln.ExecutionStatus {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []kiln.ExecutionStatus
+	for _, e := range w.written {
+		if e.ID == id {
+			out = append(out, e.Status)
+		}
+	}
+	return out
+}
+
+// TestRecorderPendingOnlyWhenRunning: a run that ends before the next
+// flush is written once, final; a run still going at a flush gets its
+// pending record first; waiting callers learn when their batch is durable.
+func TestRecorderPendingOnlyWhenRunning(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "kiln.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	tenant, err := st.TenantCreate(ctx, store.TenantCreateParams{Slug: "acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := st.ScriptCreate(ctx, store.ScriptCreateParams{TenantID: tenant.ID, Name: "s", Type: kiln.TypeManual, Status: kiln.StatusActive})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := &writeLog{Store: st}
+	// Flushes happen when the test calls flush.
+	rec := newRecorder(log, slog.New(slog.NewTextHandler(io.Discard, nil)), time.Hour)
+	defer rec.close()
+	run := func(id string) *kiln.Execution {
+		e := &kiln.Execution{ID: id, TenantID: tenant.ID, ScriptID: sc.ID, Version: 1, Trigger: "manual", Attempt: 1,
+			Status: kiln.ExecPending, Input: []byte(`{"n":1}`), CreatedAt: time.Now().UTC()}
+		rec.begin(e)
+		return e
+	}
+	finish := func(e *kiln.Execution, wait bool) <-chan error {
+		rec.end(e)
+		now := time.Now().UTC()
+		e.Status, e.StartedAt, e.FinishedAt, e.Output = kiln.ExecCompleted, &now, &now, []byte(`1`)
+		return rec.record(e, wait)
+	}
+
+	fast, slow := run("fast"), run("slow")
+	if ch := finish(fast, false); ch != nil {
+		t.Fatal("record without wait returned a channel")
+	}
+	rec.flush()
+	if got := log.statuses("fast"); !slices.Equal(got, []kiln.ExecutionStatus{kiln.ExecCompleted}) {
+		t.Errorf("fast run written as %v; want only its final record", got)
+	}
+	if got := log.statuses("slow"); !slices.Equal(got, []kiln.ExecutionStatus{kiln.ExecPending}) {
+		t.Errorf("running run written as %v; want its pending record", got)
+	}
+	rec.flush() // a second flush does not write the pending record again
+	done := finish(slow, true)
+	rec.flush()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := log.statuses("slow"); !slices.Equal(got, []kiln.ExecutionStatus{kiln.ExecPending, kiln.ExecCompleted}) {
+		t.Errorf("slow run written as %v; want pending, then completed", got)
+	}
+	got, err := st.ExecutionGet(ctx, tenant.ID, "slow")
+	if err != nil || got.Status != kiln.ExecCompleted || string(got.Input) != `{"n":1}` {
+		t.Fatalf("stored slow run = %+v, %v", got, err)
 	}
 }

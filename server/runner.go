@@ -86,7 +86,7 @@ func (r *runner) start(req runRequest) (*kiln.Execution, error) {
 	}
 	exec := &kiln.Execution{ID: id, TenantID: req.Script.TenantID, ScriptID: req.Script.ID, Version: req.Version.Number,
 		Trigger: req.Trigger, Attempt: max(req.Attempt, 1), Status: kiln.ExecPending, Input: req.Input, CreatedAt: time.Now().UTC()}
-	r.recorder.record(*exec)
+	r.recorder.begin(exec)
 	return exec, nil
 }
 
@@ -126,9 +126,10 @@ func (r *runner) run(ctx context.Context, req runRequest, exec *kiln.Execution) 
 		exec.Error = &kiln.ExecutionError{Code: string(res.Err.Code), Message: res.Err.Message, Position: res.Err.Position, Stack: res.Err.Stack}
 	}
 	r.metrics.observe(exec)
+	r.recorder.end(exec) // before redaction changes exec's input
 	r.redactor.RedactExecution(exec)
 	r.redactor.Forget(exec.ID)
-	done := r.recorder.record(*exec)
+	done := r.recorder.record(exec, req.Durable)
 	if req.Durable {
 		if err := <-done; err != nil {
 			return res, fmt.Errorf("record execution %s: %w", exec.ID, err)
