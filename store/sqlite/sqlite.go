@@ -96,6 +96,13 @@ func openDBs(path string) (write, read *sql.DB, err error) {
 	}
 
 	params.Set("_journal_mode", "WAL")
+	// In WAL mode, NORMAL syncs at checkpoints rather than at every
+	// commit: a killed process loses nothing (committed pages are in the
+	// operating system), a power loss or kernel crash can lose the last
+	// commits — the same window as the embedded queue, which fsyncs every
+	// second (docs/queue-internals.md). FULL cost a sync per batch of
+	// execution records, which group commit waits on.
+	params.Set("_synchronous", "NORMAL")
 	write, err = sql.Open("sqlite", path+"?"+params.Encode())
 	if err != nil {
 		return nil, nil, fmt.Errorf("sqlite: open %s: %w", path, err)
