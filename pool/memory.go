@@ -8,9 +8,9 @@ import (
 	"strings"
 )
 
-// totalMemory is the machine's memory in bytes, or 4 GiB when it cannot be
-// read (non-Linux systems).
-func totalMemory() int64 {
+// SystemMemory is the machine's memory in bytes, or 4 GiB when it cannot
+// be read (non-Linux systems). The pool's defaults derive from it.
+func SystemMemory() int64 {
 	const fallback = 4 << 30
 	f, err := os.Open("/proc/meminfo")
 	if err != nil {

@@ -69,7 +69,7 @@ const approxVMBytes = 1 << 20
 func (c Config) WithDefaults() Config {
 	cores := runtime.GOMAXPROCS(0)
 	if c.MemoryBudget == 0 {
-		c.MemoryBudget = max(totalMemory()/4, 256<<20)
+		c.MemoryBudget = max(SystemMemory()/4, 256<<20)
 	}
 	if c.MaxVMs == 0 {
 		c.MaxVMs = max(4, min(64*cores, int(c.MemoryBudget/approxVMBytes)))

@@ -1,9 +1,13 @@
 package cli
 
 import (
+	"math"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"testing"
+
+	"github.com/kiln-run/kiln/pool"
 )
 
 // TestServeConfigPrecedence: flags > environment > config file > defaults.
@@ -48,5 +52,34 @@ func TestServeBadUsage(t *testing.T) {
 		if code != ExitUsage || stderr == "" {
 			t.Errorf("%v: exit %d, stderr %q; want exit 2 with a message", args, code, stderr)
 		}
+	}
+}
+
+// TestTuneGC: serve raises GOGC to 400 and caps the heap at half the
+// machine's memory, unless the environment sets either.
+func TestTuneGC(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(math.MaxInt64))
+	for _, tc := range []struct {
+		name      string
+		env       map[string]string
+		wantGC    int
+		wantLimit int64
+	}{
+		{"defaults", nil, 400, pool.SystemMemory() / 2},
+		{"GOGC set", map[string]string{"GOGC": "100"}, 100, pool.SystemMemory() / 2},
+		{"GOMEMLIMIT set", map[string]string{"GOMEMLIMIT": "1GiB"}, 400, math.MaxInt64},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			debug.SetGCPercent(100)
+			debug.SetMemoryLimit(math.MaxInt64)
+			tuneGC(func(k string) (string, bool) { v, ok := tc.env[k]; return v, ok })
+			if got := debug.SetGCPercent(100); got != tc.wantGC {
+				t.Errorf("GOGC = %d, want %d", got, tc.wantGC)
+			}
+			if got := debug.SetMemoryLimit(math.MaxInt64); got != tc.wantLimit {
+				t.Errorf("memory limit = %d, want %d", got, tc.wantLimit)
+			}
+		})
 	}
 }
