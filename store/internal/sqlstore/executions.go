@@ -100,9 +100,16 @@ func (s *Store) ExecutionWrite(ctx context.Context, execs []kiln.Execution) erro
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		stmt := tx.StmtContext(ctx, prepared)
 		defer func() { _ = stmt.Close() }()
+		// The driver (modernc) watches a cancellable context with a
+		// goroutine per statement; rows take microseconds, so the loop
+		// checks ctx between them instead.
+		rowCtx := context.WithoutCancel(ctx)
 		for i, a := range args {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			e := &execs[i]
-			res, err := stmt.ExecContext(ctx, a...)
+			res, err := stmt.ExecContext(rowCtx, a...)
 			if err != nil && s.dialect.IsForeignKeyViolation(err) {
 				return kiln.Errorf(kiln.ENotFound, "execution %s: script %s not found", e.ID, e.ScriptID)
 			}
