@@ -1,7 +1,6 @@
 package queue
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -34,8 +33,8 @@ func (r *runner) process(m jetstream.Msg) {
 // yields each delivery once within the dedupe window.
 func (r *runner) processEvent(m jetstream.Msg) {
 	q := r.q
-	var ev Event
-	if err := json.Unmarshal(m.Data(), &ev); err != nil || !validToken(ev.Tenant, 128) || ev.ID == "" {
+	ev, err := decodeEvent(m.Data())
+	if err != nil || !validToken(ev.Tenant, 128) || ev.ID == "" {
 		q.log.Error("dropping an event that cannot be decoded", "subject", m.Subject(), "err", err)
 		_ = m.TermWithReason("undecodable")
 		return

@@ -798,3 +798,39 @@ func TestTwoNodes(t *testing.T) {
 	waitEmpty(t, a.stream)
 	t.Logf("node A ran %d, node B ran %d", a.Stats().Succeeded, b.Stats().Succeeded)
 }
+
+// TestDecodeEvent checks the workers' event decoder against encoding/json
+// on what appendEvent writes and on what it does not.
+func TestDecodeEvent(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 3, 4, 5, 6, 7, 8, time.UTC)
+	events := []Event{
+		{ID: "0193-abc", Tenant: "acme", Type: "order.created", Payload: json.RawMessage(`{"n":1}`), PublishedAt: at},
+		{ID: "e1", Tenant: "t", Type: "a", Payload: json.RawMessage(`null`), PublishedAt: at},
+		{ID: "e2", Tenant: "t", Type: "a", Payload: json.RawMessage(`"x,\"publishedAt\":\"2020\"}"`), PublishedAt: at},
+		{ID: `quo"te`, Tenant: "t", Type: "a", Payload: json.RawMessage(`[1, 2]`), PublishedAt: at.In(time.FixedZone("X", 3600))},
+	}
+	for _, e := range events {
+		data := appendEvent(nil, &e)
+		got, err := decodeEvent(data)
+		if err != nil {
+			t.Fatalf("decodeEvent(%s): %v", data, err)
+		}
+		var want Event
+		if err := json.Unmarshal(data, &want); err != nil {
+			t.Fatal(err)
+		}
+		if got.ID != want.ID || got.Tenant != want.Tenant || got.Type != want.Type || string(got.Payload) != string(want.Payload) || !got.PublishedAt.Equal(want.PublishedAt) {
+			t.Errorf("decodeEvent(%s) = %+v, want %+v", data, got, want)
+		}
+	}
+	// Other layouts fall back to encoding/json; broken ones fail.
+	if e, err := decodeEvent([]byte(`{"tenant":"t","id":"x","type":"a","payload":{},"publishedAt":"2026-01-02T03:04:05Z"}`)); err != nil || e.ID != "x" || string(e.Payload) != "{}" {
+		t.Errorf("reordered keys: %+v, %v", e, err)
+	}
+	for _, bad := range []string{`{"id":"x","tenant":"t","type":"a","payload":{,"publishedAt":"2026-01-02T03:04:05Z"}`, `{"id":"x"`, ``} {
+		if _, err := decodeEvent([]byte(bad)); err == nil {
+			t.Errorf("decodeEvent(%s) succeeded", bad)
+		}
+	}
+}
