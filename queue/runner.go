@@ -125,13 +125,14 @@ func (r *runner) handle(d Delivery) error {
 }
 
 func (r *runner) work(slot int) {
+	finished := false
 	for {
-		m, ok := r.sched.take(slot)
+		m, ok := r.sched.take(slot, finished)
 		if !ok {
 			return
 		}
 		r.process(m)
-		r.sched.done(slot)
+		finished = true
 	}
 }
 

@@ -93,10 +93,15 @@ func (s *scheduler) markReady(tenant string) {
 		s.tenants[tenant] = t
 	}
 	t.gen++
-	if !t.ready {
-		t.ready = true
-		s.ready = append(s.ready, t)
+	if t.ready {
+		// Already in the fetcher's list: it is either pulling now (and the
+		// new gen keeps the tenant ready if that pull comes back short) or
+		// waiting for room, which done announces.
+		s.mu.Unlock()
+		return
 	}
+	t.ready = true
+	s.ready = append(s.ready, t)
 	s.mu.Unlock()
 	s.nudge()
 }
@@ -174,10 +179,9 @@ func (s *scheduler) fetchRound() (bool, error) {
 			t.inWait = true
 			s.waiting = append(s.waiting, t)
 		}
-		if len(msgs) == 1 {
+		// One waiting worker per message, not all of them.
+		for range min(len(msgs), len(s.slots)) {
 			s.work.Signal()
-		} else {
-			s.work.Broadcast()
 		}
 	}
 	if (err != nil || len(msgs) < n) && t.gen == gen && t.ready {
@@ -246,9 +250,14 @@ func (s *scheduler) fetch(t *tenantQueue, n int) ([]jetstream.Msg, error) {
 
 // take blocks until a delivery is waiting and hands it to worker slot, or
 // reports false once the scheduler stops. Tenants are served round-robin.
-func (s *scheduler) take(slot int) (jetstream.Msg, bool) {
+// finished says that the slot's previous delivery is done: its room is
+// released under the same lock.
+func (s *scheduler) take(slot int, finished bool) (jetstream.Msg, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if finished {
+		s.release(slot)
+	}
 	for len(s.waiting) == 0 && !s.stopping {
 		s.work.Wait()
 	}
@@ -275,14 +284,23 @@ func (s *scheduler) take(slot int) (jetstream.Msg, bool) {
 	return hm.msg, true
 }
 
-// done releases the room of the delivery worker slot ran.
-func (s *scheduler) done(slot int) {
-	s.mu.Lock()
+// release frees the room of the delivery worker slot ran, and wakes the
+// fetcher when that room makes a pull worth it: the free room reaches the
+// refill mark, or a ready tenant has nothing fetched (it is pulled as soon
+// as there is room for one message). Otherwise the fetcher is pulling
+// already, or has no tenant to pull from (markReady wakes it then).
+// s.mu is held.
+func (s *scheduler) release(slot int) {
 	s.held--
 	s.running--
 	s.slots[slot] = heldMsg{}
-	s.mu.Unlock()
-	s.nudge()
+	free := s.capacity - s.held
+	switch {
+	case len(s.ready) == 0 || free > s.refill:
+	case free == s.refill || s.held == s.running ||
+		slices.ContainsFunc(s.ready, func(t *tenantQueue) bool { return len(t.buf) == 0 }):
+		s.nudge()
+	}
 }
 
 // heartbeat tells the server that every delivery held longer than age is
