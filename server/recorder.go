@@ -13,11 +13,12 @@ import (
 // recorder batches execution writes: records queue up and one transaction
 // writes them all, so recording is not the bottleneck of a busy server.
 // Callers that must not answer before their record is durable wait for the
-// batch holding it (group commit).
+// batch holding it (group commit), which is written within one interval;
+// records no one waits for are written every lazyTicks intervals.
 //
 // A run is registered when it starts (begin) and recorded when it ends
 // (record). Its pending record is written only if the run is still going
-// at a flush: most runs end within one flush interval, and writing their
+// at a flush: most runs end before the next flush, and writing their
 // pending record only for the final one to replace it in the same batch
 // was a third of a busy server's recording work.
 type recorder struct {
@@ -90,18 +91,32 @@ func (r *recorder) record(e *kiln.Execution, wait bool) <-chan error {
 	return ch
 }
 
+// lazyTicks is how many intervals records no one waits for may queue
+// before a flush writes them: bigger batches cost less per record
+// (BenchmarkExecutionWrite: about 10 % less at 256 records than at 64).
+const lazyTicks = 4
+
 func (r *recorder) loop() {
 	defer close(r.done)
 	t := time.NewTicker(r.interval)
 	defer t.Stop()
+	ticks := 0
 	for {
 		select {
 		case <-r.stop:
 			r.flush()
 			return
 		case <-t.C:
+			ticks++
+			r.mu.Lock()
+			waiting := len(r.waiters) > 0
+			r.mu.Unlock()
+			if !waiting && ticks < lazyTicks {
+				continue
+			}
 		case <-r.wake:
 		}
+		ticks = 0
 		r.flush()
 	}
 }
