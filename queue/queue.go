@@ -13,6 +13,7 @@
 package queue
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -93,8 +94,15 @@ type Queue struct {
 	names names
 
 	server *server.Server // nil with an external NATS
-	conn   *nats.Conn
+	conn   *nats.Conn     // workers: fetches, acks, delivery messages, attempts
 	js     jetstream.JetStream
+
+	// Publish, PublishBatch and Replay use a connection of their own, so
+	// that producers and workers do not queue behind each other on one
+	// connection's lock and, in process, on one pipe that the server reads
+	// on one goroutine.
+	pubConn *nats.Conn
+	pubJS   jetstream.JetStream
 
 	stream   jetstream.Stream
 	attempts jetstream.KeyValue
@@ -189,20 +197,28 @@ func (q *Queue) connect() error {
 	} else {
 		opts = append(opts, q.cfg.ConnectOptions...)
 	}
+	var err error
+	if q.conn, q.js, err = dial(url, opts); err != nil {
+		return err
+	}
+	if limit := q.conn.MaxPayload(); int64(q.cfg.MaxPayload)+envelopeOverhead > limit {
+		return fmt.Errorf("queue config: MaxPayload %d plus %d bytes of envelope exceeds the server's max_payload %d", q.cfg.MaxPayload, envelopeOverhead, limit)
+	}
+	q.pubConn, q.pubJS, err = dial(url, append(opts, nats.Name(q.conn.Opts.Name+"-publish")))
+	return err
+}
+
+func dial(url string, opts []nats.Option) (*nats.Conn, jetstream.JetStream, error) {
 	conn, err := nats.Connect(url, opts...)
 	if err != nil {
-		return fmt.Errorf("connect to NATS at %s: %w", url, err)
-	}
-	q.conn = conn
-	if limit := conn.MaxPayload(); int64(q.cfg.MaxPayload)+envelopeOverhead > limit {
-		return fmt.Errorf("queue config: MaxPayload %d plus %d bytes of envelope exceeds the server's max_payload %d", q.cfg.MaxPayload, envelopeOverhead, limit)
+		return nil, nil, fmt.Errorf("connect to NATS at %s: %w", url, err)
 	}
 	js, err := jetstream.New(conn, jetstream.WithPublishAsyncMaxPending(4096), jetstream.WithPublishAsyncTimeout(10*time.Second))
 	if err != nil {
-		return fmt.Errorf("JetStream: %w", err)
+		conn.Close()
+		return nil, nil, fmt.Errorf("JetStream: %w", err)
 	}
-	q.js = js
-	return nil
+	return conn, js, nil
 }
 
 func (q *Queue) ensureStreams(ctx context.Context) error {
@@ -272,7 +288,7 @@ func (q *Queue) Publish(ctx context.Context, e Event) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if _, err := q.js.PublishMsg(ctx, msg); err != nil {
+	if err := q.publishSync(ctx, msg); err != nil {
 		return "", fmt.Errorf("%w: %w", kiln.Errorf(kiln.EUnavailable, "event %s was not stored", e.ID), err)
 	}
 	q.counters.published.Add(1)
@@ -294,7 +310,7 @@ func (q *Queue) PublishBatch(ctx context.Context, events []Event) (ids []string,
 			errs = append(errs, fmt.Errorf("event %d: %w", i, err))
 			continue
 		}
-		f, err := q.js.PublishMsgAsync(msg)
+		f, err := q.pubJS.PublishMsgAsync(msg)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%w: %w", kiln.Errorf(kiln.EUnavailable, "event %s was not stored", e.ID), err))
 			continue
@@ -318,6 +334,63 @@ func (q *Queue) PublishBatch(ctx context.Context, events []Event) (ids []string,
 		}
 	}
 	return ids, errors.Join(errs...)
+}
+
+// publishTimeout bounds the wait for a publish acknowledgement when the
+// caller's context has no deadline (the jetstream package's default).
+const publishTimeout = 5 * time.Second
+
+// publishSync publishes msg on the producers' connection and returns once
+// JetStream has acknowledged it. It is jetstream's PublishMsg without the
+// per-call context timer and the reflective decoding of a plain
+// acknowledgement, which Publish pays for every event; when no server
+// answers (JetStream starting, a leader election) it falls back to
+// PublishMsg, which waits and retries.
+func (q *Queue) publishSync(ctx context.Context, msg *nats.Msg) error {
+	var resp *nats.Msg
+	var err error
+	switch _, deadline := ctx.Deadline(); {
+	case deadline:
+		resp, err = q.pubConn.RequestMsgWithContext(ctx, msg)
+	case ctx.Done() == nil:
+		resp, err = q.pubConn.RequestMsg(msg, publishTimeout)
+	default:
+		tctx, cancel := context.WithTimeout(ctx, publishTimeout)
+		resp, err = q.pubConn.RequestMsgWithContext(tctx, msg)
+		cancel()
+	}
+	if errors.Is(err, nats.ErrNoResponders) {
+		_, err = q.pubJS.PublishMsg(ctx, msg)
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	return pubAckError(resp.Data)
+}
+
+// pubAckError reads a publish acknowledgement: nil when JetStream stored
+// the message. The usual answer, {"stream":"…","seq":…}, is recognised
+// without decoding it.
+func pubAckError(data []byte) error {
+	if bytes.HasPrefix(data, []byte(`{"stream":`)) && bytes.Contains(data, []byte(`"seq":`)) && !bytes.Contains(data, []byte(`"error"`)) {
+		return nil
+	}
+	var ack struct {
+		Error  *jetstream.APIError `json:"error"`
+		Stream string              `json:"stream"`
+		Seq    uint64              `json:"seq"`
+	}
+	if err := json.Unmarshal(data, &ack); err != nil {
+		return fmt.Errorf("%w: %w", jetstream.ErrInvalidJSAck, err)
+	}
+	if ack.Error != nil {
+		return ack.Error
+	}
+	if ack.Stream == "" || ack.Seq == 0 {
+		return jetstream.ErrInvalidJSAck
+	}
+	return nil
 }
 
 func (q *Queue) eventMsg(e *Event) (*nats.Msg, error) {
@@ -370,7 +443,7 @@ func (q *Queue) Replay(ctx context.Context, d Delivery) (string, error) {
 		Data:    appendEnvelope(nil, id, d.Target, retry, event),
 		Header:  nats.Header{jetstream.MsgIDHeader: []string{id}},
 	}
-	if _, err := q.js.PublishMsg(ctx, msg); err != nil {
+	if err := q.publishSync(ctx, msg); err != nil {
 		return "", fmt.Errorf("%w: %w", kiln.Errorf(kiln.EUnavailable, "replay of %s was not stored", d.ID), err)
 	}
 	q.counters.replayed.Add(1)
@@ -438,14 +511,18 @@ func (q *Queue) Close() error {
 }
 
 func (q *Queue) closeConnection() {
-	if q.conn != nil {
-		if q.js != nil {
-			select {
-			case <-q.js.PublishAsyncComplete():
-			case <-time.After(5 * time.Second):
-			}
+	for _, c := range []struct {
+		conn *nats.Conn
+		js   jetstream.JetStream
+	}{{q.pubConn, q.pubJS}, {q.conn, q.js}} {
+		if c.conn == nil {
+			continue
 		}
-		q.conn.Close()
+		select {
+		case <-c.js.PublishAsyncComplete():
+		case <-time.After(5 * time.Second):
+		}
+		c.conn.Close()
 	}
 	if q.server != nil {
 		q.server.Shutdown()

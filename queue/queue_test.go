@@ -834,3 +834,25 @@ func TestDecodeEvent(t *testing.T) {
 		}
 	}
 }
+
+func TestPubAckError(t *testing.T) {
+	t.Parallel()
+	for data, ok := range map[string]bool{
+		`{"stream":"KILN_QUEUE","seq":12}`:                                                                 true,
+		`{"stream":"error_QUEUE","seq":3,"duplicate":true}`:                                                true,
+		`{"stream":"S","domain":"d","seq":1}`:                                                              true,
+		`{"error":{"code":503,"err_code":10077,"description":"maximum messages exceeded"}}`:                false,
+		`{"stream":"S","seq":0,"error":{"code":400,"err_code":10071,"description":"wrong last sequence"}}`: false,
+		`{"stream":"S"}`: false,
+		`nonsense`:       false,
+		``:               false,
+	} {
+		if err := pubAckError([]byte(data)); (err == nil) != ok {
+			t.Errorf("pubAckError(%s) = %v", data, err)
+		}
+	}
+	var apiErr *jetstream.APIError
+	if err := pubAckError([]byte(`{"error":{"code":503,"err_code":10077,"description":"maximum messages exceeded"}}`)); !errors.As(err, &apiErr) || apiErr.ErrorCode != 10077 {
+		t.Errorf("an error acknowledgement gives %v, want its APIError", err)
+	}
+}
