@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -146,7 +147,10 @@ func onlyStatus(value json.RawMessage) bool {
 
 func writeScriptResponse(w http.ResponseWriter, value json.RawMessage) {
 	var resp scriptResponse
-	if len(value) > 0 && value[0] == '{' && json.Unmarshal(value, &resp) == nil && resp.Status != nil &&
+	// Only an object with a "status" key can be a response; most results
+	// are plain data, and decoding them here would be wasted work.
+	if len(value) > 0 && value[0] == '{' && bytes.Contains(value, []byte(`"status"`)) &&
+		json.Unmarshal(value, &resp) == nil && resp.Status != nil &&
 		*resp.Status >= 100 && *resp.Status <= 599 && (resp.Body != nil || resp.Headers != nil || onlyStatus(value)) {
 		for k, v := range resp.Headers {
 			w.Header().Set(k, v)
