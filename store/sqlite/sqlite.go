@@ -138,6 +138,7 @@ func dialect() sqlstore.Dialect {
 		Time:                  func(t time.Time) any { return sqlstore.FormatTime(t) },
 		IsUniqueViolation:     hasCode(sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY),
 		IsForeignKeyViolation: hasCode(sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY),
+		Positional:            true,
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"time"
 
 	"github.com/kiln-run/kiln"
@@ -134,7 +135,11 @@ func (s *Store) upsertStmt(ctx context.Context) (*sql.Stmt, error) {
 	s.upsertMu.Lock()
 	defer s.upsertMu.Unlock()
 	if s.upsert == nil {
-		stmt, err := s.write.PrepareContext(ctx, executionUpsert)
+		q := executionUpsert
+		if s.dialect.Positional {
+			q = positional(q)
+		}
+		stmt, err := s.write.PrepareContext(ctx, q)
 		if err != nil {
 			return nil, err
 		}
@@ -142,6 +147,13 @@ func (s *Store) upsertStmt(ctx context.Context) (*sql.Stmt, error) {
 	}
 	return s.upsert, nil
 }
+
+// dollarParam is a $N placeholder.
+var dollarParam = regexp.MustCompile(`\$[0-9]+`)
+
+// positional rewrites q's $1, $2, … as anonymous ? placeholders. q must use
+// each $N once, in increasing order (TestPositional checks the upsert).
+func positional(q string) string { return dollarParam.ReplaceAllString(q, "?") }
 
 // executionArgs checks e and returns the arguments of executionUpsert.
 func (s *Store) executionArgs(e *kiln.Execution, now time.Time) ([]any, error) {

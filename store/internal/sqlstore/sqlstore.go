@@ -43,6 +43,10 @@ type Dialect struct {
 	IsUniqueViolation func(error) bool
 	// IsForeignKeyViolation reports whether err is a FOREIGN KEY violation.
 	IsForeignKeyViolation func(error) bool
+	// Positional makes the hottest statement (the execution upsert) use
+	// anonymous ? placeholders: SQLite's driver looks up a $N parameter
+	// by name on every bind, a tenth of the statement's cost.
+	Positional bool
 }
 
 // Config opens a Store.
