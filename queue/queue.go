@@ -193,7 +193,7 @@ func (q *Queue) connect() error {
 		}
 		q.server = srv
 		url = srv.ClientURL()
-		opts = append(opts, nats.InProcessServer(srv))
+		opts = append(opts, nats.InProcessServer(inProcessServer{srv}))
 	} else {
 		opts = append(opts, q.cfg.ConnectOptions...)
 	}
