@@ -7,17 +7,14 @@ import (
 	"github.com/dop251/goja"
 )
 
-// installAbort defines AbortController and AbortSignal
+// abortGlobals are AbortController and AbortSignal
 // (https://dom.spec.whatwg.org/#aborting-ongoing-activities), and the
 // EventTarget and Event they are built on. All are built on first use.
-func installAbort(rt *goja.Runtime, host Host) error {
-	r := realmFor(rt, host)
-	r.installDOMException()
-	r.lazyGlobal("EventTarget", false, func() goja.Value { return r.eventTargetClass().ctor })
-	r.lazyGlobal("Event", false, func() goja.Value { return r.eventClass().ctor })
-	r.lazyGlobal("AbortSignal", false, func() goja.Value { return r.abortSignalClass().ctor })
-	r.lazyGlobal("AbortController", false, func() goja.Value { return r.abortControllerClass().ctor })
-	return nil
+var abortGlobals = []global{
+	{name: "EventTarget", build: func(r *realm) goja.Value { return r.eventTargetClass().ctor }},
+	{name: "Event", build: func(r *realm) goja.Value { return r.eventClass().ctor }},
+	{name: "AbortSignal", build: func(r *realm) goja.Value { return r.abortSignalClass().ctor }},
+	{name: "AbortController", build: func(r *realm) goja.Value { return r.abortControllerClass().ctor }},
 }
 
 // signalState is an AbortSignal's internal state.

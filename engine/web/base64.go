@@ -6,13 +6,16 @@ import (
 	"github.com/dop251/goja"
 )
 
-// installBase64 defines atob and btoa
+// base64Globals are atob and btoa
 // (https://html.spec.whatwg.org/multipage/webappapis.html#atob). Each is a
 // single function, cheaper to make now than to make lazily.
-func installBase64(rt *goja.Runtime, host Host) error {
-	r := realmFor(rt, host)
-	r.installDOMException()
-	btoa := r.fn("btoa", 1, func(call goja.FunctionCall) goja.Value {
+var base64Globals = []global{
+	{name: "btoa", enumerable: true, eager: true, build: (*realm).btoaFunc},
+	{name: "atob", enumerable: true, eager: true, build: (*realm).atobFunc},
+}
+
+func (r *realm) btoaFunc() goja.Value {
+	return r.fn("btoa", 1, func(call goja.FunctionCall) goja.Value {
 		r.requireArgs("Failed to execute 'btoa'", call, 1)
 		s := r.toDOMString(call.Argument(0))
 		b := make([]byte, 0, len(s))
@@ -24,7 +27,10 @@ func installBase64(rt *goja.Runtime, host Host) error {
 		}
 		return r.rt.ToValue(base64.StdEncoding.EncodeToString(b))
 	})
-	atob := r.fn("atob", 1, func(call goja.FunctionCall) goja.Value {
+}
+
+func (r *realm) atobFunc() goja.Value {
+	return r.fn("atob", 1, func(call goja.FunctionCall) goja.Value {
 		r.requireArgs("Failed to execute 'atob'", call, 1)
 		b, ok := forgivingBase64Decode(r.toDOMString(call.Argument(0)))
 		if !ok {
@@ -32,10 +38,6 @@ func installBase64(rt *goja.Runtime, host Host) error {
 		}
 		return latin1String(r.rt, b)
 	})
-	if err := r.global("btoa", btoa); err != nil {
-		return err
-	}
-	return r.global("atob", atob)
 }
 
 // base64Values maps each byte to its base64 value, or 0xFF if it is not in

@@ -163,6 +163,11 @@ func (r *realm) newArrayBuffer(b []byte) *goja.Object {
 	if b == nil {
 		b = []byte{}
 	}
+	if r.host.Builtin != nil {
+		// The new buffer's prototype leads to the ArrayBuffer constructor:
+		// the host's guard on it must be in place first.
+		r.builtin("ArrayBuffer")
+	}
 	return r.rt.ToValue(r.rt.NewArrayBuffer(b)).(*goja.Object)
 }
 

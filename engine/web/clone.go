@@ -7,12 +7,14 @@ import (
 	"github.com/dop251/goja"
 )
 
-// installClone defines structuredClone
+// cloneGlobals is structuredClone
 // (https://html.spec.whatwg.org/multipage/structured-data.html#dom-structuredclone).
-func installClone(rt *goja.Runtime, host Host) error {
-	r := realmFor(rt, host)
-	r.installDOMException()
-	return r.global("structuredClone", r.fn("structuredClone", 1, func(call goja.FunctionCall) goja.Value {
+var cloneGlobals = []global{
+	{name: "structuredClone", enumerable: true, eager: true, build: (*realm).structuredCloneFunc},
+}
+
+func (r *realm) structuredCloneFunc() goja.Value {
+	return r.fn("structuredClone", 1, func(call goja.FunctionCall) goja.Value {
 		r.requireArgs("Failed to execute 'structuredClone'", call, 1)
 		var transfer []*goja.Object
 		if o := r.dictionary(call.Argument(1), "StructuredSerializeOptions"); o != nil {
@@ -21,7 +23,7 @@ func installClone(rt *goja.Runtime, host Host) error {
 			}
 		}
 		return r.structuredClone(call.Argument(0), transfer)
-	}))
+	})
 }
 
 // objectSequence converts v as WebIDL converts to sequence<object>.

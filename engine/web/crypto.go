@@ -10,14 +10,11 @@ import (
 	"github.com/dop251/goja"
 )
 
-// installCrypto defines crypto (https://w3c.github.io/webcrypto/): the
+// cryptoGlobals is crypto (https://w3c.github.io/webcrypto/): the
 // getRandomValues and randomUUID methods, which draw only from
 // Host.Random so that a run can be replayed, and crypto.subtle.digest.
-func installCrypto(rt *goja.Runtime, host Host) error {
-	r := realmFor(rt, host)
-	r.installDOMException()
-	r.lazyGlobal("crypto", true, func() goja.Value { return r.cryptoObject() })
-	return nil
+var cryptoGlobals = []global{
+	{name: "crypto", enumerable: true, build: func(r *realm) goja.Value { return r.cryptoObject() }},
 }
 
 // maxRandomBytes is the most getRandomValues fills in one call.

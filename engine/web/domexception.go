@@ -9,7 +9,6 @@ type domExc struct {
 
 type domExceptionClass struct {
 	classInfo
-	installed bool // the global is defined
 }
 
 // legacyCodes are the names that have a legacy DOMException code, in code
@@ -52,14 +51,9 @@ func legacyCode(name string) int {
 	return 0
 }
 
-// installDOMException defines the DOMException global. Every installer that
-// throws DOMExceptions calls it, so whichever runs first defines it.
-func (r *realm) installDOMException() {
-	if r.domException != nil && r.domException.installed {
-		return
-	}
-	r.lazyGlobal("DOMException", false, func() goja.Value { return r.domExceptionClass().ctor })
-	r.domExceptionRecord().installed = true
+// domExceptionGlobals is the DOMException global.
+var domExceptionGlobals = []global{
+	{name: "DOMException", build: func(r *realm) goja.Value { return r.domExceptionClass().ctor }},
 }
 
 // domExceptionRecord returns the realm's DOMException record, creating an

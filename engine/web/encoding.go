@@ -7,13 +7,11 @@ import (
 	"github.com/dop251/goja"
 )
 
-// installEncoding defines TextEncoder and TextDecoder
+// encodingGlobals are TextEncoder and TextDecoder
 // (https://encoding.spec.whatwg.org/#api). Both are built on first use.
-func installEncoding(rt *goja.Runtime, host Host) error {
-	r := realmFor(rt, host)
-	r.lazyGlobal("TextEncoder", false, func() goja.Value { return r.textEncoderClass().ctor })
-	r.lazyGlobal("TextDecoder", false, func() goja.Value { return r.textDecoderClass().ctor })
-	return nil
+var encodingGlobals = []global{
+	{name: "TextEncoder", build: func(r *realm) goja.Value { return r.textEncoderClass().ctor }},
+	{name: "TextDecoder", build: func(r *realm) goja.Value { return r.textDecoderClass().ctor }},
 }
 
 // textEncoderClass builds TextEncoder. A TextEncoder has no state, so its

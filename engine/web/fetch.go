@@ -45,7 +45,7 @@ type FetchError struct {
 // Error implements error.
 func (e *FetchError) Error() string { return e.Code + ": " + e.Message }
 
-// installFetch defines fetch() (https://fetch.spec.whatwg.org/#fetch-method)
+// fetchGlobal is fetch() (https://fetch.spec.whatwg.org/#fetch-method)
 // when the host can send requests. Everything it does on the network is the
 // host's business: see Host.Fetch.
 //
@@ -54,14 +54,8 @@ func (e *FetchError) Error() string { return e.Code + ": " + e.Message }
 // credentials mode; the response's type is "basic"; redirect: "manual"
 // gives the redirect response itself (status 3xx, Location header), as
 // Node and Deno do, not an opaque-redirect filtered response.
-func installFetch(rt *goja.Runtime, host Host) error {
-	if host.Fetch == nil {
-		return nil
-	}
-	r := realmFor(rt, host)
-	f := r.fetchRealm()
-	return r.global("fetch", r.fn("fetch", 1, f.fetch))
-}
+var fetchGlobal = global{name: "fetch", enumerable: true, eager: true,
+	build: func(r *realm) goja.Value { return r.fn("fetch", 1, r.fetchRealm().fetch) }}
 
 // fetch implements fetch(input, init). It never throws: every error
 // rejects the returned promise.

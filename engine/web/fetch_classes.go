@@ -31,12 +31,19 @@ import (
 //   - Request has only method, url, headers, redirect, signal and the body
 //     members; mode, credentials, cache, referrer and the other RequestInit
 //     members are neither read nor exposed.
+var fetchClassGlobals = []global{
+	{name: "Headers", build: func(r *realm) goja.Value { return r.fetchRealm().headersClass().ctor }},
+	{name: "Request", build: func(r *realm) goja.Value { return r.fetchRealm().requestClass().ctor }},
+	{name: "Response", build: func(r *realm) goja.Value { return r.fetchRealm().responseClass().ctor }},
+}
+
+// installFetchClasses defines Headers, Request and Response, each built on
+// first use.
 func installFetchClasses(rt *goja.Runtime, host Host) error {
 	r := realmFor(rt, host)
-	f := r.fetchRealm()
-	r.lazyGlobal("Headers", false, func() goja.Value { return f.headersClass().ctor })
-	r.lazyGlobal("Request", false, func() goja.Value { return f.requestClass().ctor })
-	r.lazyGlobal("Response", false, func() goja.Value { return f.responseClass().ctor })
+	for _, g := range fetchClassGlobals {
+		r.define(g)
+	}
 	return nil
 }
 

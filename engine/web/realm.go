@@ -151,7 +151,12 @@ func (r *realm) builtin(name string) *goja.Object {
 	if o, ok := r.builtins[name]; ok {
 		return o
 	}
-	o, _ := r.rt.GlobalObject().Get(name).(*goja.Object)
+	var o *goja.Object
+	if r.host.Builtin != nil {
+		o = r.host.Builtin(name)
+	} else {
+		o, _ = r.rt.GlobalObject().Get(name).(*goja.Object)
+	}
 	if o == nil {
 		panic(r.typeError(name + " is not available"))
 	}

@@ -51,22 +51,109 @@ type Host struct {
 	// reason, the host should stop the request, and complete then does
 	// nothing. If Fetch is nil there is no fetch global.
 	Fetch func(req FetchRequest, complete func(*FetchResponse, error) error) (cancel func(), err error)
+
+	// Builtin, if not nil, returns the built-in global name (Uint8Array,
+	// RegExp, URL…) as the host's sandbox guards it, whatever the script
+	// did to the global object since, or nil if there is none. The web
+	// globals make their instances with it, so that the host can install a
+	// built-in's guard before any instance of it exists. If nil, built-ins
+	// are read from the global object the first time they are needed.
+	Builtin func(name string) *goja.Object
 }
 
-// Install defines every web global on rt's global object.
-func Install(rt *goja.Runtime, host Host) error {
-	for _, install := range []func(*goja.Runtime, Host) error{
-		installEncoding,
-		installBase64,
-		installClone,
-		installAbort,
-		installCrypto,
-		installFetchClasses,
-		installFetch,
-	} {
-		if err := install(rt, host); err != nil {
-			return err
+// global is one web global: its name, whether it is enumerable (operations
+// and namespaces are, interfaces are not, as in browsers), whether Install
+// makes it at once (a single function costs less to make than to make
+// lazily) and how to build its value.
+type global struct {
+	name       string
+	enumerable bool
+	eager      bool
+	build      func(r *realm) goja.Value
+}
+
+// globalLists are every web global, in the order Install defines them.
+var globalLists = [][]global{
+	domExceptionGlobals,
+	encodingGlobals,
+	base64Globals,
+	cloneGlobals,
+	abortGlobals,
+	cryptoGlobals,
+	fetchClassGlobals,
+}
+
+// each calls f for every web global host provides.
+func each(host Host, f func(global)) {
+	for _, list := range globalLists {
+		for _, g := range list {
+			f(g)
 		}
+	}
+	if host.Fetch != nil {
+		f(fetchGlobal)
+	}
+}
+
+// Install defines every web global on rt's global object: interfaces and
+// crypto as accessors that build them on first read (then become ordinary
+// data properties), functions as data properties.
+func Install(rt *goja.Runtime, host Host) error {
+	r := realmFor(rt, host)
+	each(host, r.define)
+	return nil
+}
+
+// define defines g on the global object as Install does.
+func (r *realm) define(g global) {
+	if g.eager {
+		_ = r.global(g.name, g.build(r))
+		return
+	}
+	r.lazyGlobal(g.name, g.enumerable, func() goja.Value { return g.build(r) })
+}
+
+// GlobalName describes a web global for a host that defines globals
+// itself (see Globals).
+type GlobalName struct {
+	Name       string
+	Enumerable bool
+}
+
+// Names lists the web globals host provides.
+func Names(host Host) []GlobalName {
+	var names []GlobalName
+	each(host, func(g global) { names = append(names, GlobalName{g.name, g.enumerable}) })
+	return names
+}
+
+// Globals builds web globals one at a time, for a host that resolves
+// global names itself (the engine builds each global the first time a
+// script reads it). Nothing is built, nor any state made, before the first
+// Build.
+type Globals struct {
+	rt    *goja.Runtime
+	host  Host
+	realm *realm
+	build map[string]func(r *realm) goja.Value
+}
+
+// NewGlobals prepares the web globals of rt.
+func NewGlobals(rt *goja.Runtime, host Host) *Globals {
+	return &Globals{rt: rt, host: host}
+}
+
+// Build returns the value of the web global name, or nil if there is none
+// by that name. Each call builds a new value only for a function; classes
+// and crypto are built once per runtime.
+func (g *Globals) Build(name string) goja.Value {
+	if g.realm == nil {
+		g.realm = realmFor(g.rt, g.host)
+		g.build = make(map[string]func(r *realm) goja.Value)
+		each(g.host, func(gl global) { g.build[gl.name] = gl.build })
+	}
+	if b := g.build[name]; b != nil {
+		return b(g.realm)
 	}
 	return nil
 }

@@ -31,17 +31,25 @@ func Install(rt *goja.Runtime) error {
 	return err
 }
 
+// Classes builds URL and URLSearchParams without defining any global, for
+// a host that defines globals itself. proxy must be rt's original Proxy
+// constructor.
+func Classes(rt *goja.Runtime, proxy *goja.Object) (url, searchParams *goja.Object, err error) {
+	in, err := build(rt, proxy)
+	if err != nil {
+		return nil, nil, err
+	}
+	return in.urlClass.ctor, in.paramsClass.ctor, nil
+}
+
 func install(rt *goja.Runtime) (*installation, error) {
-	in := &installation{rt: rt}
-	var err error
-	if in.proxyCtor, err = globalObject(rt, "Proxy"); err != nil {
+	proxy, err := globalObject(rt, "Proxy")
+	if err != nil {
 		return nil, err
 	}
-	if in.urlClass, err = in.newLazyClass("URL", 1, in.constructURL, in.buildURL); err != nil {
-		return nil, fmt.Errorf("urlapi: URL: %w", err)
-	}
-	if in.paramsClass, err = in.newLazyClass("URLSearchParams", 0, in.constructParams, in.buildSearchParams); err != nil {
-		return nil, fmt.Errorf("urlapi: URLSearchParams: %w", err)
+	in, err := build(rt, proxy)
+	if err != nil {
+		return nil, err
 	}
 	g := rt.GlobalObject()
 	// Interface objects are writable, configurable and not enumerable, as
@@ -51,6 +59,18 @@ func install(rt *goja.Runtime) (*installation, error) {
 	}
 	if err := g.DefineDataProperty("URLSearchParams", in.paramsClass.ctor, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE); err != nil {
 		return nil, fmt.Errorf("urlapi: define URLSearchParams: %w", err)
+	}
+	return in, nil
+}
+
+func build(rt *goja.Runtime, proxy *goja.Object) (*installation, error) {
+	in := &installation{rt: rt, proxyCtor: proxy}
+	var err error
+	if in.urlClass, err = in.newLazyClass("URL", 1, in.constructURL, in.buildURL); err != nil {
+		return nil, fmt.Errorf("urlapi: URL: %w", err)
+	}
+	if in.paramsClass, err = in.newLazyClass("URLSearchParams", 0, in.constructParams, in.buildSearchParams); err != nil {
+		return nil, fmt.Errorf("urlapi: URLSearchParams: %w", err)
 	}
 	return in, nil
 }
