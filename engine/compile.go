@@ -41,6 +41,9 @@ type Program struct {
 	JS string
 
 	program *goja.Program
+	// syntax tells which guarded intrinsics the program can create
+	// (syntax.go); the zero value, for a Program made elsewhere, means all.
+	syntax syntaxFeatures
 }
 
 // compiler bundles and compiles sources, caching programs by content hash.
@@ -102,7 +105,7 @@ func (c *compiler) compile(src Source) (*Program, error) {
 	if err != nil {
 		return nil, &Error{Code: CodeSyntaxError, Message: err.Error(), Position: name}
 	}
-	p := &Program{Name: name, Hash: key, JS: js, program: compiled}
+	p := &Program{Name: name, Hash: key, JS: js, program: compiled, syntax: scanSyntax(prg)}
 	c.store(key, &cacheEntry{program: p, deps: deps})
 	return p, nil
 }

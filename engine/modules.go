@@ -54,17 +54,57 @@ func (vm *VM) hostFunction(f HostFunc) func(goja.FunctionCall) goja.Value {
 			if err != nil {
 				panic(vm.jsError(err))
 			}
-			return toJS(rt, result)
+			return vm.resultToJS(result)
 		}
 		promise, resolve, reject := rt.NewPromise()
 		vm.callAsync(inv.context(), inv, f, args, func(result any, err *Error) error {
 			if err != nil {
 				return reject(vm.jsError(err))
 			}
-			return resolve(toJS(rt, result))
+			return resolve(vm.resultToJS(result))
 		})
 		return rt.ToValue(promise)
 	}
+}
+
+// resultToJS converts a host function's result. Bytes become an
+// ArrayBuffer, whose prototype leads to the ArrayBuffer constructor: its
+// guard is installed first.
+func (vm *VM) resultToJS(result any) goja.Value {
+	if containsBytes(result, 0) {
+		vm.guardedConstructor("ArrayBuffer")
+	}
+	return toJS(vm.rt, result)
+}
+
+// containsBytes reports whether toJS would make an ArrayBuffer from v.
+func containsBytes(v any, depth int) bool {
+	if depth > maxJSONNesting {
+		return true // toJS would go on; assume the worst
+	}
+	switch x := v.(type) {
+	case []byte:
+		return true
+	case []any:
+		for _, e := range x {
+			if containsBytes(e, depth+1) {
+				return true
+			}
+		}
+	case []map[string]any:
+		for _, e := range x {
+			if containsBytes(e, depth+1) {
+				return true
+			}
+		}
+	case map[string]any:
+		for _, e := range x {
+			if containsBytes(e, depth+1) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // callAsync runs f through the gate off the VM's goroutine and hands the
@@ -80,8 +120,12 @@ func (vm *VM) callAsync(ctx context.Context, inv *invocation, f HostFunc, args [
 }
 
 // jsError builds the JS Error a script sees for e: message and a stable
-// code, made with the Error constructor captured before the script ran.
+// code, made with goja's own Error constructor (globals.go), which no
+// script can replace.
 func (vm *VM) jsError(e *Error) *goja.Object {
+	if vm.errorCtor == nil {
+		vm.errorCtor, _ = goja.AssertConstructor(vm.scope.builtin("Error"))
+	}
 	obj, err := vm.errorCtor(nil, vm.rt.ToValue(e.Message))
 	if err != nil {
 		obj = vm.rt.NewObject()

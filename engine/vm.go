@@ -2,9 +2,9 @@ package engine
 
 import (
 	"context"
-	_ "embed"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -12,17 +12,7 @@ import (
 	"github.com/dop251/goja"
 	"github.com/dop251/goja/parser"
 	"github.com/kiln-run/kiln/engine/web"
-	"github.com/kiln-run/kiln/engine/web/urlapi"
 )
-
-//go:embed prelude.js
-var preludeSource string
-
-// preludeProgram is compiled once per process; a goja.Program is immutable
-// and may run in many runtimes.
-var preludeProgram = sync.OnceValue(func() *goja.Program {
-	return goja.MustCompile("kiln:prelude.js", preludeSource, true)
-})
 
 // VM is a sandboxed JavaScript runtime bound to one Program. It runs one
 // invocation at a time; Invoke serializes callers. A VM never serves another
@@ -40,11 +30,23 @@ type VM struct {
 	started  time.Time
 	jsonCall goja.Callable // JSON.stringify, captured before scripts run
 	jsonObj  goja.Value
-	parse    goja.Callable // the original JSON.parse, for inputs
-	regexp2  map[string]bool
+	parse    goja.Callable   // the original JSON.parse, for inputs
+	regexp2  map[string]bool // by flags/source: does regexp2 run it?
 	promise  *goja.Object
 	// errorCtor is the original Error constructor, for host-call errors.
 	errorCtor goja.Constructor
+
+	scope           *globalScope // resolves the global object's names
+	web             *web.Globals
+	url             [2]*goja.Object // URL and URLSearchParams, once built
+	functionThrower *goja.Object    // Function and Function.prototype.constructor
+	guarded         struct {        // guards installed on demand
+		async, generator, regexp bool
+		json, reflect            bool
+		ctors                    map[string]*goja.Object // guarded ArrayBuffer and typed arrays
+		makeGuard                goja.Callable           // the prelude's constructor guard maker
+		species                  *goja.Object
+	}
 }
 
 // NewVM creates a VM for p: installs the sandbox, the web globals and the
@@ -67,7 +69,7 @@ func (e *Engine) NewVM(ctx context.Context, p *Program) (*VM, error) {
 // few of these so that a cold start only has to run the script's own
 // module code. Bind it before invoking it.
 func (e *Engine) NewBlankVM() (*VM, error) {
-	vm := &VM{engine: e, rt: goja.New(), started: e.cfg.Clock.Now(), regexp2: map[string]bool{}}
+	vm := &VM{engine: e, rt: goja.New(), started: e.cfg.Clock.Now()}
 	vm.gate = gate{vm: vm}
 	if err := vm.install(); err != nil {
 		return nil, fmt.Errorf("set up VM: %w", err)
@@ -83,6 +85,9 @@ func (vm *VM) Bind(ctx context.Context, p *Program) error {
 	}
 	vm.program = p
 	rt := vm.rt
+	// The intrinsics only syntax can create are guarded before the program
+	// can create them (syntax.go).
+	vm.guardSyntax(p.syntax)
 	var handler goja.Value
 	res := vm.run(ctx, InvokeParams{}, func(inv *invocation) (goja.Value, error) {
 		factory, err := rt.RunProgram(p.program)
@@ -159,7 +164,9 @@ func (vm *VM) Usable() bool {
 	return !vm.broken
 }
 
-// install sets up the sandbox and every global a script may use.
+// install sets up the sandbox and every global a script may use. Most
+// globals are built the first time a script reads them (globals.go); what
+// is done here is what a script can reach without naming a global.
 func (vm *VM) install() error {
 	rt := vm.rt
 	cfg := vm.engine.cfg
@@ -172,57 +179,34 @@ func (vm *VM) install() error {
 			vm.inv.trackRejection(p, op)
 		}
 	})
+	vm.scope = newGlobalScope(vm, globals())
+	for _, m := range cfg.Modules {
+		for _, f := range m.Funcs {
+			root, _, _ := strings.Cut(f.Name, ".")
+			if !slices.Contains(vm.scope.modules, root) {
+				vm.scope.modules = append(vm.scope.modules, root)
+			}
+		}
+	}
 
-	// Capture the built-ins the engine itself relies on before any script
-	// code could replace them.
-	jsonObj := rt.Get("JSON").ToObject(rt)
+	// Capture the built-ins the engine itself relies on from goja's own
+	// global object, which no script can reach.
+	jsonObj := vm.scope.builtin("JSON")
 	vm.jsonObj = jsonObj
 	vm.jsonCall, _ = goja.AssertFunction(jsonObj.Get("stringify"))
 	vm.parse, _ = goja.AssertFunction(jsonObj.Get("parse"))
-	vm.promise = rt.Get("Promise").ToObject(rt)
-	vm.errorCtor, _ = goja.AssertConstructor(rt.Get("Error"))
 
-	natives := rt.NewObject()
-	_ = natives.Set("violation", func(what string) goja.Value {
-		vm.interrupt(Errorf(CodeSandboxViolation, "%s", what))
-		return goja.Undefined()
-	})
-	_ = natives.Set("charge", func(bytes float64, what string) goja.Value {
-		vm.charge(int64(bytes), what)
-		return goja.Undefined()
-	})
-	_ = natives.Set("estimateJSON", func(text string) float64 { return float64(estimateJSON(text)) })
-	_ = natives.Set("checkStringify", func(v goja.Value) string {
-		if err := vm.checkStringify(v); err != nil {
-			return err.Error()
-		}
-		return ""
-	})
-	prelude, err := rt.RunProgram(preludeProgram())
-	if err != nil {
-		return fmt.Errorf("prelude: %w", err)
-	}
-	setup, _ := goja.AssertFunction(prelude)
-	if _, err := setup(goja.Undefined(), natives); err != nil {
-		return fmt.Errorf("prelude: %w", err)
-	}
-	vm.guardRegExp()
-
-	if err := web.Install(rt, web.Host{
+	vm.guardFunctionPrototype()
+	vm.guardArrays()
+	vm.guardStrings()
+	vm.web = web.NewGlobals(rt, web.Host{
 		Random:      cfg.Random.Read,
 		SetTimeout:  vm.setBackgroundTimeout,
 		ReportError: vm.reportListenerError,
 		Fetch:       vm.fetch,
-	}); err != nil {
-		return err
-	}
-	if err := urlapi.Install(rt); err != nil {
-		return err
-	}
-	vm.installConsole()
-	vm.installTimers()
-	vm.installPerformance()
-	return vm.installModules(cfg.Modules)
+		Builtin:     vm.guardedBuiltin,
+	})
+	return nil
 }
 
 // setBackgroundTimeout runs fn on the loop after ms, without keeping the
@@ -257,16 +241,25 @@ func (vm *VM) interrupt(err *Error) {
 }
 
 // charge is called by guarded built-ins before a large native allocation.
-func (vm *VM) charge(bytes int64, what string) {
+// It reports whether the allocation may go ahead; if not, it has
+// interrupted the invocation, and the caller must not allocate.
+func (vm *VM) charge(bytes int64, what string) bool {
 	inv := vm.inv
 	if inv == nil || inv.memory == nil {
-		return
+		return true
 	}
 	if rem := inv.memory.remaining(); bytes > rem {
 		inv.interrupt(&Error{Code: CodeMemoryLimit, Message: fmt.Sprintf(
 			"%s would allocate about %s, more than the %s left of this script's %s memory limit",
 			what, formatBytes(bytes), formatBytes(max(rem, 0)), formatBytes(inv.memory.limit))})
+		return false
 	}
+	return true
+}
+
+// stopped reports whether the running invocation was interrupted.
+func (vm *VM) stopped() bool {
+	return vm.inv != nil && vm.inv.firstInterrupt() != nil
 }
 
 // bytesPerJSONValue is a conservative size of one value in JSON text.
@@ -299,65 +292,6 @@ func estimateJSON(text string) int64 {
 		}
 	}
 	return int64(len(text)) + tokens*48
-}
-
-// guardRegExp wraps the RegExp methods that run a match (exec, test and
-// the Symbol.match/matchAll/replace/search/split protocol) so that a
-// backtracking match that hit regexp2's match timeout fails the invocation
-// with TIMEOUT instead of silently reporting "no match".
-func (vm *VM) guardRegExp() {
-	rt := vm.rt
-	proto := rt.Get("RegExp").ToObject(rt).Get("prototype").ToObject(rt)
-	limit := vm.engine.cfg.RegexpTimeout
-	guard := func(name string, orig goja.Callable) goja.Value {
-		f := rt.ToValue(func(call goja.FunctionCall) goja.Value {
-			start := time.Now()
-			v, err := orig(call.This, call.Arguments...)
-			if err != nil {
-				panic(err)
-			}
-			if elapsed := time.Since(start); elapsed >= limit && vm.backtracks(call.This) {
-				vm.interrupt(Errorf(CodeTimeout, "a regular expression ran for %s in one call and was stopped: it backtracks catastrophically on this input; simplify the pattern (avoid nested quantifiers combined with backreferences or lookarounds)", elapsed.Round(time.Millisecond)))
-			}
-			return v
-		}).ToObject(rt)
-		_ = f.DefineDataProperty("name", rt.ToValue(name), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_TRUE)
-		return f
-	}
-	for _, name := range []string{"exec", "test"} {
-		if orig, ok := goja.AssertFunction(proto.Get(name)); ok {
-			_ = proto.DefineDataProperty(name, guard(name, orig), goja.FLAG_TRUE, goja.FLAG_FALSE, goja.FLAG_TRUE)
-		}
-	}
-	symbols := rt.Get("Symbol").ToObject(rt)
-	for _, name := range []string{"match", "matchAll", "replace", "search", "split"} {
-		sym, ok := symbols.Get(name).Export().(*goja.Symbol)
-		if !ok {
-			continue
-		}
-		if orig, ok := goja.AssertFunction(proto.GetSymbol(sym)); ok {
-			_ = proto.DefineDataPropertySymbol(sym, guard("[Symbol."+name+"]", orig), goja.FLAG_TRUE, goja.FLAG_FALSE, goja.FLAG_TRUE)
-		}
-	}
-}
-
-// backtracks reports whether re is run by the backtracking engine (regexp2)
-// rather than Go's linear-time regexp: only patterns Go cannot express.
-func (vm *VM) backtracks(re goja.Value) bool {
-	obj, ok := re.(*goja.Object)
-	if !ok {
-		return false
-	}
-	src := obj.Get("source").String()
-	flags := obj.Get("flags").String()
-	key := flags + "/" + src
-	if v, ok := vm.regexp2[key]; ok {
-		return v
-	}
-	_, err := parser.TransformRegExp(src, strings.Contains(flags, "s"), strings.Contains(flags, "u"))
-	v := err != nil
-	vm.regexp2[key] = v
-	return v
 }
 
 func formatBytes(n int64) string {
