@@ -232,12 +232,10 @@ var globals = sync.OnceValue(func() *globalTable {
 	for _, g := range web.Names(web.Host{Fetch: func(web.FetchRequest, func(*web.FetchResponse, error) error) (func(), error) { return nil, nil }}) {
 		add(func(vm *VM, name string) goja.Value { return vm.web.Build(name) }, true, g.Enumerable, true, g.Name)
 	}
-	add(func(vm *VM, name string) goja.Value {
-		if name == "URL" {
-			return vm.urlClass(0)
-		}
-		return vm.urlClass(1)
-	}, true, false, true, "URL", "URLSearchParams")
+	// Two groups: a group is resolved once, and each build defines only
+	// the name asked for (urlClass builds both classes together).
+	add(func(vm *VM, _ string) goja.Value { return vm.urlClass(0) }, true, false, true, "URL")
+	add(func(vm *VM, _ string) goja.Value { return vm.urlClass(1) }, true, false, true, "URLSearchParams")
 	add(func(vm *VM, _ string) goja.Value { vm.installConsole(); return nil }, true, true, true, "console")
 	add(func(vm *VM, _ string) goja.Value {
 		vm.promise = vm.scope.builtin("Promise")

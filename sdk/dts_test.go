@@ -129,7 +129,7 @@ func TestDtsGlobals(t *testing.T) {
 			walk(name, g.varType)
 		}
 	}
-	input, _ := json.Marshal(map[string]any{"classes": classes, "objects": sortedKeys(objects)})
+	input, _ := json.Marshal(map[string]any{"classes": classes, "objects": sortedKeys(objects), "names": probeEngine(t).GlobalNames()})
 	var vm struct {
 		Globals []string
 		Classes map[string]struct{ Statics, Proto []string }
@@ -217,7 +217,8 @@ func compareMembers(t *testing.T, decl, vmPath string, declared map[string]dtsMe
 }
 
 // probeSource lists, from inside a real VM, the global object's own
-// properties and the members of the classes and objects named in its input.
+// properties once every name the engine lists has been read, and the
+// members of the classes and objects named in its input.
 const probeSource = `export default function (input) {
   const own = (o) => Object.getOwnPropertyNames(o);
   const chain = (o) => {
@@ -235,18 +236,28 @@ const probeSource = `export default function (input) {
     const o = path.split('.').reduce((o, k) => (o == null ? o : o[k]), globalThis);
     if (o != null) objects[path] = chain(o);
   }
+  // Globals are built on first read: read every name the engine lists,
+  // so each must resolve to an own property of globalThis.
+  for (const name of input.names) void globalThis[name];
   return { globals: own(globalThis), classes, objects };
 }`
 
 // runProbe runs probeSource in a VM of an engine with the server's modules
 // and returns its result.
-func runProbe(t *testing.T, input []byte) []byte {
+// probeEngine is an engine with the server's modules.
+func probeEngine(t *testing.T) *engine.Engine {
 	t.Helper()
 	e, err := engine.New(engine.Config{Modules: serverModules(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = e.Close() })
+	return e
+}
+
+func runProbe(t *testing.T, input []byte) []byte {
+	t.Helper()
+	e := probeEngine(t)
 	ctx := context.Background()
 	p, err := e.Compile(ctx, engine.Source{Name: "probe.js", Code: probeSource, Files: fstest.MapFS{"probe.js": {Data: []byte(probeSource)}}})
 	if err != nil {
