@@ -91,8 +91,34 @@ func (vm *VM) guardMethod(obj *goja.Object, name string, chk check) *goja.Object
 	return f
 }
 
-// lengthOf is `+o.length` for the guards: 0 for null, undefined and
-// anything without a positive length.
+// arrayLike measures v, an array-like a built-in is about to walk: it
+// returns the length the built-in will read and the value to hand the
+// built-in in v's place. A guard must never measure one length while the
+// built-in reads another, so a length that script code decides — a getter,
+// a Proxy trap, an object's valueOf, anywhere on the prototype chain — is
+// read once here (running that code once, as the built-in would have), and
+// v is replaced by a proxy that answers that same length to the built-in
+// (pinLength). Arrays, strings and array-likes with a plain numeric length
+// are measured without running any script code and passed on unchanged.
+func (vm *VM) arrayLike(v goja.Value) (goja.Value, float64) {
+	if s, ok := v.(goja.String); ok {
+		return v, float64(s.Length())
+	}
+	if v == nil || goja.IsUndefined(v) || goja.IsNull(v) {
+		return v, 0
+	}
+	obj := v.ToObject(vm.rt)
+	if n, ok := vm.plainLength(obj); ok {
+		return v, n
+	}
+	n := toLength(obj.Get("length"))
+	return vm.pinLength(obj, n), n
+}
+
+// lengthOf is the length arrayLike measures, for guards that only charge:
+// a length script code decides is not read (0), since the built-in will
+// read it itself; such guards must be backed by a check the built-in's
+// loop runs into (the array iterator's next).
 func (vm *VM) lengthOf(v goja.Value) float64 {
 	if s, ok := v.(goja.String); ok {
 		return float64(s.Length())
@@ -100,14 +126,150 @@ func (vm *VM) lengthOf(v goja.Value) float64 {
 	if v == nil || goja.IsUndefined(v) || goja.IsNull(v) {
 		return 0
 	}
-	n := v.ToObject(vm.rt).Get("length")
-	if n == nil {
+	n, _ := vm.plainLength(v.ToObject(vm.rt))
+	return n
+}
+
+// toLength is the spec's ToLength, for a length read once.
+func toLength(v goja.Value) float64 {
+	if v == nil {
 		return 0
 	}
-	if f := n.ToFloat(); f > 0 {
-		return f
+	if f := v.ToFloat(); f > 0 {
+		return math.Min(math.Floor(f), 1<<53-1)
 	}
 	return 0
+}
+
+// plainLength returns obj.length when reading it runs no script code, and
+// ok false otherwise: obj or an object on its prototype chain is a Proxy,
+// or the length property found is an accessor (other than the typed
+// arrays' own getter) or holds an object.
+func (vm *VM) plainLength(obj *goja.Object) (float64, bool) {
+	if obj.ClassName() == "Array" {
+		// An array's length is its own data property, a number; a Go slice
+		// or dynamic array answers from Go.
+		return toLength(obj.Get("length")), true
+	}
+	for o, depth := obj, 0; o != nil; o, depth = o.Prototype(), depth+1 {
+		if o.ExportType() == proxyType || depth > maxPrototypeDepth {
+			return 0, false
+		}
+		d := vm.ownDescriptor(o, "length")
+		if d == nil {
+			continue
+		}
+		for _, k := range d.Keys() { // own keys only: Object.prototype may have a "get"
+			switch k {
+			case "value":
+				if isObject(d.Get("value")) {
+					return 0, false
+				}
+				return toLength(d.Get("value")), true
+			case "get":
+				if g, ok := d.Get("get").(*goja.Object); ok && g == vm.guarded.typedArrayLength {
+					return toLength(obj.Get("length")), true
+				}
+				return 0, false
+			}
+		}
+		return 0, false
+	}
+	return 0, true
+}
+
+// maxPrototypeDepth bounds plainLength's walk; a longer chain is measured
+// like a getter.
+const maxPrototypeDepth = 256
+
+// ownDescriptor is the original Object.getOwnPropertyDescriptor(o, key), or
+// nil. o must not be a Proxy (its trap is script code).
+func (vm *VM) ownDescriptor(o *goja.Object, key string) *goja.Object {
+	if vm.getOwnPropertyDescriptor == nil {
+		vm.getOwnPropertyDescriptor, _ = goja.AssertFunction(vm.scope.builtin("Object").Get("getOwnPropertyDescriptor"))
+	}
+	d, err := vm.getOwnPropertyDescriptor(goja.Undefined(), o, vm.rt.ToValue(key))
+	if err != nil {
+		panic(err)
+	}
+	obj, _ := d.(*goja.Object)
+	return obj
+}
+
+// pinLength returns a proxy for obj whose length is always n and which
+// forwards every other operation to obj: a built-in walking it reads the
+// length its guard charged. Element reads go to obj itself, so its getters
+// and traps see obj, as they would without the proxy.
+func (vm *VM) pinLength(obj *goja.Object, n float64) *goja.Object {
+	length := vm.rt.ToValue(n)
+	p := vm.rt.NewProxy(obj, &goja.ProxyTrapConfig{
+		Get: func(t *goja.Object, key string, _ goja.Value) goja.Value {
+			if key == "length" {
+				return length
+			}
+			return orUndefined(t.Get(key))
+		},
+		GetIdx: func(t *goja.Object, i int, _ goja.Value) goja.Value {
+			return orUndefined(t.Get(strconv.Itoa(i)))
+		},
+		GetSym: func(t *goja.Object, s *goja.Symbol, _ goja.Value) goja.Value {
+			return orUndefined(t.GetSymbol(s))
+		},
+	})
+	return vm.rt.ToValue(p).(*goja.Object)
+}
+
+func orUndefined(v goja.Value) goja.Value {
+	if v == nil {
+		return goja.Undefined()
+	}
+	return v
+}
+
+// unpin maps a built-in's result back from the proxy pinLength made (in
+// place of v) to the object it stands for: fill, reverse, sort… return
+// their receiver.
+func unpin(ret, pinned, v goja.Value) goja.Value {
+	if pinned != v && ret == pinned {
+		if p, ok := pinned.(*goja.Object).Export().(goja.Proxy); ok {
+			return p.Target()
+		}
+	}
+	return ret
+}
+
+// toNumberArg and toStringArg convert an argument a guard measures the way
+// the built-in would, once: the guard passes the result on in the
+// argument's place, so no valueOf or toString can answer the guard one
+// thing and the built-in another. Primitives are returned as they are.
+func toNumberArg(v goja.Value) goja.Value {
+	if isObject(v) {
+		return v.ToNumber()
+	}
+	return v
+}
+
+func toStringArg(v goja.Value) goja.Value {
+	if isObject(v) {
+		return v.ToString()
+	}
+	return v
+}
+
+// withArg returns args with args[i] set to v, copying args first (the
+// caller's slice may be the script's own arguments).
+func withArg(args []goja.Value, i int, v goja.Value) []goja.Value {
+	if i < len(args) && args[i] == v {
+		return args
+	}
+	n := max(len(args), i+1)
+	out := make([]goja.Value, n)
+	copy(out, args)
+	for j := len(args); j < n; j++ {
+		out[j] = goja.Undefined()
+	}
+	out[i] = v
+	return out
 }
 
 // stringLength is String(v).length.
@@ -156,9 +318,30 @@ func (vm *VM) guardFunctionPrototype() {
 	proto := t.Prototype()
 	vm.lockConstructor(proto, t)
 	vm.functionThrower = t
-	vm.guardMethod(proto, "apply", func(vm *VM, _ goja.Value, a []goja.Value) bool {
-		return vm.chargeIf(vm.lengthOf(arg(a, 1))*valueBytes, "Function.prototype.apply")
+	vm.guardArgList(proto, "apply", 1, "Function.prototype.apply")
+}
+
+// guardArgList guards obj[name], whose argument i is an array-like the
+// built-in copies into an argument list: the copy is charged, and the
+// built-in reads the length that was charged (arrayLike).
+func (vm *VM) guardArgList(obj *goja.Object, name string, i int, what string) {
+	orig, length, ok := original(obj, name)
+	if !ok {
+		return
+	}
+	f := vm.newNative(name, length, func(call goja.FunctionCall) goja.Value {
+		list := arg(call.Arguments, i)
+		if !isObject(list) {
+			return orig(call) // not an array-like: the built-in throws
+		}
+		pinned, n := vm.arrayLike(list)
+		if !vm.chargeIf(n*valueBytes, what) {
+			return goja.Undefined()
+		}
+		call.Arguments = withArg(call.Arguments, i, pinned)
+		return orig(call)
 	})
+	_ = obj.DefineDataProperty(name, f, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
 }
 
 // lockConstructor makes t the constructor of proto, read-only and
@@ -261,18 +444,27 @@ func (vm *VM) guardArrays() {
 
 	// Spread, Array.from, new Set/Map and Promise.all walk an iterator in
 	// one native loop that goja cannot interrupt. Guarding where the
-	// iterator is made costs one check per loop, not per element.
+	// iterator is made costs one check per loop, not per element: values
+	// charges an array's length up front. But an array iterator reads its
+	// array-like's length again at every step, and values is not the only
+	// way to make one (keys, entries, the typed arrays' iterators, and the
+	// original values every arguments object carries, which goja keeps out
+	// of reach of any guard), so next itself stops once the invocation has
+	// been interrupted (timeout, memory): the loop ends at its next step.
 	if orig, length, ok := original(proto, "values"); ok {
 		f := vm.guardNative("values", length, orig, func(vm *VM, this goja.Value, _ []goja.Value) bool {
 			return vm.chargeIf(vm.lengthOf(this)*valueBytes, "Array.prototype[Symbol.iterator]")
 		})
 		_ = proto.DefineDataProperty("values", f, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
 		_ = proto.DefineDataPropertySymbol(goja.SymIterator, f, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
+		if it, ok := orig(goja.FunctionCall{This: vm.rt.NewArray()}).(*goja.Object); ok && it.Prototype() != nil {
+			vm.guardMethod(it.Prototype(), "next", func(vm *VM, _ goja.Value, _ []goja.Value) bool {
+				return !vm.stopped()
+			})
+		}
 	}
 
-	vm.guardMethod(array, "from", func(vm *VM, _ goja.Value, a []goja.Value) bool {
-		return vm.chargeIf(vm.lengthOf(arg(a, 0))*valueBytes, "Array.from")
-	})
+	vm.guardArgList(array, "from", 0, "Array.from")
 }
 
 // arrayMethodsResolver is Array.prototype's lazy parent (see guardArrays).
@@ -331,21 +523,44 @@ func (vm *VM) arrayMethod(m string, orig native, length goja.Value) *goja.Object
 	switch m {
 	case "concat":
 		f = func(call goja.FunctionCall) goja.Value {
-			n := vm.lengthOf(call.This)
-			for _, a := range call.Arguments {
-				n += vm.lengthOf(a)
+			this, n := vm.arrayLike(call.This)
+			var args []goja.Value
+			for i, a := range call.Arguments {
+				if !isObject(a) {
+					n++
+					continue
+				}
+				pinned, l := vm.arrayLike(a)
+				n += l
+				if pinned != a {
+					if args == nil {
+						args = append([]goja.Value(nil), call.Arguments...)
+					}
+					args[i] = pinned
+				}
 			}
 			if !vm.chargeIf(n*valueBytes, what) {
 				return goja.Undefined()
 			}
-			return orig(call)
+			if args != nil {
+				call.Arguments = args
+			}
+			v := call.This
+			call.This = this
+			return unpin(orig(call), this, v)
 		}
 	case "join", "toString", "toLocaleString":
 		depth := 0
 		f = func(call goja.FunctionCall) goja.Value {
-			n := vm.lengthOf(call.This)
-			if sep, ok := arg(call.Arguments, 0).(goja.String); ok && m == "join" && n > 1 {
-				n *= float64(sep.Length() + 1)
+			this, n := vm.arrayLike(call.This)
+			if m == "join" && len(call.Arguments) > 0 {
+				// The separator is converted here, after the length as
+				// the built-in would, so that its size is known.
+				sep := toStringArg(call.Arguments[0])
+				call.Arguments = withArg(call.Arguments, 0, sep)
+				if s, ok := sep.(goja.String); ok && n > 1 {
+					n *= float64(s.Length() + 1)
+				}
 			}
 			if !vm.chargeIf(n*valueBytes, what) {
 				return goja.Undefined()
@@ -355,14 +570,18 @@ func (vm *VM) arrayMethod(m string, orig native, length goja.Value) *goja.Object
 			}
 			depth++
 			defer func() { depth-- }()
+			call.This = this
 			return orig(call)
 		}
 	default:
 		f = func(call goja.FunctionCall) goja.Value {
-			if !vm.chargeIf(vm.lengthOf(call.This)*valueBytes, what) {
+			this, n := vm.arrayLike(call.This)
+			if !vm.chargeIf(n*valueBytes, what) {
 				return goja.Undefined()
 			}
-			return orig(call)
+			v := call.This
+			call.This = this
+			return unpin(orig(call), this, v)
 		}
 	}
 	return vm.newNative(m, length, f)
@@ -373,27 +592,40 @@ func (vm *VM) arrayMethod(m string, orig native, length goja.Value) *goja.Object
 // from a string (the RegExp guard must be in place first).
 func (vm *VM) guardStrings() {
 	proto := vm.rt.ToValue("").ToObject(vm.rt).Prototype()
-	vm.guardMethod(proto, "repeat", func(vm *VM, this goja.Value, a []goja.Value) bool {
-		return vm.chargeIf(stringLength(this)*toCount(arg(a, 0)), "String.prototype.repeat")
+	// Each guard converts what it measures (the receiver, a count, the
+	// strings to concatenate) once, and passes the converted value on.
+	vm.guardStringMethod(proto, "repeat", func(vm *VM, call *goja.FunctionCall) bool {
+		call.This = toStringArg(call.This)
+		count := toNumberArg(arg(call.Arguments, 0))
+		call.Arguments = withArg(call.Arguments, 0, count)
+		return vm.chargeIf(stringLength(call.This)*toCount(count), "String.prototype.repeat")
 	})
 	for _, m := range []string{"padStart", "padEnd"} {
 		what := "String.prototype." + m
-		vm.guardMethod(proto, m, func(vm *VM, _ goja.Value, a []goja.Value) bool {
-			return vm.chargeIf(toCount(arg(a, 0)), what)
+		vm.guardStringMethod(proto, m, func(vm *VM, call *goja.FunctionCall) bool {
+			call.This = toStringArg(call.This)
+			n := toNumberArg(arg(call.Arguments, 0))
+			call.Arguments = withArg(call.Arguments, 0, n)
+			return vm.chargeIf(toCount(n), what)
 		})
 	}
-	vm.guardMethod(proto, "concat", func(vm *VM, this goja.Value, a []goja.Value) bool {
-		n := stringLength(this)
-		for _, s := range a {
-			n += stringLength(s)
+	vm.guardStringMethod(proto, "concat", func(vm *VM, call *goja.FunctionCall) bool {
+		call.This = toStringArg(call.This)
+		n := stringLength(call.This)
+		args := make([]goja.Value, len(call.Arguments))
+		for i, a := range call.Arguments {
+			args[i] = toStringArg(a)
+			n += stringLength(args[i])
 		}
+		call.Arguments = args
 		return vm.chargeIf(n, "String.prototype.concat")
 	})
-	vm.guardMethod(proto, "split", func(vm *VM, this goja.Value, a []goja.Value) bool {
+	vm.guardStringMethod(proto, "split", func(vm *VM, call *goja.FunctionCall) bool {
 		// Splitting into single characters makes one value per character.
-		sep := arg(a, 0)
+		sep := arg(call.Arguments, 0)
 		if s, ok := sep.(goja.String); (ok && s.Length() == 0) || isObject(sep) {
-			return vm.chargeIf(stringLength(this)*valueBytes*2, "String.prototype.split")
+			call.This = toStringArg(call.This)
+			return vm.chargeIf(stringLength(call.This)*valueBytes*2, "String.prototype.split")
 		}
 		return true
 	})
@@ -404,11 +636,38 @@ func (vm *VM) guardStrings() {
 		})
 	}
 	if orig, length, ok := originalSymbol(proto, goja.SymIterator); ok {
-		f := vm.guardNative("[Symbol.iterator]", length, orig, func(vm *VM, this goja.Value, _ []goja.Value) bool {
-			return vm.chargeIf(vm.lengthOf(this)*valueBytes*2, "String.prototype[Symbol.iterator]")
+		f := vm.newNative("[Symbol.iterator]", length, func(call goja.FunctionCall) goja.Value {
+			if goja.IsUndefined(call.This) || goja.IsNull(call.This) {
+				return orig(call) // the built-in throws
+			}
+			call.This = toStringArg(call.This)
+			if !vm.chargeIf(stringLength(call.This)*valueBytes*2, "String.prototype[Symbol.iterator]") {
+				return goja.Undefined()
+			}
+			return orig(call)
 		})
 		_ = proto.DefineDataPropertySymbol(goja.SymIterator, f, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
 	}
+}
+
+// guardStringMethod replaces obj[name] with a copy that first runs chk,
+// which may convert the call's receiver and arguments in place. A null or
+// undefined receiver goes straight to the original, which throws.
+func (vm *VM) guardStringMethod(obj *goja.Object, name string, chk func(vm *VM, call *goja.FunctionCall) bool) {
+	orig, length, ok := original(obj, name)
+	if !ok {
+		return
+	}
+	f := vm.newNative(name, length, func(call goja.FunctionCall) goja.Value {
+		if goja.IsUndefined(call.This) || goja.IsNull(call.This) {
+			return orig(call)
+		}
+		if !chk(vm, &call) {
+			return goja.Undefined()
+		}
+		return orig(call)
+	})
+	_ = obj.DefineDataProperty(name, f, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
 }
 
 func isObject(v goja.Value) bool {
@@ -443,12 +702,8 @@ func (vm *VM) guardReflect(reflect *goja.Object) {
 		return
 	}
 	vm.guarded.reflect = true
-	vm.guardMethod(reflect, "apply", func(vm *VM, _ goja.Value, a []goja.Value) bool {
-		return vm.chargeIf(vm.lengthOf(arg(a, 2))*valueBytes, "Reflect.apply")
-	})
-	vm.guardMethod(reflect, "construct", func(vm *VM, _ goja.Value, a []goja.Value) bool {
-		return vm.chargeIf(vm.lengthOf(arg(a, 1))*valueBytes, "Reflect.construct")
-	})
+	vm.guardArgList(reflect, "apply", 2, "Reflect.apply")
+	vm.guardArgList(reflect, "construct", 1, "Reflect.construct")
 }
 
 // guardJSON guards JSON.stringify and JSON.parse, each one native call.
@@ -591,6 +846,15 @@ func (vm *VM) guardedConstructor(name string) *goja.Object {
 	}
 	orig := vm.scope.builtin(name)
 	ab := vm.scope.builtin("ArrayBuffer")
+	if name != "ArrayBuffer" && vm.guarded.typedArrayLength == nil {
+		// No script has seen %TypedArray%.prototype yet: its length getter
+		// is the original, which plainLength trusts.
+		if proto, ok := orig.Get("prototype").(*goja.Object); ok && proto.Prototype() != nil {
+			if d := vm.ownDescriptor(proto.Prototype(), "length"); d != nil {
+				vm.guarded.typedArrayLength, _ = d.Get("get").(*goja.Object)
+			}
+		}
+	}
 	rt := vm.rt
 	v, err := vm.guarded.makeGuard(goja.Undefined(), orig, rt.ToValue(name), rt.ToValue(size), ab)
 	if err != nil {
@@ -640,15 +904,35 @@ func (vm *VM) preludeGuardMaker() goja.Callable {
 	rt := vm.rt
 	k := rt.NewObject()
 	_ = k.Set("size", func(call goja.FunctionCall) goja.Value {
-		// size(a0, bytesPerElement, ArrayBuffer): the bytes new C(a0) asks
-		// for.
-		a0, per := arg(call.Arguments, 0), arg(call.Arguments, 1).ToFloat()
+		// size(args, bytesPerElement, ArrayBuffer, name): the bytes
+		// new C(...args) asks for. args is the prelude's own arguments
+		// object: an argument measured here is replaced in it by what the
+		// constructor must see, so that it reads what was measured (an
+		// array-like's pinned length, a size's number).
+		args, _ := arg(call.Arguments, 0).(*goja.Object)
+		if args == nil {
+			return rt.ToValue(0)
+		}
+		a0, per := args.Get("0"), arg(call.Arguments, 1).ToFloat()
+		if a0 == nil {
+			return rt.ToValue(0)
+		}
 		switch x := a0.(type) {
 		case *goja.Object:
 			if ab, ok := arg(call.Arguments, 2).(*goja.Object); ok && vm.isInstance(x, ab) {
 				return rt.ToValue(0)
 			}
-			return rt.ToValue(vm.lengthOf(x) * per)
+			if arg(call.Arguments, 3).String() == "ArrayBuffer" {
+				// new ArrayBuffer(length) converts an object to a number.
+				n := x.ToNumber()
+				_ = args.Set("0", n)
+				return rt.ToValue(toCount(n) * per)
+			}
+			pinned, n := vm.arrayLike(x)
+			if pinned != a0 {
+				_ = args.Set("0", pinned)
+			}
+			return rt.ToValue(n * per)
 		case goja.String:
 			return rt.ToValue(toCount(x) * per)
 		}

@@ -2,7 +2,9 @@ package engine
 
 import (
 	"context"
+	"slices"
 	"testing"
+	"time"
 )
 
 // TestLazyGuards reaches every guard the VM installs on demand (globals.go,
@@ -191,5 +193,100 @@ func TestLazyGlobalsShape(t *testing.T) {
 		`"function,true,false,true","function,false,false,false","number,false,false,false",true,"undefined",true,"TypeError",5,"undefined"]`
 	if !jsonEqual(t, want, string(res.Value)) {
 		t.Fatalf("got %s\nwant %s", res.Value, want)
+	}
+}
+
+// TestArrayLikeBypasses runs guarded built-ins on values that answer the
+// guard one thing and the built-in another: an array-like whose length is a
+// getter, a Proxy or an object with valueOf (small on the first read, huge
+// on the next), a size argument or string that converts differently each
+// time, and the iterators that walk an array-like one native next() at a
+// time. Each must end within a 500 ms timeout (short, but not so short that
+// the race detector on a loaded machine trips it): with the value the
+// guard measured, or stopped (TIMEOUT, MEMORY_LIMIT). Before the guards pinned
+// what they measure, each ran a native loop or allocation of 2^25 or more
+// that no timeout could stop.
+func TestArrayLikeBypasses(t *testing.T) {
+	e := setup(t, Config{MemoryLimit: 64 << 20})
+	const (
+		// flip is an array-like whose length is 1 the first time it is read
+		// and 2^25 after; proxy and valueOf do the same through a Proxy trap
+		// and a length object.
+		flip    = `(() => { let n = 0; return { get length() { return n++ === 0 ? 1 : 2 ** 25 } } })()`
+		proxy   = `(() => { let n = 0; return new Proxy({}, { get: (t, k) => k === 'length' ? (n++ === 0 ? 1 : 2 ** 25) : undefined }) })()`
+		valueOf = `(() => { let n = 0; return { length: { valueOf: () => n++ === 0 ? 1 : 2 ** 25 } } })()`
+		// big is a string of 2^20 characters; grow converts to '' the first
+		// time and to big after.
+		big  = `'x'.repeat(2 ** 20)`
+		grow = `(() => { let n = 0; const b = ` + big + `; return { toString: () => n++ === 0 ? '' : b, valueOf: () => n++ === 0 ? 1 : 2 ** 28 } })()`
+	)
+	stopped := []string{"TIMEOUT", "MEMORY_LIMIT"}
+	type tc struct {
+		name, src string
+		want      string   // the result as JSON, or "" when any result will do
+		codes     []string // error codes that are also acceptable
+	}
+	var tests []tc
+	for _, m := range arrayMethods {
+		for kind, obj := range map[string]string{"getter": flip, "proxy": proxy, "valueOf": valueOf} {
+			tests = append(tests, tc{name: m + " " + kind,
+				src: `(() => { try { Array.prototype.` + m + `.call(` + obj + `, () => false); return 'ok' } catch (e) { return e.name } })()`})
+		}
+	}
+	tests = append(tests, []tc{
+		{name: "join of a getter length", src: `Array.prototype.join.call(` + flip + `)`, want: `""`},
+		{name: "proxy of an array still works", src: `(() => { const p = new Proxy([1, 2, 3], {}); return [p.map((x) => x * 2).join(), p.indexOf(3), p.fill(0, 1) === p, Array.from(p).length, [].concat(p).length] })()`,
+			want: `["2,4,6",2,true,3,3]`},
+		{name: "getter length still works", src: `Array.prototype.map.call({ get length() { return 2 }, 0: 'a', 1: 'b' }, (x) => x + x).join()`, want: `"aa,bb"`},
+		{name: "concat spreadable getter", src: `[].concat({ [Symbol.isConcatSpreadable]: true, ...{}, get length() { return this.n++ === 0 ? 1 : 2 ** 25 }, n: 0 }).length`, want: `1`},
+		{name: "Function.prototype.apply", src: `Math.max.apply(null, ` + flip + `)`, want: `null`},
+		{name: "Reflect.apply", src: `Reflect.apply(Math.max, null, ` + proxy + `)`, want: `null`},
+		{name: "Reflect.construct", src: `Reflect.construct(Array, ` + valueOf + `).length`, want: `1`},
+		{name: "Array.from", src: `Array.from(` + flip + `).length`, want: `1`},
+		{name: "typed array from an array-like", src: `new Float64Array(` + flip + `).length`, want: `1`},
+		{name: "TypedArray.from", src: `Float64Array.from(` + proxy + `).length`, want: `1`},
+		{name: "ArrayBuffer valueOf", src: `new ArrayBuffer({ valueOf: () => 2 ** 28 }).byteLength`, codes: []string{"MEMORY_LIMIT"}},
+		{name: "padStart valueOf", src: `'x'.padStart(` + grow + `).length`, want: `1`},
+		{name: "repeat valueOf", src: `'x'.repeat(` + grow + `).length`, want: `1`},
+		{name: "repeat this", src: `String.prototype.repeat.call(` + grow + `, 256).length`, want: `0`},
+		{name: "String concat", src: `(() => { const b = 'x'.repeat(2 ** 21); const g = () => { let n = 0; return { toString: () => n++ === 0 ? '' : b } }; return ''.concat(...Array.from({ length: 64 }, g)).length })()`, want: `0`},
+		{name: "join separator object", src: `(() => { const b = ` + big + `; return new Array(256).join({ toString: () => b }).length })()`, codes: []string{"MEMORY_LIMIT"}},
+		{name: "string iterator of an object", src: `(() => { const b = 'x'.repeat(2 ** 22); return [...String.prototype[Symbol.iterator].call({ toString: () => b })].length })()`, codes: stopped},
+		{name: "values of a getter length", src: `[...Array.prototype.values.call(` + flip + `)].length`, codes: stopped},
+
+		// Iterators: %ArrayIteratorPrototype%.next walks any array-like.
+		{name: "arguments iterator", src: `(function () { return [...arguments[Symbol.iterator].call({ length: 2 ** 25 })].length })()`, codes: stopped},
+		{name: "arguments iterator, for-of", src: `(function () { let n = 0; for (const _ of arguments[Symbol.iterator].call({ length: 2 ** 25 })) n++; return n })()`, codes: stopped},
+		{name: "keys of an array-like", src: `[...Array.prototype.keys.call({ length: 2 ** 25 })].length`, codes: stopped},
+		{name: "entries of an array-like", src: `Array.from(Array.prototype.entries.call({ length: 2 ** 25 })).length`, codes: stopped},
+		{name: "keys of a sparse array", src: `[...new Array(2 ** 25).keys()].length`, codes: stopped},
+		{name: "Set from an arguments iterator", src: `(function () { return new Set(arguments[Symbol.iterator].call({ length: 2 ** 25 })).size })()`, codes: stopped},
+		{name: "typed array from an iterator", src: `(function () { const values = arguments[Symbol.iterator]; return new Uint8Array({ [Symbol.iterator]: () => values.call({ length: 2 ** 25 }) }).length })()`, codes: stopped},
+		{name: "one next for every array iterator", src: `(function () { const p = (it) => Object.getPrototypeOf(it).next; return p(arguments[Symbol.iterator].call([])) === p([].keys()) && p([][Symbol.iterator]()) === p(new Uint8Array(1).values()) })()`, want: `true`},
+		{name: "iterators still work", src: `(function () { return [[...arguments].join(), [...[1, 2].entries()].join(';'), Array.from({ length: 3 }, (_, i) => i).join(), [...new Uint8Array([7, 8])].join()] })(1, 2)`,
+			want: `["1,2","0,1;1,2","0,1,2","7,8"]`},
+	}...)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			src := "export default async function () { return " + tt.src + "; }"
+			start := time.Now()
+			res := runSource(t, e, "arraylike.js", src, nil, InvokeParams{Timeout: 500 * time.Millisecond})
+			if took := time.Since(start); took > 3*time.Second {
+				t.Errorf("took %s: a native call ran past the 500 ms timeout", took.Round(time.Millisecond))
+			}
+			if res.Err != nil {
+				if !slices.Contains(tt.codes, string(res.Err.Code)) {
+					t.Fatalf("unexpected error %v", res.Err)
+				}
+				return
+			}
+			if len(tt.codes) > 0 && tt.want == "" {
+				t.Fatalf("want one of %v, got %s", tt.codes, res.Value)
+			}
+			if tt.want != "" && !jsonEqual(t, tt.want, string(res.Value)) {
+				t.Fatalf("want %s, got %s", tt.want, res.Value)
+			}
+		})
 	}
 }

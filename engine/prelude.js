@@ -8,7 +8,8 @@
 // methods it liked. So it touches nothing a script can reach: no global, no
 // method of a built-in object, no spread or iteration (which would call
 // Array.prototype[Symbol.iterator]). `k` holds the natives the engine passes
-// in; the arguments object is handed to them whole.
+// in; the arguments object is handed to them whole (size may replace its
+// first element by what it measured).
 (function (k) {
   'use strict';
   const size = k.size;
@@ -18,7 +19,7 @@
   return function (Orig, name, bytesPerElement, ArrayBufferOrig) {
     const Guard = function () {
       if (new.target === undefined) return notNew(name);
-      const n = size(arguments[0], bytesPerElement, ArrayBufferOrig);
+      const n = size(arguments, bytesPerElement, ArrayBufferOrig, name);
       if (n > 65536 && !charge(n, name)) return undefined;
       return construct(Orig, new.target === Guard ? Orig : new.target, arguments);
     };

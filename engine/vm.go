@@ -46,7 +46,13 @@ type VM struct {
 		ctors                    map[string]*goja.Object // guarded ArrayBuffer and typed arrays
 		makeGuard                goja.Callable           // the prelude's constructor guard maker
 		species                  *goja.Object
+		// typedArrayLength is %TypedArray%.prototype's original length
+		// getter, captured before any script can replace it.
+		typedArrayLength *goja.Object
 	}
+	// getOwnPropertyDescriptor is the original, for the guards' length
+	// checks (guards.go plainLength).
+	getOwnPropertyDescriptor goja.Callable
 }
 
 // NewVM creates a VM for p: installs the sandbox, the web globals and the
