@@ -81,7 +81,7 @@ func (g gate) call(ctx context.Context, inv *invocation, f HostFunc, args []any)
 		fnErr = guard(ctx, inv.meta, f.Name)
 	}
 	if fnErr == nil {
-		result, fnErr = f.Fn(ctx, HostCall{Name: f.Name, Args: args, Meta: inv.meta, inv: inv})
+		result, fnErr = callFn(ctx, f, HostCall{Name: f.Name, Args: args, Meta: inv.meta, inv: inv})
 	}
 	err := scriptError(fnErr)
 	var code Code
@@ -90,6 +90,18 @@ func (g gate) call(ctx context.Context, inv *invocation, f HostFunc, args []any)
 	}
 	inv.finishHostCall(i, clock.Now().Sub(start), code)
 	return result, err
+}
+
+// callFn calls f.Fn, turning a panic into an INTERNAL error: an async host
+// function runs on a goroutine of its own, where a panic would end the
+// process.
+func callFn(ctx context.Context, f HostFunc, call HostCall) (result any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			result, err = nil, fmt.Errorf("host function %s panicked: %v", f.Name, p)
+		}
+	}()
+	return f.Fn(ctx, call)
 }
 
 // scriptError turns a host function's error into what a script may see: an

@@ -287,13 +287,15 @@ func (vm *VM) run(ctx context.Context, params InvokeParams, body func(*invocatio
 	stopWatch := context.AfterFunc(ctx, func() { inv.interrupt(ctxError(ctx, timeout)) })
 
 	res := &Result{}
-	var value goja.Value
 	err := inv.takeTurn(params.Turns)
 	if err == nil {
-		value, err = body(inv)
-	}
-	if err == nil {
-		err = vm.settle(inv, value, res, outputCap)
+		err = vm.contain(func() error {
+			value, err := body(inv)
+			if err != nil {
+				return err
+			}
+			return vm.settle(inv, value, res, outputCap)
+		})
 	}
 	inv.giveTurn()
 
@@ -323,6 +325,21 @@ func (vm *VM) run(ctx context.Context, params InvokeParams, body func(*invocatio
 	res.HostCalls = inv.sealHostCalls()
 	res.Metrics = Metrics{Duration: time.Since(start), MemoryBytes: max(inv.memory.used.Load(), 0), HostCalls: len(res.HostCalls)}
 	return res
+}
+
+// contain runs f, turning a Go panic inside it — a fault in goja (some
+// uses of an arrow function's outer arguments index past goja's stack) or
+// in a host function — into an INTERNAL error of this invocation instead of
+// a crash of the process. The VM is retired: its state is unknown. The
+// caller holds vm.mu.
+func (vm *VM) contain(f func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			vm.broken = true
+			err = Errorf(CodeInternal, "the engine failed while running the script (%v) and stopped it; if this repeats, report it with the script", p)
+		}
+	}()
+	return f()
 }
 
 // ctxError describes why an invocation under parent stopped: its caller
