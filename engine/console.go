@@ -81,7 +81,7 @@ func (vm *VM) inspect(v goja.Value) string {
 	if v == nil || goja.IsUndefined(v) {
 		return "undefined"
 	}
-	if _, ok := v.Export().(string); ok {
+	if isString(v) {
 		return v.String()
 	}
 	obj, ok := v.(*goja.Object)

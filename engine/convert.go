@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"reflect"
 	"sort"
 	"strings"
 	"time"
@@ -60,6 +61,15 @@ func (vm *VM) stringify(v goja.Value) (string, error) {
 	return out.String(), nil
 }
 
+// isString reports whether v is a string primitive, without Export (which
+// copies an object, and a sparse array to its full length).
+func isString(v goja.Value) bool {
+	if _, isObj := v.(*goja.Object); isObj || v == nil {
+		return false
+	}
+	return v.ExportType() == reflect.TypeFor[string]()
+}
+
 // fromJS converts a script's argument into a JSON-like Go value: nil, bool,
 // float64, string, []any, map[string]any. Functions, symbols and cycles are
 // refused with INVALID_ARGUMENT, so no JS object leaks into Go code.
@@ -69,6 +79,9 @@ func fromJS(v goja.Value) (any, *Error) {
 
 const maxArgDepth = 64
 
+// maxArgElements caps one array in a host call's arguments.
+const maxArgElements = 1 << 20
+
 func fromJSDepth(v goja.Value, depth int) (any, *Error) {
 	if depth > maxArgDepth {
 		return nil, Errorf(CodeInvalidArgument, "the argument is nested more than %d levels deep", maxArgDepth)
@@ -76,28 +89,35 @@ func fromJSDepth(v goja.Value, depth int) (any, *Error) {
 	if v == nil || goja.IsUndefined(v) || goja.IsNull(v) {
 		return nil, nil
 	}
-	switch x := v.Export().(type) {
-	case bool, string:
-		return x, nil
-	case int64:
-		return float64(x), nil
-	case float64:
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return nil, nil // as JSON.stringify does
-		}
-		return x, nil
-	case time.Time:
-		return x.UTC().Format(time.RFC3339Nano), nil
-	}
 	obj, ok := v.(*goja.Object)
-	if !ok {
+	if !ok || obj.ClassName() == "Date" {
+		// Primitives and dates only: Export copies any other object (a
+		// sparse array to its full length) before the checks below.
+		switch x := v.Export().(type) {
+		case bool, string:
+			return x, nil
+		case int64:
+			return float64(x), nil
+		case float64:
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return nil, nil // as JSON.stringify does
+			}
+			return x, nil
+		case time.Time:
+			return x.UTC().Format(time.RFC3339Nano), nil
+		}
 		return nil, Errorf(CodeInvalidArgument, "a %s cannot be passed to a host call", typeName(v))
 	}
 	if _, isFn := goja.AssertFunction(v); isFn {
 		return nil, Errorf(CodeInvalidArgument, "a function cannot be passed to a host call")
 	}
 	if obj.ClassName() == "Array" {
-		n := int(obj.Get("length").ToInteger())
+		n := obj.Get("length").ToInteger()
+		if n > maxArgElements {
+			// Converting runs in Go, past the script's timeout; a hole
+			// costs as much as a value.
+			return nil, Errorf(CodeInvalidArgument, "an array of %d elements cannot be passed to a host call (at most %d); pass less data per call", n, maxArgElements)
+		}
 		out := make([]any, n)
 		for i := range n {
 			e, err := fromJSDepth(obj.Get(fmt.Sprint(i)), depth+1)

@@ -74,6 +74,11 @@ func measureJSON(v goja.Value) jsonShape {
 		if len(f.children) == 0 {
 			shape.values += int64(len(f.obj.Keys()))
 		}
+		if f.obj.ClassName() == "Array" {
+			// stringify writes every index, holes as null: a sparse
+			// array of 2^30 has no keys and a gigabyte of JSON.
+			shape.values += min(f.obj.Get("length").ToInteger(), 1<<40)
+		}
 		delete(inProgress, f.obj)
 		memo[f.obj] = shape
 		if shape.depth > maxJSONNesting {

@@ -19,7 +19,7 @@ func (vm *VM) installTimers() {
 		return func(call goja.FunctionCall) goja.Value {
 			fn, ok := goja.AssertFunction(call.Argument(0))
 			if !ok {
-				if _, isString := call.Argument(0).Export().(string); isString {
+				if isString(call.Argument(0)) {
 					vm.interrupt(Errorf(CodeSandboxViolation, "setTimeout/setInterval with a string would evaluate code, which Kiln scripts may not do; pass a function"))
 					return goja.Undefined()
 				}

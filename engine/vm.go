@@ -279,11 +279,13 @@ func (vm *VM) checkStringify(v goja.Value) error {
 	if shape.depth > maxJSONNesting {
 		return errTooDeep
 	}
-	if n := shape.values * bytesPerJSONValue; n > 1<<16 {
-		vm.charge(n, "JSON.stringify")
+	if n := shape.values * bytesPerJSONValue; n > 1<<16 && !vm.charge(n, "JSON.stringify") {
+		return errOverBudget // the invocation is interrupted with MEMORY_LIMIT
 	}
 	return nil
 }
+
+var errOverBudget = errors.New("the value's JSON would not fit in the script's memory limit")
 
 var errTooDeep = fmt.Errorf("the value is nested more than %d levels deep", maxJSONNesting)
 
