@@ -130,6 +130,25 @@ func (vm *VM) lengthOf(v goja.Value) float64 {
 	return n
 }
 
+// pinElements reads obj[0…n-1] once each (running any getter once) into a
+// new array, and returns it with the total length of its string elements.
+// n is a length already charged for.
+func (vm *VM) pinElements(obj *goja.Object, n int) (*goja.Object, float64) {
+	vals := make([]any, n)
+	size := 0.0
+	for i := range vals {
+		v := obj.Get(strconv.Itoa(i))
+		if v == nil {
+			v = goja.Undefined()
+		}
+		if s, ok := v.(goja.String); ok {
+			size += float64(s.Length())
+		}
+		vals[i] = v
+	}
+	return vm.rt.NewArray(vals...), size
+}
+
 // toLength is the spec's ToLength, for a length read once.
 func toLength(v goja.Value) float64 {
 	if v == nil {
@@ -553,20 +572,33 @@ func (vm *VM) arrayMethod(m string, orig native, length goja.Value) *goja.Object
 		depth := 0
 		f = func(call goja.FunctionCall) goja.Value {
 			this, n := vm.arrayLike(call.This)
+			sepLen := 1.0 // ","
 			if m == "join" && len(call.Arguments) > 0 {
 				// The separator is converted here, after the length as
 				// the built-in would, so that its size is known.
 				sep := toStringArg(call.Arguments[0])
 				call.Arguments = withArg(call.Arguments, 0, sep)
-				if s, ok := sep.(goja.String); ok && n > 1 {
-					n *= float64(s.Length() + 1)
+				if s, ok := sep.(goja.String); ok {
+					sepLen = float64(s.Length())
 				}
 			}
-			if !vm.chargeIf(n*valueBytes, what) {
+			if !vm.chargeIf(n*(valueBytes+sepLen), what) {
 				return goja.Undefined()
 			}
 			if depth >= maxJoinDepth {
 				panic(vm.rangeError(what + ": arrays are nested more than 1000 levels deep"))
+			}
+			// The result holds every string element whole: an array that
+			// holds one big string many times joins to far more than
+			// anything in memory. The elements are read once here and the
+			// built-in joins that copy, so a getter cannot answer the
+			// measurement and the join differently.
+			if obj, ok := this.(*goja.Object); ok && n > 0 {
+				pinned, size := vm.pinElements(obj, int(n))
+				if !vm.chargeIf(size, what) {
+					return goja.Undefined()
+				}
+				this = pinned
 			}
 			depth++
 			defer func() { depth-- }()
