@@ -149,6 +149,47 @@ func (vm *VM) pinElements(obj *goja.Object, n int) (*goja.Object, float64) {
 	return vm.rt.NewArray(vals...), size
 }
 
+// pinNested copies obj[0…n-1] into a new array, keeping holes and reading
+// each element once; elements that are arrays are copied the same way down
+// depth more levels (flat flattens them away, so copies are not
+// observable). Every length is charged to *used; nil when the budget ran
+// out (the invocation is interrupted).
+func (vm *VM) pinNested(obj *goja.Object, n, depth float64, used *float64, what string, level int) *goja.Object {
+	if level > maxJoinDepth {
+		panic(vm.rangeError(what + ": arrays are nested more than 1000 levels deep"))
+	}
+	out := vm.rt.NewArray()
+	for i := 0; i < int(n); i++ {
+		key := strconv.Itoa(i)
+		v := obj.Get(key)
+		if v == nil {
+			continue // a hole stays a hole
+		}
+		if eo, ok := v.(*goja.Object); ok && depth >= 1 && eo.ClassName() == "Array" {
+			en := toLength(eo.Get("length"))
+			*used += en
+			if !vm.chargeIf(*used*valueBytes, what) {
+				return nil
+			}
+			if v = vm.pinNested(eo, en, depth-1, used, what, level+1); v == nil {
+				return nil
+			}
+		}
+		_ = out.Set(key, v)
+	}
+	_ = out.Set("length", n)
+	return out
+}
+
+// toDepth is flat's depth argument (ToIntegerOrInfinity).
+func toDepth(v goja.Value) float64 {
+	f := v.ToFloat()
+	if math.IsNaN(f) || f < 0 {
+		return 0
+	}
+	return math.Floor(f)
+}
+
 // toLength is the spec's ToLength, for a length read once.
 func toLength(v goja.Value) float64 {
 	if v == nil {
@@ -602,6 +643,67 @@ func (vm *VM) arrayMethod(m string, orig native, length goja.Value) *goja.Object
 			}
 			depth++
 			defer func() { depth-- }()
+			call.This = this
+			return orig(call)
+		}
+	case "flat":
+		f = func(call goja.FunctionCall) goja.Value {
+			this, n := vm.arrayLike(call.This)
+			if !vm.chargeIf(n*valueBytes, what) {
+				return goja.Undefined()
+			}
+			depth := 1.0
+			if a := arg(call.Arguments, 0); !goja.IsUndefined(a) {
+				d := toNumberArg(a)
+				call.Arguments = withArg(call.Arguments, 0, d)
+				depth = toDepth(d)
+			}
+			if obj, ok := this.(*goja.Object); ok {
+				// The nested arrays flat walks are read once into copies,
+				// their lengths charged: a hole-filled inner array (new
+				// Array(2**26)) costs nothing in memory but a native loop
+				// over every index.
+				used := n
+				pinned := vm.pinNested(obj, n, depth, &used, what, 0)
+				if pinned == nil {
+					return goja.Undefined()
+				}
+				// The result is made by the receiver's species, as the
+				// built-in would from the original (read once here).
+				_ = pinned.Set("constructor", obj.Get("constructor"))
+				this = pinned
+			}
+			call.This = this
+			return orig(call)
+		}
+	case "flatMap":
+		f = func(call goja.FunctionCall) goja.Value {
+			this, n := vm.arrayLike(call.This)
+			if !vm.chargeIf(n*valueBytes, what) {
+				return goja.Undefined()
+			}
+			if cb, ok := goja.AssertFunction(arg(call.Arguments, 0)); ok {
+				// Each array the callback returns is flattened natively:
+				// it is copied, its length charged, before flatMap sees it.
+				wrapped := vm.newNative("", goja.Undefined(), func(fc goja.FunctionCall) goja.Value {
+					r, err := cb(fc.This, fc.Arguments...)
+					if err != nil {
+						panic(err)
+					}
+					if ro, ok := r.(*goja.Object); ok && ro.ClassName() == "Array" {
+						rn := toLength(ro.Get("length"))
+						used := rn
+						if vm.chargeIf(rn*valueBytes, what) {
+							if p := vm.pinNested(ro, rn, 0, &used, what, 0); p != nil {
+								return p
+							}
+						}
+						return goja.Undefined() // interrupted
+					}
+					return r
+				})
+				call.Arguments = withArg(call.Arguments, 0, wrapped)
+			}
 			call.This = this
 			return orig(call)
 		}
