@@ -171,9 +171,11 @@ func (vm *VM) pinNested(obj *goja.Object, n, depth float64, used *float64, what 
 			if !vm.chargeIf(*used*valueBytes, what) {
 				return nil
 			}
-			if v = vm.pinNested(eo, en, depth-1, used, what, level+1); v == nil {
+			inner := vm.pinNested(eo, en, depth-1, used, what, level+1)
+			if inner == nil {
 				return nil
 			}
+			v = inner
 		}
 		_ = out.Set(key, v)
 	}
