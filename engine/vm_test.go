@@ -62,7 +62,9 @@ func TestBlankVMBindsOnce(t *testing.T) {
 // while it waits: with one turn, a waiting script lets another run, and a
 // busy one makes the other wait.
 func TestTurns(t *testing.T) {
-	e := setup(t, Config{})
+	var started chan struct{} // the slow script calls iota.t.started first
+	e := setup(t, Config{Modules: []Module{{Name: "t", Funcs: []HostFunc{{Name: "iota.t.started",
+		Fn: func(context.Context, HostCall) (any, error) { close(started); return nil, nil }}}}}})
 	ctx := context.Background()
 	vmOf := func(src string) *VM {
 		p, err := e.Compile(ctx, Source{Name: "t.js", Code: src})
@@ -80,18 +82,22 @@ func TestTurns(t *testing.T) {
 		name, src  string
 		quickFirst bool
 	}{
-		{"waiting gives the turn", `export default () => new Promise((r) => setTimeout(r, 300))`, true},
-		{"running keeps the turn", `export default () => { const end = Date.now() + 300; while (Date.now() < end) {} }`, false},
+		{"waiting gives the turn", `export default () => { iota.t.started(); return new Promise((r) => setTimeout(r, 300)) }`, true},
+		{"running keeps the turn", `export default () => { iota.t.started(); const end = Date.now() + 300; while (Date.now() < end) {} }`, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			turns := fair.New(1, 10, func(string) int { return 1 })
 			slow := vmOf(tc.src)
 			order := make(chan string, 2)
+			started = make(chan struct{})
 			go func() {
 				slow.Invoke(ctx, InvokeParams{Turns: turns, Meta: Meta{TenantID: "a"}})
 				order <- "slow"
 			}()
-			time.Sleep(50 * time.Millisecond) // the slow one is in its wait or its loop
+			// The slow one holds the turn from here; a sleep instead of
+			// this signal let a loaded CI machine start quick first.
+			<-started
+			time.Sleep(20 * time.Millisecond) // into its wait or its loop
 			if res := quick.Invoke(ctx, InvokeParams{Turns: turns, Meta: Meta{TenantID: "b"}}); res.Err != nil {
 				t.Fatal(res.Err)
 			}
