@@ -3,8 +3,8 @@ package engine
 import (
 	"context"
 	"strconv"
+	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/kiln-run/kiln/internal/fair"
 )
@@ -60,11 +60,16 @@ func TestBlankVMBindsOnce(t *testing.T) {
 
 // An invocation holds its turn while it runs JavaScript and gives it back
 // while it waits: with one turn, a waiting script lets another run, and a
-// busy one makes the other wait.
+// busy one makes the other wait. The slow script reports through host calls
+// when it has the turn (started) and when its JavaScript is over (done),
+// so the test does not depend on timing.
 func TestTurns(t *testing.T) {
-	var started chan struct{} // the slow script calls iota.t.started first
-	e := setup(t, Config{Modules: []Module{{Name: "t", Funcs: []HostFunc{{Name: "iota.t.started",
-		Fn: func(context.Context, HostCall) (any, error) { close(started); return nil, nil }}}}}})
+	var started chan struct{}
+	var done atomic.Bool
+	e := setup(t, Config{Modules: []Module{{Name: "t", Funcs: []HostFunc{
+		{Name: "iota.t.started", Fn: func(context.Context, HostCall) (any, error) { close(started); return nil, nil }},
+		{Name: "iota.t.done", Fn: func(context.Context, HostCall) (any, error) { done.Store(true); return nil, nil }},
+	}}}})
 	ctx := context.Background()
 	vmOf := func(src string) *VM {
 		p, err := e.Compile(ctx, Source{Name: "t.js", Code: src})
@@ -79,34 +84,34 @@ func TestTurns(t *testing.T) {
 	}
 	quick := vmOf(`export default () => 1`)
 	for _, tc := range []struct {
-		name, src  string
-		quickFirst bool
+		name, src string
+		// doneFirst: the slow script's JavaScript must be over before the
+		// quick one can run.
+		doneFirst bool
 	}{
-		{"waiting gives the turn", `export default () => { iota.t.started(); return new Promise((r) => setTimeout(r, 300)) }`, true},
-		{"running keeps the turn", `export default () => { iota.t.started(); const end = Date.now() + 300; while (Date.now() < end) {} }`, false},
+		{"waiting gives the turn", `export default async () => { iota.t.started(); await new Promise((r) => setTimeout(r, 1000)); iota.t.done() }`, false},
+		{"running keeps the turn", `export default () => { iota.t.started(); const end = Date.now() + 300; while (Date.now() < end) {} iota.t.done() }`, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			turns := fair.New(1, 10, func(string) int { return 1 })
 			slow := vmOf(tc.src)
-			order := make(chan string, 2)
 			started = make(chan struct{})
+			done.Store(false)
+			finished := make(chan struct{})
 			go func() {
-				slow.Invoke(ctx, InvokeParams{Turns: turns, Meta: Meta{TenantID: "a"}})
-				order <- "slow"
+				defer close(finished)
+				if res := slow.Invoke(ctx, InvokeParams{Turns: turns, Meta: Meta{TenantID: "a"}}); res.Err != nil {
+					t.Error(res.Err)
+				}
 			}()
-			// The slow one holds the turn from here; a sleep instead of
-			// this signal let a loaded CI machine start quick first.
-			<-started
-			time.Sleep(20 * time.Millisecond) // into its wait or its loop
+			<-started // the slow one holds the turn
 			if res := quick.Invoke(ctx, InvokeParams{Turns: turns, Meta: Meta{TenantID: "b"}}); res.Err != nil {
 				t.Fatal(res.Err)
 			}
-			order <- "quick"
-			first := <-order
-			<-order
-			if (first == "quick") != tc.quickFirst {
-				t.Fatalf("%s finished first", first)
+			if got := done.Load(); got != tc.doneFirst {
+				t.Errorf("when the quick script ran, the slow one's JavaScript was over: %v, want %v", got, tc.doneFirst)
 			}
+			<-finished
 			if s := turns.Stats(); s.Held != 0 || s.Waiting != 0 {
 				t.Fatalf("turns left held: %+v", s)
 			}
