@@ -94,11 +94,12 @@ func (g gate) call(ctx context.Context, inv *invocation, f HostFunc, args []any)
 
 // callFn calls f.Fn, turning a panic into an INTERNAL error: an async host
 // function runs on a goroutine of its own, where a panic would end the
-// process.
+// process. The panic's text stays out of the script's view, as any Go
+// error's does.
 func callFn(ctx context.Context, f HostFunc, call HostCall) (result any, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			result, err = nil, fmt.Errorf("host function %s panicked: %v", f.Name, p)
+			result, err = nil, Errorf(CodeInternal, "%s crashed inside Kiln; the run can go on, but tell the operator", f.Name)
 		}
 	}()
 	return f.Fn(ctx, call)
