@@ -6,6 +6,7 @@ import (
 	"errors"
 	"testing"
 	"testing/fstest"
+	"time"
 )
 
 // setup returns an engine with cfg (defaults filled) that closes with t.
@@ -42,4 +43,37 @@ func runSource(t testing.TB, e *Engine, name, src string, input any, params Invo
 		params.Input = b
 	}
 	return vm.Invoke(ctx, params)
+}
+
+// guardCase is a script a guard must stop with code, or let finish (code
+// "") with the result want ("" means any result).
+type guardCase struct {
+	name, src, want string
+	code            Code
+}
+
+// runGuardCases runs each case under a 2 s timeout and checks its code, its
+// result, and that it ended well within 5 s: the guards under test stop
+// native loops that otherwise run for seconds past any timeout.
+func runGuardCases(t *testing.T, e *Engine, cases []guardCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			start := time.Now()
+			res := runSource(t, e, "guard.js", tc.src, nil, InvokeParams{Timeout: 2 * time.Second})
+			var got Code
+			if res.Err != nil {
+				got = res.Err.Code
+			}
+			if got != tc.code {
+				t.Fatalf("code %q (%v), want %q", got, res.Err, tc.code)
+			}
+			if tc.code == "" && tc.want != "" && string(res.Value) != tc.want {
+				t.Errorf("result %s\n  want %s", res.Value, tc.want)
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("took %v", d)
+			}
+		})
+	}
 }
