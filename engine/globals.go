@@ -35,7 +35,7 @@ import (
 //
 // Built-ins that scripts reach without naming a global — Array.prototype
 // through any array, RegExp.prototype through a literal — cannot be
-// deferred this way; they are guarded eagerly (guards.go) or, for the ones
+// deferred this way; they are guarded eagerly (guards*.go) or, for the ones
 // only syntax can create, when a program's syntax needs them (syntax.go).
 
 // globalEntry is a global the engine defines (not a plain goja built-in).

@@ -8,7 +8,7 @@ import (
 )
 
 // TestLazyGuards reaches every guard the VM installs on demand (globals.go,
-// guards.go) through every indirect route we know of: each must still end
+// guards*.go) through every indirect route we know of: each must still end
 // the way the guard makes it end, whichever route comes first. A case whose
 // route skipped the guard would instead allocate gigabytes, compile code,
 // or hang until the test times out.

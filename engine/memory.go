@@ -10,7 +10,7 @@ import (
 
 // goja has no memory limit, so the engine enforces one in two layers:
 //
-//  1. Guarded built-ins (guards.go) refuse, before it happens, any single
+//  1. Guarded built-ins (guards*.go) refuse, before it happens, any single
 //     native call that would allocate past the invocation's remaining budget.
 //     goja cannot interrupt a native call, so this is the only layer that
 //     catches `'x'.repeat(2**30)` before the process grows.

@@ -51,7 +51,7 @@ type VM struct {
 		typedArrayLength *goja.Object
 	}
 	// getOwnPropertyDescriptor is the original, for the guards' length
-	// checks (guards.go plainLength).
+	// checks (guards_arraylike.go plainLength).
 	getOwnPropertyDescriptor goja.Callable
 }
 

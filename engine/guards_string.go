@@ -1,0 +1,90 @@
+package engine
+
+import (
+	_ "embed"
+
+	"github.com/dop251/goja"
+)
+
+// guardStrings guards String.prototype: the methods whose result length
+// the arguments decide, the iterator, and the methods that make a RegExp
+// from a string (the RegExp guard must be in place first).
+func (vm *VM) guardStrings() {
+	proto := vm.rt.ToValue("").ToObject(vm.rt).Prototype()
+	// Each guard converts what it measures (the receiver, a count, the
+	// strings to concatenate) once, and passes the converted value on.
+	vm.guardStringMethod(proto, "repeat", func(vm *VM, call *goja.FunctionCall) bool {
+		call.This = toStringArg(call.This)
+		count := toNumberArg(arg(call.Arguments, 0))
+		call.Arguments = withArg(call.Arguments, 0, count)
+		return vm.chargeIf(stringLength(call.This)*toCount(count), "String.prototype.repeat")
+	})
+	for _, m := range []string{"padStart", "padEnd"} {
+		what := "String.prototype." + m
+		vm.guardStringMethod(proto, m, func(vm *VM, call *goja.FunctionCall) bool {
+			call.This = toStringArg(call.This)
+			n := toNumberArg(arg(call.Arguments, 0))
+			call.Arguments = withArg(call.Arguments, 0, n)
+			return vm.chargeIf(toCount(n), what)
+		})
+	}
+	vm.guardStringMethod(proto, "concat", func(vm *VM, call *goja.FunctionCall) bool {
+		call.This = toStringArg(call.This)
+		n := stringLength(call.This)
+		args := make([]goja.Value, len(call.Arguments))
+		for i, a := range call.Arguments {
+			args[i] = toStringArg(a)
+			n += stringLength(args[i])
+		}
+		call.Arguments = args
+		return vm.chargeIf(n, "String.prototype.concat")
+	})
+	vm.guardStringMethod(proto, "split", func(vm *VM, call *goja.FunctionCall) bool {
+		// Splitting into single characters makes one value per character.
+		sep := arg(call.Arguments, 0)
+		if s, ok := sep.(goja.String); (ok && s.Length() == 0) || isObject(sep) {
+			call.This = toStringArg(call.This)
+			return vm.chargeIf(stringLength(call.This)*valueBytes*2, "String.prototype.split")
+		}
+		return true
+	})
+	for _, m := range []string{"match", "matchAll", "search"} {
+		vm.guardMethod(proto, m, func(vm *VM, _ goja.Value, _ []goja.Value) bool {
+			vm.guardRegExp()
+			return true
+		})
+	}
+	if orig, length, ok := originalSymbol(proto, goja.SymIterator); ok {
+		f := vm.newNative("[Symbol.iterator]", length, func(call goja.FunctionCall) goja.Value {
+			if goja.IsUndefined(call.This) || goja.IsNull(call.This) {
+				return orig(call) // the built-in throws
+			}
+			call.This = toStringArg(call.This)
+			if !vm.chargeIf(stringLength(call.This)*valueBytes*2, "String.prototype[Symbol.iterator]") {
+				return goja.Undefined()
+			}
+			return orig(call)
+		})
+		_ = proto.DefineDataPropertySymbol(goja.SymIterator, f, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
+	}
+}
+
+// guardStringMethod replaces obj[name] with a copy that first runs chk,
+// which may convert the call's receiver and arguments in place. A null or
+// undefined receiver goes straight to the original, which throws.
+func (vm *VM) guardStringMethod(obj *goja.Object, name string, chk func(vm *VM, call *goja.FunctionCall) bool) {
+	orig, length, ok := original(obj, name)
+	if !ok {
+		return
+	}
+	f := vm.newNative(name, length, func(call goja.FunctionCall) goja.Value {
+		if goja.IsUndefined(call.This) || goja.IsNull(call.This) {
+			return orig(call)
+		}
+		if !chk(vm, &call) {
+			return goja.Undefined()
+		}
+		return orig(call)
+	})
+	_ = obj.DefineDataProperty(name, f, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
+}
