@@ -138,7 +138,13 @@ func TestCrashRecovery(t *testing.T) {
 				expected = append(expected, id+":"+target.ID)
 			}
 			published++
-			if published >= 200 && countLines(outPath) > 10 {
+			if published >= 200 {
+				// Wait for some deliveries to complete before the kill: the
+				// helper publishes all its events faster than the first
+				// deliveries complete, and then waits for its kill.
+				for wait := time.Now().Add(30 * time.Second); countLines(outPath) <= 10 && time.Now().Before(wait); {
+					time.Sleep(10 * time.Millisecond)
+				}
 				kill(cmd)
 				killed = true
 				break
