@@ -78,6 +78,11 @@ type Store interface {
 	// ExecutionWrite inserts or replaces execution records by ID, in one
 	// transaction. The server batches its writes through it.
 	ExecutionWrite(ctx context.Context, execs []kiln.Execution) error
+	// ExecutionAppend stores finished records (not pending or running)
+	// whose IDs are written once, in one transaction, many to a row: far
+	// cheaper per record than ExecutionWrite. Reads see both kinds alike;
+	// a later ExecutionWrite of the same ID supersedes the appended record.
+	ExecutionAppend(ctx context.Context, execs []kiln.Execution) error
 	// ExecutionGet returns a tenant's execution, or NOT_FOUND.
 	ExecutionGet(ctx context.Context, tenantID, id string) (*kiln.Execution, error)
 	// ExecutionList returns a page of a tenant's executions, newest first,

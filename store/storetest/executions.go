@@ -26,6 +26,39 @@ func write(t *testing.T, b *bundle, execs ...kiln.Execution) {
 	}
 }
 
+// writer stores finished execution records one of the ways a store takes
+// them.
+type writer func(t *testing.T, b *bundle, execs ...kiln.Execution)
+
+func appendExecs(t *testing.T, b *bundle, execs ...kiln.Execution) {
+	t.Helper()
+	if err := b.s.ExecutionAppend(b.ctx, execs); err != nil {
+		t.Fatalf("ExecutionAppend: %v", err)
+	}
+}
+
+// mixed writes every other record as a row and appends the rest.
+func mixed(t *testing.T, b *bundle, execs ...kiln.Execution) {
+	t.Helper()
+	var rows, appended []kiln.Execution
+	for i, e := range execs {
+		if i%2 == 0 {
+			rows = append(rows, e)
+		} else {
+			appended = append(appended, e)
+		}
+	}
+	write(t, b, rows...)
+	appendExecs(t, b, appended...)
+}
+
+// finished returns a completed execution of sc created at the given time.
+func finished(sc *kiln.Script, createdAt time.Time) kiln.Execution {
+	e := execution(sc, createdAt)
+	e.Status = kiln.ExecCompleted
+	return e
+}
+
 func ids(execs []kiln.Execution) []string {
 	out := make([]string, len(execs))
 	for i, e := range execs {
@@ -88,119 +121,125 @@ func testExecutionWrite(t *testing.T, b *bundle) {
 	recent(t, "CreatedAt of an execution written without one", got.CreatedAt)
 }
 
-func testExecutionList(t *testing.T, b *bundle) {
-	a := createScript(t, b, b.tenant.ID, scriptSpec{name: "a"})
-	c := createScript(t, b, b.tenant.ID, scriptSpec{name: "c"})
-	base := now().Add(-time.Hour)
-	var all []kiln.Execution // oldest first
-	for i := range 9 {
-		sc := a
-		if i%3 == 2 {
-			sc = c
+func testExecutionList(write writer) func(t *testing.T, b *bundle) {
+	return func(t *testing.T, b *bundle) {
+		a := createScript(t, b, b.tenant.ID, scriptSpec{name: "a"})
+		c := createScript(t, b, b.tenant.ID, scriptSpec{name: "c"})
+		base := now().Add(-time.Hour)
+		var all []kiln.Execution // oldest first
+		for i := range 9 {
+			sc := a
+			if i%3 == 2 {
+				sc = c
+			}
+			e := execution(sc, base.Add(time.Duration(i)*time.Second))
+			e.Status = kiln.ExecCompleted
+			if i%2 == 1 {
+				e.Status = kiln.ExecFailed
+				e.Error = &kiln.ExecutionError{Code: "Error", Message: "boom"}
+			}
+			if i == 4 {
+				e.Trigger = "http"
+			}
+			e.Input, e.Output = json.RawMessage(`{"i": 1}`), json.RawMessage(`"out"`)
+			e.Logs = []kiln.LogLine{{Time: base, Level: "info", Message: "hi"}}
+			all = append(all, e)
 		}
-		e := execution(sc, base.Add(time.Duration(i)*time.Second))
-		e.Status = kiln.ExecCompleted
-		if i%2 == 1 {
-			e.Status = kiln.ExecFailed
-			e.Error = &kiln.ExecutionError{Code: "Error", Message: "boom"}
-		}
-		if i == 4 {
-			e.Trigger = "http"
-		}
-		e.Input, e.Output = json.RawMessage(`{"i": 1}`), json.RawMessage(`"out"`)
-		e.Logs = []kiln.LogLine{{Time: base, Level: "info", Message: "hi"}}
-		all = append(all, e)
-	}
-	// Written in one batch, out of order: the list orders by created_at.
-	shuffled := slices.Clone(all)
-	slices.Reverse(shuffled[3:])
-	write(t, b, shuffled...)
-	other := createScript(t, b, b.other.ID, scriptSpec{name: "other"})
-	write(t, b, execution(other, base))
+		// Written in one batch, out of order: the list orders by created_at.
+		shuffled := slices.Clone(all)
+		slices.Reverse(shuffled[3:])
+		write(t, b, shuffled...)
+		other := createScript(t, b, b.other.ID, scriptSpec{name: "other"})
+		write(t, b, finished(other, base))
 
-	newest := func(keep func(kiln.Execution) bool) []string {
-		var out []string
-		for i := len(all) - 1; i >= 0; i-- {
-			if keep(all[i]) {
-				out = append(out, all[i].ID)
-			}
-		}
-		return out
-	}
-	tests := []struct {
-		name string
-		p    store.ExecutionListParams
-		want []string
-	}{
-		{"all", store.ExecutionListParams{}, newest(func(kiln.Execution) bool { return true })},
-		{"script", store.ExecutionListParams{ScriptID: c.ID}, newest(func(e kiln.Execution) bool { return e.ScriptID == c.ID })},
-		{"status", store.ExecutionListParams{Status: kiln.ExecFailed}, newest(func(e kiln.Execution) bool { return e.Status == kiln.ExecFailed })},
-		{"trigger", store.ExecutionListParams{Trigger: "http"}, []string{all[4].ID}},
-		{"script and status", store.ExecutionListParams{ScriptID: a.ID, Status: kiln.ExecCompleted},
-			newest(func(e kiln.Execution) bool { return e.ScriptID == a.ID && e.Status == kiln.ExecCompleted })},
-	}
-	for _, tt := range tests {
-		// Pages of 2 exercise the cursor under every filter.
-		var got []string
-		cursor := ""
-		for range 10 {
-			tt.p.TenantID, tt.p.Limit, tt.p.Cursor = b.tenant.ID, 2, cursor
-			page, next, err := b.s.ExecutionList(b.ctx, tt.p)
-			if err != nil {
-				t.Fatalf("%s: %v", tt.name, err)
-			}
-			for _, e := range page {
-				if e.Input != nil || e.Output != nil || e.Logs != nil {
-					t.Errorf("%s: listed execution %s has input, output or logs", tt.name, e.ID)
-				}
-				if (e.Status == kiln.ExecFailed) != (e.Error != nil) {
-					t.Errorf("%s: listed execution %s: status %s, error %v", tt.name, e.ID, e.Status, e.Error)
+		newest := func(keep func(kiln.Execution) bool) []string {
+			var out []string
+			for i := len(all) - 1; i >= 0; i-- {
+				if keep(all[i]) {
+					out = append(out, all[i].ID)
 				}
 			}
-			got = append(got, ids(page)...)
-			if cursor = next; cursor == "" {
-				break
+			return out
+		}
+		tests := []struct {
+			name string
+			p    store.ExecutionListParams
+			want []string
+		}{
+			{"all", store.ExecutionListParams{}, newest(func(kiln.Execution) bool { return true })},
+			{"script", store.ExecutionListParams{ScriptID: c.ID}, newest(func(e kiln.Execution) bool { return e.ScriptID == c.ID })},
+			{"status", store.ExecutionListParams{Status: kiln.ExecFailed}, newest(func(e kiln.Execution) bool { return e.Status == kiln.ExecFailed })},
+			{"trigger", store.ExecutionListParams{Trigger: "http"}, []string{all[4].ID}},
+			{"script and status", store.ExecutionListParams{ScriptID: a.ID, Status: kiln.ExecCompleted},
+				newest(func(e kiln.Execution) bool { return e.ScriptID == a.ID && e.Status == kiln.ExecCompleted })},
+		}
+		for _, tt := range tests {
+			// Pages of 2 exercise the cursor under every filter.
+			var got []string
+			cursor := ""
+			for range 10 {
+				tt.p.TenantID, tt.p.Limit, tt.p.Cursor = b.tenant.ID, 2, cursor
+				page, next, err := b.s.ExecutionList(b.ctx, tt.p)
+				if err != nil {
+					t.Fatalf("%s: %v", tt.name, err)
+				}
+				for _, e := range page {
+					if e.Input != nil || e.Output != nil || e.Logs != nil {
+						t.Errorf("%s: listed execution %s has input, output or logs", tt.name, e.ID)
+					}
+					if (e.Status == kiln.ExecFailed) != (e.Error != nil) {
+						t.Errorf("%s: listed execution %s: status %s, error %v", tt.name, e.ID, e.Status, e.Error)
+					}
+				}
+				got = append(got, ids(page)...)
+				if cursor = next; cursor == "" {
+					break
+				}
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("%s: got %v\nwant %v", tt.name, got, tt.want)
 			}
 		}
-		if !slices.Equal(got, tt.want) {
-			t.Errorf("%s: got %v\nwant %v", tt.name, got, tt.want)
-		}
-	}
 
-	page, _, err := b.s.ExecutionList(b.ctx, store.ExecutionListParams{TenantID: b.tenant.ID, Limit: 1})
-	if err != nil || len(page) != 1 {
-		t.Fatalf("ExecutionList: %v, %v", page, err)
+		page, _, err := b.s.ExecutionList(b.ctx, store.ExecutionListParams{TenantID: b.tenant.ID, Limit: 1})
+		if err != nil || len(page) != 1 {
+			t.Fatalf("ExecutionList: %v, %v", page, err)
+		}
+		want := all[len(all)-1]
+		want.Input, want.Output, want.Logs = nil, nil, nil
+		same(t, "listed execution", page[0], want)
 	}
-	want := all[len(all)-1]
-	want.Input, want.Output, want.Logs = nil, nil, nil
-	same(t, "listed execution", page[0], want)
 }
 
-func testExecutionDeleteBefore(t *testing.T, b *bundle) {
-	sc := createScript(t, b, b.tenant.ID, scriptSpec{name: "orders"})
-	other := createScript(t, b, b.other.ID, scriptSpec{name: "orders"})
-	cutoff := now().Add(-24 * time.Hour)
-	old1, old2 := execution(sc, cutoff.Add(-2*time.Hour)), execution(sc, cutoff.Add(-time.Microsecond))
-	fresh := execution(sc, cutoff)
-	othersOld := execution(other, cutoff.Add(-time.Hour))
-	write(t, b, old1, old2, fresh, othersOld)
+func testExecutionDeleteBefore(write writer) func(t *testing.T, b *bundle) {
+	return func(t *testing.T, b *bundle) {
+		sc := createScript(t, b, b.tenant.ID, scriptSpec{name: "orders"})
+		other := createScript(t, b, b.other.ID, scriptSpec{name: "orders"})
+		cutoff := now().Add(-24 * time.Hour)
+		old1, old2 := finished(sc, cutoff.Add(-2*time.Hour)), finished(sc, cutoff.Add(-time.Microsecond))
+		fresh := finished(sc, cutoff)
+		othersOld := finished(other, cutoff.Add(-time.Hour))
+		// old2 and fresh are created within a microsecond: appended, they
+		// share a batch that the delete has to cut in two.
+		write(t, b, old1, old2, fresh, othersOld)
 
-	n, err := b.s.ExecutionDeleteBefore(b.ctx, b.tenant.ID, cutoff)
-	if err != nil || n != 2 {
-		t.Fatalf("ExecutionDeleteBefore = %d, %v; want 2", n, err)
-	}
-	for _, e := range []kiln.Execution{old1, old2} {
-		_, err := b.s.ExecutionGet(b.ctx, b.tenant.ID, e.ID)
-		wantCode(t, "ExecutionGet of a deleted execution", err, kiln.ENotFound)
-	}
-	if _, err := b.s.ExecutionGet(b.ctx, b.tenant.ID, fresh.ID); err != nil {
-		t.Errorf("execution created at the cutoff was deleted: %v", err)
-	}
-	if _, err := b.s.ExecutionGet(b.ctx, b.other.ID, othersOld.ID); err != nil {
-		t.Errorf("another tenant's execution was deleted: %v", err)
-	}
-	if n, err := b.s.ExecutionDeleteBefore(b.ctx, b.tenant.ID, cutoff); err != nil || n != 0 {
-		t.Errorf("second ExecutionDeleteBefore = %d, %v; want 0", n, err)
+		n, err := b.s.ExecutionDeleteBefore(b.ctx, b.tenant.ID, cutoff)
+		if err != nil || n != 2 {
+			t.Fatalf("ExecutionDeleteBefore = %d, %v; want 2", n, err)
+		}
+		for _, e := range []kiln.Execution{old1, old2} {
+			_, err := b.s.ExecutionGet(b.ctx, b.tenant.ID, e.ID)
+			wantCode(t, "ExecutionGet of a deleted execution", err, kiln.ENotFound)
+		}
+		if _, err := b.s.ExecutionGet(b.ctx, b.tenant.ID, fresh.ID); err != nil {
+			t.Errorf("execution created at the cutoff was deleted: %v", err)
+		}
+		if _, err := b.s.ExecutionGet(b.ctx, b.other.ID, othersOld.ID); err != nil {
+			t.Errorf("another tenant's execution was deleted: %v", err)
+		}
+		if n, err := b.s.ExecutionDeleteBefore(b.ctx, b.tenant.ID, cutoff); err != nil || n != 0 {
+			t.Errorf("second ExecutionDeleteBefore = %d, %v; want 0", n, err)
+		}
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"time"
 
 	"github.com/kiln-run/kiln"
@@ -157,27 +158,9 @@ func positional(q string) string { return dollarParam.ReplaceAllString(q, "?") }
 
 // executionArgs checks e and returns the arguments of executionUpsert.
 func (s *Store) executionArgs(e *kiln.Execution, now time.Time) ([]any, error) {
-	switch {
-	case e.ID == "" || e.TenantID == "" || e.ScriptID == "":
-		return nil, kiln.Errorf(kiln.EInvalidArgument, "execution %q: id, tenant and script are required", e.ID)
-	case e.Status == "":
-		return nil, kiln.Errorf(kiln.EInvalidArgument, "execution %s: status is required", e.ID)
-	case len(e.Input) > 0 && !json.Valid(e.Input):
-		return nil, kiln.Errorf(kiln.EInvalidArgument, "execution %s: input is not valid JSON", e.ID)
-	case len(e.Output) > 0 && !json.Valid(e.Output):
-		return nil, kiln.Errorf(kiln.EInvalidArgument, "execution %s: output is not valid JSON", e.ID)
-	}
-	var errJSON, logs []byte
-	var err error
-	if e.Error != nil {
-		if errJSON, err = json.Marshal(e.Error); err != nil {
-			return nil, s.wrap(err, "encode error of execution %s", e.ID)
-		}
-	}
-	if e.Logs != nil {
-		if logs, err = json.Marshal(e.Logs); err != nil {
-			return nil, s.wrap(err, "encode logs of execution %s", e.ID)
-		}
+	errJSON, logs, err := s.checkExecution(e)
+	if err != nil {
+		return nil, err
 	}
 	created := e.CreatedAt
 	if created.IsZero() {
@@ -198,7 +181,14 @@ func (s *Store) ExecutionGet(ctx context.Context, tenantID, id string) (*kiln.Ex
 	err := scanExecution(s.read.QueryRowContext(ctx,
 		`SELECT `+executionColumns+` FROM executions WHERE tenant_id = $1 AND id = $2`, tenantID, id), &e, true)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, kiln.Errorf(kiln.ENotFound, "execution %s not found", id)
+		found, err := s.batchGet(ctx, tenantID, id)
+		if err != nil {
+			return nil, s.wrap(err, "get execution %s", id)
+		}
+		if found == nil {
+			return nil, kiln.Errorf(kiln.ENotFound, "execution %s not found", id)
+		}
+		return found, nil
 	}
 	if err != nil {
 		return nil, s.wrap(err, "get execution %s", id)
@@ -231,21 +221,82 @@ func (s *Store) ExecutionList(ctx context.Context, p store.ExecutionListParams) 
 	if p.Trigger != "" {
 		q.add(` AND trigger = `, q.arg(p.Trigger))
 	}
-	return listPage(ctx, s, &q, after, limit, "executions",
+	page, err := queryPage(ctx, s, &q, after, limit, "executions",
 		func(row interface{ Scan(...any) error }, e *kiln.Execution) error {
 			return scanExecution(row, e, false)
-		},
-		func(x *kiln.Execution) (time.Time, string) { return x.CreatedAt, x.ID })
+		})
+	if err != nil {
+		return nil, "", err
+	}
+	// The page is the newest of the rows and the appended records: each
+	// source's newest limit+1 hold the union's.
+	appended, err := s.batchCandidates(ctx, p, after, limit+1)
+	if err != nil {
+		return nil, "", s.wrap(err, "list executions")
+	}
+	if len(appended) == 0 {
+		out, next := cutPage(page, limit, func(e *kiln.Execution) (time.Time, string) { return e.CreatedAt, e.ID })
+		return out, next, nil
+	}
+	return s.mergePages(ctx, p.TenantID, page, appended, limit)
+}
+
+// mergePages returns the first limit of the rows and the appended records
+// together, newest first, and the next page's cursor. An appended record
+// whose ID also has a row in executions is superseded by it and left out,
+// wherever that row is listed; the page may then come out shorter than
+// the limit, and the cursor, taken before, still continues after it.
+func (s *Store) mergePages(ctx context.Context, tenantID string, rows, appended []kiln.Execution, limit int) ([]kiln.Execution, string, error) {
+	type item struct {
+		e        kiln.Execution
+		appended bool
+	}
+	all := make([]item, 0, len(rows)+len(appended))
+	for _, e := range rows {
+		all = append(all, item{e: e})
+	}
+	for _, e := range appended {
+		all = append(all, item{e: e, appended: true})
+	}
+	slices.SortFunc(all, func(a, b item) int { return newestFirst(a.e, b.e) })
+	all, next := cutPage(all, limit, func(x *item) (time.Time, string) { return x.e.CreatedAt, x.e.ID })
+	var ids []string
+	for _, x := range all {
+		if x.appended {
+			ids = append(ids, x.e.ID)
+		}
+	}
+	gone, err := s.superseded(ctx, tenantID, ids)
+	if err != nil {
+		return nil, "", s.wrap(err, "list executions")
+	}
+	out := make([]kiln.Execution, 0, len(all))
+	for _, x := range all {
+		if !x.appended || !gone[x.e.ID] {
+			out = append(out, x.e)
+		}
+	}
+	return out, next, nil
 }
 
 // ExecutionDeleteBefore deletes a tenant's executions created before t and
 // returns how many it deleted.
 func (s *Store) ExecutionDeleteBefore(ctx context.Context, tenantID string, t time.Time) (int64, error) {
-	res, err := s.write.ExecContext(ctx,
-		`DELETE FROM executions WHERE tenant_id = $1 AND created_at < $2`, tenantID, s.timeArg(t))
+	var deleted int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM executions WHERE tenant_id = $1 AND created_at < $2`, tenantID, s.timeArg(t))
+		if err != nil {
+			return err
+		}
+		if deleted, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		n, err := s.batchDeleteBefore(ctx, tx, tenantID, t)
+		deleted += n
+		return err
+	})
 	if err != nil {
 		return 0, s.wrap(err, "delete executions of tenant %s", tenantID)
 	}
-	n, err := res.RowsAffected()
-	return n, s.wrap(err, "delete executions of tenant %s", tenantID)
+	return deleted, nil
 }

@@ -57,26 +57,43 @@ func pageStart(limit int, cur string) (int, *cursor, error) {
 // next page's cursor ("" on the last page). what names the list in errors.
 func listPage[T any](ctx context.Context, s *Store, q *query, after *cursor, limit int, what string,
 	scan func(row interface{ Scan(...any) error }, item *T) error, key func(*T) (time.Time, string)) ([]T, string, error) {
+	out, err := queryPage(ctx, s, q, after, limit, what, scan)
+	if err != nil {
+		return nil, "", err
+	}
+	out, next := cutPage(out, limit, key)
+	return out, next, nil
+}
+
+// queryPage is listPage up to the cut: it returns up to limit+1 items.
+func queryPage[T any](ctx context.Context, s *Store, q *query, after *cursor, limit int, what string,
+	scan func(row interface{ Scan(...any) error }, item *T) error) ([]T, error) {
 	q.page(s, after, limit)
 	rows, err := s.read.QueryContext(ctx, q.String(), q.args...)
 	if err != nil {
-		return nil, "", s.wrap(err, "list %s", what)
+		return nil, s.wrap(err, "list %s", what)
 	}
 	defer func() { _ = rows.Close() }()
 	var out []T
 	for rows.Next() {
 		var item T
 		if err := scan(rows, &item); err != nil {
-			return nil, "", s.wrap(err, "list %s", what)
+			return nil, s.wrap(err, "list %s", what)
 		}
 		out = append(out, item)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, "", s.wrap(err, "list %s", what)
+		return nil, s.wrap(err, "list %s", what)
 	}
-	if len(out) <= limit {
-		return out, "", nil
+	return out, nil
+}
+
+// cutPage returns the first limit of items, newest first, and the cursor
+// of the page after them ("" when items are all there is).
+func cutPage[T any](items []T, limit int, key func(*T) (time.Time, string)) ([]T, string) {
+	if len(items) <= limit {
+		return items, ""
 	}
-	out = out[:limit]
-	return out, encodeCursor(key(&out[limit-1])), nil
+	items = items[:limit]
+	return items, encodeCursor(key(&items[limit-1]))
 }
