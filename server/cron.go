@@ -103,5 +103,5 @@ func (a *App) cronSkipped(ctx context.Context, job schedule.Job, scheduledAt tim
 	exec := kiln.Execution{ID: newID(), TenantID: job.Tenant, ScriptID: job.ID, Version: job.Version, Trigger: "cron",
 		Status: kiln.ExecSkipped, Input: input, CreatedAt: now, FinishedAt: &now,
 		Error: &kiln.ExecutionError{Code: "SKIPPED", Message: "the run due at " + scheduledAt.Format(time.RFC3339) + " was skipped: the previous run was still going"}}
-	a.recorder.record(&exec, false)
+	a.recorder.record(&exec, false, true)
 }

@@ -164,8 +164,13 @@ func (a *App) deliverEvent(ctx context.Context, d queue.Delivery) error {
 	}
 	execID := deliveryExecutionID(d)
 	if d.MayHaveRun {
-		if prev, err := a.store.ExecutionGet(ctx, s.TenantID, execID); err == nil && prev.Status == kiln.ExecCompleted {
+		prev, err := a.store.ExecutionGet(ctx, s.TenantID, execID)
+		switch {
+		case err == nil && prev.Status == kiln.ExecCompleted:
 			return nil // a redelivery after the run completed
+		case err != nil && kiln.ErrorCode(err) != kiln.ENotFound:
+			// Running without knowing could complete the attempt twice.
+			return attemptFailure{Code: string(kiln.EUnavailable), Message: "checking for an earlier run: " + err.Error()}
 		}
 	}
 	input, err := json.Marshal(eventInput{ID: d.Event.ID, Type: d.Event.Type, Payload: d.Event.Payload, OccurredAt: d.Event.PublishedAt})
@@ -177,7 +182,7 @@ func (a *App) deliverEvent(ctx context.Context, d queue.Delivery) error {
 		return attemptFailure{Code: string(kiln.EUnavailable), Message: err.Error()}
 	}
 	req := runRequest{Script: s, Version: v, Trigger: "event", Input: input, Caps: tenant.Settings.Caps,
-		Durable: true, ExecutionID: execID, Attempt: d.Attempt}
+		Durable: true, ExecutionID: execID, Attempt: d.Attempt, FirstRun: !d.MayHaveRun}
 	exec, err := a.runner.start(req)
 	if err != nil {
 		return attemptFailure{Code: kiln.ErrorCode(err), Message: err.Error()}

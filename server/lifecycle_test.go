@@ -210,23 +210,37 @@ func TestOverloadedAnswers429(t *testing.T) {
 type writeLog struct {
 	store.Store
 	mu      sync.Mutex
-	written []kiln.Execution
+	written []writeEntry
 }
 
 func (w *writeLog) ExecutionWrite(ctx context.Context, execs []kiln.Execution) error {
-	w.mu.Lock()
-	w.written = append(w.written, execs...)
-	w.mu.Unlock()
+	w.log("row", execs)
 	return w.Store.ExecutionWrite(ctx, execs)
 }
 
-func (w *writeLog) statuses(id string) []kiln.ExecutionStatus {
+func (w *writeLog) ExecutionAppend(ctx context.Context, execs []kiln.Execution) error {
+	w.log("appended", execs)
+	return w.Store.ExecutionAppend(ctx, execs)
+}
+
+func (w *writeLog) log(how string, execs []kiln.Execution) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	var out []kiln.ExecutionStatus
+	for _, e := range execs {
+		w.written = append(w.written, writeEntry{id: e.ID, what: how + " " + string(e.Status)})
+	}
+}
+
+type writeEntry struct{ id, what string }
+
+// writes lists how the records of id were written, e.g. "row pending".
+func (w *writeLog) writes(id string) []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []string
 	for _, e := range w.written {
-		if e.ID == id {
-			out = append(out, e.Status)
+		if e.id == id {
+			out = append(out, e.what)
 		}
 	}
 	return out
@@ -261,10 +275,10 @@ func TestRecorderPendingOnlyWhenRunning(t *testing.T) {
 		return e
 	}
 	finish := func(e *kiln.Execution, wait bool) <-chan error {
-		rec.end(e)
+		queued := rec.end(e)
 		now := time.Now().UTC()
 		e.Status, e.StartedAt, e.FinishedAt, e.Output = kiln.ExecCompleted, &now, &now, []byte(`1`)
-		return rec.record(e, wait)
+		return rec.record(e, wait, !queued)
 	}
 
 	fast, slow := run("fast"), run("slow")
@@ -272,10 +286,10 @@ func TestRecorderPendingOnlyWhenRunning(t *testing.T) {
 		t.Fatal("record without wait returned a channel")
 	}
 	rec.flush()
-	if got := log.statuses("fast"); !slices.Equal(got, []kiln.ExecutionStatus{kiln.ExecCompleted}) {
-		t.Errorf("fast run written as %v; want only its final record", got)
+	if got := log.writes("fast"); !slices.Equal(got, []string{"appended completed"}) {
+		t.Errorf("fast run written as %v; want only its final record, appended", got)
 	}
-	if got := log.statuses("slow"); !slices.Equal(got, []kiln.ExecutionStatus{kiln.ExecPending}) {
+	if got := log.writes("slow"); !slices.Equal(got, []string{"row pending"}) {
 		t.Errorf("running run written as %v; want its pending record", got)
 	}
 	rec.flush() // a second flush does not write the pending record again
@@ -284,11 +298,13 @@ func TestRecorderPendingOnlyWhenRunning(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if got := log.statuses("slow"); !slices.Equal(got, []kiln.ExecutionStatus{kiln.ExecPending, kiln.ExecCompleted}) {
-		t.Errorf("slow run written as %v; want pending, then completed", got)
+	if got := log.writes("slow"); !slices.Equal(got, []string{"row pending", "row completed"}) {
+		t.Errorf("slow run written as %v; want pending, then completed, both as rows", got)
 	}
-	got, err := st.ExecutionGet(ctx, tenant.ID, "slow")
-	if err != nil || got.Status != kiln.ExecCompleted || string(got.Input) != `{"n":1}` {
-		t.Fatalf("stored slow run = %+v, %v", got, err)
+	for _, id := range []string{"fast", "slow"} {
+		got, err := st.ExecutionGet(ctx, tenant.ID, id)
+		if err != nil || got.Status != kiln.ExecCompleted || string(got.Input) != `{"n":1}` {
+			t.Fatalf("stored %s run = %+v, %v", id, got, err)
+		}
 	}
 }

@@ -21,22 +21,30 @@ import (
 // at a flush: most runs end before the next flush, and writing their
 // pending record only for the final one to replace it in the same batch
 // was a third of a busy server's recording work.
+//
+// A final record that is written once — no pending record of its run was
+// written, and no later run will write its ID again — is appended
+// (store.ExecutionAppend: many records to a row, a fifth of a row's cost);
+// the others are written as rows, which replace by ID.
 type recorder struct {
 	store    store.Store
 	log      *slog.Logger
 	interval time.Duration
 	maxBatch int
 
-	mu      sync.Mutex
-	pending []kiln.Execution
-	waiters []chan error
+	mu sync.Mutex
+	// rows are written with ExecutionWrite, appends with
+	// ExecutionAppend; each has its waiters.
+	rows, appends             []kiln.Execution
+	rowWaiters, appendWaiters []chan error
 	// running holds the runs begun and not yet ended; true once their
 	// pending record is queued.
 	running map[*kiln.Execution]bool
-	spare   []kiln.Execution // the last flushed batch's array, reused
-	wake    chan struct{}
-	stop    chan struct{}
-	done    chan struct{}
+	// the last flushed batches' arrays, reused
+	spareRows, spareAppends []kiln.Execution
+	wake                    chan struct{}
+	stop                    chan struct{}
+	done                    chan struct{}
 }
 
 // recordInterval is how often the recorder writes what has queued.
@@ -61,26 +69,39 @@ func (r *recorder) begin(exec *kiln.Execution) {
 	r.mu.Unlock()
 }
 
-// end unregisters a run begun with begin; its final record follows.
-func (r *recorder) end(exec *kiln.Execution) {
+// end unregisters a run begun with begin; its final record follows. It
+// reports whether the run's pending record was queued (and so its final
+// record must replace it).
+func (r *recorder) end(exec *kiln.Execution) (pendingQueued bool) {
 	r.mu.Lock()
+	pendingQueued = r.running[exec]
 	delete(r.running, exec)
 	r.mu.Unlock()
+	return pendingQueued
 }
 
-// record queues a copy of e. With wait it returns a channel that receives
-// the result of the batch holding e; without, nil.
-func (r *recorder) record(e *kiln.Execution, wait bool) <-chan error {
+// record queues a copy of e, to be appended if once (e is final, and no
+// record with its ID was or will be written), else written as a row. With
+// wait it returns a channel that receives the result of the batch holding
+// e; without, nil.
+func (r *recorder) record(e *kiln.Execution, wait, once bool) <-chan error {
 	var ch chan error
 	if wait {
 		ch = make(chan error, 1)
 	}
 	r.mu.Lock()
-	r.pending = append(r.pending, *e)
-	if wait {
-		r.waiters = append(r.waiters, ch)
+	if once {
+		r.appends = append(r.appends, *e)
+		if wait {
+			r.appendWaiters = append(r.appendWaiters, ch)
+		}
+	} else {
+		r.rows = append(r.rows, *e)
+		if wait {
+			r.rowWaiters = append(r.rowWaiters, ch)
+		}
 	}
-	full := len(r.pending) >= r.maxBatch
+	full := len(r.rows)+len(r.appends) >= r.maxBatch
 	r.mu.Unlock()
 	if full {
 		select {
@@ -109,7 +130,7 @@ func (r *recorder) loop() {
 		case <-t.C:
 			ticks++
 			r.mu.Lock()
-			waiting := len(r.waiters) > 0
+			waiting := len(r.rowWaiters)+len(r.appendWaiters) > 0
 			r.mu.Unlock()
 			if !waiting && ticks < lazyTicks {
 				continue
@@ -126,21 +147,27 @@ func (r *recorder) flush() {
 	for exec, queued := range r.running {
 		if !queued {
 			r.running[exec] = true
-			r.pending = append(r.pending, kiln.Execution{ID: exec.ID, TenantID: exec.TenantID, ScriptID: exec.ScriptID,
+			r.rows = append(r.rows, kiln.Execution{ID: exec.ID, TenantID: exec.TenantID, ScriptID: exec.ScriptID,
 				Version: exec.Version, Trigger: exec.Trigger, Attempt: exec.Attempt, Status: kiln.ExecPending,
 				Input: exec.Input, CreatedAt: exec.CreatedAt})
 		}
 	}
-	batch, waiters := r.pending, r.waiters
-	r.pending, r.waiters = r.spare[:0], nil
-	r.spare = nil
+	rows, rowWaiters, appends, appendWaiters := r.rows, r.rowWaiters, r.appends, r.appendWaiters
+	r.rows, r.rowWaiters, r.appends, r.appendWaiters = r.spareRows[:0], nil, r.spareAppends[:0], nil
+	r.spareRows, r.spareAppends = nil, nil
 	r.mu.Unlock()
+	r.write(appends, appendWaiters, r.store.ExecutionAppend)
+	r.write(rows, rowWaiters, r.store.ExecutionWrite)
+	r.giveBack(rows, appends)
+}
+
+// write stores batch with fn and tells the waiters how it went.
+func (r *recorder) write(batch []kiln.Execution, waiters []chan error, fn func(context.Context, []kiln.Execution) error) {
 	if len(batch) == 0 {
-		r.giveBack(batch)
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	err := r.store.ExecutionWrite(ctx, batch)
+	err := fn(ctx, batch)
 	cancel()
 	if err != nil {
 		r.log.Error("writing execution records failed", "count", len(batch), "err", err)
@@ -148,18 +175,21 @@ func (r *recorder) flush() {
 	for _, w := range waiters {
 		w <- err
 	}
-	r.giveBack(batch)
 }
 
-// giveBack keeps a flushed batch's array for the next batch, cleared so
-// that it holds on to no record's input or output.
-func (r *recorder) giveBack(batch []kiln.Execution) {
-	if cap(batch) > 4*r.maxBatch {
-		return
+// giveBack keeps the flushed batches' arrays for the next batches,
+// cleared so that they hold on to no record's input or output.
+func (r *recorder) giveBack(rows, appends []kiln.Execution) {
+	keep := func(b []kiln.Execution) []kiln.Execution {
+		if cap(b) > 4*r.maxBatch {
+			return nil
+		}
+		clear(b)
+		return b[:0]
 	}
-	clear(batch)
+	rows, appends = keep(rows), keep(appends)
 	r.mu.Lock()
-	r.spare = batch[:0]
+	r.spareRows, r.spareAppends = rows, appends
 	r.mu.Unlock()
 }
 

@@ -53,6 +53,10 @@ type runRequest struct {
 	ExecutionID string
 	// Attempt is the event delivery's attempt (0 means 1).
 	Attempt int
+	// FirstRun says that no record with ExecutionID was written before: a
+	// completed run's record is then written once (ExecutionID and a
+	// completed record are never run again).
+	FirstRun bool
 }
 
 func newID() string {
@@ -126,10 +130,13 @@ func (r *runner) run(ctx context.Context, req runRequest, exec *kiln.Execution) 
 		exec.Error = &kiln.ExecutionError{Code: string(res.Err.Code), Message: res.Err.Message, Position: res.Err.Position, Stack: res.Err.Stack}
 	}
 	r.metrics.observe(exec)
-	r.recorder.end(exec) // before redaction changes exec's input
+	pendingQueued := r.recorder.end(exec) // before redaction changes exec's input
 	r.redactor.RedactExecution(exec)
 	r.redactor.Forget(exec.ID)
-	done := r.recorder.record(exec, req.Durable)
+	// Written once: a fresh ID, or an event delivery's first run that
+	// completed — a redelivery finds it and does not run again.
+	once := !pendingQueued && (req.ExecutionID == "" || req.FirstRun && exec.Status == kiln.ExecCompleted)
+	done := r.recorder.record(exec, req.Durable, once)
 	if req.Durable {
 		if err := <-done; err != nil {
 			return res, fmt.Errorf("record execution %s: %w", exec.ID, err)
