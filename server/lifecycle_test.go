@@ -247,8 +247,9 @@ func (w *writeLog) writes(id string) []string {
 }
 
 // TestRecorderPendingOnlyWhenRunning: a run that ends before the next
-// flush is written once, final; a run still going at a flush gets its
-// pending record first; waiting callers learn when their batch is durable.
+// flush is written once, final, appended; a run still going at the second
+// flush after it began gets its pending record first, and its final record
+// replaces it as a row; waiting callers learn when their batch is durable.
 func TestRecorderPendingOnlyWhenRunning(t *testing.T) {
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "kiln.db"))
@@ -284,6 +285,10 @@ func TestRecorderPendingOnlyWhenRunning(t *testing.T) {
 	fast, slow := run("fast"), run("slow")
 	if ch := finish(fast, false); ch != nil {
 		t.Fatal("record without wait returned a channel")
+	}
+	rec.flush()
+	if got := log.writes("slow"); len(got) != 0 {
+		t.Errorf("run written as %v at the first flush that saw it running; want nothing yet", got)
 	}
 	rec.flush()
 	if got := log.writes("fast"); !slices.Equal(got, []string{"appended completed"}) {

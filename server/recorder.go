@@ -18,9 +18,11 @@ import (
 //
 // A run is registered when it starts (begin) and recorded when it ends
 // (record). Its pending record is written only if the run is still going
-// at a flush: most runs end before the next flush, and writing their
-// pending record only for the final one to replace it in the same batch
-// was a third of a busy server's recording work.
+// at the second flush after it began, so only runs that last at least one
+// flush interval get one: writing a pending record only for the final one
+// to replace it in the same or the next batch was a third of a busy
+// server's recording work, and a pending record makes the final one a row
+// rather than an append.
 //
 // A final record that is written once — no pending record of its run was
 // written, and no later run will write its ID again — is appended
@@ -37,15 +39,25 @@ type recorder struct {
 	// ExecutionAppend; each has its waiters.
 	rows, appends             []kiln.Execution
 	rowWaiters, appendWaiters []chan error
-	// running holds the runs begun and not yet ended; true once their
+	// running holds the runs begun and not yet ended, with how far their
+	// pending record is.
 	// pending record is queued.
-	running map[*kiln.Execution]bool
+	running map[*kiln.Execution]pendingState
 	// the last flushed batches' arrays, reused
 	spareRows, spareAppends []kiln.Execution
 	wake                    chan struct{}
 	stop                    chan struct{}
 	done                    chan struct{}
 }
+
+// pendingState is how far a running run's pending record is.
+type pendingState uint8
+
+const (
+	pendingNone   pendingState = iota // no flush has seen the run yet
+	pendingSeen                       // one flush saw it running
+	pendingQueued                     // its pending record is queued or written
+)
 
 // recordInterval is how often the recorder writes what has queued.
 const recordInterval = 5 * time.Millisecond
@@ -54,7 +66,7 @@ const recordInterval = 5 * time.Millisecond
 // batch fills).
 func newRecorder(s store.Store, log *slog.Logger, interval time.Duration) *recorder {
 	r := &recorder{store: s, log: log, interval: interval, maxBatch: 500,
-		running: map[*kiln.Execution]bool{},
+		running: map[*kiln.Execution]pendingState{},
 		wake:    make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go r.loop()
 	return r
@@ -65,19 +77,19 @@ func newRecorder(s store.Store, log *slog.Logger, interval time.Duration) *recor
 // reads them to write the pending record.
 func (r *recorder) begin(exec *kiln.Execution) {
 	r.mu.Lock()
-	r.running[exec] = false
+	r.running[exec] = pendingNone
 	r.mu.Unlock()
 }
 
 // end unregisters a run begun with begin; its final record follows. It
 // reports whether the run's pending record was queued (and so its final
 // record must replace it).
-func (r *recorder) end(exec *kiln.Execution) (pendingQueued bool) {
+func (r *recorder) end(exec *kiln.Execution) (queued bool) {
 	r.mu.Lock()
-	pendingQueued = r.running[exec]
+	queued = r.running[exec] == pendingQueued
 	delete(r.running, exec)
 	r.mu.Unlock()
-	return pendingQueued
+	return queued
 }
 
 // record queues a copy of e, to be appended if once (e is final, and no
@@ -144,9 +156,12 @@ func (r *recorder) loop() {
 
 func (r *recorder) flush() {
 	r.mu.Lock()
-	for exec, queued := range r.running {
-		if !queued {
-			r.running[exec] = true
+	for exec, state := range r.running {
+		switch state {
+		case pendingNone:
+			r.running[exec] = pendingSeen
+		case pendingSeen:
+			r.running[exec] = pendingQueued
 			r.rows = append(r.rows, kiln.Execution{ID: exec.ID, TenantID: exec.TenantID, ScriptID: exec.ScriptID,
 				Version: exec.Version, Trigger: exec.Trigger, Attempt: exec.Attempt, Status: kiln.ExecPending,
 				Input: exec.Input, CreatedAt: exec.CreatedAt})
