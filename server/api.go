@@ -30,7 +30,7 @@ func (a *App) handler() http.Handler {
 	})
 	mux.HandleFunc("/run/{tenant}/{path...}", a.runHTTP)
 	mux.Handle("/", a.uiHandler())
-	return mux
+	return runRoute{a: a, mux: mux}
 }
 
 // publicRoutes are the API routes that need no key: the OpenAPI document

@@ -7,6 +7,8 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
+	pathpkg "path"
 	"slices"
 	"strings"
 
@@ -26,15 +28,64 @@ type httpInput struct {
 
 // runHTTP serves /run/{tenant}/{path…} with the tenant's active HTTP scripts.
 func (a *App) runHTTP(w http.ResponseWriter, r *http.Request) {
-	tenant, err := a.catalog.tenant(r.Context(), r.PathValue("tenant"))
+	a.serveRun(w, r, r.PathValue("tenant"), r.PathValue("path"))
+}
+
+// runRoute is the server's handler: requests to /run/ whose path is clean
+// go straight to serveRun, the rest through the mux. The mux's pattern
+// matching cost more than the rest of routing a script request (a few
+// microseconds and a dozen allocations of a 60 µs request); the mux still
+// serves everything else, including the redirect of an unclean /run/ path.
+type runRoute struct {
+	a   *App
+	mux *http.ServeMux
+}
+
+func (h runRoute) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if tenant, rest, ok := runPath(r); ok {
+		h.a.serveRun(w, r, tenant, rest)
+		return
+	}
+	h.mux.ServeHTTP(w, r)
+}
+
+// runPath splits a clean /run/{tenant}/{path…} request path as the mux's
+// pattern would, unescaping both; ok is false for anything else, which
+// the mux then handles.
+func runPath(r *http.Request) (tenant, rest string, ok bool) {
+	if r.Method == http.MethodConnect {
+		return "", "", false
+	}
+	p := r.URL.EscapedPath()
+	after, found := strings.CutPrefix(p, "/run/")
+	if !found || pathpkg.Clean(p) != p {
+		return "", "", false
+	}
+	tenantEsc, restEsc, found := strings.Cut(after, "/")
+	if !found || tenantEsc == "" {
+		return "", "", false
+	}
+	tenant, err := url.PathUnescape(tenantEsc)
+	if err != nil {
+		return "", "", false
+	}
+	if rest, err = url.PathUnescape(restEsc); err != nil {
+		return "", "", false
+	}
+	return tenant, rest, true
+}
+
+// serveRun runs the tenant's HTTP script that serves "/"+path.
+func (a *App) serveRun(w http.ResponseWriter, r *http.Request, tenantSlug, path string) {
+	tenant, err := a.catalog.tenant(r.Context(), tenantSlug)
 	if err != nil {
 		if kiln.ErrorCode(err) == kiln.ENotFound {
-			err = kiln.Errorf(kiln.ENotFound, "no tenant %q", r.PathValue("tenant"))
+			err = kiln.Errorf(kiln.ENotFound, "no tenant %q", tenantSlug)
 		}
 		writeError(w, a.log, err)
 		return
 	}
-	path := "/" + r.PathValue("path")
+	path = "/" + path
 	scriptID, params, allowed := a.routes.match(tenant.ID, r.Method, path)
 	if scriptID == "" {
 		if len(allowed) > 0 {

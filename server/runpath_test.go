@@ -1,0 +1,61 @@
+package server
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
+
+// TestRunPathMatchesMux: for every path runPath takes, the mux's pattern
+// would have called the handler with the same tenant and path; the paths
+// it leaves to the mux are the ones the mux redirects or does not match.
+func TestRunPathMatchesMux(t *testing.T) {
+	type match struct {
+		called       bool
+		tenant, path string
+	}
+	var got match
+	mux := http.NewServeMux()
+	mux.HandleFunc("/run/{tenant}/{path...}", func(w http.ResponseWriter, r *http.Request) {
+		got = match{true, r.PathValue("tenant"), r.PathValue("path")}
+	})
+	tests := []struct {
+		target string
+		fast   bool // runPath takes it
+	}{
+		{"/run/acme/hello", true},
+		{"/run/acme/hello?name=Ada", true},
+		{"/run/acme/", false}, // the mux serves it: Clean drops the slash
+		{"/run/acme/a/b/c", true},
+		{"/run/acme/caf%C3%A9", true},
+		{"/run/acme/a%2Fb", true},
+		{"/run/ac%20me/x", true},
+		{"/run/acme/hello/", false},     // the mux keeps the slash; Clean does not
+		{"/run/acme/../other/x", false}, // redirected
+		{"/run/acme//x", false},
+		{"/run/acme/./x", false},
+		{"/run//x", false},
+		{"/run/acme", false},
+		{"/run/", false},
+		{"/api/scripts", false},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest(http.MethodGet, tt.target, nil)
+		tenant, path, ok := runPath(r)
+		if ok != tt.fast {
+			t.Errorf("%s: runPath ok = %v, want %v", tt.target, ok, tt.fast)
+		}
+		if !ok {
+			continue
+		}
+		got = match{}
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, r)
+		if want := (match{true, tenant, path}); got != want {
+			t.Errorf("%s: runPath gives %+v, the mux %+v (status %d)", tt.target, want, got, rec.Code)
+		}
+	}
+	if _, _, ok := runPath(httptest.NewRequest(http.MethodConnect, "/run/acme/x", nil)); ok {
+		t.Error("runPath takes a CONNECT request, which the mux does not clean")
+	}
+}
