@@ -27,6 +27,57 @@ func measureJSON(v goja.Value) jsonShape {
 	if !ok {
 		return jsonShape{depth: 0, values: 1}
 	}
+	budget := smallJSONNodes
+	if shape, ok := measureSmall(root, &budget); ok {
+		return shape
+	}
+	return measureLarge(root)
+}
+
+// smallJSONNodes is how many objects measureSmall visits before it leaves
+// a value to measureLarge.
+const smallJSONNodes = 32
+
+// measureSmall is measureJSON for a small tree of objects, the usual
+// result of a handler: plain recursion, without the bookkeeping that keeps
+// measureLarge linear on shared references and safe on cycles (a request's
+// result was measured with two maps and a frame per object). It gives up
+// (ok false) after budget objects, which also ends a cycle.
+func measureSmall(o *goja.Object, budget *int) (shape jsonShape, ok bool) {
+	if *budget--; *budget < 0 {
+		return jsonShape{}, false
+	}
+	shape = jsonShape{depth: 1, values: 1}
+	children := false
+	if cls := o.ClassName(); cls == "Object" || cls == "Array" {
+		keys := o.Keys()
+		for _, k := range keys {
+			child, isObj := o.Get(k).(*goja.Object)
+			if !isObj {
+				continue
+			}
+			children = true
+			cs, ok := measureSmall(child, budget)
+			if !ok {
+				return jsonShape{}, false
+			}
+			shape.depth = max(shape.depth, cs.depth+1)
+			shape.values = min(shape.values+cs.values, 1<<40)
+		}
+		if !children {
+			shape.values += int64(len(keys))
+		}
+	} else {
+		shape.values += int64(len(o.Keys()))
+	}
+	if o.ClassName() == "Array" {
+		shape.values += min(o.Get("length").ToInteger(), 1<<40)
+	}
+	return shape, true
+}
+
+// measureLarge is measureJSON for any object graph.
+func measureLarge(root *goja.Object) jsonShape {
 	type frame struct {
 		obj      *goja.Object
 		depth    int
