@@ -14,6 +14,7 @@ import (
 
 	"github.com/kiln-run/kiln"
 	"github.com/kiln-run/kiln/engine"
+	"github.com/kiln-run/kiln/internal/jsonw"
 )
 
 // httpInput is what an HTTP script's handler receives.
@@ -24,6 +25,31 @@ type httpInput struct {
 	Query   map[string]string `json:"query"`
 	Headers map[string]string `json:"headers"`
 	Body    any               `json:"body"`
+}
+
+// appendJSON appends in as JSON, as encoding/json would write it (map keys
+// in order) but without reflection: it is every HTTP request's input.
+func (in *httpInput) appendJSON(buf []byte) []byte {
+	buf = append(buf, `{"method":`...)
+	buf = jsonw.String(buf, in.Method)
+	buf = append(buf, `,"path":`...)
+	buf = jsonw.String(buf, in.Path)
+	buf = append(buf, `,"params":`...)
+	buf = jsonw.StringMap(buf, in.Params)
+	buf = append(buf, `,"query":`...)
+	buf = jsonw.StringMap(buf, in.Query)
+	buf = append(buf, `,"headers":`...)
+	buf = jsonw.StringMap(buf, in.Headers)
+	buf = append(buf, `,"body":`...)
+	switch b := in.Body.(type) {
+	case string:
+		buf = jsonw.String(buf, b)
+	case json.RawMessage: // checked with json.Valid
+		buf = append(buf, b...)
+	default:
+		buf = append(buf, "null"...)
+	}
+	return append(buf, '}')
 }
 
 // runHTTP serves /run/{tenant}/{path…} with the tenant's active HTTP scripts.
@@ -121,15 +147,16 @@ func (a *App) serveRun(w http.ResponseWriter, r *http.Request, tenantSlug, path 
 	if len(raw) > 0 {
 		in.Body = string(raw)
 		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/json" || strings.HasSuffix(mt, "+json") {
-			var v any
-			if err := json.Unmarshal(raw, &v); err != nil {
+			if !json.Valid(raw) {
+				var v any
+				err := json.Unmarshal(raw, &v)
 				writeError(w, a.log, kiln.Errorf(kiln.EInvalidArgument, "the body is sent as JSON but does not parse: %v", err))
 				return
 			}
 			in.Body = json.RawMessage(raw)
 		}
 	}
-	input, _ := json.Marshal(in)
+	input := in.appendJSON(make([]byte, 0, 256))
 
 	s, v, err := a.catalog.current(r.Context(), tenant.ID, scriptID)
 	if err != nil {
