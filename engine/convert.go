@@ -47,18 +47,33 @@ func (vm *VM) stringify(v goja.Value) (string, error) {
 	if v == nil || goja.IsUndefined(v) {
 		return "null", nil
 	}
-	if err := vm.checkStringify(v); err != nil {
-		return "", Errorf(CodeRuntimeError, "the result cannot be sent as JSON: %v", err)
+	var out string
+	var plain bool
+	var checkErr error
+	// Measuring and the plain walk read properties, so a getter may
+	// throw: that is the script's error, as it is inside JSON.stringify.
+	if ex := vm.rt.Try(func() {
+		if out, plain = stringifyPlain(vm.plain, v); !plain {
+			checkErr = vm.checkStringify(v)
+		}
+	}); ex != nil {
+		return "", ex
 	}
-	out, err := vm.jsonCall(vm.jsonObj, v)
+	if plain {
+		return out, nil
+	}
+	if checkErr != nil {
+		return "", Errorf(CodeRuntimeError, "the result cannot be sent as JSON: %v", checkErr)
+	}
+	res, err := vm.jsonCall(vm.jsonObj, v)
 	if err != nil {
 		return "", err
 	}
-	if goja.IsUndefined(out) {
+	if goja.IsUndefined(res) {
 		// A function or symbol: JSON has no form for it.
 		return "null", nil
 	}
-	return out.String(), nil
+	return res.String(), nil
 }
 
 // isString reports whether v is a string primitive, without Export (which

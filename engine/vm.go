@@ -31,6 +31,7 @@ type VM struct {
 	jsonCall goja.Callable // JSON.stringify, captured before scripts run
 	jsonObj  goja.Value
 	parse    goja.Callable   // the original JSON.parse, for inputs
+	plain    plainProtos     // for stringifyPlain
 	regexp2  map[string]bool // by flags/source: does regexp2 run it?
 	promise  *goja.Object
 	// errorCtor is the original Error constructor, for host-call errors.
@@ -201,6 +202,7 @@ func (vm *VM) install() error {
 	vm.jsonObj = jsonObj
 	vm.jsonCall, _ = goja.AssertFunction(jsonObj.Get("stringify"))
 	vm.parse, _ = goja.AssertFunction(jsonObj.Get("parse"))
+	vm.plain = plainProtos{object: rt.NewObject().Prototype(), array: rt.NewArray().Prototype()}
 
 	vm.guardFunctionPrototype()
 	vm.guardArrays()
