@@ -34,10 +34,22 @@ type Semaphore struct {
 	refused int64
 }
 
+// waiter is one Acquire waiting. Waiters are reused (waiters): a busy
+// server waits here twice per request (a pool slot, then a CPU turn), and
+// the waiter, its channel and its timer were most of the wait's cost.
 type waiter struct {
 	key   string
-	ready chan struct{} // closed when granted
+	ready chan struct{} // receives one value when granted
 	elem  *list.Element
+	timer *time.Timer // the deadline, made on first use
+}
+
+var waiters = sync.Pool{New: func() any { return &waiter{ready: make(chan struct{}, 1)} }}
+
+// recycle returns w to the pool: not granted, or its grant received.
+func (w *waiter) recycle() {
+	w.key, w.elem = "", nil
+	waiters.Put(w)
 }
 
 // New returns a semaphore of capacity holders. quota gives each key's cap
@@ -68,27 +80,40 @@ func (s *Semaphore) Acquire(ctx context.Context, key string, deadline time.Time)
 
 	var timeout <-chan time.Time
 	if !deadline.IsZero() {
-		timer := time.NewTimer(time.Until(deadline))
-		defer timer.Stop()
-		timeout = timer.C
+		if w.timer == nil {
+			w.timer = time.NewTimer(time.Until(deadline))
+		} else {
+			w.timer.Reset(time.Until(deadline))
+		}
+		timeout = w.timer.C
+	}
+	stopTimer := func() {
+		if timeout != nil {
+			w.timer.Stop() // no stale tick afterwards (Go 1.23 timers)
+		}
 	}
 	var cause error
 	select {
 	case <-w.ready:
+		stopTimer()
+		w.recycle()
 		return nil
 	case <-timeout:
 		cause = ErrFull
 	case <-ctx.Done():
 		cause = ctx.Err()
 	}
+	stopTimer()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	select {
 	case <-w.ready:
+		w.recycle()
 		return nil // granted while giving up: keep it
 	default:
 	}
 	s.dequeue(w)
+	w.recycle()
 	if errors.Is(cause, ErrFull) {
 		s.refused++
 	}
@@ -165,7 +190,8 @@ func (s *Semaphore) enqueue(key string) *waiter {
 		s.queues[key] = q
 		s.ring = append(s.ring, key)
 	}
-	w := &waiter{key: key, ready: make(chan struct{})}
+	w := waiters.Get().(*waiter)
+	w.key = key
 	w.elem = q.PushBack(w)
 	s.waiting++
 	return w
@@ -214,7 +240,7 @@ func (s *Semaphore) dispatch() {
 			w := q.Remove(q.Front()).(*waiter)
 			s.waiting--
 			s.grant(key)
-			close(w.ready)
+			w.ready <- struct{}{} // never blocks: one grant per wait, room for one
 			if q.Len() == 0 {
 				s.dropFromRing(key) // keeps s.next on the following key
 			} else {

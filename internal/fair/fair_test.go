@@ -1,0 +1,90 @@
+package fair
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+)
+
+func unlimited(string) int { return 1 << 30 }
+
+// TestWaitOutcomes: a wait ends granted, at its deadline, or with its
+// context, and the reused waiters carry nothing from one wait to the next.
+func TestWaitOutcomes(t *testing.T) {
+	s := New(1, 100, unlimited)
+	ctx := context.Background()
+	if err := s.Acquire(ctx, "a", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	for round := range 3 {
+		// Past the deadline: ErrFull, counted as a refusal.
+		if err := s.Acquire(ctx, "b", time.Now().Add(10*time.Millisecond)); !errors.Is(err, ErrFull) {
+			t.Fatalf("round %d: wait past its deadline = %v, want ErrFull", round, err)
+		}
+		// Cancelled: the context's error.
+		cctx, cancel := context.WithCancel(ctx)
+		time.AfterFunc(5*time.Millisecond, cancel)
+		if err := s.Acquire(cctx, "b", time.Now().Add(time.Hour)); !errors.Is(err, context.Canceled) {
+			t.Fatalf("round %d: cancelled wait = %v", round, err)
+		}
+		// Granted when the holder releases, well before a long deadline.
+		done := make(chan error, 1)
+		go func() { done <- s.Acquire(ctx, "b", time.Now().Add(time.Hour)) }()
+		for s.Waiting() == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		s.Release("a")
+		if err := <-done; err != nil {
+			t.Fatalf("round %d: granted wait = %v", round, err)
+		}
+		s.Release("b")
+		if err := s.Acquire(ctx, "a", time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := s.Stats(); st.Held != 1 || st.Waiting != 0 || st.Refused != 3 {
+		t.Errorf("stats %+v, want 1 held, none waiting, 3 refused", st)
+	}
+}
+
+// TestRoundRobin: with one unit, a key with many waiters and a key with
+// one are served alternately, not first come first served.
+func TestRoundRobin(t *testing.T) {
+	s := New(1, 100, unlimited)
+	ctx := context.Background()
+	if err := s.Acquire(ctx, "busy", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var order []string
+	var wg sync.WaitGroup
+	start := func(key string) {
+		queued := s.Waiting() + 1
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := s.Acquire(ctx, key, time.Time{}); err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			order = append(order, key)
+			mu.Unlock()
+			s.Release(key)
+		}()
+		for s.Waiting() < queued {
+			time.Sleep(time.Millisecond) // until it is queued
+		}
+	}
+	for range 5 {
+		start("busy")
+	}
+	start("quiet")
+	s.Release("busy")
+	wg.Wait()
+	if len(order) != 6 || order[1] != "quiet" {
+		t.Errorf("served %v; want quiet second, after one of busy's five", order)
+	}
+}
