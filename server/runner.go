@@ -59,12 +59,24 @@ type runRequest struct {
 	FirstRun bool
 }
 
+// newID returns an execution (or dead letter) ID: the creation time in
+// milliseconds as 12 hex digits, so IDs sort by creation, then 80 random
+// bits. crypto/rand's 10 bytes and one string, not fmt and two more: it
+// runs for every request.
 func newID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	// Time-prefixed, so executions sort by creation.
-	return fmt.Sprintf("%012x", time.Now().UnixMilli()) + hex.EncodeToString(b[:10])
+	var b [32]byte
+	ms := uint64(time.Now().UnixMilli())
+	for i := 11; i >= 0; i-- {
+		b[i] = hexDigits[ms&0xF]
+		ms >>= 4
+	}
+	var r [10]byte
+	_, _ = rand.Read(r[:])
+	hex.Encode(b[12:], r[:])
+	return string(b[:])
 }
+
+const hexDigits = "0123456789abcdef"
 
 // compile turns a version's source into a program (cached by the engine).
 func (r *runner) compile(ctx context.Context, s *kiln.Script, source string) (*engine.Program, error) {
