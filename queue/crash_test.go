@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -29,8 +31,9 @@ const (
 // crashHelperMain runs the helper: open the queue, start it (tenant t0's
 // events go to script s1 alone, so they run in place; the others' to s1 and
 // s2, as delivery messages; each delivery appends its id to the out file),
-// publish N events printing each id once Publish returned, then run until
-// killed.
+// publish N events from 8 goroutines (so that batch messages form) printing
+// each id once Publish returned, then run until killed, printing the
+// queue's batch counters every 50 ms.
 func crashHelperMain() int {
 	out, err := os.OpenFile(os.Getenv(helperOutEnv), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -65,16 +68,39 @@ func crashHelperMain() int {
 		return 2
 	}
 	n, _ := strconv.Atoi(os.Getenv(helperCountEnv))
-	for i := range n {
-		tenant := fmt.Sprintf("t%d", i%3)
-		id, err := q.Publish(ctx, Event{Tenant: tenant, Type: "crash.test", Payload: []byte(strconv.Itoa(i))})
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "publish:", err)
-			return 2
-		}
-		fmt.Printf("published %s %s\n", tenant, id)
+	var printing sync.Mutex
+	var next atomic.Int64
+	var failed atomic.Bool
+	var publishers sync.WaitGroup
+	for range 8 {
+		publishers.Add(1)
+		go func() {
+			defer publishers.Done()
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				tenant := fmt.Sprintf("t%d", i%3)
+				id, err := q.Publish(ctx, Event{Tenant: tenant, Type: "crash.test", Payload: []byte(strconv.Itoa(i))})
+				if err != nil {
+					fmt.Fprintln(os.Stderr, "publish:", err)
+					failed.Store(true)
+					return
+				}
+				printing.Lock()
+				fmt.Printf("published %s %s %d\n", tenant, id, q.Stats().Batches)
+				printing.Unlock()
+			}
+		}()
 	}
-	select {} // until killed
+	publishers.Wait()
+	if failed.Load() {
+		return 2
+	}
+	for range time.Tick(50 * time.Millisecond) { // until killed
+		s := q.Stats()
+		printing.Lock()
+		fmt.Printf("batches %d %d\n", s.Batches, s.BatchesRedelivered)
+		printing.Unlock()
+	}
+	return 0
 }
 
 var crashRouter = RouterFunc(func(_ context.Context, e Event) ([]Target, error) {
@@ -128,12 +154,14 @@ func TestCrashRecovery(t *testing.T) {
 		var expected []string // delivery ids of the acknowledged events
 		published := 0
 		killed := false
+		batches := 0
 		for lines.Scan() {
-			rest, ok := strings.CutPrefix(lines.Text(), "published ")
-			if !ok {
+			var tenant, id string
+			var n int
+			if _, err := fmt.Sscanf(lines.Text(), "published %s %s %d", &tenant, &id, &n); err != nil {
 				continue
 			}
-			tenant, id, _ := strings.Cut(rest, " ")
+			batches = max(batches, n)
 			for _, target := range crashTargets(tenant) {
 				expected = append(expected, id+":"+target.ID)
 			}
@@ -156,14 +184,28 @@ func TestCrashRecovery(t *testing.T) {
 		}
 		before := countLines(outPath)
 		t.Logf("killed after %d acknowledged events and %d completed deliveries", published, before)
+		// The helper publishes from 8 goroutines: some of its events
+		// shared batch messages, so the restart recovers batches too.
+		if batches == 0 {
+			t.Errorf("no batch message formed before the kill")
+		}
 		if before >= len(expected) {
 			t.Logf("warning: everything completed before the kill; the test proves less")
 		}
 
 		// Second run on the same data: every delivery of every acknowledged
 		// event completes (duplicates allowed, losses not).
-		cmd, _ = helper(0)
+		cmd, lines = helper(0)
 		defer kill(cmd)
+		var redelivered atomic.Int64
+		go func() {
+			for lines.Scan() {
+				var b, r int64
+				if _, err := fmt.Sscanf(lines.Text(), "batches %d %d", &b, &r); err == nil {
+					redelivered.Store(r)
+				}
+			}
+		}()
 		deadline := time.Now().Add(60 * time.Second)
 		for {
 			missing := missingDeliveries(outPath, expected)
@@ -175,7 +217,8 @@ func TestCrashRecovery(t *testing.T) {
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
-		t.Logf("all %d deliveries completed; %d completions recorded in all (duplicates are at-least-once redeliveries)", len(expected), countLines(outPath))
+		t.Logf("all %d deliveries completed; %d completions recorded in all (duplicates are at-least-once redeliveries); %d batch messages before the kill, %d redelivered after it",
+			len(expected), countLines(outPath), batches, redelivered.Load())
 	})
 }
 

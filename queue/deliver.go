@@ -3,6 +3,7 @@ package queue
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -13,24 +14,99 @@ import (
 // already hold entries, so the first delivery must read it too.
 const attemptsHeader = "Kiln-Attempts"
 
-// process runs one message from a tenant's subjects: an event (route it,
-// then run or fan out) or a delivery.
-func (r *runner) process(m jetstream.Msg) {
-	if _, event := r.q.names.subjectKind(m.Subject()); event {
-		r.processEvent(m)
+// process runs one item of work: an event message (route it, then run or
+// fan out), one event of a batch message (the same), or a delivery.
+func (r *runner) process(hm heldMsg) {
+	if b := hm.batch; b != nil {
+		e := b.events[hm.index]
+		r.routeEvent(eventHold{batch: b}, e.event, e.raw, b.redelivered)
 		return
 	}
-	r.processDelivery(m)
+	if _, kind := r.q.names.subjectKind(hm.msg.Subject()); kind == kindEvent {
+		r.processEvent(hm.msg)
+		return
+	}
+	r.processDelivery(hm.msg)
 }
 
-// processEvent routes an event. No target: ack. One target, first
-// delivery: run it in place, the event's message standing for the delivery,
-// which costs JetStream nothing beyond the publish and the ack. Otherwise
-// (several targets; or a redelivered event, whose in-place run may have been
-// cut short) write one delivery message per target into the tenant's
-// subject and ack the event once JetStream stored them all. Delivery
-// messages carry the delivery id as Nats-Msg-Id, so an event routed twice
-// yields each delivery once within the dedupe window.
+// eventHold is what an event being routed is settled on: its own message,
+// acked when the event is settled, or its place in a batch message, which
+// is acked once every event in it is settled.
+type eventHold struct {
+	msg   jetstream.Msg // the event message; nil for a batch's event
+	batch *heldBatch
+}
+
+// heldBatch is a batch message whose events are being routed and run.
+type heldBatch struct {
+	msg         jetstream.Msg
+	tenant      string
+	events      []batchEvent
+	redelivered bool      // NumDelivered > 1: its events fan out
+	since       time.Time // fetched
+	unfinished  int       // events not yet finished by a worker (guarded by the scheduler's mu)
+
+	left   atomic.Int32 // events not yet settled
+	failed atomic.Bool  // an event must be routed again
+	delay  atomic.Int64 // the longest wait a failed event asked for
+}
+
+// done settles the event h holds: it is finished, or its delivery messages
+// are stored.
+func (r *runner) done(h eventHold, what string, id string) {
+	if h.batch != nil {
+		r.settleBatchEvent(h.batch, true, 0)
+		return
+	}
+	if err := h.msg.Ack(); err != nil {
+		r.q.log.Warn("ack "+what, "event", id, "err", err)
+	}
+}
+
+// again brings the event h holds back after delay, to be routed again;
+// for a batch's event, the whole batch comes back once its other events
+// are settled, and fans out.
+func (r *runner) again(h eventHold, tenant string, delay time.Duration) {
+	if h.batch != nil {
+		r.settleBatchEvent(h.batch, false, delay)
+		return
+	}
+	r.retryLater(h.msg, tenant, delay)
+}
+
+// interrupted gives the event h holds back at once: Stop cut its run short.
+func (r *runner) interrupted(h eventHold) {
+	if h.batch != nil {
+		r.settleBatchEvent(h.batch, false, 0)
+		return
+	}
+	_ = h.msg.Nak()
+}
+
+// settleBatchEvent records the outcome of one of b's events. After the
+// last one, b is acked if every event was settled, or else given back
+// after the longest delay asked for: redelivered, it fans out every event
+// to delivery messages (those already stored are dropped as duplicates,
+// those already run see MayHaveRun).
+func (r *runner) settleBatchEvent(b *heldBatch, ok bool, delay time.Duration) {
+	if !ok {
+		b.failed.Store(true)
+		for old := b.delay.Load(); int64(delay) > old && !b.delay.CompareAndSwap(old, int64(delay)); old = b.delay.Load() {
+		}
+	}
+	if b.left.Add(-1) != 0 {
+		return
+	}
+	if b.failed.Load() {
+		r.retryLater(b.msg, b.tenant, time.Duration(b.delay.Load()))
+		return
+	}
+	if err := b.msg.Ack(); err != nil {
+		r.q.log.Warn("ack batch", "subject", b.msg.Subject(), "err", err)
+	}
+}
+
+// processEvent decodes an event message and routes it.
 func (r *runner) processEvent(m jetstream.Msg) {
 	q := r.q
 	ev, err := decodeEvent(m.Data())
@@ -45,34 +121,48 @@ func (r *runner) processEvent(m jetstream.Msg) {
 		_ = m.Nak()
 		return
 	}
+	r.routeEvent(eventHold{msg: m}, ev, m.Data(), meta.NumDelivered > 1)
+}
+
+// routeEvent routes an event (raw: as stored). No target: settled. One
+// target, first delivery: run it in place, the event's message standing
+// for the delivery, which costs JetStream nothing beyond the publish and
+// the ack. Otherwise (several targets; or a redelivered event, whose
+// in-place run may have been cut short) write one delivery message per
+// target into the tenant's subject; the event is settled once JetStream
+// stored them all. Delivery messages carry the delivery id as Nats-Msg-Id,
+// so an event routed twice yields each delivery once within the dedupe
+// window.
+func (r *runner) routeEvent(h eventHold, ev Event, raw []byte, redelivered bool) {
+	q := r.q
 	targets, err := r.router.Route(r.ctx, ev)
 	if err != nil {
 		q.log.Warn("routing failed; routing the event again later", "event", ev.ID, "err", err)
-		r.retryLater(m, ev.Tenant, time.Second)
+		r.again(h, ev.Tenant, time.Second)
 		return
 	}
 	if len(targets) == 0 {
-		_ = m.Ack()
+		r.done(h, "unrouted event", ev.ID)
 		q.counters.unrouted.Add(1)
 		return
 	}
 	for _, t := range targets {
 		if !validID(t.ID) {
 			q.log.Error("the router returned an invalid target id; routing the event again later", "event", ev.ID, "target", t.ID)
-			r.retryLater(m, ev.Tenant, time.Second)
+			r.again(h, ev.Tenant, time.Second)
 			return
 		}
 	}
 	q.counters.dispatched.Add(uint64(len(targets)))
-	if len(targets) == 1 && meta.NumDelivered == 1 {
-		r.runInPlace(m, ev, targets[0])
+	if len(targets) == 1 && !redelivered {
+		r.runInPlace(h, ev, raw, targets[0])
 		return
 	}
 	msgs := make([]*nats.Msg, len(targets))
 	for i, t := range targets {
-		msgs[i] = r.deliveryMsg(m.Data(), ev, t, meta.NumDelivered > 1)
+		msgs[i] = r.deliveryMsg(raw, ev, t, redelivered)
 	}
-	r.publishDeliveries(m, ev.Tenant, msgs)
+	r.publishDeliveries(h, ev.Tenant, msgs)
 }
 
 // deliveryMsg makes the message of ev's delivery to t; event is ev as
@@ -94,12 +184,13 @@ func (r *runner) deliveryMsg(event []byte, ev Event, t Target, mayHaveAttempts b
 	return msg
 }
 
-// publishDeliveries publishes msgs asynchronously and hands the event m to
-// the settler, which acks it once JetStream stored them all (or brings it
-// back in a second if not). The worker does not wait for the round trip.
-func (r *runner) publishDeliveries(m jetstream.Msg, tenant string, msgs []*nats.Msg) {
+// publishDeliveries publishes msgs asynchronously and hands the event h
+// holds to the settler, which settles it once JetStream stored them all
+// (or brings it back in a second if not). The worker does not wait for the
+// round trip.
+func (r *runner) publishDeliveries(h eventHold, tenant string, msgs []*nats.Msg) {
 	q := r.q
-	p := fanOut{event: m, tenant: tenant, futures: make([]jetstream.PubAckFuture, 0, len(msgs))}
+	p := fanOut{hold: h, tenant: tenant, futures: make([]jetstream.PubAckFuture, 0, len(msgs))}
 	for _, msg := range msgs {
 		f, err := q.js.PublishMsgAsync(msg)
 		if err != nil {
@@ -112,16 +203,16 @@ func (r *runner) publishDeliveries(m jetstream.Msg, tenant string, msgs []*nats.
 	r.settle <- p
 }
 
-// fanOut is an event whose delivery messages were published and whose ack
-// waits for theirs.
+// fanOut is an event whose delivery messages were published and whose
+// settling waits for their acks.
 type fanOut struct {
-	event   jetstream.Msg
+	hold    eventHold
 	tenant  string
 	futures []jetstream.PubAckFuture
 	failed  bool
 }
 
-// settleLoop acks each fanned-out event once its deliveries are stored.
+// settleLoop settles each fanned-out event once its deliveries are stored.
 // It ends when Stop closes the channel, after the last event.
 func (r *runner) settleLoop() {
 	q := r.q
@@ -140,21 +231,19 @@ func (r *runner) settleLoop() {
 			}
 		}
 		if p.failed {
-			r.retryLater(p.event, p.tenant, time.Second)
+			r.again(p.hold, p.tenant, time.Second)
 			continue
 		}
-		if err := p.event.Ack(); err != nil {
-			q.log.Warn("ack event", "err", err)
-		}
+		r.done(p.hold, "event", "")
 		r.sched.markReady(p.tenant)
 	}
 }
 
-// runInPlace runs an event's only delivery with the event's message. On
-// success the event is acked; on failure the attempt is recorded and the
-// delivery continues as a delivery message of its own, which honours the
-// backoff from the recorded failure's time.
-func (r *runner) runInPlace(m jetstream.Msg, ev Event, t Target) {
+// runInPlace runs an event's only delivery with the event's message (or
+// its batch's). On success the event is settled; on failure the attempt is
+// recorded and the delivery continues as a delivery message of its own,
+// which honours the backoff from the recorded failure's time.
+func (r *runner) runInPlace(h eventHold, ev Event, raw []byte, t Target) {
 	q := r.q
 	d := Delivery{ID: ev.ID + ":" + t.ID, Event: ev, Target: t.ID, Attempt: 1}
 	d.Retry = t.Retry
@@ -164,14 +253,12 @@ func (r *runner) runInPlace(m jetstream.Msg, ev Event, t Target) {
 	d.MaxAttempts = d.Retry.maxAttempts()
 	err := r.handle(d)
 	if err == nil {
-		if aerr := m.Ack(); aerr != nil {
-			q.log.Warn("ack event", "event", ev.ID, "err", aerr)
-		}
+		r.done(h, "event", ev.ID)
 		q.counters.succeeded.Add(1)
 		return
 	}
 	if r.ctx.Err() != nil {
-		_ = m.Nak() // redelivered, it fans out to a delivery message
+		r.interrupted(h) // redelivered, it fans out to a delivery message
 		q.counters.interrupted.Add(1)
 		return
 	}
@@ -184,7 +271,7 @@ func (r *runner) runInPlace(m jetstream.Msg, ev Event, t Target) {
 		q.log.Warn("record failed attempt", "delivery", d.ID, "err", serr)
 	}
 	cancel()
-	r.publishDeliveries(m, ev.Tenant, []*nats.Msg{r.deliveryMsg(m.Data(), ev, t, true)})
+	r.publishDeliveries(h, ev.Tenant, []*nats.Msg{r.deliveryMsg(raw, ev, t, true)})
 	if !rec.DeadLetter {
 		r.sched.readyAfter(ev.Tenant, d.Retry.delay(1))
 	}

@@ -155,6 +155,9 @@ func decodeEvent(data []byte) (Event, error) {
 	}
 	var e Event
 	err := json.Unmarshal(data, &e)
+	if len(e.Payload) == 0 {
+		e.Payload = json.RawMessage("null") // as Publish stores an empty payload
+	}
 	return e, err
 }
 

@@ -13,7 +13,6 @@
 package queue
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -24,7 +23,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -73,17 +71,19 @@ func (e *giveUpError) Unwrap() error { return e.err }
 
 // Stats are the queue's counters since Open, for metrics.
 type Stats struct {
-	Published    uint64 // events stored by Publish
-	Dispatched   uint64 // deliveries routed (run in place or written)
-	Unrouted     uint64 // events no target wanted
-	Succeeded    uint64 // attempts that returned nil
-	Failed       uint64 // attempts that returned an error
-	DeadLettered uint64 // deliveries handed to the dead-letter sink
-	Replayed     uint64 // deliveries re-enqueued by Replay
-	Interrupted  uint64 // deliveries given back unfinished at Stop
-	Running      int    // handlers running now
-	Held         int    // deliveries held in this process (running or waiting)
-	Tenants      int    // tenants whose deliveries this process has consumed
+	Published          uint64 // events stored by Publish and PublishBatch
+	Batches            uint64 // batch messages they stored (each holding several of those events)
+	BatchesRedelivered uint64 // batch messages fetched again (their events fanned out to delivery messages)
+	Dispatched         uint64 // deliveries routed (run in place or written)
+	Unrouted           uint64 // events no target wanted
+	Succeeded          uint64 // attempts that returned nil
+	Failed             uint64 // attempts that returned an error
+	DeadLettered       uint64 // deliveries handed to the dead-letter sink
+	Replayed           uint64 // deliveries re-enqueued by Replay
+	Interrupted        uint64 // deliveries given back unfinished at Stop
+	Running            int    // handlers running now
+	Held               int    // deliveries held in this process (running or waiting)
+	Tenants            int    // tenants whose deliveries this process has consumed
 }
 
 // Queue is a connection to the event queue. Open one per process; it is safe
@@ -107,7 +107,11 @@ type Queue struct {
 	stream   jetstream.Stream
 	attempts jetstream.KeyValue
 
-	counters counters
+	counters  counters
+	coalescer coalescer
+	// maxBatchBytes bounds a batch message: maxBatchBytes, or less when
+	// the server's max_payload is small.
+	maxBatchBytes int
 
 	mu     sync.Mutex
 	closed bool
@@ -115,14 +119,14 @@ type Queue struct {
 }
 
 type counters struct {
-	published, dispatched, unrouted, succeeded, failed, deadLettered, replayed, interrupted atomic.Uint64
+	published, batches, redelivered, dispatched, unrouted, succeeded, failed, deadLettered, replayed, interrupted atomic.Uint64
 }
 
 // names are the JetStream names derived from the prefix P.
 //
 // One work-queue stream, P_QUEUE, holds every tenant's messages under
-// P.t.<tenant>.>: events at P.t.<tenant>.event.<type> and deliveries at
-// P.t.<tenant>.delivery. Each tenant has one consumer filtering its own
+// P.t.<tenant>.>: events at P.t.<tenant>.event.<type>, batches of events
+// at P.t.<tenant>.batch and deliveries at P.t.<tenant>.delivery. Each tenant has one consumer filtering its own
 // subjects, which is what lets the workers serve tenants in turn.
 type names struct {
 	prefix         string
@@ -141,16 +145,31 @@ func newNames(prefix string) names {
 }
 
 func (n names) eventSubject(tenant, typ string) string { return n.tenants + tenant + ".event." + typ }
+func (n names) batchSubject(tenant string) string      { return n.tenants + tenant + ".batch" }
 func (n names) deliverySubject(tenant string) string   { return n.tenants + tenant + ".delivery" }
 func (n names) tenantFilter(tenant string) string      { return n.tenants + tenant + ".>" }
 func (n names) tenantConsumer(tenant string) string    { return n.prefix + "_tenant_" + tenant }
 
-// subjectKind splits a message subject into its tenant and whether it is an
-// event (else a delivery).
-func (n names) subjectKind(subject string) (tenant string, event bool) {
+// messageKind is what a message in a tenant's subjects holds.
+type messageKind uint8
+
+const (
+	kindDelivery messageKind = iota // one delivery (event, target)
+	kindEvent                       // one event, not yet routed
+	kindBatch                       // several events of the tenant, not yet routed
+)
+
+// subjectKind splits a message subject into its tenant and its kind.
+func (n names) subjectKind(subject string) (tenant string, kind messageKind) {
 	rest := strings.TrimPrefix(subject, n.tenants)
 	tenant, rest, _ = strings.Cut(rest, ".")
-	return tenant, strings.HasPrefix(rest, "event.")
+	switch {
+	case strings.HasPrefix(rest, "event."):
+		return tenant, kindEvent
+	case rest == "batch":
+		return tenant, kindBatch
+	}
+	return tenant, kindDelivery
 }
 
 // Open connects to NATS (starting the embedded server when cfg.URL is
@@ -160,7 +179,8 @@ func Open(ctx context.Context, cfg Config) (*Queue, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	q := &Queue{cfg: cfg, log: cfg.Logger.With("component", "queue"), names: newNames(cfg.Prefix)}
+	q := &Queue{cfg: cfg, log: cfg.Logger.With("component", "queue"), names: newNames(cfg.Prefix),
+		coalescer: coalescer{tenants: make(map[string]*tenantPublishes)}}
 	if err := q.connect(); err != nil {
 		q.closeConnection()
 		return nil, err
@@ -204,6 +224,7 @@ func (q *Queue) connect() error {
 	if limit := q.conn.MaxPayload(); int64(q.cfg.MaxPayload)+envelopeOverhead > limit {
 		return fmt.Errorf("queue config: MaxPayload %d plus %d bytes of envelope exceeds the server's max_payload %d", q.cfg.MaxPayload, envelopeOverhead, limit)
 	}
+	q.maxBatchBytes = int(min(maxBatchBytes, q.conn.MaxPayload()-envelopeOverhead))
 	q.pubConn, q.pubJS, err = dial(url, append(opts, nats.Name(q.conn.Opts.Name+"-publish")))
 	return err
 }
@@ -278,146 +299,6 @@ func retryServerErrors(ctx context.Context, f func() error) error {
 	}
 }
 
-// Publish stores e and returns its id once JetStream has acknowledged it.
-// It returns an INVALID_ARGUMENT or PAYLOAD_TOO_LARGE *kiln.Error for an
-// event it refuses, and an UNAVAILABLE one when JetStream did not store it.
-// Publishing an event again with the same ID within the dedupe window
-// stores it once.
-func (q *Queue) Publish(ctx context.Context, e Event) (string, error) {
-	msg, err := q.eventMsg(&e)
-	if err != nil {
-		return "", err
-	}
-	if err := q.publishSync(ctx, msg); err != nil {
-		return "", fmt.Errorf("%w: %w", kiln.Errorf(kiln.EUnavailable, "event %s was not stored", e.ID), err)
-	}
-	q.counters.published.Add(1)
-	q.signalTenant(e.Tenant)
-	return e.ID, nil
-}
-
-// PublishBatch publishes events without waiting for each acknowledgement in
-// turn, then waits for them all. ids[i] is events[i]'s id, or "" when that
-// one failed; err joins the failures.
-func (q *Queue) PublishBatch(ctx context.Context, events []Event) (ids []string, err error) {
-	ids = make([]string, len(events))
-	futures := make([]jetstream.PubAckFuture, len(events))
-	var errs []error
-	for i := range events {
-		e := events[i]
-		msg, err := q.eventMsg(&e)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("event %d: %w", i, err))
-			continue
-		}
-		f, err := q.pubJS.PublishMsgAsync(msg)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%w: %w", kiln.Errorf(kiln.EUnavailable, "event %s was not stored", e.ID), err))
-			continue
-		}
-		ids[i], futures[i] = e.ID, f
-	}
-	for i, f := range futures {
-		if f == nil {
-			continue
-		}
-		select {
-		case <-f.Ok():
-			q.counters.published.Add(1)
-			q.signalTenant(events[i].Tenant)
-		case err := <-f.Err():
-			errs = append(errs, fmt.Errorf("%w: %w", kiln.Errorf(kiln.EUnavailable, "event %s was not stored", ids[i]), err))
-			ids[i] = ""
-		case <-ctx.Done():
-			errs = append(errs, fmt.Errorf("%w: %w", kiln.Errorf(kiln.EUnavailable, "event %s: no acknowledgement", ids[i]), ctx.Err()))
-			ids[i] = ""
-		}
-	}
-	return ids, errors.Join(errs...)
-}
-
-// publishTimeout bounds the wait for a publish acknowledgement when the
-// caller's context has no deadline (the jetstream package's default).
-const publishTimeout = 5 * time.Second
-
-// publishSync publishes msg on the producers' connection and returns once
-// JetStream has acknowledged it. It is jetstream's PublishMsg without the
-// per-call context timer and the reflective decoding of a plain
-// acknowledgement, which Publish pays for every event; when no server
-// answers (JetStream starting, a leader election) it falls back to
-// PublishMsg, which waits and retries.
-func (q *Queue) publishSync(ctx context.Context, msg *nats.Msg) error {
-	var resp *nats.Msg
-	var err error
-	switch _, deadline := ctx.Deadline(); {
-	case deadline:
-		resp, err = q.pubConn.RequestMsgWithContext(ctx, msg)
-	case ctx.Done() == nil:
-		resp, err = q.pubConn.RequestMsg(msg, publishTimeout)
-	default:
-		tctx, cancel := context.WithTimeout(ctx, publishTimeout)
-		resp, err = q.pubConn.RequestMsgWithContext(tctx, msg)
-		cancel()
-	}
-	if errors.Is(err, nats.ErrNoResponders) {
-		_, err = q.pubJS.PublishMsg(ctx, msg)
-		return err
-	}
-	if err != nil {
-		return err
-	}
-	return pubAckError(resp.Data)
-}
-
-// pubAckError reads a publish acknowledgement: nil when JetStream stored
-// the message. The usual answer, {"stream":"…","seq":…}, is recognised
-// without decoding it.
-func pubAckError(data []byte) error {
-	if bytes.HasPrefix(data, []byte(`{"stream":`)) && bytes.Contains(data, []byte(`"seq":`)) && !bytes.Contains(data, []byte(`"error"`)) {
-		return nil
-	}
-	var ack struct {
-		Error  *jetstream.APIError `json:"error"`
-		Stream string              `json:"stream"`
-		Seq    uint64              `json:"seq"`
-	}
-	if err := json.Unmarshal(data, &ack); err != nil {
-		return fmt.Errorf("%w: %w", jetstream.ErrInvalidJSAck, err)
-	}
-	if ack.Error != nil {
-		return ack.Error
-	}
-	if ack.Stream == "" || ack.Seq == 0 {
-		return jetstream.ErrInvalidJSAck
-	}
-	return nil
-}
-
-func (q *Queue) eventMsg(e *Event) (*nats.Msg, error) {
-	if err := validateEvent(e, q.cfg.MaxPayload); err != nil {
-		return nil, err
-	}
-	// Only a caller's own id can come back in a retried Publish, so only
-	// then is the server asked to remember it for deduplication.
-	dedupe := e.ID != ""
-	if e.ID == "" {
-		id, err := uuid.NewV7()
-		if err != nil {
-			return nil, fmt.Errorf("make event id: %w", err)
-		}
-		e.ID = id.String()
-	}
-	if e.PublishedAt.IsZero() {
-		e.PublishedAt = q.cfg.Now().UTC()
-	}
-	data := appendEvent(make([]byte, 0, len(e.Payload)+len(e.ID)+len(e.Tenant)+len(e.Type)+96), e)
-	msg := &nats.Msg{Subject: q.names.eventSubject(e.Tenant, e.Type), Data: data}
-	if dedupe {
-		msg.Header = nats.Header{jetstream.MsgIDHeader: []string{e.ID}}
-	}
-	return msg, nil
-}
-
 // Replay enqueues a dead-lettered delivery again with a fresh attempt count.
 // The new delivery's id is d's base id ("<event>:<target>") followed by
 // ":r<unique>", so neither the dedupe window nor the handler's idempotency
@@ -454,14 +335,16 @@ func (q *Queue) Replay(ctx context.Context, d Delivery) (string, error) {
 // Stats returns the counters.
 func (q *Queue) Stats() Stats {
 	s := Stats{
-		Published:    q.counters.published.Load(),
-		Dispatched:   q.counters.dispatched.Load(),
-		Unrouted:     q.counters.unrouted.Load(),
-		Succeeded:    q.counters.succeeded.Load(),
-		Failed:       q.counters.failed.Load(),
-		DeadLettered: q.counters.deadLettered.Load(),
-		Replayed:     q.counters.replayed.Load(),
-		Interrupted:  q.counters.interrupted.Load(),
+		Published:          q.counters.published.Load(),
+		Batches:            q.counters.batches.Load(),
+		BatchesRedelivered: q.counters.redelivered.Load(),
+		Dispatched:         q.counters.dispatched.Load(),
+		Unrouted:           q.counters.unrouted.Load(),
+		Succeeded:          q.counters.succeeded.Load(),
+		Failed:             q.counters.failed.Load(),
+		DeadLettered:       q.counters.deadLettered.Load(),
+		Replayed:           q.counters.replayed.Load(),
+		Interrupted:        q.counters.interrupted.Load(),
 	}
 	q.mu.Lock()
 	r := q.run

@@ -91,8 +91,12 @@ func (q *Queue) Stop(ctx context.Context) error {
 
 func (r *runner) shutdown(ctx context.Context) error {
 	close(r.stop)
-	for _, m := range r.sched.stop() {
-		_ = m.Nak()
+	for _, hm := range r.sched.stop() {
+		if hm.batch != nil {
+			r.settleBatchEvent(hm.batch, false, 0)
+		} else {
+			_ = hm.msg.Nak()
+		}
 		r.q.counters.interrupted.Add(1)
 	}
 	done := make(chan struct{})
@@ -127,11 +131,11 @@ func (r *runner) handle(d Delivery) error {
 func (r *runner) work(slot int) {
 	finished := false
 	for {
-		m, ok := r.sched.take(slot, finished)
+		hm, ok := r.sched.take(slot, finished)
 		if !ok {
 			return
 		}
-		r.process(m)
+		r.process(hm)
 		finished = true
 	}
 }

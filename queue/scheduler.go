@@ -30,7 +30,7 @@ const maxFetch = 256
 // for.
 type scheduler struct {
 	q        *Queue
-	capacity int // deliveries held at most (Config.Prefetch)
+	capacity int // items (events and deliveries) held, and messages held, at most (Config.Prefetch)
 	refill   int // free room that is worth a fetch round
 
 	mu       sync.Mutex
@@ -39,7 +39,8 @@ type scheduler struct {
 	ready    []*tenantQueue // tenants to fetch from, in turn
 	waiting  []*tenantQueue // tenants with fetched deliveries, in turn
 	next     int            // index into waiting of the next tenant served
-	held     int            // fetched and not yet finished (includes reserved)
+	held     int            // items fetched and not yet finished (includes reserved)
+	messages int            // messages held: a batch counts until its last event is finished
 	running  int
 	slots    []heldMsg // per worker: the delivery it runs
 	stopping bool
@@ -54,10 +55,18 @@ type tenantQueue struct {
 	gen      uint64 // bumped by every readiness signal
 	buf      []heldMsg
 	inWait   bool
+	// perMsg estimates the items a message of this tenant holds (batch
+	// messages hold many), so that a pull asks for about as many
+	// messages as there is room for their events.
+	perMsg float64
 }
 
+// heldMsg is one item of work: a message of its own (an event or a
+// delivery), or one event of a batch message.
 type heldMsg struct {
-	msg   jetstream.Msg
+	msg   jetstream.Msg // for a batch's event, the batch message
+	batch *heldBatch    // set for a batch's event
+	index int           // of the event in batch
 	since time.Time
 }
 
@@ -89,7 +98,7 @@ func (s *scheduler) markReady(tenant string) {
 	s.mu.Lock()
 	t := s.tenants[tenant]
 	if t == nil {
-		t = &tenantQueue{id: tenant}
+		t = &tenantQueue{id: tenant, perMsg: 1}
 		s.tenants[tenant] = t
 	}
 	t.gen++
@@ -142,17 +151,19 @@ func (s *scheduler) fetchRound() (bool, error) {
 	s.mu.Lock()
 	free := s.capacity - s.held
 	waiting := s.held - s.running
-	if s.stopping || len(s.ready) == 0 || free <= 0 {
+	if s.stopping || len(s.ready) == 0 {
 		s.mu.Unlock()
 		return false, nil
 	}
 	i := 0
-	if free < s.refill && waiting > 0 {
+	if free <= 0 || (free < s.refill && waiting > 0) {
 		// Too little room to be worth a round, except for a ready tenant
-		// with nothing fetched: it must not wait until the deliveries of
-		// others that are already here drain.
+		// with nothing fetched: it must not wait until the work of others
+		// that is already here drains. It gets one message even when
+		// batches overran the room, as long as fewer than capacity
+		// messages are held.
 		i = slices.IndexFunc(s.ready, func(t *tenantQueue) bool { return len(t.buf) == 0 })
-		if i < 0 {
+		if i < 0 || (free <= 0 && s.messages >= s.capacity) {
 			s.mu.Unlock()
 			return false, nil
 		}
@@ -160,27 +171,35 @@ func (s *scheduler) fetchRound() (bool, error) {
 	t := s.ready[i]
 	copy(s.ready[i:], s.ready[i+1:])
 	s.ready[len(s.ready)-1] = t
-	n := min(maxFetch, max(1, free/len(s.ready)))
+	// Ask for as many messages as there is room for their items.
+	n := min(maxFetch, max(1, int(float64(free/len(s.ready))/t.perMsg)))
 	gen := t.gen
 	s.held += n // reserve the room while unlocked
+	s.messages += n
 	s.mu.Unlock()
 
 	msgs, err := s.fetch(t, n)
+	items, kept := s.expand(msgs)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.held -= n - len(msgs)
+	// The room counts items: batches can overrun it, by their size at most
+	// when perMsg is right.
+	s.held += len(items) - n
+	s.messages += kept - n
 	if len(msgs) > 0 {
-		now := time.Now()
-		for _, m := range msgs {
-			t.buf = append(t.buf, heldMsg{msg: m, since: now})
-		}
+		// Rise at once, fall slowly: an estimate too low overruns the
+		// room, one too high only makes smaller pulls.
+		t.perMsg = max(float64(len(items))/float64(len(msgs)), 1+(t.perMsg-1)*3/4)
+	}
+	if len(items) > 0 {
+		t.buf = append(t.buf, items...)
 		if !t.inWait {
 			t.inWait = true
 			s.waiting = append(s.waiting, t)
 		}
-		// One waiting worker per message, not all of them.
-		for range min(len(msgs), len(s.slots)) {
+		// One waiting worker per item, not all of them.
+		for range min(len(items), len(s.slots)) {
 			s.work.Signal()
 		}
 	}
@@ -248,11 +267,61 @@ func (s *scheduler) fetch(t *tenantQueue, n int) ([]jetstream.Msg, error) {
 	return msgs, nil
 }
 
-// take blocks until a delivery is waiting and hands it to worker slot, or
+// expand turns fetched messages into items of work: a batch message
+// becomes one item per event, which workers run concurrently. A batch that
+// cannot be decoded is terminated. kept is the number of messages the
+// items come from.
+func (s *scheduler) expand(msgs []jetstream.Msg) (items []heldMsg, kept int) {
+	q := s.q
+	now := time.Now()
+	items = make([]heldMsg, 0, len(msgs))
+	for _, m := range msgs {
+		tenant, kind := q.names.subjectKind(m.Subject())
+		if kind != kindBatch {
+			items = append(items, heldMsg{msg: m, since: now})
+			kept++
+			continue
+		}
+		events, err := decodeBatch(m.Data(), tenant)
+		if err != nil {
+			q.log.Error("dropping a batch of events that cannot be decoded", "subject", m.Subject(), "err", err)
+			_ = m.TermWithReason("undecodable")
+			continue
+		}
+		meta, err := m.Metadata()
+		if err != nil {
+			q.log.Error("batch without metadata", "subject", m.Subject(), "err", err)
+			_ = m.Nak()
+			continue
+		}
+		b := &heldBatch{msg: m, tenant: tenant, events: events, redelivered: meta.NumDelivered > 1, since: now, unfinished: len(events)}
+		b.left.Store(int32(len(events)))
+		kept++
+		if b.redelivered {
+			q.counters.redelivered.Add(1)
+		}
+		for i := range events {
+			items = append(items, heldMsg{msg: m, batch: b, index: i, since: now})
+		}
+	}
+	return items, kept
+}
+
+// finished counts hm's message out once hm was its last item. s.mu is held.
+func (s *scheduler) finished(hm heldMsg) {
+	if b := hm.batch; b != nil {
+		if b.unfinished--; b.unfinished > 0 {
+			return
+		}
+	}
+	s.messages--
+}
+
+// take blocks until an item is waiting and hands it to worker slot, or
 // reports false once the scheduler stops. Tenants are served round-robin.
-// finished says that the slot's previous delivery is done: its room is
+// finished says that the slot's previous item is done: its room is
 // released under the same lock.
-func (s *scheduler) take(slot int, finished bool) (jetstream.Msg, bool) {
+func (s *scheduler) take(slot int, finished bool) (heldMsg, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if finished {
@@ -262,7 +331,7 @@ func (s *scheduler) take(slot int, finished bool) (jetstream.Msg, bool) {
 		s.work.Wait()
 	}
 	if s.stopping {
-		return nil, false
+		return heldMsg{}, false
 	}
 	i := s.next % len(s.waiting)
 	t := s.waiting[i]
@@ -280,8 +349,9 @@ func (s *scheduler) take(slot int, finished bool) (jetstream.Msg, bool) {
 		s.next = i + 1
 	}
 	s.running++
-	s.slots[slot] = heldMsg{msg: hm.msg, since: time.Now()}
-	return hm.msg, true
+	hm.since = time.Now()
+	s.slots[slot] = hm
+	return hm, true
 }
 
 // release frees the room of the delivery worker slot ran, and wakes the
@@ -293,6 +363,7 @@ func (s *scheduler) take(slot int, finished bool) (jetstream.Msg, bool) {
 func (s *scheduler) release(slot int) {
 	s.held--
 	s.running--
+	s.finished(s.slots[slot])
 	s.slots[slot] = heldMsg{}
 	free := s.capacity - s.held
 	switch {
@@ -303,23 +374,34 @@ func (s *scheduler) release(slot int) {
 	}
 }
 
-// heartbeat tells the server that every delivery held longer than age is
-// still being worked on, so that AckWait does not run out on it.
+// heartbeat tells the server that every message held longer than age is
+// still being worked on, so that AckWait does not run out on it. A batch
+// message counts from its fetch while any of its events is held, and gets
+// one heartbeat however many of them are.
 func (s *scheduler) heartbeat(age time.Duration) {
 	now := time.Now()
 	var msgs []jetstream.Msg
-	s.mu.Lock()
-	for _, t := range s.waiting {
-		for _, hm := range t.buf {
+	beaten := make(map[*heldBatch]bool)
+	add := func(hm heldMsg) {
+		switch {
+		case hm.msg == nil:
+		case hm.batch == nil:
 			if now.Sub(hm.since) >= age {
 				msgs = append(msgs, hm.msg)
 			}
+		case !beaten[hm.batch] && now.Sub(hm.batch.since) >= age:
+			beaten[hm.batch] = true
+			msgs = append(msgs, hm.msg)
+		}
+	}
+	s.mu.Lock()
+	for _, t := range s.waiting {
+		for _, hm := range t.buf {
+			add(hm)
 		}
 	}
 	for _, hm := range s.slots {
-		if hm.msg != nil && now.Sub(hm.since) >= age {
-			msgs = append(msgs, hm.msg)
-		}
+		add(hm)
 	}
 	s.mu.Unlock()
 	for _, m := range msgs {
@@ -329,15 +411,17 @@ func (s *scheduler) heartbeat(age time.Duration) {
 	}
 }
 
-// stop makes take return false and gives back the deliveries fetched but
-// not started, so that another node (or the next start) takes them at once.
-func (s *scheduler) stop() []jetstream.Msg {
+// stop makes take return false and returns the items fetched but not
+// started, for the caller to give back so that another node (or the next
+// start) takes them at once.
+func (s *scheduler) stop() []heldMsg {
 	s.mu.Lock()
 	s.stopping = true
-	var back []jetstream.Msg
+	var back []heldMsg
 	for _, t := range s.waiting {
+		back = append(back, t.buf...)
 		for _, hm := range t.buf {
-			back = append(back, hm.msg)
+			s.finished(hm)
 		}
 		t.buf, t.inWait = nil, false
 	}
