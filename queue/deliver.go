@@ -42,7 +42,7 @@ type heldBatch struct {
 	msg         jetstream.Msg
 	tenant      string
 	events      []batchEvent
-	redelivered bool      // NumDelivered > 1: its events fan out
+	redelivered bool      // Queue.mayHaveRun: its events fan out
 	since       time.Time // fetched
 	unfinished  int       // events not yet finished by a worker (guarded by the scheduler's mu)
 
@@ -121,7 +121,7 @@ func (r *runner) processEvent(m jetstream.Msg) {
 		_ = m.Nak()
 		return
 	}
-	r.routeEvent(eventHold{msg: m}, ev, m.Data(), meta.NumDelivered > 1)
+	r.routeEvent(eventHold{msg: m}, ev, m.Data(), q.mayHaveRun(meta))
 }
 
 // routeEvent routes an event (raw: as stored). No target: settled. One
@@ -297,7 +297,7 @@ func (r *runner) processDelivery(m jetstream.Msg) {
 	}
 	var rec attemptRecord
 	var revision uint64
-	d.MayHaveRun = meta.NumDelivered > 1 || m.Headers().Get(attemptsHeader) != ""
+	d.MayHaveRun = q.mayHaveRun(meta) || m.Headers().Get(attemptsHeader) != ""
 	if d.MayHaveRun {
 		ctx, cancel := opContext()
 		rec, revision, err = q.loadAttempts(ctx, d.ID)

@@ -256,3 +256,32 @@ func TestLongHandlerNotRedelivered(t *testing.T) {
 		t.Errorf("a handler running 4x AckWait ran %d times", len(rec.runs))
 	}
 }
+
+// TestRestartMarksEarlierMessages: on the embedded server, events stored
+// before the process opened the queue reach the handler as deliveries that
+// may have run — a killed process can lose the server's latest consumer
+// state, so a handled event can come back as a first delivery — and events
+// published afterwards do not.
+func TestRestartMarksEarlierMessages(t *testing.T) {
+	cfg := testConfig(t, backend{name: "embedded"})
+	before := openQueue(t, cfg) // never started: nothing consumes
+	early := publish(t, before, "acme", "order.created", 1)
+	if err := before.Close(); err != nil {
+		t.Fatal(err)
+	}
+	q := openQueue(t, cfg)
+	rec := newRecorder()
+	start(t, q, targets("s1"), rec)
+	late := publish(t, q, "acme", "order.created", 2)
+	rec.waitFor(t, "both events", 10*time.Second, func() bool {
+		return len(rec.runsOf(early+":s1")) > 0 && len(rec.runsOf(late+":s1")) > 0
+	})
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if d := rec.runsOf(early + ":s1")[0].d; !d.MayHaveRun {
+		t.Errorf("event stored before the restart: MayHaveRun false, want true")
+	}
+	if d := rec.runsOf(late + ":s1")[0].d; d.MayHaveRun {
+		t.Errorf("event published after the restart: MayHaveRun true, want false")
+	}
+}

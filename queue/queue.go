@@ -94,8 +94,11 @@ type Queue struct {
 	names names
 
 	server *server.Server // nil with an external NATS
-	conn   *nats.Conn     // workers: fetches, acks, delivery messages, attempts
-	js     jetstream.JetStream
+	// openedAt is when this process opened the embedded server (zero with
+	// an external NATS): see mayHaveRun.
+	openedAt time.Time
+	conn     *nats.Conn // workers: fetches, acks, delivery messages, attempts
+	js       jetstream.JetStream
 
 	// Publish, PublishBatch and Replay use a connection of their own, so
 	// that producers and workers do not queue behind each other on one
@@ -181,6 +184,9 @@ func Open(ctx context.Context, cfg Config) (*Queue, error) {
 	}
 	q := &Queue{cfg: cfg, log: cfg.Logger.With("component", "queue"), names: newNames(cfg.Prefix),
 		coalescer: coalescer{tenants: make(map[string]*tenantPublishes)}}
+	if cfg.URL == "" {
+		q.openedAt = time.Now()
+	}
 	if err := q.connect(); err != nil {
 		q.closeConnection()
 		return nil, err
@@ -190,6 +196,18 @@ func Open(ctx context.Context, cfg Config) (*Queue, error) {
 		return nil, err
 	}
 	return q, nil
+}
+
+// mayHaveRun reports whether a fetched message may have been handled
+// before: it was delivered more than once, or, on the embedded server, it
+// was stored before this process opened the queue. A process killed with
+// the embedded server in it can lose the server's latest consumer state
+// (deliveries and acks not yet written out), so a message it handled just
+// before the kill can come back as a first delivery; treating everything
+// stored before the restart as redelivered sends it through the checks a
+// redelivery gets (docs/queue-internals.md).
+func (q *Queue) mayHaveRun(meta *jetstream.MsgMetadata) bool {
+	return meta.NumDelivered > 1 || !q.openedAt.IsZero() && meta.Timestamp.Before(q.openedAt)
 }
 
 func (q *Queue) connect() error {

@@ -294,7 +294,7 @@ func (s *scheduler) expand(msgs []jetstream.Msg) (items []heldMsg, kept int) {
 			_ = m.Nak()
 			continue
 		}
-		b := &heldBatch{msg: m, tenant: tenant, events: events, redelivered: meta.NumDelivered > 1, since: now, unfinished: len(events)}
+		b := &heldBatch{msg: m, tenant: tenant, events: events, redelivered: q.mayHaveRun(meta), since: now, unfinished: len(events)}
 		b.left.Store(int32(len(events)))
 		kept++
 		if b.redelivered {
