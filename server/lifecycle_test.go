@@ -246,10 +246,10 @@ func (w *writeLog) writes(id string) []string {
 	return out
 }
 
-// TestRecorderPendingOnlyWhenRunning: a run that ends before the next
-// flush is written once, final, appended; a run still going at the second
-// flush after it began gets its pending record first, and its final record
-// replaces it as a row; waiting callers learn when their batch is durable.
+// TestRecorderPendingOnlyWhenRunning: a run that ends soon is written once,
+// final, appended; a run still going at a flush pendingAfter after it began
+// gets its pending record first, and its final record replaces it as a
+// row; waiting callers learn when their batch is durable.
 func TestRecorderPendingOnlyWhenRunning(t *testing.T) {
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "kiln.db"))
@@ -269,6 +269,7 @@ func TestRecorderPendingOnlyWhenRunning(t *testing.T) {
 	// Flushes happen when the test calls flush.
 	rec := newRecorder(log, slog.New(slog.NewTextHandler(io.Discard, nil)), time.Hour)
 	defer rec.close()
+	rec.pendingAfter = 50 * time.Millisecond
 	run := func(id string) *kiln.Execution {
 		e := &kiln.Execution{ID: id, TenantID: tenant.ID, ScriptID: sc.ID, Version: 1, Trigger: "manual", Attempt: 1,
 			Status: kiln.ExecPending, Input: []byte(`{"n":1}`), CreatedAt: time.Now().UTC()}
@@ -288,8 +289,9 @@ func TestRecorderPendingOnlyWhenRunning(t *testing.T) {
 	}
 	rec.flush()
 	if got := log.writes("slow"); len(got) != 0 {
-		t.Errorf("run written as %v at the first flush that saw it running; want nothing yet", got)
+		t.Errorf("run written as %v at a flush before pendingAfter; want nothing yet", got)
 	}
+	time.Sleep(rec.pendingAfter)
 	rec.flush()
 	if got := log.writes("fast"); !slices.Equal(got, []string{"appended completed"}) {
 		t.Errorf("fast run written as %v; want only its final record, appended", got)

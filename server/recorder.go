@@ -18,11 +18,12 @@ import (
 //
 // A run is registered when it starts (begin) and recorded when it ends
 // (record). Its pending record is written only if the run is still going
-// at the second flush after it began, so only runs that last at least one
-// flush interval get one: writing a pending record only for the final one
-// to replace it in the same or the next batch was a third of a busy
+// at a flush defaultPendingAfter after it was created: writing a pending record
+// only for the final one to replace it soon after was a third of a busy
 // server's recording work, and a pending record makes the final one a row
-// rather than an append.
+// rather than an append. (Counting flushes instead did not work: under
+// load, flushes for waiting callers come every millisecond or two, while
+// a run may wait longer than that for a pool slot.)
 //
 // A final record that is written once — no pending record of its run was
 // written, and no later run will write its ID again — is appended
@@ -33,16 +34,18 @@ type recorder struct {
 	log      *slog.Logger
 	interval time.Duration
 	maxBatch int
+	// pendingAfter is how long a run goes before a flush writes its
+	// pending record (defaultPendingAfter; tests shorten it).
+	pendingAfter time.Duration
 
 	mu sync.Mutex
 	// rows are written with ExecutionWrite, appends with
 	// ExecutionAppend; each has its waiters.
 	rows, appends             []kiln.Execution
 	rowWaiters, appendWaiters []chan error
-	// running holds the runs begun and not yet ended, with how far their
-	// pending record is.
+	// running holds the runs begun and not yet ended; true once their
 	// pending record is queued.
-	running map[*kiln.Execution]pendingState
+	running map[*kiln.Execution]bool
 	// the last flushed batches' arrays, reused
 	spareRows, spareAppends []kiln.Execution
 	wake                    chan struct{}
@@ -50,14 +53,10 @@ type recorder struct {
 	done                    chan struct{}
 }
 
-// pendingState is how far a running run's pending record is.
-type pendingState uint8
-
-const (
-	pendingNone   pendingState = iota // no flush has seen the run yet
-	pendingSeen                       // one flush saw it running
-	pendingQueued                     // its pending record is queued or written
-)
+// defaultPendingAfter is how long a run goes before a flush writes its
+// pending record: a run that long shows as running in the API; a shorter
+// one shows once it ends.
+const defaultPendingAfter = time.Second
 
 // recordInterval is how often the recorder writes what has queued.
 const recordInterval = 5 * time.Millisecond
@@ -65,8 +64,8 @@ const recordInterval = 5 * time.Millisecond
 // newRecorder starts a recorder that writes every interval (and when a
 // batch fills).
 func newRecorder(s store.Store, log *slog.Logger, interval time.Duration) *recorder {
-	r := &recorder{store: s, log: log, interval: interval, maxBatch: 500,
-		running: map[*kiln.Execution]pendingState{},
+	r := &recorder{store: s, log: log, interval: interval, maxBatch: 500, pendingAfter: defaultPendingAfter,
+		running: map[*kiln.Execution]bool{},
 		wake:    make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go r.loop()
 	return r
@@ -77,7 +76,7 @@ func newRecorder(s store.Store, log *slog.Logger, interval time.Duration) *recor
 // reads them to write the pending record.
 func (r *recorder) begin(exec *kiln.Execution) {
 	r.mu.Lock()
-	r.running[exec] = pendingNone
+	r.running[exec] = false
 	r.mu.Unlock()
 }
 
@@ -86,7 +85,7 @@ func (r *recorder) begin(exec *kiln.Execution) {
 // record must replace it).
 func (r *recorder) end(exec *kiln.Execution) (queued bool) {
 	r.mu.Lock()
-	queued = r.running[exec] == pendingQueued
+	queued = r.running[exec]
 	delete(r.running, exec)
 	r.mu.Unlock()
 	return queued
@@ -113,7 +112,8 @@ func (r *recorder) record(e *kiln.Execution, wait, once bool) <-chan error {
 			r.rowWaiters = append(r.rowWaiters, ch)
 		}
 	}
-	full := len(r.rows)+len(r.appends) >= r.maxBatch
+	full := len(r.rows)+len(r.appends) >= r.maxBatch ||
+		wait && len(r.rowWaiters)+len(r.appendWaiters) >= flushWaiters
 	r.mu.Unlock()
 	if full {
 		select {
@@ -123,6 +123,12 @@ func (r *recorder) record(e *kiln.Execution, wait, once bool) <-chan error {
 	}
 	return ch
 }
+
+// flushWaiters is how many waiting callers start a flush before the
+// interval is up. Event deliveries wait for their record while holding a
+// queue worker; at a fixed 5 ms interval, group commit latency capped a
+// busy server's events per second at its workers divided by ~10 ms.
+const flushWaiters = 128
 
 // lazyTicks is how many intervals records no one waits for may queue
 // before a flush writes them: bigger batches cost less per record
@@ -156,12 +162,10 @@ func (r *recorder) loop() {
 
 func (r *recorder) flush() {
 	r.mu.Lock()
-	for exec, state := range r.running {
-		switch state {
-		case pendingNone:
-			r.running[exec] = pendingSeen
-		case pendingSeen:
-			r.running[exec] = pendingQueued
+	now := time.Now()
+	for exec, queued := range r.running {
+		if !queued && now.Sub(exec.CreatedAt) >= r.pendingAfter {
+			r.running[exec] = true
 			r.rows = append(r.rows, kiln.Execution{ID: exec.ID, TenantID: exec.TenantID, ScriptID: exec.ScriptID,
 				Version: exec.Version, Trigger: exec.Trigger, Attempt: exec.Attempt, Status: kiln.ExecPending,
 				Input: exec.Input, CreatedAt: exec.CreatedAt})
