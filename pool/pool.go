@@ -48,6 +48,14 @@ type Config struct {
 	// accept requests, record executions and collect garbage; negative
 	// turns it off.
 	CPUTurns int `json:"cpuTurns"`
+	// SoloTurns is how many more turns a tenant may take while it is the
+	// only one running or waiting: the core left out above serves no other
+	// tenant then, and a lone tenant's requests lost a tenth of their
+	// throughput waiting for one turn. When another tenant waits, grants
+	// stop until the turns in use are back within CPUTurns. Default: every
+	// core (cores − CPUTurns) when CPUTurns is the default, else none;
+	// negative: none.
+	SoloTurns int `json:"soloTurns"`
 	// QueueLimit caps executions waiting for a slot; past it, OVERLOADED.
 	// Default 1000.
 	QueueLimit int `json:"queueLimit"`
@@ -88,6 +96,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.CPUTurns == 0 {
 		c.CPUTurns = max(1, cores-1)
+		if c.SoloTurns == 0 {
+			c.SoloTurns = max(0, cores-c.CPUTurns)
+		}
 	}
 	if c.QueueLimit == 0 {
 		c.QueueLimit = 1000
@@ -209,6 +220,7 @@ func New(e *engine.Engine, cfg Config) (*Pool, error) {
 		// Only slot holders ask for turns, so the queue never passes
 		// MaxConcurrent; any tenant may use every turn when no other waits.
 		p.turns = fair.New(cfg.CPUTurns, cfg.MaxConcurrent+1, func(string) int { return cfg.CPUTurns })
+		p.turns.SetSolo(cfg.SoloTurns)
 	}
 	go p.sweep()
 	p.refillers.Add(1)

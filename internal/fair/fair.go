@@ -24,6 +24,11 @@ type Semaphore struct {
 	queueLimit int
 	quota      func(key string) int
 
+	// solo is the extra units a key may hold while it is alone (SetSolo);
+	// recent are the last two distinct keys that asked, newest first.
+	solo   int
+	recent [2]asker
+
 	mu      sync.Mutex
 	held    int
 	byKey   map[string]int
@@ -64,7 +69,8 @@ func New(capacity, queueLimit int, quota func(key string) int) *Semaphore {
 // zero time: no deadline) or ctx ends. It returns ErrFull or ctx's error.
 func (s *Semaphore) Acquire(ctx context.Context, key string, deadline time.Time) error {
 	s.mu.Lock()
-	if s.waiting == 0 && s.held < s.capacity && s.byKey[key] < s.quota(key) {
+	s.noteAsker(key)
+	if s.waiting == 0 && s.mayGrant(key) {
 		s.grant(key)
 		s.mu.Unlock()
 		return nil
@@ -178,6 +184,67 @@ func (s *Semaphore) Waiting() int {
 	return s.waiting
 }
 
+// SetSolo lets a key that is alone — no other key holds a unit, waits, or
+// asked within soloQuiet — hold extra units past the capacity and its
+// quota, so a lone tenant can use capacity that fairness keeps back only
+// for others' sake. Once another key asks, grants stop until the holders
+// are back within the capacity. Call it before the semaphore is used.
+func (s *Semaphore) SetSolo(extra int) { s.solo = max(0, extra) }
+
+// mayGrant reports whether key may take a unit now: room in the capacity
+// and in key's quota, both raised by solo while key is alone.
+func (s *Semaphore) mayGrant(key string) bool {
+	extra := 0
+	if s.solo > 0 && s.alone(key) {
+		extra = s.solo
+	}
+	return s.held < s.capacity+extra && s.byKey[key] < s.quota(key)+extra
+}
+
+// soloQuiet is how long no other key may have asked for a unit before a
+// key counts as alone: a tenant sending a request every few milliseconds
+// beside a flood is not to find all the capacity taken each time.
+const soloQuiet = time.Second
+
+// alone reports whether no key but key holds or waits, and no other key
+// asked for a unit within soloQuiet.
+func (s *Semaphore) alone(key string) bool {
+	switch len(s.byKey) {
+	case 0:
+	case 1:
+		if s.byKey[key] == 0 {
+			return false
+		}
+	default:
+		return false
+	}
+	if len(s.ring) > 1 || len(s.ring) == 1 && s.ring[0] != key {
+		return false
+	}
+	other := s.recent[0]
+	if other.key == key {
+		other = s.recent[1]
+	}
+	return other.key == "" || time.Since(other.at) > soloQuiet
+}
+
+// noteAsker records key as the latest to ask. Call with mu held.
+func (s *Semaphore) noteAsker(key string) {
+	if s.solo == 0 {
+		return
+	}
+	now := time.Now()
+	if s.recent[0].key != key {
+		s.recent[1] = s.recent[0]
+	}
+	s.recent[0] = asker{key, now}
+}
+
+type asker struct {
+	key string
+	at  time.Time
+}
+
 func (s *Semaphore) grant(key string) {
 	s.held++
 	s.byKey[key]++
@@ -225,14 +292,14 @@ func (s *Semaphore) dropFromRing(key string) {
 // dispatch grants free units to waiting keys in round-robin order,
 // skipping keys at their quota.
 func (s *Semaphore) dispatch() {
-	for s.held < s.capacity && s.waiting > 0 {
+	for s.held < s.capacity+s.solo && s.waiting > 0 {
 		granted := false
 		for range len(s.ring) {
 			if s.next >= len(s.ring) {
 				s.next = 0
 			}
 			key := s.ring[s.next]
-			if s.byKey[key] >= s.quota(key) {
+			if !s.mayGrant(key) {
 				s.next++
 				continue
 			}

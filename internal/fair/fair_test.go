@@ -88,3 +88,49 @@ func TestRoundRobin(t *testing.T) {
 		t.Errorf("served %v; want quiet second, after one of busy's five", order)
 	}
 }
+
+// TestSolo: a key alone may use the solo units; once another key asks, the
+// lone key gets no more until the holders are back within the capacity,
+// the other key is served first, and the lone key counts as alone again
+// only after soloQuiet without the other.
+func TestSolo(t *testing.T) {
+	s := New(1, 100, func(string) int { return 1 })
+	s.SetSolo(1)
+	ctx := context.Background()
+	soon := func() time.Time { return time.Now().Add(20 * time.Millisecond) }
+	for range 2 {
+		if err := s.Acquire(ctx, "a", soon()); err != nil {
+			t.Fatalf("lone key's units: %v", err)
+		}
+	}
+	if err := s.Acquire(ctx, "a", soon()); !errors.Is(err, ErrFull) {
+		t.Fatalf("a third unit past capacity and solo: %v, want ErrFull", err)
+	}
+	granted := make(chan error, 1)
+	go func() { granted <- s.Acquire(ctx, "b", time.Now().Add(5*time.Second)) }()
+	for s.Waiting() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	s.Release("a") // 1 held: not within capacity 1 while b waits
+	select {
+	case err := <-granted:
+		t.Fatalf("b granted while a still holds the capacity: %v", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	s.Release("a")
+	if err := <-granted; err != nil {
+		t.Fatalf("b after a is back within capacity: %v", err)
+	}
+	s.Release("b")
+	// b asked just now: a is not alone, so one unit only.
+	if err := s.Acquire(ctx, "a", soon()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Acquire(ctx, "a", soon()); !errors.Is(err, ErrFull) {
+		t.Fatalf("solo unit just after b asked: %v, want ErrFull", err)
+	}
+	time.Sleep(soloQuiet + 50*time.Millisecond)
+	if err := s.Acquire(ctx, "a", soon()); err != nil {
+		t.Fatalf("solo unit after soloQuiet without b: %v", err)
+	}
+}
