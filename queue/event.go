@@ -8,6 +8,7 @@ import (
 	"time"
 
 	kiln "github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/internal/jsonw"
 )
 
 // Event is something that happened in a tenant's world. Publishing it makes
@@ -75,9 +76,9 @@ type AttemptError struct {
 // stored event, so fanning out copies it without encoding.
 func appendEnvelope(buf []byte, id, target string, retry Retry, event []byte) []byte {
 	buf = append(buf, `{"id":`...)
-	buf = appendJSONString(buf, id)
+	buf = jsonw.String(buf, id)
 	buf = append(buf, `,"target":`...)
-	buf = appendJSONString(buf, target)
+	buf = jsonw.String(buf, target)
 	buf = append(buf, `,"retry":{"retries":`...)
 	buf = strconv.AppendInt(buf, int64(retry.Retries), 10)
 	if len(retry.Backoff) > 0 {
@@ -93,20 +94,6 @@ func appendEnvelope(buf []byte, id, target string, retry Retry, event []byte) []
 	buf = append(buf, `},"event":`...)
 	buf = append(buf, event...)
 	return append(buf, '}')
-}
-
-// appendJSONString quotes s, taking the fast path for the plain ids that
-// delivery ids and script ids almost always are.
-func appendJSONString(buf []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
-			b, _ := json.Marshal(s) // a string always marshals
-			return append(buf, b...)
-		}
-	}
-	buf = append(buf, '"')
-	buf = append(buf, s...)
-	return append(buf, '"')
 }
 
 // decodedEnvelope reads an envelope in one pass.
@@ -132,11 +119,11 @@ func decodeDelivery(data []byte) (Delivery, error) {
 // runs it for every event. The payload must already be valid JSON.
 func appendEvent(buf []byte, e *Event) []byte {
 	buf = append(buf, `{"id":`...)
-	buf = appendJSONString(buf, e.ID)
+	buf = jsonw.String(buf, e.ID)
 	buf = append(buf, `,"tenant":`...)
-	buf = appendJSONString(buf, e.Tenant)
+	buf = jsonw.String(buf, e.Tenant)
 	buf = append(buf, `,"type":`...)
-	buf = appendJSONString(buf, e.Type)
+	buf = jsonw.String(buf, e.Type)
 	buf = append(buf, `,"payload":`...)
 	buf = append(buf, e.Payload...)
 	buf = append(buf, `,"publishedAt":"`...)

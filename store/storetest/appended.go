@@ -93,28 +93,11 @@ func testExecutionAppend(t *testing.T, b *bundle) {
 
 func testExecutionAppendErrors(t *testing.T, b *bundle) {
 	sc := createScript(t, b, b.tenant.ID, scriptSpec{name: "orders"})
-	valid := finished(sc, now())
-	tests := []struct {
-		name string
-		edit func(e *kiln.Execution)
-		code string
-	}{
-		{"no ID", func(e *kiln.Execution) { e.ID = "" }, kiln.EInvalidArgument},
-		{"no status", func(e *kiln.Execution) { e.Status = "" }, kiln.EInvalidArgument},
+	unfinished := []badRecord{
 		{"pending", func(e *kiln.Execution) { e.Status = kiln.ExecPending }, kiln.EInvalidArgument},
 		{"running", func(e *kiln.Execution) { e.Status = kiln.ExecRunning }, kiln.EInvalidArgument},
-		{"input not JSON", func(e *kiln.Execution) { e.Input = json.RawMessage(`{`) }, kiln.EInvalidArgument},
-		{"missing script", func(e *kiln.Execution) { e.ScriptID = newID() }, kiln.ENotFound},
-		{"missing tenant", func(e *kiln.Execution) { e.TenantID = newID() }, kiln.ENotFound},
 	}
-	for _, tt := range tests {
-		bad := finished(sc, now())
-		tt.edit(&bad)
-		err := b.s.ExecutionAppend(b.ctx, []kiln.Execution{valid, bad})
-		wantCode(t, "ExecutionAppend with "+tt.name, err, tt.code)
-		_, err = b.s.ExecutionGet(b.ctx, b.tenant.ID, valid.ID)
-		wantCode(t, "ExecutionGet of a record from a failed append ("+tt.name+")", err, kiln.ENotFound)
-	}
+	writeBadBatches(t, b, "ExecutionAppend", b.s.ExecutionAppend, finished(sc, now()), append(unfinished, badRecords...))
 	if err := b.s.ExecutionAppend(b.ctx, nil); err != nil {
 		t.Errorf("ExecutionAppend(nil): %v", err)
 	}

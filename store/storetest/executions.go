@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -243,30 +244,43 @@ func testExecutionDeleteBefore(write writer) func(t *testing.T, b *bundle) {
 	}
 }
 
+// badRecord is an edit that makes an execution record invalid, and the
+// code a write holding it must fail with.
+type badRecord struct {
+	name string
+	edit func(e *kiln.Execution)
+	code string
+}
+
+var badRecords = []badRecord{
+	{"no ID", func(e *kiln.Execution) { e.ID = "" }, kiln.EInvalidArgument},
+	{"no status", func(e *kiln.Execution) { e.Status = "" }, kiln.EInvalidArgument},
+	{"input not JSON", func(e *kiln.Execution) { e.Input = json.RawMessage(`{`) }, kiln.EInvalidArgument},
+	{"output not JSON", func(e *kiln.Execution) { e.Output = json.RawMessage(`nope`) }, kiln.EInvalidArgument},
+	{"missing script", func(e *kiln.Execution) { e.ScriptID = newID() }, kiln.ENotFound},
+	{"missing tenant", func(e *kiln.Execution) { e.TenantID = newID() }, kiln.ENotFound},
+}
+
+// writeBadBatches writes each bad record after valid in one call of write
+// (named what) and checks the code, and that the batch was all or
+// nothing: the valid record is not written.
+func writeBadBatches(t *testing.T, b *bundle, what string, write func(context.Context, []kiln.Execution) error,
+	valid kiln.Execution, bad []badRecord) {
+	t.Helper()
+	for _, tt := range bad {
+		record := valid
+		record.ID = newID()
+		tt.edit(&record)
+		err := write(b.ctx, []kiln.Execution{valid, record})
+		wantCode(t, what+" with "+tt.name, err, tt.code)
+		_, err = b.s.ExecutionGet(b.ctx, b.tenant.ID, valid.ID)
+		wantCode(t, "ExecutionGet of a record from a failed "+what+" ("+tt.name+")", err, kiln.ENotFound)
+	}
+}
+
 func testExecutionErrors(t *testing.T, b *bundle) {
 	sc := createScript(t, b, b.tenant.ID, scriptSpec{name: "orders"})
-	valid := execution(sc, now())
-	tests := []struct {
-		name string
-		edit func(e *kiln.Execution)
-		code string
-	}{
-		{"no ID", func(e *kiln.Execution) { e.ID = "" }, kiln.EInvalidArgument},
-		{"no status", func(e *kiln.Execution) { e.Status = "" }, kiln.EInvalidArgument},
-		{"input not JSON", func(e *kiln.Execution) { e.Input = json.RawMessage(`{`) }, kiln.EInvalidArgument},
-		{"output not JSON", func(e *kiln.Execution) { e.Output = json.RawMessage(`nope`) }, kiln.EInvalidArgument},
-		{"missing script", func(e *kiln.Execution) { e.ScriptID = newID() }, kiln.ENotFound},
-		{"missing tenant", func(e *kiln.Execution) { e.TenantID = newID() }, kiln.ENotFound},
-	}
-	for _, tt := range tests {
-		bad := execution(sc, now())
-		tt.edit(&bad)
-		// The batch is all or nothing: the valid record is not written.
-		err := b.s.ExecutionWrite(b.ctx, []kiln.Execution{valid, bad})
-		wantCode(t, "ExecutionWrite with "+tt.name, err, tt.code)
-		_, err = b.s.ExecutionGet(b.ctx, b.tenant.ID, valid.ID)
-		wantCode(t, "ExecutionGet of a record from a failed batch ("+tt.name+")", err, kiln.ENotFound)
-	}
+	writeBadBatches(t, b, "ExecutionWrite", b.s.ExecutionWrite, execution(sc, now()), badRecords)
 	if err := b.s.ExecutionWrite(b.ctx, nil); err != nil {
 		t.Errorf("ExecutionWrite(nil): %v", err)
 	}
