@@ -43,7 +43,12 @@ func (a *App) scriptExecute(w http.ResponseWriter, r *http.Request, p principal)
 		return 0, nil, err
 	}
 	if b.Async {
-		// The execution outlives the request; shutdown still cancels it.
+		// Accepted means recorded: the pending record is durable before
+		// the answer. The execution outlives the request; shutdown still
+		// cancels it.
+		if err := a.runner.accept(exec); err != nil {
+			return 0, nil, err
+		}
 		pending := *exec
 		go func() { _, _ = a.runner.run(context.Background(), req, exec) }()
 		return http.StatusAccepted, pending, nil

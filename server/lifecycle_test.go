@@ -54,7 +54,8 @@ func TestOperatorKeyGeneratedOnce(t *testing.T) {
 	h.expect(h.do("GET", "/api/tenants", key, nil), 200, "")
 }
 
-// TestShutdownRecordsRunningExecutions: a stop past its deadline cancels a
+// TestShutdownRecordsRunningExecutions: an async execution's pending record
+// is durable when it is accepted; a stop past its deadline cancels the
 // running execution and records it as cancelled; nothing accepted is lost.
 func TestShutdownRecordsRunningExecutions(t *testing.T) {
 	dir := t.TempDir()
@@ -66,6 +67,12 @@ func TestShutdownRecordsRunningExecutions(t *testing.T) {
 	h.expect(r, 202, "")
 	var ex struct{ ID, TenantID string }
 	r.json(t, &ex)
+	// Accepted means recorded: the pending record is there at once.
+	var accepted kiln.Execution
+	h.do("GET", "/api/executions/"+ex.ID, dev, nil).json(t, &accepted)
+	if accepted.Status != kiln.ExecPending {
+		t.Fatalf("right after the 202 the record is %+v; want it pending", accepted)
+	}
 	time.Sleep(50 * time.Millisecond) // let it start running
 	if err := h.app.Stop(context.Background()); err != nil {
 		t.Fatal(err)

@@ -91,6 +91,26 @@ func (r *recorder) end(exec *kiln.Execution) (queued bool) {
 	return queued
 }
 
+// persistPending queues the pending record of a run begun with begin now,
+// rather than once it has run pendingAfter, and returns a channel that
+// receives the result of the batch holding it: for a run answered as
+// accepted before it ends.
+func (r *recorder) persistPending(exec *kiln.Execution) <-chan error {
+	ch := make(chan error, 1)
+	r.mu.Lock()
+	r.running[exec] = true
+	r.rows = append(r.rows, pendingRecord(exec))
+	r.rowWaiters = append(r.rowWaiters, ch)
+	r.mu.Unlock()
+	return ch
+}
+
+// pendingRecord is the record of a run that has not ended.
+func pendingRecord(exec *kiln.Execution) kiln.Execution {
+	return kiln.Execution{ID: exec.ID, TenantID: exec.TenantID, ScriptID: exec.ScriptID, Version: exec.Version,
+		Trigger: exec.Trigger, Attempt: exec.Attempt, Status: kiln.ExecPending, Input: exec.Input, CreatedAt: exec.CreatedAt}
+}
+
 // record queues a copy of e, to be appended if once (e is final, and no
 // record with its ID was or will be written), else written as a row. With
 // wait it returns a channel that receives the result of the batch holding
@@ -166,9 +186,7 @@ func (r *recorder) flush() {
 	for exec, queued := range r.running {
 		if !queued && now.Sub(exec.CreatedAt) >= r.pendingAfter {
 			r.running[exec] = true
-			r.rows = append(r.rows, kiln.Execution{ID: exec.ID, TenantID: exec.TenantID, ScriptID: exec.ScriptID,
-				Version: exec.Version, Trigger: exec.Trigger, Attempt: exec.Attempt, Status: kiln.ExecPending,
-				Input: exec.Input, CreatedAt: exec.CreatedAt})
+			r.rows = append(r.rows, pendingRecord(exec))
 		}
 	}
 	rows, rowWaiters, appends, appendWaiters := r.rows, r.rowWaiters, r.appends, r.appendWaiters

@@ -106,6 +106,18 @@ func (r *runner) start(req runRequest) (*kiln.Execution, error) {
 	return exec, nil
 }
 
+// accept makes a started execution's pending record durable, for a run
+// answered as accepted before it ends (an async execute). On error the
+// execution is abandoned: it must not be run.
+func (r *runner) accept(exec *kiln.Execution) error {
+	if err := <-r.recorder.persistPending(exec); err != nil {
+		r.recorder.end(exec)
+		r.active.Done()
+		return kiln.Errorf(kiln.EUnavailable, "execution %s could not be recorded, so it was not started: %v", exec.ID, err)
+	}
+	return nil
+}
+
 // run performs a started execution and records its outcome.
 func (r *runner) run(ctx context.Context, req runRequest, exec *kiln.Execution) (*engine.Result, error) {
 	defer r.active.Done()
