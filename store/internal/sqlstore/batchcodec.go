@@ -127,12 +127,15 @@ func decodeBatch(data []byte, fn func(r *batchRecord) bool) error {
 		return fmt.Errorf("%w: unknown format", errCorruptBatch)
 	}
 	n, err := s2.DecodedLen(data[1:])
-	if err != nil || n > 256<<20 {
-		return fmt.Errorf("%w: %v", errCorruptBatch, err)
+	if err != nil {
+		return fmt.Errorf("%w: %w", errCorruptBatch, err)
+	}
+	if n > 256<<20 {
+		return fmt.Errorf("%w: %d bytes decoded", errCorruptBatch, n)
 	}
 	body, err := s2.Decode(nil, data[1:])
 	if err != nil {
-		return fmt.Errorf("%w: %v", errCorruptBatch, err)
+		return fmt.Errorf("%w: %w", errCorruptBatch, err)
 	}
 	d := decoder{b: body}
 	count := d.uvarint()
