@@ -89,6 +89,19 @@ func testExecutionAppend(t *testing.T, b *bundle) {
 			t.Errorf("pages of %d: listed %v\nwant %v", limit, listed, want)
 		}
 	}
+	// IDs are any text: a bucket cut in the middle of a character would
+	// not be valid UTF-8.
+	for _, id := range []string{"ääääääääää-1", "ääääääääää-2"} {
+		e := finished(sc, created)
+		e.ID = id
+		appendExecs(t, b, e)
+		if got, err := b.s.ExecutionGet(b.ctx, b.tenant.ID, id); err != nil || got.ID != id {
+			t.Fatalf("ExecutionGet(%q) = %v, %v", id, got, err)
+		}
+	}
+	_, err = b.s.ExecutionGet(b.ctx, b.tenant.ID, "ääääääääää-missing")
+	wantCode(t, "ExecutionGet of a missing non-ASCII id", err, kiln.ENotFound)
+
 }
 
 func testExecutionAppendErrors(t *testing.T, b *bundle) {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kiln-run/kiln"
 	"github.com/kiln-run/kiln/store"
@@ -51,7 +52,15 @@ func triggerBit(t string) int64 {
 	return otherTriggerBit
 }
 
-func idBucket(id string) string { return id[:min(len(id), idBucketLen)] }
+// idBucket is the leading idBucketLen bytes of id, cut back to a whole
+// character (PostgreSQL refuses a parameter that is not UTF-8).
+func idBucket(id string) string {
+	n := min(len(id), idBucketLen)
+	for n > 0 && n < len(id) && !utf8.RuneStart(id[n]) {
+		n--
+	}
+	return id[:n]
+}
 
 const batchInsert = `INSERT INTO execution_batches (tenant_id, script_id, min_id, max_id, min_created, max_created,
 	statuses, triggers, record_count, records) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
