@@ -63,11 +63,18 @@ func BenchmarkEvents(b *testing.B) {
 			}()
 		}
 		wg.Wait()
+		// A run that does not complete (refused as OVERLOADED past the
+		// pool's queue limit, say) would otherwise keep the wait going
+		// for ever.
+		giveUp := time.Now().Add(2 * time.Minute)
 		for {
 			var m dto.Metric
 			_ = completed.Write(&m)
 			if m.GetCounter().GetValue() >= events {
 				break
+			}
+			if time.Now().After(giveUp) {
+				b.Fatalf("%v of %d events completed after 2 minutes; queue stats %+v", m.GetCounter().GetValue(), events, h.app.queue.Stats())
 			}
 			time.Sleep(time.Millisecond)
 		}
