@@ -18,20 +18,10 @@ import (
 func testExecutionAppend(t *testing.T, b *bundle) {
 	sc := createScript(t, b, b.tenant.ID, scriptSpec{name: "orders"})
 	created := now().Add(-time.Minute)
-	started, done := created.Add(time.Millisecond), created.Add(40*time.Millisecond)
 	full := execution(sc, created)
-	full.Status = kiln.ExecFailed
+	fail(&full, created)
 	full.Trigger, full.Attempt = "event", 3
 	full.Input = json.RawMessage(`{"order":42,"items":[1,2]}`)
-	full.Output = json.RawMessage(`{"partial":true}`)
-	full.Error = &kiln.ExecutionError{Code: "TypeError", Message: "x is undefined", Position: "main.ts:3:7", Stack: "at handler"}
-	full.Logs = []kiln.LogLine{
-		{Time: started, Level: "info", Message: "start", Fields: map[string]any{"n": 1.5, "tag": "a"}},
-		{Time: done, Level: "error", Message: "nul:\x00:end"},
-	}
-	full.LogsTruncated = true
-	full.DurationMs, full.HostCalls, full.MemoryBytes = 39.25, 3, 1<<20
-	full.StartedAt, full.FinishedAt = &started, &done
 	bare := finished(sc, created.Add(time.Second))
 	bare.Attempt = 0 // read back as 1, as from the executions table
 	stamped := finished(sc, time.Time{})

@@ -53,6 +53,25 @@ func mixed(t *testing.T, b *bundle, execs ...kiln.Execution) {
 	appendExecs(t, b, appended...)
 }
 
+// fail fills e in as a failed run created at created that used every
+// field of a record: output, error, logs (a NUL among them), limits,
+// times.
+func fail(e *kiln.Execution, created time.Time) {
+	started, finished := created.Add(time.Millisecond), created.Add(40*time.Millisecond)
+	e.Status = kiln.ExecFailed
+	e.Output = json.RawMessage(`{"partial": true}`)
+	e.Error = &kiln.ExecutionError{Code: "TypeError", Message: "x is undefined", Position: "main.ts:3:7", Stack: "at handler"}
+	e.Logs = []kiln.LogLine{
+		{Time: started, Level: "info", Message: "start", Fields: map[string]any{"n": 1.5, "tag": "a"}},
+		// Scripts can log anything, NUL included; PostgreSQL's JSONB
+		// cannot hold U+0000, so a store may substitute it.
+		{Time: finished, Level: "error", Message: "nul:\x00:end"},
+	}
+	e.LogsTruncated = true
+	e.DurationMs, e.HostCalls, e.MemoryBytes = 39.25, 3, 1<<20
+	e.StartedAt, e.FinishedAt = &started, &finished
+}
+
 // finished returns a completed execution of sc created at the given time.
 func finished(sc *kiln.Script, createdAt time.Time) kiln.Execution {
 	e := execution(sc, createdAt)
@@ -81,21 +100,9 @@ func testExecutionWrite(t *testing.T, b *bundle) {
 	same(t, "pending execution", got, e)
 
 	// The final write replaces the record by ID; created_at stays.
-	started, finished := created.Add(time.Millisecond), created.Add(40*time.Millisecond)
 	final := e
-	final.Status = kiln.ExecFailed
+	fail(&final, created)
 	final.CreatedAt = time.Time{}
-	final.Output = json.RawMessage(`{"partial": true}`)
-	final.Error = &kiln.ExecutionError{Code: "TypeError", Message: "x is undefined", Position: "main.ts:3:7", Stack: "at handler"}
-	final.Logs = []kiln.LogLine{
-		{Time: started, Level: "info", Message: "start", Fields: map[string]any{"n": 1.5, "tag": "a"}},
-		// Scripts can log anything, NUL included; PostgreSQL's JSONB
-		// cannot hold U+0000, so a store may substitute it.
-		{Time: finished, Level: "error", Message: "nul:\x00:end"},
-	}
-	final.LogsTruncated = true
-	final.DurationMs, final.HostCalls, final.MemoryBytes = 39.25, 3, 1<<20
-	final.StartedAt, final.FinishedAt = &started, &finished
 	write(t, b, final)
 
 	got, err = b.s.ExecutionGet(b.ctx, b.tenant.ID, e.ID)
