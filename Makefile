@@ -70,4 +70,4 @@ bench: ## Run the engine benchmarks (see docs/benchmarks.md)
 .PHONY: fuzz
 fuzz: ## Fuzz the sandbox and the URL parser for 30 s each
 	go test -run '^$$' -fuzz FuzzSandbox -fuzztime 30s ./engine/
-	go test -run '^$$' -fuzz FuzzURLParse -fuzztime 30s ./engine/web/urlapi/
+	go test -run '^$$' -fuzz FuzzURLParse -fuzztime 30s ./engine/internal/web/urlapi/

@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"sort"
 
-	"github.com/kiln-run/kiln/engine/web"
+	"github.com/kiln-run/kiln/engine/internal/web"
 	"github.com/kiln-run/kiln/outbound"
 )
 

@@ -6,8 +6,8 @@ import (
 
 	"github.com/dop251/goja"
 
-	"github.com/kiln-run/kiln/engine/web"
-	"github.com/kiln-run/kiln/engine/web/urlapi"
+	"github.com/kiln-run/kiln/engine/internal/web"
+	"github.com/kiln-run/kiln/engine/internal/web/urlapi"
 )
 
 // The global object a script sees is built on demand.

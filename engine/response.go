@@ -6,7 +6,7 @@ import (
 
 	"github.com/dop251/goja"
 
-	"github.com/kiln-run/kiln/engine/web"
+	"github.com/kiln-run/kiln/engine/internal/web"
 )
 
 // HTTPResponse is a web Response a handler returned, ready to send.

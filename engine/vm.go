@@ -11,7 +11,7 @@ import (
 
 	"github.com/dop251/goja"
 	"github.com/dop251/goja/parser"
-	"github.com/kiln-run/kiln/engine/web"
+	"github.com/kiln-run/kiln/engine/internal/web"
 )
 
 // VM is a sandboxed JavaScript runtime bound to one Program. It runs one

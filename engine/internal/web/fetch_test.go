@@ -7,7 +7,7 @@ import (
 	"weak"
 
 	"github.com/dop251/goja"
-	"github.com/kiln-run/kiln/engine/web/urlapi"
+	"github.com/kiln-run/kiln/engine/internal/web/urlapi"
 )
 
 // newFetchVM is newVM with urlapi's URL and URLSearchParams installed too,

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/dop251/goja"
-	"github.com/kiln-run/kiln/engine/web/urlapi"
+	"github.com/kiln-run/kiln/engine/internal/web/urlapi"
 )
 
 // fakeNetwork is a Host.Fetch that keeps each request for the test to

@@ -17,7 +17,7 @@ var updateKnownFailures = flag.Bool("update-known-failures", false,
 
 // wptDir is the repository's sibling shared/ folder, where the
 // web-platform-tests URL data is kept (see its SOURCE.md).
-const wptDir = "../../../../shared/conformance/wpt"
+const wptDir = "../../../../../shared/conformance/wpt"
 
 const knownFailuresFile = "testdata/wpt_known_failures.txt"
 
@@ -201,7 +201,7 @@ func checkKnownFailures(t *testing.T, suite string, failures map[string][]string
 		}
 		slices.Sort(lines)
 		header := "# WPT URL cases that fail today, one key per line; keys escape non-ASCII as \\uXXXX.\n" +
-			"# Regenerate with: go test ./engine/web/urlapi/ -run TestWPT -update-known-failures\n"
+			"# Regenerate with: go test ./engine/internal/web/urlapi/ -run TestWPT -update-known-failures\n"
 		if err := os.WriteFile(knownFailuresFile, []byte(header+strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
