@@ -29,8 +29,8 @@ import (
 	"net/url"
 	"sync"
 
-	"github.com/kiln-run/kiln"
 	"github.com/kiln-run/kiln/engine"
+	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/sdk"
 	"github.com/kiln-run/kiln/server"
 )
@@ -130,8 +130,8 @@ func (k *Kiln) Handler() http.Handler { return k.handler }
 func (k *Kiln) OperatorKey() string { return k.operator }
 
 // CreateTenant creates a tenant; CONFLICT if the slug is taken.
-func (k *Kiln) CreateTenant(ctx context.Context, slug, name string) (*kiln.Tenant, error) {
-	var t kiln.Tenant
+func (k *Kiln) CreateTenant(ctx context.Context, slug, name string) (*kilntype.Tenant, error) {
+	var t kilntype.Tenant
 	err := k.call(ctx, "POST", "/api/tenants", "", map[string]string{"slug": slug, "name": name}, &t)
 	return &t, err
 }
@@ -142,9 +142,9 @@ type Script struct {
 	Source   string
 	Language string // "typescript" (default) or "javascript"
 	// Type defaults to embedded. Trigger and Limits as in the API.
-	Type    kiln.ScriptType
-	Trigger *kiln.Trigger
-	Limits  *kiln.Limits
+	Type    kilntype.ScriptType
+	Trigger *kilntype.Trigger
+	Limits  *kilntype.Limits
 	// ChangeDescription is noted on the new version.
 	ChangeDescription string
 }
@@ -152,7 +152,7 @@ type Script struct {
 // SaveScript creates the tenant's script with this name (active), or saves
 // a new version of it. A source that does not compile is SYNTAX_ERROR with
 // the line and column in the error's details.
-func (k *Kiln) SaveScript(ctx context.Context, tenantSlug string, s Script) (*kiln.Script, error) {
+func (k *Kiln) SaveScript(ctx context.Context, tenantSlug string, s Script) (*kilntype.Script, error) {
 	body := map[string]any{"source": s.Source}
 	if s.Language != "" {
 		body["language"] = s.Language
@@ -166,17 +166,17 @@ func (k *Kiln) SaveScript(ctx context.Context, tenantSlug string, s Script) (*ki
 	if s.ChangeDescription != "" {
 		body["changeDescription"] = s.ChangeDescription
 	}
-	var out kiln.Script
+	var out kilntype.Script
 	id, err := k.scriptID(ctx, tenantSlug, s.Name)
 	switch {
 	case err == nil:
 		err = k.call(ctx, "PUT", "/api/scripts/"+id, tenantSlug, body, &out)
-	case kiln.ErrorCode(err) == kiln.ENotFound:
+	case kilntype.ErrorCode(err) == kilntype.ENotFound:
 		typ := s.Type
 		if typ == "" {
-			typ = kiln.TypeEmbedded
+			typ = kilntype.TypeEmbedded
 		}
-		body["name"], body["type"], body["status"] = s.Name, typ, kiln.StatusActive
+		body["name"], body["type"], body["status"] = s.Name, typ, kilntype.StatusActive
 		err = k.call(ctx, "POST", "/api/scripts", tenantSlug, body, &out)
 	}
 	if err != nil {
@@ -192,17 +192,17 @@ func (k *Kiln) SaveScript(ctx context.Context, tenantSlug string, s Script) (*ki
 // (ctx.trigger is "embedded") and returns its execution record (status,
 // output, logs, error). The record is durable when Invoke returns. A
 // script failure is in the record's Error, not in err.
-func (k *Kiln) Invoke(ctx context.Context, tenantSlug, scriptName string, input any) (*kiln.Execution, error) {
+func (k *Kiln) Invoke(ctx context.Context, tenantSlug, scriptName string, input any) (*kilntype.Execution, error) {
 	id, err := k.scriptID(ctx, tenantSlug, scriptName)
 	if err != nil {
 		return nil, err
 	}
 	in, err := json.Marshal(input)
 	if err != nil {
-		return nil, kiln.Errorf(kiln.EInvalidArgument, "the input is not JSON data: %v", err)
+		return nil, kilntype.Errorf(kilntype.EInvalidArgument, "the input is not JSON data: %v", err)
 	}
 	ex, err := k.app.InvokeEmbedded(ctx, tenantSlug, id, in)
-	if kiln.ErrorCode(err) == kiln.ENotFound {
+	if kilntype.ErrorCode(err) == kilntype.ENotFound {
 		k.forget(tenantSlug, scriptName) // deleted or recreated since
 	}
 	return ex, err
@@ -230,7 +230,7 @@ func (k *Kiln) scriptID(ctx context.Context, tenantSlug, name string) (string, e
 		return id, nil
 	}
 	var page struct {
-		Scripts    []kiln.Script
+		Scripts    []kilntype.Script
 		NextCursor string
 	}
 	q := url.Values{"q": {name}, "limit": {"200"}}
@@ -239,7 +239,7 @@ func (k *Kiln) scriptID(ctx context.Context, tenantSlug, name string) (string, e
 			return "", err
 		}
 		for _, s := range page.Scripts {
-			if s.Name == name && s.Status != kiln.StatusArchived {
+			if s.Name == name && s.Status != kilntype.StatusArchived {
 				k.mu.Lock()
 				k.scripts[tenantSlug+"/"+name] = s.ID
 				k.mu.Unlock()
@@ -247,7 +247,7 @@ func (k *Kiln) scriptID(ctx context.Context, tenantSlug, name string) (string, e
 			}
 		}
 		if page.NextCursor == "" {
-			return "", kiln.Errorf(kiln.ENotFound, "tenant %q has no script named %q", tenantSlug, name)
+			return "", kilntype.Errorf(kilntype.ENotFound, "tenant %q has no script named %q", tenantSlug, name)
 		}
 		q.Set("cursor", page.NextCursor)
 	}
@@ -280,9 +280,9 @@ func (k *Kiln) call(ctx context.Context, method, path, tenantSlug string, body, 
 			}
 		}
 		if json.Unmarshal(rec.Body.Bytes(), &e) == nil && e.Error.Code != "" {
-			return &kiln.Error{Code: e.Error.Code, Message: e.Error.Message, Details: e.Error.Details}
+			return &kilntype.Error{Code: e.Error.Code, Message: e.Error.Message, Details: e.Error.Details}
 		}
-		return kiln.Errorf(kiln.EInternal, "%s %s answered %d", method, path, rec.Code)
+		return kilntype.Errorf(kilntype.EInternal, "%s %s answered %d", method, path, rec.Code)
 	}
 	if out != nil && rec.Body.Len() > 0 {
 		return json.Unmarshal(rec.Body.Bytes(), out)

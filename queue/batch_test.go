@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	kiln "github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/kilntype"
 )
 
 // Batch messages: their encoding, and how publishing forms them and
@@ -438,7 +438,7 @@ func TestPublishErrorReachesEveryCaller(t *testing.T) {
 				switch {
 				case err == nil:
 					stored[ids[i]] = true
-				case kiln.ErrorCode(err) != kiln.EUnavailable || !strings.Contains(err.Error(), "maximum"):
+				case kilntype.ErrorCode(err) != kilntype.EUnavailable || !strings.Contains(err.Error(), "maximum"):
 					t.Errorf("publish error %v, want UNAVAILABLE with the server's reason", err)
 				default:
 					failed++

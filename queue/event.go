@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"time"
 
-	kiln "github.com/kiln-run/kiln"
 	"github.com/kiln-run/kiln/internal/jsonw"
+	"github.com/kiln-run/kiln/kilntype"
 )
 
 // Event is something that happened in a tenant's world. Publishing it makes
@@ -214,24 +214,24 @@ func cutPlainString(b []byte) (string, []byte, bool) {
 	return "", b, false
 }
 
-// validateEvent checks what Publish accepts; errors are *kiln.Error.
+// validateEvent checks what Publish accepts; errors are *kilntype.Error.
 func validateEvent(e *Event, maxPayload int) error {
 	if !validToken(e.Tenant, 128) {
-		return kiln.Errorf(kiln.EInvalidArgument, "event tenant %q must be 1-128 letters, digits, '_' or '-'", e.Tenant)
+		return kilntype.Errorf(kilntype.EInvalidArgument, "event tenant %q must be 1-128 letters, digits, '_' or '-'", e.Tenant)
 	}
 	if !ValidType(e.Type) {
-		return kiln.Errorf(kiln.EInvalidArgument, "event type %q must be 1 to 8 dot-separated segments of lowercase letters, digits, '_' or '-' (like \"billing.invoice.paid\")", e.Type)
+		return kilntype.Errorf(kilntype.EInvalidArgument, "event type %q must be 1 to 8 dot-separated segments of lowercase letters, digits, '_' or '-' (like \"billing.invoice.paid\")", e.Type)
 	}
 	if len(e.Payload) > maxPayload {
-		return kiln.Errorf(kiln.ETooLarge, "event payload is %d bytes; the limit is %d", len(e.Payload), maxPayload)
+		return kilntype.Errorf(kilntype.ETooLarge, "event payload is %d bytes; the limit is %d", len(e.Payload), maxPayload)
 	}
 	if len(e.Payload) == 0 {
 		e.Payload = json.RawMessage("null")
 	} else if !json.Valid(e.Payload) {
-		return kiln.Errorf(kiln.EInvalidArgument, "event payload is not valid JSON")
+		return kilntype.Errorf(kilntype.EInvalidArgument, "event payload is not valid JSON")
 	}
 	if e.ID != "" && !validID(e.ID) {
-		return kiln.Errorf(kiln.EInvalidArgument, "event id %q must be 1-128 letters, digits, '_', '-', '.' or ':'", e.ID)
+		return kilntype.Errorf(kilntype.EInvalidArgument, "event id %q must be 1-128 letters, digits, '_', '-', '.' or ':'", e.ID)
 	}
 	return nil
 }

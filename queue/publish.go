@@ -14,7 +14,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	kiln "github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/kilntype"
 )
 
 // Publishing coalesces: while a tenant has maxPublishesInFlight messages
@@ -60,7 +60,7 @@ const (
 )
 
 // Publish stores e and returns its id once JetStream has acknowledged it.
-// It returns an INVALID_ARGUMENT or PAYLOAD_TOO_LARGE *kiln.Error for an
+// It returns an INVALID_ARGUMENT or PAYLOAD_TOO_LARGE *kilntype.Error for an
 // event it refuses, and an UNAVAILABLE one when JetStream did not store it.
 // Publishing an event again with the same ID within the dedupe window
 // stores it once.
@@ -96,7 +96,7 @@ func (q *Queue) Publish(ctx context.Context, e Event) (string, error) {
 }
 
 func notStored(id string, err error) error {
-	return fmt.Errorf("%w: %w", kiln.Errorf(kiln.EUnavailable, "event %s was not stored", id), err)
+	return fmt.Errorf("%w: %w", kilntype.Errorf(kilntype.EUnavailable, "event %s was not stored", id), err)
 }
 
 // errNoAck is the result of a caller whose context ended while its batch

@@ -27,7 +27,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	kiln "github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/kilntype"
 )
 
 // envelopeOverhead is room for a delivery's envelope and headers beyond the
@@ -323,13 +323,13 @@ func retryServerErrors(ctx context.Context, f func() error) error {
 // drops it. It returns the new id.
 func (q *Queue) Replay(ctx context.Context, d Delivery) (string, error) {
 	if !validToken(d.Event.Tenant, 128) || !validID(d.Target) || !validID(d.Event.ID) {
-		return "", kiln.Errorf(kiln.EInvalidArgument, "replay needs the delivery's event (id, tenant) and target")
+		return "", kilntype.Errorf(kilntype.EInvalidArgument, "replay needs the delivery's event (id, tenant) and target")
 	}
 	ev := d.Event
 	if len(ev.Payload) == 0 {
 		ev.Payload = json.RawMessage("null")
 	} else if !json.Valid(ev.Payload) {
-		return "", kiln.Errorf(kiln.EInvalidArgument, "replay: the event's payload is not valid JSON")
+		return "", kilntype.Errorf(kilntype.EInvalidArgument, "replay: the event's payload is not valid JSON")
 	}
 	retry := d.Retry
 	if retry.isZero() {
@@ -343,7 +343,7 @@ func (q *Queue) Replay(ctx context.Context, d Delivery) (string, error) {
 		Header:  nats.Header{jetstream.MsgIDHeader: []string{id}},
 	}
 	if err := q.publishSync(ctx, msg); err != nil {
-		return "", fmt.Errorf("%w: %w", kiln.Errorf(kiln.EUnavailable, "replay of %s was not stored", d.ID), err)
+		return "", fmt.Errorf("%w: %w", kilntype.Errorf(kilntype.EUnavailable, "replay of %s was not stored", d.ID), err)
 	}
 	q.counters.replayed.Add(1)
 	q.signalTenant(d.Event.Tenant)

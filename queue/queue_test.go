@@ -12,7 +12,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	kiln "github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/kilntype"
 )
 
 func TestValidType(t *testing.T) {
@@ -119,18 +119,18 @@ func TestPublish(t *testing.T) {
 			ev   Event
 			code string
 		}{
-			{"payload too large", Event{Tenant: "acme", Type: "a.b", Payload: json.RawMessage(`"` + strings.Repeat("x", 1100) + `"`)}, kiln.ETooLarge},
-			{"payload not JSON", Event{Tenant: "acme", Type: "a.b", Payload: json.RawMessage(`{nope`)}, kiln.EInvalidArgument},
-			{"wildcard type", Event{Tenant: "acme", Type: "a.*"}, kiln.EInvalidArgument},
-			{"uppercase type", Event{Tenant: "acme", Type: "A.b"}, kiln.EInvalidArgument},
-			{"too many segments", Event{Tenant: "acme", Type: "a.b.c.d.e.f.g.h.i"}, kiln.EInvalidArgument},
-			{"empty type", Event{Tenant: "acme"}, kiln.EInvalidArgument},
-			{"tenant with a dot", Event{Tenant: "ac.me", Type: "a.b"}, kiln.EInvalidArgument},
-			{"no tenant", Event{Type: "a.b"}, kiln.EInvalidArgument},
-			{"id with a newline", Event{ID: "a\r\nb", Tenant: "acme", Type: "a.b"}, kiln.EInvalidArgument},
+			{"payload too large", Event{Tenant: "acme", Type: "a.b", Payload: json.RawMessage(`"` + strings.Repeat("x", 1100) + `"`)}, kilntype.ETooLarge},
+			{"payload not JSON", Event{Tenant: "acme", Type: "a.b", Payload: json.RawMessage(`{nope`)}, kilntype.EInvalidArgument},
+			{"wildcard type", Event{Tenant: "acme", Type: "a.*"}, kilntype.EInvalidArgument},
+			{"uppercase type", Event{Tenant: "acme", Type: "A.b"}, kilntype.EInvalidArgument},
+			{"too many segments", Event{Tenant: "acme", Type: "a.b.c.d.e.f.g.h.i"}, kilntype.EInvalidArgument},
+			{"empty type", Event{Tenant: "acme"}, kilntype.EInvalidArgument},
+			{"tenant with a dot", Event{Tenant: "ac.me", Type: "a.b"}, kilntype.EInvalidArgument},
+			{"no tenant", Event{Type: "a.b"}, kilntype.EInvalidArgument},
+			{"id with a newline", Event{ID: "a\r\nb", Tenant: "acme", Type: "a.b"}, kilntype.EInvalidArgument},
 		} {
 			_, err := q.Publish(ctx, tc.ev)
-			if got := kiln.ErrorCode(err); got != tc.code {
+			if got := kilntype.ErrorCode(err); got != tc.code {
 				t.Errorf("%s: error %v (code %s), want code %s", tc.name, err, got, tc.code)
 			}
 		}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
-	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/kilntype"
 )
 
 // Spec is a parsed cron expression with its time zone. It is immutable and
@@ -63,7 +63,7 @@ var fieldHelp = [6]struct{ name, takes string }{
 // descriptors @yearly, @annually, @monthly, @weekly, @daily, @midnight and
 // @hourly are accepted too; @every and a TZ= prefix are not.
 //
-// Errors are *kiln.Error with code INVALID_ARGUMENT and a message that says
+// Errors are *kilntype.Error with code INVALID_ARGUMENT and a message that says
 // what to write instead.
 func Parse(expr, tz string) (*Spec, error) {
 	expr = strings.TrimSpace(expr)
@@ -101,7 +101,7 @@ func Parse(expr, tz string) (*Spec, error) {
 }
 
 func invalid(format string, args ...any) error {
-	return kiln.Errorf(kiln.EInvalidArgument, format, args...)
+	return kilntype.Errorf(kilntype.EInvalidArgument, format, args...)
 }
 
 func loadLocation(tz string) (*time.Location, string, error) {

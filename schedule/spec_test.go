@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/kilntype"
 )
 
 func mustParse(t testing.TB, expr, tz string) *Spec {
@@ -58,11 +58,11 @@ func TestParseErrors(t *testing.T) {
 			if err == nil {
 				t.Fatal("Parse succeeded")
 			}
-			if code := kiln.ErrorCode(err); code != kiln.EInvalidArgument {
-				t.Errorf("code %s, want %s", code, kiln.EInvalidArgument)
+			if code := kilntype.ErrorCode(err); code != kilntype.EInvalidArgument {
+				t.Errorf("code %s, want %s", code, kilntype.EInvalidArgument)
 			}
 			var msg string
-			if ke := (*kiln.Error)(nil); errors.As(err, &ke) {
+			if ke := (*kilntype.Error)(nil); errors.As(err, &ke) {
 				msg = ke.Message
 			}
 			if prefix, ok := strings.CutSuffix(tt.want, "…"); ok {
@@ -208,7 +208,7 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, expr, tz string) {
 		s, err := Parse(expr, tz)
 		if err != nil {
-			if kiln.ErrorCode(err) != kiln.EInvalidArgument {
+			if kilntype.ErrorCode(err) != kilntype.EInvalidArgument {
 				t.Fatalf("Parse(%q, %q) error without INVALID_ARGUMENT: %v", expr, tz, err)
 			}
 			return

@@ -8,8 +8,8 @@ import (
 	"math"
 	"time"
 
-	"github.com/kiln-run/kiln"
 	"github.com/kiln-run/kiln/engine"
+	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/store"
 )
 
@@ -134,7 +134,7 @@ func (cm *cacheModule) get(ctx context.Context, tenantID string, _ CacheLimits, 
 		return nil, invalid("iota.cache.get", "it takes one key, not %d arguments", len(args))
 	}
 	v, err := cm.cache.CacheGet(ctx, tenantID, args[0].(string))
-	if code(err) == kiln.ENotFound {
+	if code(err) == kilntype.ENotFound {
 		return nil, nil
 	}
 	if err != nil {

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kiln-run/kiln"
 	"github.com/kiln-run/kiln/engine"
+	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/store"
 )
 
@@ -38,7 +38,7 @@ type Documents interface {
 // Collection may use store.Filter.Match and store.CompareDocs to answer
 // exactly as the built-in store does.
 //
-// Errors that are a *kiln.Error or *engine.Error with a code scripts know
+// Errors that are a *kilntype.Error or *engine.Error with a code scripts know
 // (NOT_FOUND, CONFLICT, INVALID_ARGUMENT, …) reach the script with their
 // message; any other error reaches it as INTERNAL, without details.
 type Collection interface {
@@ -260,7 +260,7 @@ func (db *dbModule) get(ctx context.Context, c Collection, tenantID string, _ DB
 		return nil, err
 	}
 	doc, err := c.Get(ctx, tenantID, id)
-	if code(err) == kiln.ENotFound {
+	if code(err) == kilntype.ENotFound {
 		return nil, nil
 	}
 	return doc, err
@@ -367,7 +367,7 @@ func parseWhere(v any) (store.Filter, error) {
 	}
 	where, ok := v.(map[string]any)
 	if !ok {
-		return store.Filter{}, kiln.Errorf(kiln.EInvalidArgument, "where must be an object such as { active: true }, not %s", describe(v))
+		return store.Filter{}, kilntype.Errorf(kilntype.EInvalidArgument, "where must be an object such as { active: true }, not %s", describe(v))
 	}
 	return store.ParseFilter(where)
 }
@@ -386,7 +386,7 @@ func parseOrderBy(v any) ([]store.Order, error) {
 	for _, item := range items {
 		s, ok := item.(string)
 		if !ok {
-			return nil, kiln.Errorf(kiln.EInvalidArgument, "orderBy takes a field name such as 'createdAt' or 'createdAt desc', or an array of them, not %s", describe(item))
+			return nil, kilntype.Errorf(kilntype.EInvalidArgument, "orderBy takes a field name such as 'createdAt' or 'createdAt desc', or an array of them, not %s", describe(item))
 		}
 		field, dir, _ := strings.Cut(strings.TrimSpace(s), " ")
 		o := store.Order{Field: field}
@@ -395,7 +395,7 @@ func parseOrderBy(v any) ([]store.Order, error) {
 		case "desc":
 			o.Desc = true
 		default:
-			return nil, kiln.Errorf(kiln.EInvalidArgument, "orderBy %q: the direction after the field must be asc or desc", s)
+			return nil, kilntype.Errorf(kilntype.EInvalidArgument, "orderBy %q: the direction after the field must be asc or desc", s)
 		}
 		if err := store.ValidField(field); err != nil {
 			return nil, err
@@ -484,20 +484,20 @@ func data(d *store.Doc, err error) (map[string]any, error) {
 // Codes that store and host errors keep when they reach a script; the
 // kiln code PAYLOAD_TOO_LARGE becomes the SDK's TOO_LARGE.
 var scriptCodes = map[string]engine.Code{
-	kiln.ENotFound:        "NOT_FOUND",
-	kiln.EConflict:        "CONFLICT",
-	kiln.EInvalidArgument: engine.CodeInvalidArgument,
-	kiln.ETooLarge:        "TOO_LARGE",
-	"TOO_LARGE":           "TOO_LARGE",
-	kiln.EQuotaExceeded:   "QUOTA_EXCEEDED",
-	"RATE_LIMITED":        "RATE_LIMITED",
-	"TIMEOUT":             engine.CodeTimeout,
+	kilntype.ENotFound:        "NOT_FOUND",
+	kilntype.EConflict:        "CONFLICT",
+	kilntype.EInvalidArgument: engine.CodeInvalidArgument,
+	kilntype.ETooLarge:        "TOO_LARGE",
+	"TOO_LARGE":               "TOO_LARGE",
+	kilntype.EQuotaExceeded:   "QUOTA_EXCEEDED",
+	"RATE_LIMITED":            "RATE_LIMITED",
+	"TIMEOUT":                 engine.CodeTimeout,
 }
 
-// code returns err's code, whether it is a *kiln.Error or an
+// code returns err's code, whether it is a *kilntype.Error or an
 // *engine.Error, or "".
 func code(err error) string {
-	var ke *kiln.Error
+	var ke *kilntype.Error
 	if errors.As(err, &ke) {
 		return ke.Code
 	}
@@ -514,7 +514,7 @@ func code(err error) string {
 // to report as INTERNAL without their details.
 func scriptError(name string, err error) error {
 	var (
-		ke  *kiln.Error
+		ke  *kilntype.Error
 		ee  *engine.Error
 		msg string
 		c   engine.Code

@@ -13,8 +13,8 @@ import (
 	"testing/fstest"
 	"time"
 
-	"github.com/kiln-run/kiln"
 	"github.com/kiln-run/kiln/engine"
+	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/store"
 	"github.com/kiln-run/kiln/store/sqlite"
 )
@@ -311,7 +311,7 @@ func (m *memCollection) Get(_ context.Context, tenantID, id string) (map[string]
 	if i := m.find(tenantID, id); i >= 0 {
 		return maps.Clone(m.docs[tenantID][i]), nil
 	}
-	return nil, kiln.Errorf(kiln.ENotFound, "customer %q not found", id)
+	return nil, kilntype.Errorf(kilntype.ENotFound, "customer %q not found", id)
 }
 
 func (m *memCollection) Insert(_ context.Context, tenantID string, doc map[string]any) (map[string]any, error) {
@@ -324,7 +324,7 @@ func (m *memCollection) Insert(_ context.Context, tenantID string, doc map[strin
 		doc["id"] = fmt.Sprintf("c%d", m.next)
 	}
 	if m.find(tenantID, doc["id"].(string)) >= 0 {
-		return nil, kiln.Errorf(kiln.EConflict, "customer %q exists", doc["id"])
+		return nil, kilntype.Errorf(kilntype.EConflict, "customer %q exists", doc["id"])
 	}
 	if doc["name"] == "crash" {
 		return nil, errors.New("the host's database is down")
@@ -342,7 +342,7 @@ func (m *memCollection) Update(_ context.Context, tenantID, id string, patch map
 	m.saw(tenantID)
 	i := m.find(tenantID, id)
 	if i < 0 {
-		return nil, kiln.Errorf(kiln.ENotFound, "customer %q not found", id)
+		return nil, kilntype.Errorf(kilntype.ENotFound, "customer %q not found", id)
 	}
 	maps.Copy(m.docs[tenantID][i], patch)
 	return maps.Clone(m.docs[tenantID][i]), nil

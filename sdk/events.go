@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 
-	"github.com/kiln-run/kiln"
 	"github.com/kiln-run/kiln/engine"
+	"github.com/kiln-run/kiln/kilntype"
 )
 
 // Publisher makes an event durable for a tenant and returns its ID.
@@ -40,7 +40,7 @@ func EventsModule(publish Publisher) engine.Module {
 			}
 			id, err := publish(ctx, call.Meta.TenantID, typ, b)
 			if err != nil {
-				var ke *kiln.Error
+				var ke *kilntype.Error
 				if errors.As(err, &ke) {
 					return nil, engine.Errorf(engine.Code(ke.Code), "iota.events.publish: %s", ke.Message)
 				}

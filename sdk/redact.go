@@ -8,8 +8,8 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/kiln-run/kiln"
 	"github.com/kiln-run/kiln/engine"
+	"github.com/kiln-run/kiln/kilntype"
 )
 
 // Redactor keeps the secret values each execution read, so that they can
@@ -234,7 +234,7 @@ func redactValue(rep *strings.Replacer, v any) (any, bool) {
 
 // RedactExecution cuts the secrets read by execution e.ID out of its
 // input, output, error and logs, in place.
-func (r *Redactor) RedactExecution(e *kiln.Execution) {
+func (r *Redactor) RedactExecution(e *kilntype.Execution) {
 	rep := r.replacer(e.ID)
 	if rep == nil {
 		return
@@ -247,7 +247,7 @@ func (r *Redactor) RedactExecution(e *kiln.Execution) {
 		e.Error = &redacted
 	}
 	if len(e.Logs) > 0 {
-		logs := make([]kiln.LogLine, len(e.Logs))
+		logs := make([]kilntype.LogLine, len(e.Logs))
 		for i, l := range e.Logs {
 			l.Message = rep.Replace(l.Message)
 			if f, changed := redactValue(rep, l.Fields); changed {

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/kiln-run/kiln"
 	"github.com/kiln-run/kiln/engine"
+	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/secrets"
 	"github.com/kiln-run/kiln/store"
 )
@@ -42,7 +42,7 @@ func SecretsModule(st SecretReader, box *secrets.Box, onRead func(meta engine.Me
 			return nil, scriptError(name, err)
 		}
 		sealed, err := st.SecretGet(ctx, call.Meta.TenantID, secret)
-		if code(err) == kiln.ENotFound {
+		if code(err) == kilntype.ENotFound {
 			return nil, engine.Errorf("NOT_FOUND", "%s: secret %s is not set for this tenant: set it with PUT /api/secrets/%s", name, secret, secret)
 		}
 		if err != nil {

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kiln-run/kiln"
 	"github.com/kiln-run/kiln/engine"
+	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/secrets"
 )
 
@@ -65,13 +65,13 @@ func TestSecretsGet(t *testing.T) {
 
 // execution builds the record the server keeps of a result, as the
 // server's runner does.
-func execution(id string, res *engine.Result) *kiln.Execution {
-	e := &kiln.Execution{ID: id, Output: res.Value, Input: json.RawMessage(`{"note":"plain"}`)}
+func execution(id string, res *engine.Result) *kilntype.Execution {
+	e := &kilntype.Execution{ID: id, Output: res.Value, Input: json.RawMessage(`{"note":"plain"}`)}
 	for _, l := range res.Logs {
-		e.Logs = append(e.Logs, kiln.LogLine{Time: l.Time, Level: string(l.Level), Message: l.Message, Fields: l.Fields})
+		e.Logs = append(e.Logs, kilntype.LogLine{Time: l.Time, Level: string(l.Level), Message: l.Message, Fields: l.Fields})
 	}
 	if res.Err != nil {
-		e.Error = &kiln.ExecutionError{Code: string(res.Err.Code), Message: res.Err.Message, Stack: res.Err.Stack}
+		e.Error = &kilntype.ExecutionError{Code: string(res.Err.Code), Message: res.Err.Message, Stack: res.Err.Stack}
 	}
 	return e
 }

@@ -3,7 +3,7 @@ package server
 import (
 	"net/http"
 
-	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/kilntype"
 )
 
 // apiHandler is an API route: it returns the status and body to send, or an
@@ -26,7 +26,7 @@ func (a *App) handler() http.Handler {
 		mux.Handle(rt.Method+" "+rt.Path, a.authed(rt.Handler))
 	}
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, a.log, kiln.Errorf(kiln.ENotFound, "no API route %s %s; see GET /api/openapi.json", r.Method, r.URL.Path))
+		writeError(w, a.log, kilntype.Errorf(kilntype.ENotFound, "no API route %s %s; see GET /api/openapi.json", r.Method, r.URL.Path))
 	})
 	mux.HandleFunc("/run/{tenant}/{path...}", a.runHTTP)
 	mux.Handle("/", a.uiHandler())
@@ -132,7 +132,7 @@ func (a *App) me(w http.ResponseWriter, r *http.Request, p principal) (int, any,
 func (a *App) ready(w http.ResponseWriter, r *http.Request) {
 	if err := a.store.Ping(r.Context()); err != nil {
 		a.log.Warn("not ready", "err", err)
-		writeError(w, a.log, kiln.Errorf(kiln.EUnavailable, "the store is not reachable or not migrated"))
+		writeError(w, a.log, kilntype.Errorf(kilntype.EUnavailable, "the store is not reachable or not migrated"))
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
@@ -142,7 +142,7 @@ func (a *App) ready(w http.ResponseWriter, r *http.Request) {
 // counters, for the operator.
 func (a *App) poolState(w http.ResponseWriter, r *http.Request, p principal) (int, any, error) {
 	if !p.Operator {
-		return 0, nil, kiln.Errorf(kiln.EForbidden, "only the operator key can see the pool")
+		return 0, nil, kilntype.Errorf(kilntype.EForbidden, "only the operator key can see the pool")
 	}
 	s, c := a.pool.Stats(), a.pool.Config()
 	return http.StatusOK, map[string]any{"live": s.Live, "idle": s.Idle, "warm": s.Warm, "running": s.Busy, "waiting": s.Waiting,

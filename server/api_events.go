@@ -5,14 +5,14 @@ import (
 	"net/http"
 	"slices"
 
-	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/queue"
 	"github.com/kiln-run/kiln/store"
 )
 
 // eventPublish accepts an event and answers once the queue holds it.
 func (a *App) eventPublish(w http.ResponseWriter, r *http.Request, p principal) (int, any, error) {
-	if err := requireTenant(p, kiln.RoleDeveloper); err != nil {
+	if err := requireTenant(p, kilntype.RoleDeveloper); err != nil {
 		return 0, nil, err
 	}
 	var b struct {
@@ -33,14 +33,14 @@ func (a *App) eventPublish(w http.ResponseWriter, r *http.Request, p principal) 
 	return http.StatusAccepted, map[string]string{"id": id}, nil
 }
 
-var validDeadLetterStatuses = []kiln.DeadLetterStatus{kiln.DeadLetterDead, kiln.DeadLetterReplayed, kiln.DeadLetterDiscarded}
+var validDeadLetterStatuses = []kilntype.DeadLetterStatus{kilntype.DeadLetterDead, kilntype.DeadLetterReplayed, kilntype.DeadLetterDiscarded}
 
 func (a *App) deadLetterList(w http.ResponseWriter, r *http.Request, p principal) (int, any, error) {
-	if err := requireTenant(p, kiln.RoleViewer); err != nil {
+	if err := requireTenant(p, kilntype.RoleViewer); err != nil {
 		return 0, nil, err
 	}
 	q := r.URL.Query()
-	params := store.DeadLetterListParams{TenantID: p.TenantID, ScriptID: q.Get("script"), Status: kiln.DeadLetterStatus(q.Get("status")), Cursor: q.Get("cursor")}
+	params := store.DeadLetterListParams{TenantID: p.TenantID, ScriptID: q.Get("script"), Status: kilntype.DeadLetterStatus(q.Get("status")), Cursor: q.Get("cursor")}
 	if params.Status != "" && !slices.Contains(validDeadLetterStatuses, params.Status) {
 		return 0, nil, invalid("status %q must be one of dead, replayed, discarded", params.Status)
 	}
@@ -57,20 +57,20 @@ func (a *App) deadLetterList(w http.ResponseWriter, r *http.Request, p principal
 		a.nameScript(r, &list[i])
 	}
 	if list == nil {
-		list = []kiln.DeadLetter{}
+		list = []kilntype.DeadLetter{}
 	}
 	return http.StatusOK, map[string]any{"deadLetters": list, "nextCursor": next}, nil
 }
 
 // nameScript fills a dead letter's script name, for people reading it.
-func (a *App) nameScript(r *http.Request, d *kiln.DeadLetter) {
+func (a *App) nameScript(r *http.Request, d *kilntype.DeadLetter) {
 	if s, _, err := a.catalog.current(r.Context(), d.TenantID, d.ScriptID); err == nil {
 		d.ScriptName = s.Name
 	}
 }
 
 func (a *App) deadLetterGet(w http.ResponseWriter, r *http.Request, p principal) (int, any, error) {
-	if err := requireTenant(p, kiln.RoleViewer); err != nil {
+	if err := requireTenant(p, kilntype.RoleViewer); err != nil {
 		return 0, nil, err
 	}
 	d, err := a.store.DeadLetterGet(r.Context(), p.TenantID, r.PathValue("id"))
@@ -84,29 +84,29 @@ func (a *App) deadLetterGet(w http.ResponseWriter, r *http.Request, p principal)
 // deadLetterReplay delivers the event to the script again, on its current
 // version, with a fresh attempt count.
 func (a *App) deadLetterReplay(w http.ResponseWriter, r *http.Request, p principal) (int, any, error) {
-	if err := requireTenant(p, kiln.RoleDeveloper); err != nil {
+	if err := requireTenant(p, kilntype.RoleDeveloper); err != nil {
 		return 0, nil, err
 	}
 	d, err := a.store.DeadLetterGet(r.Context(), p.TenantID, r.PathValue("id"))
 	if err != nil {
 		return 0, nil, err
 	}
-	if d.Status != kiln.DeadLetterDead {
-		return 0, nil, kiln.Errorf(kiln.EConflict, "dead letter %s was already %s", d.ID, d.Status)
+	if d.Status != kilntype.DeadLetterDead {
+		return 0, nil, kilntype.Errorf(kilntype.EConflict, "dead letter %s was already %s", d.ID, d.Status)
 	}
 	s, _, err := a.catalog.current(r.Context(), p.TenantID, d.ScriptID)
 	if err != nil {
 		return 0, nil, err
 	}
-	if s.Status != kiln.StatusActive || s.Type != kiln.TypeEvent {
-		return 0, nil, kiln.Errorf(kiln.EConflict, "script %s is %s; activate it before replaying its dead letters", s.Name, s.Status)
+	if s.Status != kilntype.StatusActive || s.Type != kilntype.TypeEvent {
+		return 0, nil, kilntype.Errorf(kilntype.EConflict, "script %s is %s; activate it before replaying its dead letters", s.Name, s.Status)
 	}
 	deliveryID, err := a.queue.Replay(r.Context(), queue.Delivery{ID: d.DeliveryID, Target: d.ScriptID, Retry: retryOf(s.Trigger.Retry),
 		Event: queue.Event{ID: d.EventID, Tenant: d.TenantID, Type: d.EventType, Payload: d.Payload, PublishedAt: d.OccurredAt}})
 	if err != nil {
-		return 0, nil, kiln.Errorf(kiln.EUnavailable, "the replay was not queued: %v", err)
+		return 0, nil, kilntype.Errorf(kilntype.EUnavailable, "the replay was not queued: %v", err)
 	}
-	if _, err := a.store.DeadLetterResolve(r.Context(), p.TenantID, d.ID, kiln.DeadLetterReplayed, deliveryID); err != nil {
+	if _, err := a.store.DeadLetterResolve(r.Context(), p.TenantID, d.ID, kilntype.DeadLetterReplayed, deliveryID); err != nil {
 		return 0, nil, err
 	}
 	return http.StatusAccepted, map[string]string{"deliveryId": deliveryID}, nil
@@ -114,10 +114,10 @@ func (a *App) deadLetterReplay(w http.ResponseWriter, r *http.Request, p princip
 
 // deadLetterDiscard drops a dead letter; its record stays, as discarded.
 func (a *App) deadLetterDiscard(w http.ResponseWriter, r *http.Request, p principal) (int, any, error) {
-	if err := requireTenant(p, kiln.RoleDeveloper); err != nil {
+	if err := requireTenant(p, kilntype.RoleDeveloper); err != nil {
 		return 0, nil, err
 	}
-	if _, err := a.store.DeadLetterResolve(r.Context(), p.TenantID, r.PathValue("id"), kiln.DeadLetterDiscarded, ""); err != nil {
+	if _, err := a.store.DeadLetterResolve(r.Context(), p.TenantID, r.PathValue("id"), kilntype.DeadLetterDiscarded, ""); err != nil {
 		return 0, nil, err
 	}
 	return http.StatusNoContent, nil, nil

@@ -6,14 +6,14 @@ import (
 	"net/http"
 	"slices"
 
-	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/store"
 )
 
-var validExecStatuses = []kiln.ExecutionStatus{kiln.ExecPending, kiln.ExecRunning, kiln.ExecCompleted, kiln.ExecFailed, kiln.ExecTimeout, kiln.ExecCancelled, kiln.ExecSkipped}
+var validExecStatuses = []kilntype.ExecutionStatus{kilntype.ExecPending, kilntype.ExecRunning, kilntype.ExecCompleted, kilntype.ExecFailed, kilntype.ExecTimeout, kilntype.ExecCancelled, kilntype.ExecSkipped}
 
 func (a *App) scriptExecute(w http.ResponseWriter, r *http.Request, p principal) (int, any, error) {
-	if err := requireTenant(p, kiln.RoleDeveloper); err != nil {
+	if err := requireTenant(p, kilntype.RoleDeveloper); err != nil {
 		return 0, nil, err
 	}
 	var b struct {
@@ -27,8 +27,8 @@ func (a *App) scriptExecute(w http.ResponseWriter, r *http.Request, p principal)
 	if err != nil {
 		return 0, nil, err
 	}
-	if s.Status == kiln.StatusArchived || s.Status == kiln.StatusDisabled {
-		return 0, nil, kiln.Errorf(kiln.EConflict, "script %s is %s; it cannot run until its status changes", s.ID, s.Status)
+	if s.Status == kilntype.StatusArchived || s.Status == kilntype.StatusDisabled {
+		return 0, nil, kilntype.Errorf(kilntype.EConflict, "script %s is %s; it cannot run until its status changes", s.ID, s.Status)
 	}
 	if len(b.Input) == 0 {
 		b.Input = json.RawMessage("null")
@@ -58,18 +58,18 @@ func (a *App) scriptExecute(w http.ResponseWriter, r *http.Request, p principal)
 		return 0, nil, err
 	}
 	if res.Err != nil && res.Err.Code == codeOverloaded {
-		return 0, nil, &kiln.Error{Code: string(codeOverloaded), Message: res.Err.Message, Details: map[string]string{"executionId": exec.ID}}
+		return 0, nil, &kilntype.Error{Code: string(codeOverloaded), Message: res.Err.Message, Details: map[string]string{"executionId": exec.ID}}
 	}
 	return http.StatusOK, exec, nil
 }
 
 func (a *App) executionList(w http.ResponseWriter, r *http.Request, p principal) (int, any, error) {
-	if err := requireTenant(p, kiln.RoleViewer); err != nil {
+	if err := requireTenant(p, kilntype.RoleViewer); err != nil {
 		return 0, nil, err
 	}
 	q := r.URL.Query()
 	params := store.ExecutionListParams{TenantID: p.TenantID, ScriptID: q.Get("script"),
-		Status: kiln.ExecutionStatus(q.Get("status")), Trigger: q.Get("trigger"), Cursor: q.Get("cursor")}
+		Status: kilntype.ExecutionStatus(q.Get("status")), Trigger: q.Get("trigger"), Cursor: q.Get("cursor")}
 	if params.Status != "" && !slices.Contains(validExecStatuses, params.Status) {
 		return 0, nil, invalid("status %q must be one of pending, running, completed, failed, timeout, cancelled, skipped", params.Status)
 	}
@@ -86,13 +86,13 @@ func (a *App) executionList(w http.ResponseWriter, r *http.Request, p principal)
 		return 0, nil, err
 	}
 	if execs == nil {
-		execs = []kiln.Execution{}
+		execs = []kilntype.Execution{}
 	}
 	return http.StatusOK, map[string]any{"executions": execs, "nextCursor": next}, nil
 }
 
 func (a *App) executionGet(w http.ResponseWriter, r *http.Request, p principal) (int, any, error) {
-	if err := requireTenant(p, kiln.RoleViewer); err != nil {
+	if err := requireTenant(p, kilntype.RoleViewer); err != nil {
 		return 0, nil, err
 	}
 	e, err := a.store.ExecutionGet(r.Context(), p.TenantID, r.PathValue("id"))

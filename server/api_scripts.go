@@ -11,7 +11,7 @@ import (
 
 	"github.com/pmezard/go-difflib/difflib"
 
-	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/schedule"
 	"github.com/kiln-run/kiln/store"
 )
@@ -19,29 +19,29 @@ import (
 // scriptBody is what POST and PUT /api/scripts accept. On PUT, absent
 // fields keep their value.
 type scriptBody struct {
-	Name              *string            `json:"name"`
-	Description       *string            `json:"description"`
-	Type              *kiln.ScriptType   `json:"type"`
-	Status            *kiln.ScriptStatus `json:"status"`
-	Source            *string            `json:"source"`
-	Language          *string            `json:"language"`
-	Trigger           *kiln.Trigger      `json:"trigger"`
-	Limits            *kiln.Limits       `json:"limits"`
-	ChangeDescription string             `json:"changeDescription"`
+	Name              *string                `json:"name"`
+	Description       *string                `json:"description"`
+	Type              *kilntype.ScriptType   `json:"type"`
+	Status            *kilntype.ScriptStatus `json:"status"`
+	Source            *string                `json:"source"`
+	Language          *string                `json:"language"`
+	Trigger           *kilntype.Trigger      `json:"trigger"`
+	Limits            *kilntype.Limits       `json:"limits"`
+	ChangeDescription string                 `json:"changeDescription"`
 }
 
 // scriptView is a script with its current version's source.
 type scriptView struct {
-	kiln.Script
+	kilntype.Script
 	Source string `json:"source"`
 	// NextRuns are a scheduled script's next five run times, in its
 	// timezone.
 	NextRuns []time.Time `json:"nextRuns,omitempty"`
 }
 
-func newScriptView(s kiln.Script, source string) scriptView {
+func newScriptView(s kilntype.Script, source string) scriptView {
 	v := scriptView{Script: s, Source: source}
-	if c := s.Trigger.Cron; s.Type == kiln.TypeScheduled && c != nil {
+	if c := s.Trigger.Cron; s.Type == kilntype.TypeScheduled && c != nil {
 		if spec, err := schedule.Parse(c.Expression, c.Timezone); err == nil {
 			v.NextRuns = spec.NextN(time.Now(), 5)
 		}
@@ -93,7 +93,7 @@ func (a *App) checkScriptBody(b *scriptBody, creating bool) error {
 }
 
 func (a *App) scriptCreate(w http.ResponseWriter, r *http.Request, p principal) (int, any, error) {
-	if err := requireTenant(p, kiln.RoleDeveloper); err != nil {
+	if err := requireTenant(p, kilntype.RoleDeveloper); err != nil {
 		return 0, nil, err
 	}
 	var b scriptBody
@@ -103,7 +103,7 @@ func (a *App) scriptCreate(w http.ResponseWriter, r *http.Request, p principal) 
 	if err := a.checkScriptBody(&b, true); err != nil {
 		return 0, nil, err
 	}
-	s := kiln.Script{TenantID: p.TenantID, Name: *b.Name, Type: *b.Type, Status: kiln.StatusDraft, Language: "typescript"}
+	s := kilntype.Script{TenantID: p.TenantID, Name: *b.Name, Type: *b.Type, Status: kilntype.StatusDraft, Language: "typescript"}
 	if b.Description != nil {
 		s.Description = *b.Description
 	}
@@ -137,7 +137,7 @@ func (a *App) scriptCreate(w http.ResponseWriter, r *http.Request, p principal) 
 
 // checkTriggerAndSource validates the trigger for the type, that an HTTP
 // route is free, and that the source compiles.
-func (a *App) checkTriggerAndSource(r *http.Request, s *kiln.Script, source string) error {
+func (a *App) checkTriggerAndSource(r *http.Request, s *kilntype.Script, source string) error {
 	if err := validateTrigger(s.Type, &s.Trigger); err != nil {
 		return err
 	}
@@ -148,7 +148,7 @@ func (a *App) checkTriggerAndSource(r *http.Request, s *kiln.Script, source stri
 	if err := checkCaps(s.Limits, tenant.Settings.Caps); err != nil {
 		return err
 	}
-	if s.Type == kiln.TypeHTTP && s.Status != kiln.StatusArchived {
+	if s.Type == kilntype.TypeHTTP && s.Status != kilntype.StatusArchived {
 		if err := a.checkRouteFree(r.Context(), s.TenantID, s.ID, s.Trigger.HTTP); err != nil {
 			return err
 		}
@@ -167,7 +167,7 @@ func orDefault(s, def string) string {
 }
 
 func (a *App) scriptGet(w http.ResponseWriter, r *http.Request, p principal) (int, any, error) {
-	if err := requireTenant(p, kiln.RoleViewer); err != nil {
+	if err := requireTenant(p, kilntype.RoleViewer); err != nil {
 		return 0, nil, err
 	}
 	s, v, err := a.currentVersion(r, p, r.PathValue("id"))
@@ -177,7 +177,7 @@ func (a *App) scriptGet(w http.ResponseWriter, r *http.Request, p principal) (in
 	return http.StatusOK, newScriptView(*s, v.SourceCode), nil
 }
 
-func (a *App) currentVersion(r *http.Request, p principal, id string) (*kiln.Script, *kiln.Version, error) {
+func (a *App) currentVersion(r *http.Request, p principal, id string) (*kilntype.Script, *kilntype.Version, error) {
 	s, err := a.store.ScriptGet(r.Context(), p.TenantID, id)
 	if err != nil {
 		return nil, nil, err
@@ -190,12 +190,12 @@ func (a *App) currentVersion(r *http.Request, p principal, id string) (*kiln.Scr
 }
 
 func (a *App) scriptList(w http.ResponseWriter, r *http.Request, p principal) (int, any, error) {
-	if err := requireTenant(p, kiln.RoleViewer); err != nil {
+	if err := requireTenant(p, kilntype.RoleViewer); err != nil {
 		return 0, nil, err
 	}
 	q := r.URL.Query()
-	params := store.ScriptListParams{TenantID: p.TenantID, Type: kiln.ScriptType(q.Get("type")),
-		Status: kiln.ScriptStatus(q.Get("status")), Query: q.Get("q"), Cursor: q.Get("cursor")}
+	params := store.ScriptListParams{TenantID: p.TenantID, Type: kilntype.ScriptType(q.Get("type")),
+		Status: kilntype.ScriptStatus(q.Get("status")), Query: q.Get("q"), Cursor: q.Get("cursor")}
 	if params.Type != "" && !slices.Contains(validTypes, params.Type) {
 		return 0, nil, invalid("type %q must be one of http, event, scheduled, manual, embedded", params.Type)
 	}
@@ -212,7 +212,7 @@ func (a *App) scriptList(w http.ResponseWriter, r *http.Request, p principal) (i
 		return 0, nil, err
 	}
 	if scripts == nil {
-		scripts = []kiln.Script{}
+		scripts = []kilntype.Script{}
 	}
 	return http.StatusOK, map[string]any{"scripts": scripts, "nextCursor": next}, nil
 }
@@ -229,7 +229,7 @@ func parseLimit(s string) (int, error) {
 }
 
 func (a *App) scriptUpdate(w http.ResponseWriter, r *http.Request, p principal) (int, any, error) {
-	if err := requireTenant(p, kiln.RoleDeveloper); err != nil {
+	if err := requireTenant(p, kilntype.RoleDeveloper); err != nil {
 		return 0, nil, err
 	}
 	var b scriptBody
@@ -282,10 +282,10 @@ func (a *App) scriptUpdate(w http.ResponseWriter, r *http.Request, p principal) 
 }
 
 func (a *App) scriptArchive(w http.ResponseWriter, r *http.Request, p principal) (int, any, error) {
-	if err := requireTenant(p, kiln.RoleAdmin); err != nil {
+	if err := requireTenant(p, kilntype.RoleAdmin); err != nil {
 		return 0, nil, err
 	}
-	archived := kiln.StatusArchived
+	archived := kilntype.StatusArchived
 	s, err := a.store.ScriptUpdate(r.Context(), store.ScriptUpdateParams{TenantID: p.TenantID, ID: r.PathValue("id"), Status: &archived})
 	if err != nil {
 		return 0, nil, err
@@ -295,7 +295,7 @@ func (a *App) scriptArchive(w http.ResponseWriter, r *http.Request, p principal)
 }
 
 // routesChanged refreshes the tenant's HTTP routes and retires old VMs.
-func (a *App) routesChanged(r *http.Request, s *kiln.Script) {
+func (a *App) routesChanged(r *http.Request, s *kilntype.Script) {
 	a.catalog.scriptChanged(s)
 	a.events.invalidate(s.TenantID)
 	if a.cron != nil {
@@ -310,7 +310,7 @@ func (a *App) routesChanged(r *http.Request, s *kiln.Script) {
 }
 
 func (a *App) versionList(w http.ResponseWriter, r *http.Request, p principal) (int, any, error) {
-	if err := requireTenant(p, kiln.RoleViewer); err != nil {
+	if err := requireTenant(p, kilntype.RoleViewer); err != nil {
 		return 0, nil, err
 	}
 	vs, err := a.store.VersionList(r.Context(), p.TenantID, r.PathValue("id"))
@@ -321,7 +321,7 @@ func (a *App) versionList(w http.ResponseWriter, r *http.Request, p principal) (
 }
 
 func (a *App) versionGet(w http.ResponseWriter, r *http.Request, p principal) (int, any, error) {
-	if err := requireTenant(p, kiln.RoleViewer); err != nil {
+	if err := requireTenant(p, kilntype.RoleViewer); err != nil {
 		return 0, nil, err
 	}
 	n, err := strconv.Atoi(r.PathValue("n"))
@@ -336,7 +336,7 @@ func (a *App) versionGet(w http.ResponseWriter, r *http.Request, p principal) (i
 }
 
 func (a *App) versionDiff(w http.ResponseWriter, r *http.Request, p principal) (int, any, error) {
-	if err := requireTenant(p, kiln.RoleViewer); err != nil {
+	if err := requireTenant(p, kilntype.RoleViewer); err != nil {
 		return 0, nil, err
 	}
 	var nums [2]int
@@ -347,7 +347,7 @@ func (a *App) versionDiff(w http.ResponseWriter, r *http.Request, p principal) (
 		}
 		nums[i] = n
 	}
-	var vs [2]*kiln.Version
+	var vs [2]*kilntype.Version
 	for i, n := range nums {
 		v, err := a.store.VersionGet(r.Context(), p.TenantID, r.PathValue("id"), n)
 		if err != nil {
@@ -366,7 +366,7 @@ func (a *App) versionDiff(w http.ResponseWriter, r *http.Request, p principal) (
 }
 
 func (a *App) scriptRollback(w http.ResponseWriter, r *http.Request, p principal) (int, any, error) {
-	if err := requireTenant(p, kiln.RoleDeveloper); err != nil {
+	if err := requireTenant(p, kilntype.RoleDeveloper); err != nil {
 		return 0, nil, err
 	}
 	var b struct {
@@ -383,7 +383,7 @@ func (a *App) scriptRollback(w http.ResponseWriter, r *http.Request, p principal
 	if err != nil {
 		return 0, nil, err
 	}
-	var trig kiln.Trigger
+	var trig kilntype.Trigger
 	if len(old.Trigger) > 0 {
 		if err := json.Unmarshal(old.Trigger, &trig); err != nil {
 			return 0, nil, err

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"unicode/utf8"
 
-	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/store"
 )
 
@@ -13,7 +13,7 @@ const maxSecretBytes = 64 << 10
 
 // secretPut creates or replaces a secret, encrypted at rest.
 func (a *App) secretPut(w http.ResponseWriter, r *http.Request, p principal) (int, any, error) {
-	if err := requireTenant(p, kiln.RoleAdmin); err != nil {
+	if err := requireTenant(p, kilntype.RoleAdmin); err != nil {
 		return 0, nil, err
 	}
 	name := r.PathValue("name")
@@ -30,7 +30,7 @@ func (a *App) secretPut(w http.ResponseWriter, r *http.Request, p principal) (in
 	case b.Value == nil || *b.Value == "":
 		return 0, nil, invalid("value is required: send {\"value\": \"…\"}")
 	case len(*b.Value) > maxSecretBytes:
-		return 0, nil, kiln.Errorf(kiln.ETooLarge, "a secret's value is at most %d bytes", maxSecretBytes)
+		return 0, nil, kilntype.Errorf(kilntype.ETooLarge, "a secret's value is at most %d bytes", maxSecretBytes)
 	case !utf8.ValidString(*b.Value):
 		return 0, nil, invalid("value must be UTF-8 text (encode binary values, e.g. in base64)")
 	}
@@ -47,7 +47,7 @@ func (a *App) secretPut(w http.ResponseWriter, r *http.Request, p principal) (in
 
 // secretList lists names and times, never values.
 func (a *App) secretList(w http.ResponseWriter, r *http.Request, p principal) (int, any, error) {
-	if err := requireTenant(p, kiln.RoleAdmin); err != nil {
+	if err := requireTenant(p, kilntype.RoleAdmin); err != nil {
 		return 0, nil, err
 	}
 	list, err := a.store.SecretList(r.Context(), p.TenantID)
@@ -61,7 +61,7 @@ func (a *App) secretList(w http.ResponseWriter, r *http.Request, p principal) (i
 }
 
 func (a *App) secretDelete(w http.ResponseWriter, r *http.Request, p principal) (int, any, error) {
-	if err := requireTenant(p, kiln.RoleAdmin); err != nil {
+	if err := requireTenant(p, kilntype.RoleAdmin); err != nil {
 		return 0, nil, err
 	}
 	if err := a.store.SecretDelete(r.Context(), p.TenantID, r.PathValue("name")); err != nil {

@@ -16,8 +16,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/kiln-run/kiln"
 	"github.com/kiln-run/kiln/engine"
+	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/outbound"
 	"github.com/kiln-run/kiln/pool"
 	"github.com/kiln-run/kiln/queue"
@@ -187,7 +187,7 @@ func (a *App) setupOperatorKey(ctx context.Context, out io.Writer) error {
 		a.operatorHash = h
 		return nil
 	}
-	if kiln.ErrorCode(err) != kiln.ENotFound {
+	if kilntype.ErrorCode(err) != kilntype.ENotFound {
 		return err
 	}
 	secret := newSecret()

@@ -9,14 +9,14 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/kilntype"
 )
 
 // principal is who is calling: the operator, or a key of one tenant.
 type principal struct {
 	Operator bool
 	TenantID string
-	Role     kiln.Role
+	Role     kilntype.Role
 	KeyID    string
 }
 
@@ -46,7 +46,7 @@ func (a *App) authenticate(r *http.Request) (principal, error) {
 	h := r.Header.Get("Authorization")
 	secret, ok := strings.CutPrefix(h, "Bearer ")
 	if !ok || strings.TrimSpace(secret) == "" {
-		return principal{}, kiln.Errorf(kiln.EUnauthorized, "missing API key: send the header 'Authorization: Bearer <key>'")
+		return principal{}, kilntype.Errorf(kilntype.EUnauthorized, "missing API key: send the header 'Authorization: Bearer <key>'")
 	}
 	hash := hashKey(strings.TrimSpace(secret))
 	if subtle.ConstantTimeCompare([]byte(hash), []byte(a.operatorHash)) == 1 {
@@ -54,8 +54,8 @@ func (a *App) authenticate(r *http.Request) (principal, error) {
 	}
 	key, err := a.store.KeyGetByHash(r.Context(), hash)
 	if err != nil {
-		if kiln.ErrorCode(err) == kiln.ENotFound {
-			return principal{}, kiln.Errorf(kiln.EUnauthorized, "the API key is not valid or was revoked")
+		if kilntype.ErrorCode(err) == kilntype.ENotFound {
+			return principal{}, kilntype.Errorf(kilntype.EUnauthorized, "the API key is not valid or was revoked")
 		}
 		return principal{}, err
 	}
@@ -74,22 +74,22 @@ func (a *App) operatorPrincipal(r *http.Request) (principal, error) {
 	}
 	t, err := a.store.TenantGetBySlug(r.Context(), slug)
 	if err != nil {
-		if kiln.ErrorCode(err) == kiln.ENotFound {
-			return principal{}, kiln.Errorf(kiln.ENotFound, "no tenant %q (from the %s header)", slug, tenantHeader)
+		if kilntype.ErrorCode(err) == kilntype.ENotFound {
+			return principal{}, kilntype.Errorf(kilntype.ENotFound, "no tenant %q (from the %s header)", slug, tenantHeader)
 		}
 		return principal{}, err
 	}
-	return principal{Operator: true, TenantID: t.ID, Role: kiln.RoleAdmin}, nil
+	return principal{Operator: true, TenantID: t.ID, Role: kilntype.RoleAdmin}, nil
 }
 
 // requireTenant checks the caller is a tenant key with at least role need.
 // The operator manages tenants but does not act inside them.
-func requireTenant(p principal, need kiln.Role) error {
+func requireTenant(p principal, need kilntype.Role) error {
 	if p.TenantID == "" {
-		return kiln.Errorf(kiln.EForbidden, "the operator key manages tenants; to act inside one, send the header '%s: <slug>' or use a tenant's key", tenantHeader)
+		return kilntype.Errorf(kilntype.EForbidden, "the operator key manages tenants; to act inside one, send the header '%s: <slug>' or use a tenant's key", tenantHeader)
 	}
 	if !p.Role.Allows(need) {
-		return kiln.Errorf(kiln.EForbidden, "this needs the %s role; the key has %s", need, p.Role)
+		return kilntype.Errorf(kilntype.EForbidden, "this needs the %s role; the key has %s", need, p.Role)
 	}
 	return nil
 }

@@ -5,7 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/pool"
 	"github.com/kiln-run/kiln/store"
 )
@@ -29,13 +29,13 @@ type catalog struct {
 const catalogTTL = 2 * time.Second
 
 type cachedTenant struct {
-	tenant  *kiln.Tenant
+	tenant  *kilntype.Tenant
 	fetched time.Time
 }
 
 type cachedScript struct {
-	script  *kiln.Script
-	version *kiln.Version
+	script  *kilntype.Script
+	version *kilntype.Version
 	fetched time.Time
 }
 
@@ -46,7 +46,7 @@ func newCatalog(st store.Store, p *pool.Pool) *catalog {
 
 // tenant returns the tenant with slug, and keeps the pool's quotas for it
 // in step with its settings.
-func (c *catalog) tenant(ctx context.Context, slug string) (*kiln.Tenant, error) {
+func (c *catalog) tenant(ctx context.Context, slug string) (*kilntype.Tenant, error) {
 	c.mu.Lock()
 	e, ok := c.tenants[slug]
 	c.mu.Unlock()
@@ -65,7 +65,7 @@ func (c *catalog) tenant(ctx context.Context, slug string) (*kiln.Tenant, error)
 }
 
 // tenantByID returns the tenant with id.
-func (c *catalog) tenantByID(ctx context.Context, id string) (*kiln.Tenant, error) {
+func (c *catalog) tenantByID(ctx context.Context, id string) (*kilntype.Tenant, error) {
 	c.mu.Lock()
 	e, ok := c.byID[id]
 	c.mu.Unlock()
@@ -84,12 +84,12 @@ func (c *catalog) tenantByID(ctx context.Context, id string) (*kiln.Tenant, erro
 }
 
 // applyPool sets the pool's quotas for t from its settings.
-func (c *catalog) applyPool(t *kiln.Tenant) {
+func (c *catalog) applyPool(t *kilntype.Tenant) {
 	c.pool.SetTenantLimits(t.ID, pool.TenantLimits{Concurrent: t.Settings.Pool.MaxConcurrent, VMs: t.Settings.Pool.MaxVMs})
 }
 
 // tenantChanged drops the cached tenant and applies its new settings.
-func (c *catalog) tenantChanged(t *kiln.Tenant) {
+func (c *catalog) tenantChanged(t *kilntype.Tenant) {
 	c.applyPool(t)
 	c.mu.Lock()
 	delete(c.tenants, t.Slug)
@@ -98,7 +98,7 @@ func (c *catalog) tenantChanged(t *kiln.Tenant) {
 }
 
 // current returns a script and its current version.
-func (c *catalog) current(ctx context.Context, tenantID, scriptID string) (*kiln.Script, *kiln.Version, error) {
+func (c *catalog) current(ctx context.Context, tenantID, scriptID string) (*kilntype.Script, *kilntype.Version, error) {
 	key := tenantID + "/" + scriptID
 	c.mu.Lock()
 	e, ok := c.scripts[key]
@@ -121,7 +121,7 @@ func (c *catalog) current(ctx context.Context, tenantID, scriptID string) (*kiln
 }
 
 // scriptChanged drops a script's cached entry.
-func (c *catalog) scriptChanged(s *kiln.Script) {
+func (c *catalog) scriptChanged(s *kilntype.Script) {
 	c.mu.Lock()
 	delete(c.scripts, s.TenantID+"/"+s.ID)
 	c.mu.Unlock()

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"time"
 
-	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/schedule"
 )
 
@@ -51,7 +51,7 @@ func (a *App) startCron(ctx context.Context) error {
 
 // reloadCron gives the scheduler the active scheduled scripts.
 func (a *App) reloadCron(ctx context.Context) error {
-	scripts, err := a.store.ScriptListByStatus(ctx, kiln.TypeScheduled, kiln.StatusActive)
+	scripts, err := a.store.ScriptListByStatus(ctx, kilntype.TypeScheduled, kilntype.StatusActive)
 	if err != nil {
 		return err
 	}
@@ -78,7 +78,7 @@ func (a *App) cronFire(ctx context.Context, job schedule.Job, scheduledAt time.T
 	if err != nil {
 		return err
 	}
-	if s.Status != kiln.StatusActive || s.Type != kiln.TypeScheduled {
+	if s.Status != kilntype.StatusActive || s.Type != kilntype.TypeScheduled {
 		return nil
 	}
 	tenant, err := a.catalog.tenantByID(ctx, s.TenantID)
@@ -100,8 +100,8 @@ func (a *App) cronFire(ctx context.Context, job schedule.Job, scheduledAt time.T
 func (a *App) cronSkipped(ctx context.Context, job schedule.Job, scheduledAt time.Time) {
 	input, _ := json.Marshal(map[string]time.Time{"scheduledAt": scheduledAt})
 	now := time.Now().UTC()
-	exec := kiln.Execution{ID: newID(), TenantID: job.Tenant, ScriptID: job.ID, Version: job.Version, Trigger: "cron",
-		Status: kiln.ExecSkipped, Input: input, CreatedAt: now, FinishedAt: &now,
-		Error: &kiln.ExecutionError{Code: "SKIPPED", Message: "the run due at " + scheduledAt.Format(time.RFC3339) + " was skipped: the previous run was still going"}}
+	exec := kilntype.Execution{ID: newID(), TenantID: job.Tenant, ScriptID: job.ID, Version: job.Version, Trigger: "cron",
+		Status: kilntype.ExecSkipped, Input: input, CreatedAt: now, FinishedAt: &now,
+		Error: &kilntype.ExecutionError{Code: "SKIPPED", Message: "the run due at " + scheduledAt.Format(time.RFC3339) + " was skipped: the previous run was still going"}}
 	a.recorder.record(&exec, false, true)
 }

@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 
-	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/kilntype"
 )
 
 // InvokeEmbedded runs a tenant's script (by ID) on its current version
@@ -12,11 +12,11 @@ import (
 // execution once its record is durable. A script failure is in the
 // execution's Error; err is for what kept it from running (NOT_FOUND,
 // CONFLICT for an archived or disabled script, OVERLOADED).
-func (a *App) InvokeEmbedded(ctx context.Context, tenantSlug, scriptID string, input json.RawMessage) (*kiln.Execution, error) {
+func (a *App) InvokeEmbedded(ctx context.Context, tenantSlug, scriptID string, input json.RawMessage) (*kilntype.Execution, error) {
 	tenant, err := a.catalog.tenant(ctx, tenantSlug)
 	if err != nil {
-		if kiln.ErrorCode(err) == kiln.ENotFound {
-			err = kiln.Errorf(kiln.ENotFound, "no tenant %q", tenantSlug)
+		if kilntype.ErrorCode(err) == kilntype.ENotFound {
+			err = kilntype.Errorf(kilntype.ENotFound, "no tenant %q", tenantSlug)
 		}
 		return nil, err
 	}
@@ -24,8 +24,8 @@ func (a *App) InvokeEmbedded(ctx context.Context, tenantSlug, scriptID string, i
 	if err != nil {
 		return nil, err
 	}
-	if s.Status == kiln.StatusArchived || s.Status == kiln.StatusDisabled {
-		return nil, kiln.Errorf(kiln.EConflict, "script %s is %s; it cannot run until its status changes", s.Name, s.Status)
+	if s.Status == kilntype.StatusArchived || s.Status == kilntype.StatusDisabled {
+		return nil, kilntype.Errorf(kilntype.EConflict, "script %s is %s; it cannot run until its status changes", s.Name, s.Status)
 	}
 	if len(input) == 0 {
 		input = json.RawMessage("null")
@@ -40,7 +40,7 @@ func (a *App) InvokeEmbedded(ctx context.Context, tenantSlug, scriptID string, i
 		return nil, err
 	}
 	if res.Err != nil && res.Err.Code == codeOverloaded {
-		return exec, &kiln.Error{Code: string(codeOverloaded), Message: res.Err.Message, Details: map[string]string{"executionId": exec.ID}}
+		return exec, &kilntype.Error{Code: string(codeOverloaded), Message: res.Err.Message, Details: map[string]string{"executionId": exec.ID}}
 	}
 	return exec, nil
 }

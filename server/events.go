@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/queue"
 	"github.com/kiln-run/kiln/store"
 )
@@ -29,7 +29,7 @@ type eventRouter struct {
 const eventRouterTTL = 2 * time.Second
 
 type tenantEventScripts struct {
-	scripts []kiln.Script
+	scripts []kilntype.Script
 	fetched time.Time
 }
 
@@ -56,18 +56,18 @@ func (r *eventRouter) Route(ctx context.Context, e queue.Event) ([]queue.Target,
 	return targets, nil
 }
 
-func (r *eventRouter) scripts(ctx context.Context, tenantID string) ([]kiln.Script, error) {
+func (r *eventRouter) scripts(ctx context.Context, tenantID string) ([]kilntype.Script, error) {
 	r.mu.Lock()
 	e, ok := r.byTenant[tenantID]
 	r.mu.Unlock()
 	if ok && time.Since(e.fetched) < eventRouterTTL {
 		return e.scripts, nil
 	}
-	var all []kiln.Script
+	var all []kilntype.Script
 	cursor := ""
 	for {
-		page, next, err := r.store.ScriptList(ctx, store.ScriptListParams{TenantID: tenantID, Type: kiln.TypeEvent,
-			Status: kiln.StatusActive, Limit: 200, Cursor: cursor})
+		page, next, err := r.store.ScriptList(ctx, store.ScriptListParams{TenantID: tenantID, Type: kilntype.TypeEvent,
+			Status: kilntype.StatusActive, Limit: 200, Cursor: cursor})
 		if err != nil {
 			return nil, err
 		}
@@ -105,9 +105,9 @@ func matchEvent(pattern, typ string) bool {
 	return len(ps) == len(ts)
 }
 
-func retryOf(p *kiln.RetryPolicy) queue.Retry {
+func retryOf(p *kilntype.RetryPolicy) queue.Retry {
 	if p == nil {
-		p = &kiln.DefaultRetry
+		p = &kilntype.DefaultRetry
 	}
 	r := queue.Retry{Retries: p.Retries}
 	for _, ms := range p.BackoffMs {
@@ -151,14 +151,14 @@ func deliveryExecutionID(d queue.Delivery) string {
 // run again.
 func (a *App) deliverEvent(ctx context.Context, d queue.Delivery) error {
 	s, v, err := a.catalog.current(ctx, d.Event.Tenant, d.Target)
-	if kiln.ErrorCode(err) == kiln.ENotFound {
+	if kilntype.ErrorCode(err) == kilntype.ENotFound {
 		a.log.Warn("event for a script that no longer exists", "delivery", d.ID)
 		return nil
 	}
 	if err != nil {
-		return attemptFailure{Code: string(kiln.EUnavailable), Message: err.Error()}
+		return attemptFailure{Code: string(kilntype.EUnavailable), Message: err.Error()}
 	}
-	if s.Status != kiln.StatusActive || s.Type != kiln.TypeEvent {
+	if s.Status != kilntype.StatusActive || s.Type != kilntype.TypeEvent {
 		a.log.Info("event for a script that is no longer an active event script; dropped", "delivery", d.ID, "script", s.ID, "status", s.Status)
 		return nil
 	}
@@ -166,11 +166,11 @@ func (a *App) deliverEvent(ctx context.Context, d queue.Delivery) error {
 	if d.MayHaveRun {
 		prev, err := a.store.ExecutionGet(ctx, s.TenantID, execID)
 		switch {
-		case err == nil && prev.Status == kiln.ExecCompleted:
+		case err == nil && prev.Status == kilntype.ExecCompleted:
 			return nil // a redelivery after the run completed
-		case err != nil && kiln.ErrorCode(err) != kiln.ENotFound:
+		case err != nil && kilntype.ErrorCode(err) != kilntype.ENotFound:
 			// Running without knowing could complete the attempt twice.
-			return attemptFailure{Code: string(kiln.EUnavailable), Message: "checking for an earlier run: " + err.Error()}
+			return attemptFailure{Code: string(kilntype.EUnavailable), Message: "checking for an earlier run: " + err.Error()}
 		}
 	}
 	input, err := json.Marshal(eventInput{ID: d.Event.ID, Type: d.Event.Type, Payload: d.Event.Payload, OccurredAt: d.Event.PublishedAt})
@@ -179,17 +179,17 @@ func (a *App) deliverEvent(ctx context.Context, d queue.Delivery) error {
 	}
 	tenant, err := a.catalog.tenantByID(ctx, s.TenantID)
 	if err != nil {
-		return attemptFailure{Code: string(kiln.EUnavailable), Message: err.Error()}
+		return attemptFailure{Code: string(kilntype.EUnavailable), Message: err.Error()}
 	}
 	req := runRequest{Script: s, Version: v, Trigger: "event", Input: input, Caps: tenant.Settings.Caps,
 		Durable: true, ExecutionID: execID, Attempt: d.Attempt, FirstRun: !d.MayHaveRun}
 	exec, err := a.runner.start(req)
 	if err != nil {
-		return attemptFailure{Code: kiln.ErrorCode(err), Message: err.Error()}
+		return attemptFailure{Code: kilntype.ErrorCode(err), Message: err.Error()}
 	}
 	res, err := a.runner.run(ctx, req, exec)
 	if err != nil {
-		return attemptFailure{Code: string(kiln.EUnavailable), Message: err.Error(), ExecutionID: execID}
+		return attemptFailure{Code: string(kilntype.EUnavailable), Message: err.Error(), ExecutionID: execID}
 	}
 	if res.Err != nil {
 		return attemptFailure{Code: string(res.Err.Code), Message: res.Err.Message, ExecutionID: execID}
@@ -199,7 +199,7 @@ func (a *App) deliverEvent(ctx context.Context, d queue.Delivery) error {
 
 // deadLetter stores a delivery whose every attempt failed.
 func (a *App) deadLetter(ctx context.Context, d queue.Delivery, attempts []queue.AttemptError) error {
-	dl := kiln.DeadLetter{ID: newID(), TenantID: d.Event.Tenant, DeliveryID: d.ID, EventID: d.Event.ID, EventType: d.Event.Type,
+	dl := kilntype.DeadLetter{ID: newID(), TenantID: d.Event.Tenant, DeliveryID: d.ID, EventID: d.Event.ID, EventType: d.Event.Type,
 		Payload: d.Event.Payload, OccurredAt: d.Event.PublishedAt, ScriptID: d.Target}
 	if _, v, err := a.catalog.current(ctx, d.Event.Tenant, d.Target); err == nil {
 		dl.Version = v.Number
@@ -207,13 +207,13 @@ func (a *App) deadLetter(ctx context.Context, d queue.Delivery, attempts []queue
 	for _, at := range attempts {
 		var f attemptFailure
 		if json.Unmarshal([]byte(at.Error), &f) != nil || f.Code == "" {
-			f = attemptFailure{Code: string(kiln.EInternal), Message: at.Error}
+			f = attemptFailure{Code: string(kilntype.EInternal), Message: at.Error}
 		}
-		dl.Attempts = append(dl.Attempts, kiln.DeliveryAttempt{Attempt: at.Attempt, At: at.At,
-			Error: &kiln.ExecutionError{Code: f.Code, Message: f.Message}, ExecutionID: f.ExecutionID})
+		dl.Attempts = append(dl.Attempts, kilntype.DeliveryAttempt{Attempt: at.Attempt, At: at.At,
+			Error: &kilntype.ExecutionError{Code: f.Code, Message: f.Message}, ExecutionID: f.ExecutionID})
 	}
 	_, err := a.store.DeadLetterPut(ctx, dl)
-	if kiln.ErrorCode(err) == kiln.ENotFound {
+	if kilntype.ErrorCode(err) == kilntype.ENotFound {
 		return nil // the tenant is gone
 	}
 	return err
@@ -222,18 +222,18 @@ func (a *App) deadLetter(ctx context.Context, d queue.Delivery, attempts []queue
 // publishEvent makes an event durable for tenantID and returns its ID.
 func (a *App) publishEvent(ctx context.Context, tenantID, typ string, payload json.RawMessage, id string) (string, error) {
 	if a.queue == nil {
-		return "", kiln.Errorf(kiln.EUnavailable, "the event queue is not running")
+		return "", kilntype.Errorf(kilntype.EUnavailable, "the event queue is not running")
 	}
 	if len(payload) == 0 {
 		payload = json.RawMessage("null")
 	}
 	if !json.Valid(payload) {
-		return "", kiln.Errorf(kiln.EInvalidArgument, "payload must be JSON")
+		return "", kilntype.Errorf(kilntype.EInvalidArgument, "payload must be JSON")
 	}
 	eventID, err := a.queue.Publish(ctx, queue.Event{ID: id, Tenant: tenantID, Type: typ, Payload: payload})
-	var ke *kiln.Error
+	var ke *kilntype.Error
 	if err != nil && !errors.As(err, &ke) {
-		err = kiln.Errorf(kiln.EUnavailable, "the event was not stored: %v", err)
+		err = kilntype.Errorf(kilntype.EUnavailable, "the event was not stored: %v", err)
 	}
 	return eventID, err
 }

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/pool"
 	"github.com/kiln-run/kiln/store"
 	"github.com/kiln-run/kiln/store/sqlite"
@@ -68,9 +68,9 @@ func TestShutdownRecordsRunningExecutions(t *testing.T) {
 	var ex struct{ ID, TenantID string }
 	r.json(t, &ex)
 	// Accepted means recorded: the pending record is there at once.
-	var accepted kiln.Execution
+	var accepted kilntype.Execution
 	h.do("GET", "/api/executions/"+ex.ID, dev, nil).json(t, &accepted)
-	if accepted.Status != kiln.ExecPending {
+	if accepted.Status != kilntype.ExecPending {
 		t.Fatalf("right after the 202 the record is %+v; want it pending", accepted)
 	}
 	time.Sleep(50 * time.Millisecond) // let it start running
@@ -86,7 +86,7 @@ func TestShutdownRecordsRunningExecutions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Status != kiln.ExecCancelled || got.FinishedAt == nil {
+	if got.Status != kilntype.ExecCancelled || got.FinishedAt == nil {
 		t.Fatalf("want a cancelled record, got %+v", got)
 	}
 }
@@ -98,7 +98,7 @@ func TestRetentionDeletesOldExecutions(t *testing.T) {
 	id := h.script(dev, map[string]any{"name": "s", "type": "manual", "source": "export default () => 1"})
 	h.expect(h.do("POST", "/api/scripts/"+id+"/execute", dev, map[string]any{}), 200, "")
 	r := h.do("GET", "/api/executions", viewer, nil)
-	var list struct{ Executions []kiln.Execution }
+	var list struct{ Executions []kilntype.Execution }
 	r.json(t, &list)
 	if len(list.Executions) != 1 {
 		t.Fatalf("want one execution, got %s", r.Body)
@@ -106,7 +106,7 @@ func TestRetentionDeletesOldExecutions(t *testing.T) {
 	old := list.Executions[0]
 	old.ID = "old-execution"
 	old.CreatedAt = time.Now().Add(-48 * time.Hour)
-	if err := h.app.store.ExecutionWrite(context.Background(), []kiln.Execution{old}); err != nil {
+	if err := h.app.store.ExecutionWrite(context.Background(), []kilntype.Execution{old}); err != nil {
 		t.Fatal(err)
 	}
 	h.app.applyRetention()
@@ -158,14 +158,14 @@ func TestTenantSettings(t *testing.T) {
 		if !strings.Contains(string(r.Body), `"status":"timeout"`) || time.Since(start) > 5*time.Second {
 			t.Fatalf("the tenant's 100ms cap must bound an unconfigured script: %s", r.Body)
 		}
-		var ex kiln.Execution
+		var ex kilntype.Execution
 		r.json(t, &ex)
 		ex.ID, ex.CreatedAt = "two-days-old", time.Now().Add(-48*time.Hour)
-		if err := h.app.store.ExecutionWrite(context.Background(), []kiln.Execution{ex}); err != nil {
+		if err := h.app.store.ExecutionWrite(context.Background(), []kilntype.Execution{ex}); err != nil {
 			t.Fatal(err)
 		}
 		h.app.applyRetention()
-		if _, err := h.app.store.ExecutionGet(context.Background(), ex.TenantID, "two-days-old"); kiln.ErrorCode(err) != kiln.ENotFound {
+		if _, err := h.app.store.ExecutionGet(context.Background(), ex.TenantID, "two-days-old"); kilntype.ErrorCode(err) != kilntype.ENotFound {
 			t.Fatalf("the tenant's 1-day retention must delete a 2-day-old record: %v", err)
 		}
 	})
@@ -220,17 +220,17 @@ type writeLog struct {
 	written []writeEntry
 }
 
-func (w *writeLog) ExecutionWrite(ctx context.Context, execs []kiln.Execution) error {
+func (w *writeLog) ExecutionWrite(ctx context.Context, execs []kilntype.Execution) error {
 	w.log("row", execs)
 	return w.Store.ExecutionWrite(ctx, execs)
 }
 
-func (w *writeLog) ExecutionAppend(ctx context.Context, execs []kiln.Execution) error {
+func (w *writeLog) ExecutionAppend(ctx context.Context, execs []kilntype.Execution) error {
 	w.log("appended", execs)
 	return w.Store.ExecutionAppend(ctx, execs)
 }
 
-func (w *writeLog) log(how string, execs []kiln.Execution) {
+func (w *writeLog) log(how string, execs []kilntype.Execution) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, e := range execs {
@@ -268,7 +268,7 @@ func TestRecorderPendingOnlyWhenRunning(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc, err := st.ScriptCreate(ctx, store.ScriptCreateParams{TenantID: tenant.ID, Name: "s", Type: kiln.TypeManual, Status: kiln.StatusActive})
+	sc, err := st.ScriptCreate(ctx, store.ScriptCreateParams{TenantID: tenant.ID, Name: "s", Type: kilntype.TypeManual, Status: kilntype.StatusActive})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,16 +277,16 @@ func TestRecorderPendingOnlyWhenRunning(t *testing.T) {
 	rec := newRecorder(log, slog.New(slog.NewTextHandler(io.Discard, nil)), time.Hour)
 	defer rec.close()
 	rec.pendingAfter = 50 * time.Millisecond
-	run := func(id string) *kiln.Execution {
-		e := &kiln.Execution{ID: id, TenantID: tenant.ID, ScriptID: sc.ID, Version: 1, Trigger: "manual", Attempt: 1,
-			Status: kiln.ExecPending, Input: []byte(`{"n":1}`), CreatedAt: time.Now().UTC()}
+	run := func(id string) *kilntype.Execution {
+		e := &kilntype.Execution{ID: id, TenantID: tenant.ID, ScriptID: sc.ID, Version: 1, Trigger: "manual", Attempt: 1,
+			Status: kilntype.ExecPending, Input: []byte(`{"n":1}`), CreatedAt: time.Now().UTC()}
 		rec.begin(e)
 		return e
 	}
-	finish := func(e *kiln.Execution, wait bool) <-chan error {
+	finish := func(e *kilntype.Execution, wait bool) <-chan error {
 		queued := rec.end(e)
 		now := time.Now().UTC()
-		e.Status, e.StartedAt, e.FinishedAt, e.Output = kiln.ExecCompleted, &now, &now, []byte(`1`)
+		e.Status, e.StartedAt, e.FinishedAt, e.Output = kilntype.ExecCompleted, &now, &now, []byte(`1`)
 		return rec.record(e, wait, !queued)
 	}
 
@@ -317,7 +317,7 @@ func TestRecorderPendingOnlyWhenRunning(t *testing.T) {
 	}
 	for _, id := range []string{"fast", "slow"} {
 		got, err := st.ExecutionGet(ctx, tenant.ID, id)
-		if err != nil || got.Status != kiln.ExecCompleted || string(got.Input) != `{"n":1}` {
+		if err != nil || got.Status != kilntype.ExecCompleted || string(got.Input) != `{"n":1}` {
 			t.Fatalf("stored %s run = %+v, %v", id, got, err)
 		}
 	}

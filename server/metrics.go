@@ -8,7 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/pool"
 )
 
@@ -73,7 +73,7 @@ func newMetrics() *metrics {
 }
 
 // observe records a finished execution.
-func (m *metrics) observe(e *kiln.Execution) {
+func (m *metrics) observe(e *kilntype.Execution) {
 	m.executions.WithLabelValues(e.TenantID, e.Trigger, string(e.Status)).Inc()
 	m.duration.WithLabelValues(e.TenantID, e.Trigger).Observe(e.DurationMs / 1000)
 }

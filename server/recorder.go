@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/store"
 )
 
@@ -41,13 +41,13 @@ type recorder struct {
 	mu sync.Mutex
 	// rows are written with ExecutionWrite, appends with
 	// ExecutionAppend; each has its waiters.
-	rows, appends             []kiln.Execution
+	rows, appends             []kilntype.Execution
 	rowWaiters, appendWaiters []chan error
 	// running holds the runs begun and not yet ended; true once their
 	// pending record is queued.
-	running map[*kiln.Execution]bool
+	running map[*kilntype.Execution]bool
 	// the last flushed batches' arrays, reused
-	spareRows, spareAppends []kiln.Execution
+	spareRows, spareAppends []kilntype.Execution
 	wake                    chan struct{}
 	stop                    chan struct{}
 	done                    chan struct{}
@@ -65,7 +65,7 @@ const recordInterval = 5 * time.Millisecond
 // batch fills).
 func newRecorder(s store.Store, log *slog.Logger, interval time.Duration) *recorder {
 	r := &recorder{store: s, log: log, interval: interval, maxBatch: 500, pendingAfter: defaultPendingAfter,
-		running: map[*kiln.Execution]bool{},
+		running: map[*kilntype.Execution]bool{},
 		wake:    make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go r.loop()
 	return r
@@ -74,7 +74,7 @@ func newRecorder(s store.Store, log *slog.Logger, interval time.Duration) *recor
 // begin registers a started run. Until end, exec's ID, TenantID, ScriptID,
 // Version, Trigger, Attempt, Input and CreatedAt must not change: a flush
 // reads them to write the pending record.
-func (r *recorder) begin(exec *kiln.Execution) {
+func (r *recorder) begin(exec *kilntype.Execution) {
 	r.mu.Lock()
 	r.running[exec] = false
 	r.mu.Unlock()
@@ -83,7 +83,7 @@ func (r *recorder) begin(exec *kiln.Execution) {
 // end unregisters a run begun with begin; its final record follows. It
 // reports whether the run's pending record was queued (and so its final
 // record must replace it).
-func (r *recorder) end(exec *kiln.Execution) (queued bool) {
+func (r *recorder) end(exec *kilntype.Execution) (queued bool) {
 	r.mu.Lock()
 	queued = r.running[exec]
 	delete(r.running, exec)
@@ -95,7 +95,7 @@ func (r *recorder) end(exec *kiln.Execution) (queued bool) {
 // rather than once it has run pendingAfter, and returns a channel that
 // receives the result of the batch holding it: for a run answered as
 // accepted before it ends.
-func (r *recorder) persistPending(exec *kiln.Execution) <-chan error {
+func (r *recorder) persistPending(exec *kilntype.Execution) <-chan error {
 	ch := make(chan error, 1)
 	r.mu.Lock()
 	r.running[exec] = true
@@ -106,16 +106,16 @@ func (r *recorder) persistPending(exec *kiln.Execution) <-chan error {
 }
 
 // pendingRecord is the record of a run that has not ended.
-func pendingRecord(exec *kiln.Execution) kiln.Execution {
-	return kiln.Execution{ID: exec.ID, TenantID: exec.TenantID, ScriptID: exec.ScriptID, Version: exec.Version,
-		Trigger: exec.Trigger, Attempt: exec.Attempt, Status: kiln.ExecPending, Input: exec.Input, CreatedAt: exec.CreatedAt}
+func pendingRecord(exec *kilntype.Execution) kilntype.Execution {
+	return kilntype.Execution{ID: exec.ID, TenantID: exec.TenantID, ScriptID: exec.ScriptID, Version: exec.Version,
+		Trigger: exec.Trigger, Attempt: exec.Attempt, Status: kilntype.ExecPending, Input: exec.Input, CreatedAt: exec.CreatedAt}
 }
 
 // record queues a copy of e, to be appended if once (e is final, and no
 // record with its ID was or will be written), else written as a row. With
 // wait it returns a channel that receives the result of the batch holding
 // e; without, nil.
-func (r *recorder) record(e *kiln.Execution, wait, once bool) <-chan error {
+func (r *recorder) record(e *kilntype.Execution, wait, once bool) <-chan error {
 	var ch chan error
 	if wait {
 		ch = make(chan error, 1)
@@ -199,7 +199,7 @@ func (r *recorder) flush() {
 }
 
 // write stores batch with fn and tells the waiters how it went.
-func (r *recorder) write(batch []kiln.Execution, waiters []chan error, fn func(context.Context, []kiln.Execution) error) {
+func (r *recorder) write(batch []kilntype.Execution, waiters []chan error, fn func(context.Context, []kilntype.Execution) error) {
 	if len(batch) == 0 {
 		return
 	}
@@ -216,8 +216,8 @@ func (r *recorder) write(batch []kiln.Execution, waiters []chan error, fn func(c
 
 // giveBack keeps the flushed batches' arrays for the next batches,
 // cleared so that they hold on to no record's input or output.
-func (r *recorder) giveBack(rows, appends []kiln.Execution) {
-	keep := func(b []kiln.Execution) []kiln.Execution {
+func (r *recorder) giveBack(rows, appends []kilntype.Execution) {
+	keep := func(b []kilntype.Execution) []kilntype.Execution {
 		if cap(b) > 4*r.maxBatch {
 			return nil
 		}

@@ -7,23 +7,23 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/kilntype"
 )
 
 // statusOf is the one table from error codes to HTTP statuses.
 var statusOf = map[string]int{
-	kiln.ENotFound:         http.StatusNotFound,
-	kiln.EInvalidArgument:  http.StatusBadRequest,
-	kiln.EUnauthorized:     http.StatusUnauthorized,
-	kiln.EForbidden:        http.StatusForbidden,
-	kiln.EConflict:         http.StatusConflict,
-	kiln.ESyntaxError:      http.StatusUnprocessableEntity,
-	"SANDBOX_VIOLATION":    http.StatusUnprocessableEntity,
-	kiln.ETooLarge:         http.StatusRequestEntityTooLarge,
-	kiln.EQuotaExceeded:    http.StatusTooManyRequests,
-	kiln.EUnavailable:      http.StatusServiceUnavailable,
-	string(codeOverloaded): http.StatusTooManyRequests,
-	kiln.EInternal:         http.StatusInternalServerError,
+	kilntype.ENotFound:        http.StatusNotFound,
+	kilntype.EInvalidArgument: http.StatusBadRequest,
+	kilntype.EUnauthorized:    http.StatusUnauthorized,
+	kilntype.EForbidden:       http.StatusForbidden,
+	kilntype.EConflict:        http.StatusConflict,
+	kilntype.ESyntaxError:     http.StatusUnprocessableEntity,
+	"SANDBOX_VIOLATION":       http.StatusUnprocessableEntity,
+	kilntype.ETooLarge:        http.StatusRequestEntityTooLarge,
+	kilntype.EQuotaExceeded:   http.StatusTooManyRequests,
+	kilntype.EUnavailable:     http.StatusServiceUnavailable,
+	string(codeOverloaded):    http.StatusTooManyRequests,
+	kilntype.EInternal:        http.StatusInternalServerError,
 }
 
 type errorBody struct {
@@ -37,13 +37,13 @@ type errorDetail struct {
 }
 
 // writeError answers with err's status and the {"error": …} body. Errors
-// that are not *kiln.Error are logged and answered as INTERNAL without
+// that are not *kilntype.Error are logged and answered as INTERNAL without
 // their text.
 func writeError(w http.ResponseWriter, log *slog.Logger, err error) {
-	var e *kiln.Error
+	var e *kilntype.Error
 	if !errors.As(err, &e) {
 		log.Error("request failed", "err", err)
-		e = kiln.Errorf(kiln.EInternal, "the server failed to handle the request; the error was logged")
+		e = kilntype.Errorf(kilntype.EInternal, "the server failed to handle the request; the error was logged")
 	}
 	status, ok := statusOf[e.Code]
 	if !ok {
@@ -75,19 +75,19 @@ func decodeBody(w http.ResponseWriter, r *http.Request, max int64, v any) error 
 		var typeErr *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &tooLarge):
-			return kiln.Errorf(kiln.ETooLarge, "the request body is larger than %d bytes", max)
+			return kilntype.Errorf(kilntype.ETooLarge, "the request body is larger than %d bytes", max)
 		case errors.Is(err, io.EOF):
-			return kiln.Errorf(kiln.EInvalidArgument, "the request body is empty; send a JSON object")
+			return kilntype.Errorf(kilntype.EInvalidArgument, "the request body is empty; send a JSON object")
 		case errors.As(err, &syntax):
-			return kiln.Errorf(kiln.EInvalidArgument, "the request body is not valid JSON (at byte %d)", syntax.Offset)
+			return kilntype.Errorf(kilntype.EInvalidArgument, "the request body is not valid JSON (at byte %d)", syntax.Offset)
 		case errors.As(err, &typeErr):
-			return kiln.Errorf(kiln.EInvalidArgument, "field %q must be a %s", typeErr.Field, typeErr.Type)
+			return kilntype.Errorf(kilntype.EInvalidArgument, "field %q must be a %s", typeErr.Field, typeErr.Type)
 		default:
-			return kiln.Errorf(kiln.EInvalidArgument, "the request body is not acceptable: %s", err.Error())
+			return kilntype.Errorf(kilntype.EInvalidArgument, "the request body is not acceptable: %s", err.Error())
 		}
 	}
 	if dec.More() {
-		return kiln.Errorf(kiln.EInvalidArgument, "the request body has data after the JSON object")
+		return kilntype.Errorf(kilntype.EInvalidArgument, "the request body has data after the JSON object")
 	}
 	return nil
 }

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/store"
 )
 
@@ -24,7 +24,7 @@ type route struct {
 
 func newRouteTable() *routeTable { return &routeTable{byTenant: map[string][]route{}} }
 
-func toRoute(s kiln.Script) (route, bool) {
+func toRoute(s kilntype.Script) (route, bool) {
 	if s.Trigger.HTTP == nil {
 		return route{}, false
 	}
@@ -41,7 +41,7 @@ func splitPath(p string) []string {
 
 // load builds the table for every tenant.
 func (t *routeTable) load(ctx context.Context, st store.Store) error {
-	scripts, err := st.ScriptListByStatus(ctx, kiln.TypeHTTP, kiln.StatusActive)
+	scripts, err := st.ScriptListByStatus(ctx, kilntype.TypeHTTP, kilntype.StatusActive)
 	if err != nil {
 		return err
 	}
@@ -62,7 +62,7 @@ func (t *routeTable) reloadTenant(ctx context.Context, st store.Store, tenantID 
 	var routes []route
 	cursor := ""
 	for {
-		scripts, next, err := st.ScriptList(ctx, store.ScriptListParams{TenantID: tenantID, Type: kiln.TypeHTTP, Status: kiln.StatusActive, Limit: 200, Cursor: cursor})
+		scripts, next, err := st.ScriptList(ctx, store.ScriptListParams{TenantID: tenantID, Type: kilntype.TypeHTTP, Status: kilntype.StatusActive, Limit: 200, Cursor: cursor})
 		if err != nil {
 			return err
 		}

@@ -10,8 +10,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/kiln-run/kiln"
 	"github.com/kiln-run/kiln/engine"
+	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/pool"
 	"github.com/kiln-run/kiln/sdk"
 )
@@ -40,12 +40,12 @@ func newRunner(e *engine.Engine, p *pool.Pool, rec *recorder, m *metrics, red *s
 
 // runRequest is one execution to perform.
 type runRequest struct {
-	Script  *kiln.Script
-	Version *kiln.Version
+	Script  *kilntype.Script
+	Version *kilntype.Version
 	Trigger string
 	Input   json.RawMessage
 	// Caps are the tenant's limit caps (zero: none).
-	Caps kiln.Limits
+	Caps kilntype.Limits
 	// Durable makes run wait until the final record is written.
 	Durable bool
 	// ExecutionID, if set, is the execution's ID (event deliveries derive
@@ -79,7 +79,7 @@ func newID() string {
 const hexDigits = "0123456789abcdef"
 
 // compile turns a version's source into a program (cached by the engine).
-func (r *runner) compile(ctx context.Context, s *kiln.Script, source string) (*engine.Program, error) {
+func (r *runner) compile(ctx context.Context, s *kilntype.Script, source string) (*engine.Program, error) {
 	name := "script.ts"
 	if s.Language == "javascript" {
 		name = "script.js"
@@ -88,11 +88,11 @@ func (r *runner) compile(ctx context.Context, s *kiln.Script, source string) (*e
 }
 
 // start records a pending execution and returns it; finish completes it.
-func (r *runner) start(req runRequest) (*kiln.Execution, error) {
+func (r *runner) start(req runRequest) (*kilntype.Execution, error) {
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
-		return nil, kiln.Errorf(kiln.EUnavailable, "the server is shutting down; retry against another node or in a moment")
+		return nil, kilntype.Errorf(kilntype.EUnavailable, "the server is shutting down; retry against another node or in a moment")
 	}
 	r.active.Add(1)
 	r.mu.Unlock()
@@ -100,8 +100,8 @@ func (r *runner) start(req runRequest) (*kiln.Execution, error) {
 	if id == "" {
 		id = newID()
 	}
-	exec := &kiln.Execution{ID: id, TenantID: req.Script.TenantID, ScriptID: req.Script.ID, Version: req.Version.Number,
-		Trigger: req.Trigger, Attempt: max(req.Attempt, 1), Status: kiln.ExecPending, Input: req.Input, CreatedAt: time.Now().UTC()}
+	exec := &kilntype.Execution{ID: id, TenantID: req.Script.TenantID, ScriptID: req.Script.ID, Version: req.Version.Number,
+		Trigger: req.Trigger, Attempt: max(req.Attempt, 1), Status: kilntype.ExecPending, Input: req.Input, CreatedAt: time.Now().UTC()}
 	r.recorder.begin(exec)
 	return exec, nil
 }
@@ -109,17 +109,17 @@ func (r *runner) start(req runRequest) (*kiln.Execution, error) {
 // accept makes a started execution's pending record durable, for a run
 // answered as accepted before it ends (an async execute). On error the
 // execution is abandoned: it must not be run.
-func (r *runner) accept(exec *kiln.Execution) error {
+func (r *runner) accept(exec *kilntype.Execution) error {
 	if err := <-r.recorder.persistPending(exec); err != nil {
 		r.recorder.end(exec)
 		r.active.Done()
-		return kiln.Errorf(kiln.EUnavailable, "execution %s could not be recorded, so it was not started: %v", exec.ID, err)
+		return kilntype.Errorf(kilntype.EUnavailable, "execution %s could not be recorded, so it was not started: %v", exec.ID, err)
 	}
 	return nil
 }
 
 // run performs a started execution and records its outcome.
-func (r *runner) run(ctx context.Context, req runRequest, exec *kiln.Execution) (*engine.Result, error) {
+func (r *runner) run(ctx context.Context, req runRequest, exec *kilntype.Execution) (*engine.Result, error) {
 	defer r.active.Done()
 	// Shutdown cancels r.ctx; the caller's ctx may end too (a client gone).
 	ctx, cancel := context.WithCancel(ctx)
@@ -127,7 +127,7 @@ func (r *runner) run(ctx context.Context, req runRequest, exec *kiln.Execution) 
 	defer context.AfterFunc(r.ctx, cancel)()
 	started := time.Now().UTC()
 	exec.StartedAt = &started
-	exec.Status = kiln.ExecRunning
+	exec.Status = kilntype.ExecRunning
 	res := r.invoke(ctx, req, exec)
 	finished := time.Now().UTC()
 	exec.FinishedAt = &finished
@@ -135,23 +135,23 @@ func (r *runner) run(ctx context.Context, req runRequest, exec *kiln.Execution) 
 	exec.HostCalls = res.Metrics.HostCalls
 	exec.MemoryBytes = res.Metrics.MemoryBytes
 	exec.LogsTruncated = res.LogsTruncated
-	exec.Logs = make([]kiln.LogLine, 0, len(res.Logs))
+	exec.Logs = make([]kilntype.LogLine, 0, len(res.Logs))
 	for _, l := range res.Logs {
-		exec.Logs = append(exec.Logs, kiln.LogLine{Time: l.Time, Level: string(l.Level), Message: l.Message, Fields: l.Fields})
+		exec.Logs = append(exec.Logs, kilntype.LogLine{Time: l.Time, Level: string(l.Level), Message: l.Message, Fields: l.Fields})
 	}
 	switch {
 	case res.Err == nil:
-		exec.Status = kiln.ExecCompleted
+		exec.Status = kilntype.ExecCompleted
 		exec.Output = res.Value
 	case res.Err.Code == engine.CodeTimeout:
-		exec.Status = kiln.ExecTimeout
+		exec.Status = kilntype.ExecTimeout
 	case res.Err.Code == engine.CodeCancelled:
-		exec.Status = kiln.ExecCancelled
+		exec.Status = kilntype.ExecCancelled
 	default:
-		exec.Status = kiln.ExecFailed
+		exec.Status = kilntype.ExecFailed
 	}
 	if res.Err != nil {
-		exec.Error = &kiln.ExecutionError{Code: string(res.Err.Code), Message: res.Err.Message, Position: res.Err.Position, Stack: res.Err.Stack}
+		exec.Error = &kilntype.ExecutionError{Code: string(res.Err.Code), Message: res.Err.Message, Position: res.Err.Position, Stack: res.Err.Stack}
 	}
 	r.metrics.observe(exec)
 	pendingQueued := r.recorder.end(exec) // before redaction changes exec's input
@@ -159,7 +159,7 @@ func (r *runner) run(ctx context.Context, req runRequest, exec *kiln.Execution) 
 	r.redactor.Forget(exec.ID)
 	// Written once: a fresh ID, or an event delivery's first run that
 	// completed — a redelivery finds it and does not run again.
-	once := !pendingQueued && (req.ExecutionID == "" || req.FirstRun && exec.Status == kiln.ExecCompleted)
+	once := !pendingQueued && (req.ExecutionID == "" || req.FirstRun && exec.Status == kilntype.ExecCompleted)
 	done := r.recorder.record(exec, req.Durable, once)
 	if req.Durable {
 		if err := <-done; err != nil {
@@ -171,7 +171,7 @@ func (r *runner) run(ctx context.Context, req runRequest, exec *kiln.Execution) 
 
 // invoke runs the version on the pool. A full pool is an OVERLOADED
 // execution (the caller answers 429).
-func (r *runner) invoke(ctx context.Context, req runRequest, exec *kiln.Execution) *engine.Result {
+func (r *runner) invoke(ctx context.Context, req runRequest, exec *kilntype.Execution) *engine.Result {
 	key := pool.Key{Tenant: req.Script.TenantID, Script: req.Script.ID, Version: req.Version.Number}
 	compile := func(ctx context.Context) (*engine.Program, error) {
 		return r.compile(ctx, req.Script, req.Version.SourceCode)
@@ -212,7 +212,7 @@ func effective(asked, limit, def int64) int64 {
 }
 
 // retire keeps only the script's current version's VMs.
-func (r *runner) retire(s *kiln.Script) {
+func (r *runner) retire(s *kilntype.Script) {
 	r.pool.Retire(s.TenantID, s.ID, s.Version)
 }
 

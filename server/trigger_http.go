@@ -12,9 +12,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/kiln-run/kiln"
 	"github.com/kiln-run/kiln/engine"
 	"github.com/kiln-run/kiln/internal/jsonw"
+	"github.com/kiln-run/kiln/kilntype"
 )
 
 // httpInput is what an HTTP script's handler receives.
@@ -105,8 +105,8 @@ func runPath(r *http.Request) (tenant, rest string, ok bool) {
 func (a *App) serveRun(w http.ResponseWriter, r *http.Request, tenantSlug, path string) {
 	tenant, err := a.catalog.tenant(r.Context(), tenantSlug)
 	if err != nil {
-		if kiln.ErrorCode(err) == kiln.ENotFound {
-			err = kiln.Errorf(kiln.ENotFound, "no tenant %q", tenantSlug)
+		if kilntype.ErrorCode(err) == kilntype.ENotFound {
+			err = kilntype.Errorf(kilntype.ENotFound, "no tenant %q", tenantSlug)
 		}
 		writeError(w, a.log, err)
 		return
@@ -121,7 +121,7 @@ func (a *App) serveRun(w http.ResponseWriter, r *http.Request, tenantSlug, path 
 				Message: r.Method + " is not served at " + path + "; allowed: " + strings.Join(allowed, ", ")}})
 			return
 		}
-		writeError(w, a.log, kiln.Errorf(kiln.ENotFound, "no active HTTP script serves %s %s", r.Method, path))
+		writeError(w, a.log, kilntype.Errorf(kilntype.ENotFound, "no active HTTP script serves %s %s", r.Method, path))
 		return
 	}
 	// Read (and cap) the body before any script runs.
@@ -129,10 +129,10 @@ func (a *App) serveRun(w http.ResponseWriter, r *http.Request, tenantSlug, path 
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			writeError(w, a.log, kiln.Errorf(kiln.ETooLarge, "the request body is larger than %d bytes", a.cfg.MaxBodyBytes))
+			writeError(w, a.log, kilntype.Errorf(kilntype.ETooLarge, "the request body is larger than %d bytes", a.cfg.MaxBodyBytes))
 			return
 		}
-		writeError(w, a.log, kiln.Errorf(kiln.EInvalidArgument, "could not read the request body"))
+		writeError(w, a.log, kilntype.Errorf(kilntype.EInvalidArgument, "could not read the request body"))
 		return
 	}
 	in := httpInput{Method: r.Method, Path: path, Params: params, Query: map[string]string{}, Headers: map[string]string{}}
@@ -150,7 +150,7 @@ func (a *App) serveRun(w http.ResponseWriter, r *http.Request, tenantSlug, path 
 			if !json.Valid(raw) {
 				var v any
 				err := json.Unmarshal(raw, &v)
-				writeError(w, a.log, kiln.Errorf(kiln.EInvalidArgument, "the body is sent as JSON but does not parse: %v", err))
+				writeError(w, a.log, kilntype.Errorf(kilntype.EInvalidArgument, "the body is sent as JSON but does not parse: %v", err))
 				return
 			}
 			in.Body = json.RawMessage(raw)

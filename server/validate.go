@@ -10,31 +10,31 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kiln-run/kiln"
 	"github.com/kiln-run/kiln/engine"
+	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/schedule"
 	"github.com/kiln-run/kiln/store"
 )
 
 var (
-	validTypes    = []kiln.ScriptType{kiln.TypeHTTP, kiln.TypeEvent, kiln.TypeScheduled, kiln.TypeManual, kiln.TypeEmbedded}
-	validStatuses = []kiln.ScriptStatus{kiln.StatusDraft, kiln.StatusActive, kiln.StatusPaused, kiln.StatusDisabled, kiln.StatusArchived}
+	validTypes    = []kilntype.ScriptType{kilntype.TypeHTTP, kilntype.TypeEvent, kilntype.TypeScheduled, kilntype.TypeManual, kilntype.TypeEmbedded}
+	validStatuses = []kilntype.ScriptStatus{kilntype.StatusDraft, kilntype.StatusActive, kilntype.StatusPaused, kilntype.StatusDisabled, kilntype.StatusArchived}
 	validMethods  = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
 	eventPattern  = regexp.MustCompile(`^([a-z0-9_-]+|\*)(\.([a-z0-9_-]+|\*))*(\.>)?$|^>$`)
 	pathSegment   = regexp.MustCompile(`^([A-Za-z0-9._~-]+|\{[A-Za-z_][A-Za-z0-9_]*\})$`)
 )
 
 func invalid(format string, args ...any) error {
-	return kiln.Errorf(kiln.EInvalidArgument, format, args...)
+	return kilntype.Errorf(kilntype.EInvalidArgument, format, args...)
 }
 
 // validateTrigger checks that t has what typ needs and normalizes it.
-func validateTrigger(typ kiln.ScriptType, t *kiln.Trigger) error {
-	if typ != kiln.TypeEvent {
+func validateTrigger(typ kilntype.ScriptType, t *kilntype.Trigger) error {
+	if typ != kilntype.TypeEvent {
 		t.Retry = nil // only event deliveries are retried
 	}
 	switch typ {
-	case kiln.TypeHTTP:
+	case kilntype.TypeHTTP:
 		if t.HTTP == nil {
 			return invalid("an http script needs trigger.http: {\"path\": \"/orders/{id}\", \"methods\": [\"GET\"]}")
 		}
@@ -70,7 +70,7 @@ func validateTrigger(typ kiln.ScriptType, t *kiln.Trigger) error {
 		slices.Sort(t.HTTP.Methods)
 		t.HTTP.Methods = slices.Compact(t.HTTP.Methods)
 		t.Events, t.Cron = nil, nil
-	case kiln.TypeEvent:
+	case kilntype.TypeEvent:
 		if len(t.Events) == 0 {
 			return invalid("an event script needs trigger.events, such as [\"order.created\", \"payment.>\"]")
 		}
@@ -83,22 +83,22 @@ func validateTrigger(typ kiln.ScriptType, t *kiln.Trigger) error {
 			return err
 		}
 		t.HTTP, t.Cron = nil, nil
-	case kiln.TypeScheduled:
+	case kilntype.TypeScheduled:
 		if t.Cron == nil || t.Cron.Expression == "" {
 			return invalid("a scheduled script needs trigger.cron: {\"expression\": \"0 3 * * *\", \"timezone\": \"UTC\"}")
 		}
 		spec, err := schedule.Parse(t.Cron.Expression, t.Cron.Timezone)
 		if err != nil {
-			var ke *kiln.Error
+			var ke *kilntype.Error
 			if errors.As(err, &ke) {
-				return kiln.Errorf(ke.Code, "trigger.cron: %s", ke.Message)
+				return kilntype.Errorf(ke.Code, "trigger.cron: %s", ke.Message)
 			}
 			return err
 		}
 		t.Cron.Timezone = spec.Timezone()
 		t.HTTP, t.Events = nil, nil
 	default:
-		*t = kiln.Trigger{}
+		*t = kilntype.Trigger{}
 	}
 	return nil
 }
@@ -111,7 +111,7 @@ const (
 
 // validateRetry checks an event script's retry policy. Retries without
 // backoffMs wait the default 2, 4, 8, 16, 32 seconds.
-func validateRetry(r *kiln.RetryPolicy) error {
+func validateRetry(r *kilntype.RetryPolicy) error {
 	if r == nil {
 		return nil
 	}
@@ -127,13 +127,13 @@ func validateRetry(r *kiln.RetryPolicy) error {
 		}
 	}
 	if len(r.BackoffMs) == 0 {
-		r.BackoffMs = slices.Clone(kiln.DefaultRetry.BackoffMs)
+		r.BackoffMs = slices.Clone(kilntype.DefaultRetry.BackoffMs)
 	}
 	return nil
 }
 
 // validateLimits checks a script's limits against the server's caps.
-func (a *App) validateLimits(l kiln.Limits) error {
+func (a *App) validateLimits(l kilntype.Limits) error {
 	switch {
 	case l.TimeoutMs < 0 || time.Duration(l.TimeoutMs)*time.Millisecond > a.cfg.MaxTimeout:
 		return invalid("limits.timeoutMs must be between 1 and %d (0 means the default)", a.cfg.MaxTimeout.Milliseconds())
@@ -150,7 +150,7 @@ func (a *App) validateLimits(l kiln.Limits) error {
 }
 
 // checkCaps refuses limits above the tenant's caps (a zero cap is no cap).
-func checkCaps(l kiln.Limits, caps kiln.Limits) error {
+func checkCaps(l kilntype.Limits, caps kilntype.Limits) error {
 	over := func(asked, limit int64) bool { return limit > 0 && asked > limit }
 	switch {
 	case over(l.TimeoutMs, caps.TimeoutMs):
@@ -169,15 +169,15 @@ func checkCaps(l kiln.Limits, caps kiln.Limits) error {
 
 // checkRouteFree refuses an HTTP path+method another live script of the
 // tenant already serves.
-func (a *App) checkRouteFree(ctx context.Context, tenantID, scriptID string, t *kiln.HTTPTrigger) error {
+func (a *App) checkRouteFree(ctx context.Context, tenantID, scriptID string, t *kilntype.HTTPTrigger) error {
 	cursor := ""
 	for {
-		scripts, next, err := a.store.ScriptList(ctx, store.ScriptListParams{TenantID: tenantID, Type: kiln.TypeHTTP, Limit: 200, Cursor: cursor})
+		scripts, next, err := a.store.ScriptList(ctx, store.ScriptListParams{TenantID: tenantID, Type: kilntype.TypeHTTP, Limit: 200, Cursor: cursor})
 		if err != nil {
 			return err
 		}
 		for _, s := range scripts {
-			if s.ID == scriptID || s.Status == kiln.StatusArchived || s.Trigger.HTTP == nil {
+			if s.ID == scriptID || s.Status == kilntype.StatusArchived || s.Trigger.HTTP == nil {
 				continue
 			}
 			if normalizePath(s.Trigger.HTTP.Path) != normalizePath(t.Path) {
@@ -185,7 +185,7 @@ func (a *App) checkRouteFree(ctx context.Context, tenantID, scriptID string, t *
 			}
 			for _, m := range t.Methods {
 				if slices.Contains(s.Trigger.HTTP.Methods, m) {
-					return kiln.Errorf(kiln.EConflict, "%s %s is already served by script %q (%s); archive it or choose another path", m, t.Path, s.Name, s.ID)
+					return kilntype.Errorf(kilntype.EConflict, "%s %s is already served by script %q (%s); archive it or choose another path", m, t.Path, s.Name, s.ID)
 				}
 			}
 		}
@@ -213,11 +213,11 @@ func compileError(err error) error {
 	if !errors.As(err, &e) {
 		return err
 	}
-	code := kiln.ESyntaxError
+	code := kilntype.ESyntaxError
 	if e.Code == engine.CodeSandboxViolation {
 		code = string(engine.CodeSandboxViolation)
 	}
-	ke := &kiln.Error{Code: code, Message: e.Message}
+	ke := &kilntype.Error{Code: code, Message: e.Message}
 	if line, col, ok := parsePosition(e.Position); ok {
 		ke.Details = map[string]any{"line": line, "column": col, "position": e.Position}
 	}
@@ -234,7 +234,7 @@ func parsePosition(pos string) (line, col int, ok bool) {
 	return line, col, err1 == nil && err2 == nil
 }
 
-func triggerJSON(t kiln.Trigger) json.RawMessage {
+func triggerJSON(t kilntype.Trigger) json.RawMessage {
 	b, _ := json.Marshal(t)
 	return b
 }

@@ -6,7 +6,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/kilntype"
 )
 
 // Cache limits, when the caller sets none.
@@ -54,7 +54,7 @@ type CacheIncrementParams struct {
 // of at most MaxCacheKeyBytes bytes of valid UTF-8 without NUL.
 func ValidCacheKey(key string) error {
 	if key == "" || len(key) > MaxCacheKeyBytes || !utf8.ValidString(key) || strings.ContainsRune(key, 0) {
-		return kiln.Errorf(kiln.EInvalidArgument,
+		return kilntype.Errorf(kilntype.EInvalidArgument,
 			"cache key %q is not valid: use a non-empty string of at most %d bytes", clip(key), MaxCacheKeyBytes)
 	}
 	return nil

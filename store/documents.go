@@ -8,7 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/kilntype"
 )
 
 // Doc is one document of a tenant's collection. Data is the document as a
@@ -95,7 +95,7 @@ var (
 // underscores.
 func ValidCollection(name string) error {
 	if !collectionPattern.MatchString(name) {
-		return kiln.Errorf(kiln.EInvalidArgument,
+		return kilntype.Errorf(kilntype.EInvalidArgument,
 			"collection name %q is not valid: use a lower-case letter followed by up to 62 lower-case letters, digits or underscores, such as \"users\" or \"order_items\"", clip(name))
 	}
 	return nil
@@ -109,7 +109,7 @@ func ValidCollection(name string) error {
 // arguments all the same.
 func ValidField(name string) error {
 	if len(name) > maxFieldBytes || !fieldPattern.MatchString(name) {
-		return kiln.Errorf(kiln.EInvalidArgument,
+		return kilntype.Errorf(kilntype.EInvalidArgument,
 			"field %q is not valid: use names made of letters, digits and underscores (not starting with a digit), joined by dots for nested fields, such as \"status\" or \"address.city\"", clip(name))
 	}
 	return nil
@@ -142,7 +142,7 @@ func (q DocQuery) Validate() error {
 // NUL or other control characters.
 func ValidDocID(id string) error {
 	if id == "" || len(id) > MaxDocIDBytes || !utf8.ValidString(id) || strings.IndexFunc(id, isControl) >= 0 {
-		return kiln.Errorf(kiln.EInvalidArgument,
+		return kilntype.Errorf(kilntype.EInvalidArgument,
 			"document id %q is not valid: use a non-empty string of at most %d bytes without control characters", clip(id), MaxDocIDBytes)
 	}
 	return nil
@@ -160,13 +160,13 @@ func EncodeDoc(data map[string]any, maxBytes int) ([]byte, error) {
 	}
 	b, err := json.Marshal(data)
 	if err != nil {
-		return nil, kiln.Errorf(kiln.EInvalidArgument, "the document cannot be stored as JSON: %v", err)
+		return nil, kilntype.Errorf(kilntype.EInvalidArgument, "the document cannot be stored as JSON: %v", err)
 	}
 	if len(b) > maxBytes {
-		return nil, kiln.Errorf(kiln.ETooLarge, "the document is %d bytes of JSON, more than the %d-byte limit; store large data in several documents", len(b), maxBytes)
+		return nil, kilntype.Errorf(kilntype.ETooLarge, "the document is %d bytes of JSON, more than the %d-byte limit; store large data in several documents", len(b), maxBytes)
 	}
 	if HasNUL(b) {
-		return nil, kiln.Errorf(kiln.EInvalidArgument, "the document contains the NUL character (\\u0000), which documents cannot hold")
+		return nil, kilntype.Errorf(kilntype.EInvalidArgument, "the document contains the NUL character (\\u0000), which documents cannot hold")
 	}
 	return b, nil
 }
@@ -195,7 +195,7 @@ func HasNUL(js []byte) bool {
 }
 
 func invalidf(format string, args ...any) error {
-	return kiln.Errorf(kiln.EInvalidArgument, format, args...)
+	return kilntype.Errorf(kilntype.EInvalidArgument, format, args...)
 }
 
 // describe names a JSON-like value's kind for messages.

@@ -4,7 +4,7 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/kilntype"
 )
 
 // SecretInfo describes a stored secret; listing never returns values.
@@ -27,7 +27,7 @@ var secretNamePattern = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,63}$`)
 // messages.
 func ValidSecretName(name string) error {
 	if !secretNamePattern.MatchString(name) {
-		return kiln.Errorf(kiln.EInvalidArgument,
+		return kilntype.Errorf(kilntype.EInvalidArgument,
 			"secret name %q is not valid: use an upper-case letter followed by up to 63 upper-case letters, digits or underscores, such as \"STRIPE_KEY\"", clip(name))
 	}
 	return nil

@@ -5,7 +5,7 @@
 //
 // Every method that reads or writes tenant data takes the tenant's ID and
 // filters by it: an ID from another tenant is NOT_FOUND, never someone
-// else's row. Errors are *kiln.Error with codes NOT_FOUND, CONFLICT or
+// else's row. Errors are *kilntype.Error with codes NOT_FOUND, CONFLICT or
 // INVALID_ARGUMENT where the caller can act on them; anything else is a
 // wrapped driver error (INTERNAL).
 package store
@@ -15,7 +15,7 @@ import (
 	"encoding/json"
 	"time"
 
-	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/kilntype"
 )
 
 // Store is Kiln's persistence. Implementations are safe for concurrent use.
@@ -34,60 +34,60 @@ type Store interface {
 	SettingPut(ctx context.Context, key, value string) error
 
 	// TenantCreate creates a tenant; CONFLICT if the slug is taken.
-	TenantCreate(ctx context.Context, p TenantCreateParams) (*kiln.Tenant, error)
+	TenantCreate(ctx context.Context, p TenantCreateParams) (*kilntype.Tenant, error)
 	// TenantGet returns a tenant by ID, or NOT_FOUND.
-	TenantGet(ctx context.Context, id string) (*kiln.Tenant, error)
+	TenantGet(ctx context.Context, id string) (*kilntype.Tenant, error)
 	// TenantGetBySlug returns a tenant by slug, or NOT_FOUND.
-	TenantGetBySlug(ctx context.Context, slug string) (*kiln.Tenant, error)
+	TenantGetBySlug(ctx context.Context, slug string) (*kilntype.Tenant, error)
 	// TenantList returns every tenant, oldest first.
-	TenantList(ctx context.Context) ([]kiln.Tenant, error)
+	TenantList(ctx context.Context) ([]kilntype.Tenant, error)
 	// TenantUpdate changes a tenant's name or settings; NOT_FOUND if it does
 	// not exist.
-	TenantUpdate(ctx context.Context, p TenantUpdateParams) (*kiln.Tenant, error)
+	TenantUpdate(ctx context.Context, p TenantUpdateParams) (*kilntype.Tenant, error)
 
 	// KeyCreate stores a key (its hash, never the secret).
-	KeyCreate(ctx context.Context, p KeyCreateParams) (*kiln.APIKey, error)
+	KeyCreate(ctx context.Context, p KeyCreateParams) (*kilntype.APIKey, error)
 	// KeyGet returns a key by ID (revoked or not), or NOT_FOUND.
-	KeyGet(ctx context.Context, id string) (*kiln.APIKey, error)
+	KeyGet(ctx context.Context, id string) (*kilntype.APIKey, error)
 	// KeyGetByHash returns the unrevoked key with this hash, or NOT_FOUND.
-	KeyGetByHash(ctx context.Context, hash string) (*kiln.APIKey, error)
+	KeyGetByHash(ctx context.Context, hash string) (*kilntype.APIKey, error)
 	// KeyRevoke marks a key revoked; NOT_FOUND if it does not exist.
 	// Revoking twice is not an error.
 	KeyRevoke(ctx context.Context, id string, at time.Time) error
 
 	// ScriptCreate creates a script and its version 1 in one transaction.
-	ScriptCreate(ctx context.Context, p ScriptCreateParams) (*kiln.Script, error)
+	ScriptCreate(ctx context.Context, p ScriptCreateParams) (*kilntype.Script, error)
 	// ScriptGet returns a tenant's script, or NOT_FOUND.
-	ScriptGet(ctx context.Context, tenantID, id string) (*kiln.Script, error)
+	ScriptGet(ctx context.Context, tenantID, id string) (*kilntype.Script, error)
 	// ScriptList returns a page of a tenant's scripts, newest first, and the
 	// cursor of the next page ("" on the last).
-	ScriptList(ctx context.Context, p ScriptListParams) ([]kiln.Script, string, error)
+	ScriptList(ctx context.Context, p ScriptListParams) ([]kilntype.Script, string, error)
 	// ScriptUpdate changes a script's fields and, when p.NewVersion is set,
 	// appends the next version in the same transaction. Concurrent updates
 	// never produce two versions with one number and never lose one.
-	ScriptUpdate(ctx context.Context, p ScriptUpdateParams) (*kiln.Script, error)
+	ScriptUpdate(ctx context.Context, p ScriptUpdateParams) (*kilntype.Script, error)
 	// ScriptListByStatus returns every script of the given type and status
 	// across tenants (the server builds its HTTP routes from this).
-	ScriptListByStatus(ctx context.Context, typ kiln.ScriptType, status kiln.ScriptStatus) ([]kiln.Script, error)
+	ScriptListByStatus(ctx context.Context, typ kilntype.ScriptType, status kilntype.ScriptStatus) ([]kilntype.Script, error)
 
 	// VersionList returns a script's versions newest first, without source.
-	VersionList(ctx context.Context, tenantID, scriptID string) ([]kiln.Version, error)
+	VersionList(ctx context.Context, tenantID, scriptID string) ([]kilntype.Version, error)
 	// VersionGet returns one version with its source, or NOT_FOUND.
-	VersionGet(ctx context.Context, tenantID, scriptID string, number int) (*kiln.Version, error)
+	VersionGet(ctx context.Context, tenantID, scriptID string, number int) (*kilntype.Version, error)
 
 	// ExecutionWrite inserts or replaces execution records by ID, in one
 	// transaction. The server batches its writes through it.
-	ExecutionWrite(ctx context.Context, execs []kiln.Execution) error
+	ExecutionWrite(ctx context.Context, execs []kilntype.Execution) error
 	// ExecutionAppend stores finished records (not pending or running)
 	// whose IDs are written once, in one transaction, many to a row: far
 	// cheaper per record than ExecutionWrite. Reads see both kinds alike;
 	// a later ExecutionWrite of the same ID supersedes the appended record.
-	ExecutionAppend(ctx context.Context, execs []kiln.Execution) error
+	ExecutionAppend(ctx context.Context, execs []kilntype.Execution) error
 	// ExecutionGet returns a tenant's execution, or NOT_FOUND.
-	ExecutionGet(ctx context.Context, tenantID, id string) (*kiln.Execution, error)
+	ExecutionGet(ctx context.Context, tenantID, id string) (*kilntype.Execution, error)
 	// ExecutionList returns a page of a tenant's executions, newest first,
 	// without logs, input or output, and the next page's cursor.
-	ExecutionList(ctx context.Context, p ExecutionListParams) ([]kiln.Execution, string, error)
+	ExecutionList(ctx context.Context, p ExecutionListParams) ([]kilntype.Execution, string, error)
 	// ExecutionDeleteBefore deletes a tenant's executions created before t.
 	ExecutionDeleteBefore(ctx context.Context, tenantID string, t time.Time) (int64, error)
 
@@ -162,14 +162,14 @@ type TenantCreateParams struct {
 type TenantUpdateParams struct {
 	ID       string
 	Name     *string
-	Settings *kiln.TenantSettings
+	Settings *kilntype.TenantSettings
 }
 
 // KeyCreateParams creates an API key.
 type KeyCreateParams struct {
 	TenantID string
 	Name     string
-	Role     kiln.Role
+	Role     kilntype.Role
 	Hash     string // hex SHA-256 of the secret
 }
 
@@ -178,11 +178,11 @@ type ScriptCreateParams struct {
 	TenantID    string
 	Name        string
 	Description string
-	Type        kiln.ScriptType
-	Status      kiln.ScriptStatus
+	Type        kilntype.ScriptType
+	Status      kilntype.ScriptStatus
 	Language    string
-	Trigger     kiln.Trigger
-	Limits      kiln.Limits
+	Trigger     kilntype.Trigger
+	Limits      kilntype.Limits
 	Version     VersionCreateParams
 }
 
@@ -200,10 +200,10 @@ type ScriptUpdateParams struct {
 	ID          string
 	Name        *string
 	Description *string
-	Status      *kiln.ScriptStatus
+	Status      *kilntype.ScriptStatus
 	Language    *string
-	Trigger     *kiln.Trigger
-	Limits      *kiln.Limits
+	Trigger     *kilntype.Trigger
+	Limits      *kilntype.Limits
 	// NewVersion, if set, appends the next version.
 	NewVersion *VersionCreateParams
 }
@@ -211,8 +211,8 @@ type ScriptUpdateParams struct {
 // ScriptListParams filters a tenant's scripts. Empty fields do not filter.
 type ScriptListParams struct {
 	TenantID string
-	Type     kiln.ScriptType
-	Status   kiln.ScriptStatus
+	Type     kilntype.ScriptType
+	Status   kilntype.ScriptStatus
 	Query    string // case-insensitive substring of name or description
 	Limit    int    // 1..200; 0 means 50
 	Cursor   string // from the previous page
@@ -222,7 +222,7 @@ type ScriptListParams struct {
 type ExecutionListParams struct {
 	TenantID string
 	ScriptID string
-	Status   kiln.ExecutionStatus
+	Status   kilntype.ExecutionStatus
 	Trigger  string
 	Limit    int
 	Cursor   string

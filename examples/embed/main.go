@@ -13,9 +13,9 @@ import (
 	"os"
 	"slices"
 
-	"github.com/kiln-run/kiln"
 	"github.com/kiln-run/kiln/engine"
 	"github.com/kiln-run/kiln/host"
+	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/sdk"
 	"github.com/kiln-run/kiln/store"
 )
@@ -92,7 +92,7 @@ export default async function (order: { customerId: string; items: Item[] }) {
 
 // run embeds Kiln with its data in dataDir, prices one order for tenant
 // acme and returns the execution record.
-func run(ctx context.Context, dataDir string) (*kiln.Execution, error) {
+func run(ctx context.Context, dataDir string) (*kilntype.Execution, error) {
 	table := customers{}
 	k, err := host.New(ctx, host.Config{
 		DataDir:     dataDir,
@@ -108,7 +108,7 @@ func run(ctx context.Context, dataDir string) (*kiln.Execution, error) {
 	defer func() { _ = k.Stop(context.Background()) }()
 
 	tenant, err := k.CreateTenant(ctx, "acme", "Acme Corp")
-	if kiln.ErrorCode(err) == kiln.EConflict {
+	if kilntype.ErrorCode(err) == kilntype.EConflict {
 		err = nil // a second run on the same data
 	}
 	if err != nil {

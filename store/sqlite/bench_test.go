@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/store"
 )
 
@@ -26,7 +26,7 @@ func BenchmarkExecutionAppend(b *testing.B) {
 	benchmarkRecords(b, store.Store.ExecutionAppend)
 }
 
-func benchmarkRecords(b *testing.B, write func(store.Store, context.Context, []kiln.Execution) error) {
+func benchmarkRecords(b *testing.B, write func(store.Store, context.Context, []kilntype.Execution) error) {
 	path := filepath.Join(b.TempDir(), "kiln.db")
 	s := open(b, path)
 	ctx := b.Context()
@@ -34,14 +34,14 @@ func benchmarkRecords(b *testing.B, write func(store.Store, context.Context, []k
 	if err != nil {
 		b.Fatal(err)
 	}
-	sc, err := s.ScriptCreate(ctx, store.ScriptCreateParams{TenantID: tenant.ID, Name: "hello", Type: kiln.TypeManual, Status: kiln.StatusActive})
+	sc, err := s.ScriptCreate(ctx, store.ScriptCreateParams{TenantID: tenant.ID, Name: "hello", Type: kilntype.TypeManual, Status: kilntype.StatusActive})
 	if err != nil {
 		b.Fatal(err)
 	}
 	const batch = 64
 	// What an HTTP trigger records for a wrk request.
 	input := json.RawMessage(`{"method":"GET","path":"/t/bench/hello","params":{},"query":{"name":"Ada"},"headers":{"Host":"127.0.0.1:18080"},"body":null}`)
-	execs := make([]kiln.Execution, batch)
+	execs := make([]kilntype.Execution, batch)
 	n := 0
 	cpu0 := cpuTime()
 	b.ResetTimer()
@@ -49,9 +49,9 @@ func benchmarkRecords(b *testing.B, write func(store.Store, context.Context, []k
 		for j := range execs {
 			now := time.Now().UTC()
 			n++
-			execs[j] = kiln.Execution{ID: fmt.Sprintf("%012x%020x", now.UnixMilli(), n), TenantID: tenant.ID, ScriptID: sc.ID, Version: 1,
-				Trigger: "http", Status: kiln.ExecCompleted, Input: input, Output: json.RawMessage(`{"hello":"Ada"}`),
-				Logs: []kiln.LogLine{}, DurationMs: 0.04, CreatedAt: now, StartedAt: &now, FinishedAt: &now}
+			execs[j] = kilntype.Execution{ID: fmt.Sprintf("%012x%020x", now.UnixMilli(), n), TenantID: tenant.ID, ScriptID: sc.ID, Version: 1,
+				Trigger: "http", Status: kilntype.ExecCompleted, Input: input, Output: json.RawMessage(`{"hello":"Ada"}`),
+				Logs: []kilntype.LogLine{}, DurationMs: 0.04, CreatedAt: now, StartedAt: &now, FinishedAt: &now}
 		}
 		if err := write(s, ctx, execs); err != nil {
 			b.Fatal(err)

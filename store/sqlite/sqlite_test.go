@@ -5,7 +5,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/store"
 	"github.com/kiln-run/kiln/store/sqlite"
 	"github.com/kiln-run/kiln/store/storetest"
@@ -49,7 +49,7 @@ func TestTwoStoresOneFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	sc, err := a.ScriptCreate(ctx, store.ScriptCreateParams{
-		TenantID: tenant.ID, Name: "hot", Type: kiln.TypeManual, Status: kiln.StatusActive,
+		TenantID: tenant.ID, Name: "hot", Type: kilntype.TypeManual, Status: kilntype.StatusActive,
 	})
 	if err != nil {
 		t.Fatal(err)

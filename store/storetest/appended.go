@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/store"
 )
 
@@ -45,7 +45,7 @@ func testExecutionAppend(t *testing.T, b *bundle) {
 	recent(t, "CreatedAt of an execution appended without one", got.CreatedAt)
 
 	_, err = b.s.ExecutionGet(b.ctx, b.other.ID, full.ID)
-	wantCode(t, "ExecutionGet of another tenant's appended execution", err, kiln.ENotFound)
+	wantCode(t, "ExecutionGet of another tenant's appended execution", err, kilntype.ENotFound)
 	page, _, err := b.s.ExecutionList(b.ctx, store.ExecutionListParams{TenantID: b.other.ID})
 	if err != nil || len(page) != 0 {
 		t.Errorf("another tenant lists %v, %v; want nothing", ids(page), err)
@@ -53,10 +53,10 @@ func testExecutionAppend(t *testing.T, b *bundle) {
 
 	// A row written later under the same ID wins, in a get and in lists.
 	rerun := bare
-	rerun.Status, rerun.CreatedAt = kiln.ExecTimeout, created.Add(time.Hour)
+	rerun.Status, rerun.CreatedAt = kilntype.ExecTimeout, created.Add(time.Hour)
 	write(t, b, rerun)
 	got, err = b.s.ExecutionGet(b.ctx, b.tenant.ID, bare.ID)
-	if err != nil || got.Status != kiln.ExecTimeout {
+	if err != nil || got.Status != kilntype.ExecTimeout {
 		t.Fatalf("ExecutionGet of a superseded record = %v, %v; want the row written later", got, err)
 	}
 	for _, limit := range []int{1, 2, 50} {
@@ -90,15 +90,15 @@ func testExecutionAppend(t *testing.T, b *bundle) {
 		}
 	}
 	_, err = b.s.ExecutionGet(b.ctx, b.tenant.ID, "ääääääääää-missing")
-	wantCode(t, "ExecutionGet of a missing non-ASCII id", err, kiln.ENotFound)
+	wantCode(t, "ExecutionGet of a missing non-ASCII id", err, kilntype.ENotFound)
 
 }
 
 func testExecutionAppendErrors(t *testing.T, b *bundle) {
 	sc := createScript(t, b, b.tenant.ID, scriptSpec{name: "orders"})
 	unfinished := []badRecord{
-		{"pending", func(e *kiln.Execution) { e.Status = kiln.ExecPending }, kiln.EInvalidArgument},
-		{"running", func(e *kiln.Execution) { e.Status = kiln.ExecRunning }, kiln.EInvalidArgument},
+		{"pending", func(e *kilntype.Execution) { e.Status = kilntype.ExecPending }, kilntype.EInvalidArgument},
+		{"running", func(e *kilntype.Execution) { e.Status = kilntype.ExecRunning }, kilntype.EInvalidArgument},
 	}
 	writeBadBatches(t, b, "ExecutionAppend", b.s.ExecutionAppend, finished(sc, now()), append(unfinished, badRecords...))
 	if err := b.s.ExecutionAppend(b.ctx, nil); err != nil {
@@ -111,17 +111,17 @@ func testExecutionAppendErrors(t *testing.T, b *bundle) {
 // buckets, some as rows, and checks every page of every filter against the
 // same list computed here.
 func testExecutionAppendPages(t *testing.T, b *bundle) {
-	scripts := []*kiln.Script{
+	scripts := []*kilntype.Script{
 		createScript(t, b, b.tenant.ID, scriptSpec{name: "a"}),
 		createScript(t, b, b.tenant.ID, scriptSpec{name: "b"}),
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	base := now().Add(-time.Hour)
-	statuses := []kiln.ExecutionStatus{kiln.ExecCompleted, kiln.ExecCompleted, kiln.ExecFailed, kiln.ExecTimeout}
+	statuses := []kilntype.ExecutionStatus{kilntype.ExecCompleted, kilntype.ExecCompleted, kilntype.ExecFailed, kilntype.ExecTimeout}
 	triggers := []string{"http", "http", "event", "cron", "webhook"}
-	var all []kiln.Execution
+	var all []kilntype.Execution
 	for call := range 12 {
-		var rows, appended []kiln.Execution
+		var rows, appended []kilntype.Execution
 		for range 40 {
 			e := finished(scripts[rng.IntN(2)], base.Add(time.Duration(rng.Int64N(int64(3*time.Minute)))).Truncate(time.Microsecond))
 			if len(all) > 0 && rng.IntN(20) == 0 {
@@ -144,7 +144,7 @@ func testExecutionAppendPages(t *testing.T, b *bundle) {
 		}
 		appendExecs(t, b, appended...)
 	}
-	slices.SortFunc(all, func(x, y kiln.Execution) int {
+	slices.SortFunc(all, func(x, y kilntype.Execution) int {
 		if c := y.CreatedAt.Compare(x.CreatedAt); c != 0 {
 			return c
 		}
@@ -160,8 +160,8 @@ func testExecutionAppendPages(t *testing.T, b *bundle) {
 		}
 	}
 	filters := []store.ExecutionListParams{
-		{}, {ScriptID: scripts[1].ID}, {Status: kiln.ExecFailed}, {Trigger: "event"}, {Trigger: "webhook"},
-		{ScriptID: scripts[0].ID, Status: kiln.ExecCompleted, Trigger: "http"}, {Status: kiln.ExecRunning},
+		{}, {ScriptID: scripts[1].ID}, {Status: kilntype.ExecFailed}, {Trigger: "event"}, {Trigger: "webhook"},
+		{ScriptID: scripts[0].ID, Status: kilntype.ExecCompleted, Trigger: "http"}, {Status: kilntype.ExecRunning},
 	}
 	for _, p := range filters {
 		var want []string
@@ -203,9 +203,9 @@ func testExecutionAppendPages(t *testing.T, b *bundle) {
 }
 
 // listAll returns every page of a list.
-func listAll(t *testing.T, b *bundle, p store.ExecutionListParams) []kiln.Execution {
+func listAll(t *testing.T, b *bundle, p store.ExecutionListParams) []kilntype.Execution {
 	t.Helper()
-	var out []kiln.Execution
+	var out []kilntype.Execution
 	for range 1000 {
 		page, next, err := b.s.ExecutionList(b.ctx, p)
 		if err != nil {

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/store"
 )
 
@@ -23,8 +23,8 @@ func cacheSet(t *testing.T, b *bundle, tenantID, key, value string, expiresAt *t
 func cacheValue(t *testing.T, b *bundle, tenantID, key string) string {
 	t.Helper()
 	v, err := b.s.CacheGet(b.ctx, tenantID, key)
-	if kiln.ErrorCode(err) == kiln.ENotFound {
-		return kiln.ENotFound
+	if kilntype.ErrorCode(err) == kilntype.ENotFound {
+		return kilntype.ENotFound
 	}
 	if err != nil {
 		t.Fatalf("CacheGet(%s): %v", key, err)
@@ -36,7 +36,7 @@ func at(t time.Time) *time.Time { return &t }
 
 func testCache(t *testing.T, b *bundle) {
 	tenant := b.tenant.ID
-	if got := cacheValue(t, b, tenant, "missing"); got != kiln.ENotFound {
+	if got := cacheValue(t, b, tenant, "missing"); got != kilntype.ENotFound {
 		t.Errorf("CacheGet of a missing key = %s", got)
 	}
 	for _, v := range []string{`{"a":[1,"x",null]}`, `42`, `"text"`, `null`, `true`} {
@@ -50,7 +50,7 @@ func testCache(t *testing.T, b *bundle) {
 	if got := cacheValue(t, b, tenant, "later"); got != "1" {
 		t.Errorf("an entry expiring in an hour reads %s", got)
 	}
-	if got := cacheValue(t, b, tenant, "past"); got != kiln.ENotFound {
+	if got := cacheValue(t, b, tenant, "past"); got != kilntype.ENotFound {
 		t.Errorf("an expired entry reads %s, want NOT_FOUND", got)
 	}
 
@@ -68,13 +68,13 @@ func testCache(t *testing.T, b *bundle) {
 		err  error
 		code string
 	}{
-		{"empty key", b.s.CacheSet(b.ctx, store.CacheSetParams{TenantID: tenant, Value: json.RawMessage(`1`)}), kiln.EInvalidArgument},
-		{"long key", b.s.CacheSet(b.ctx, store.CacheSetParams{TenantID: tenant, Key: strings.Repeat("k", store.MaxCacheKeyBytes+1), Value: json.RawMessage(`1`)}), kiln.EInvalidArgument},
-		{"not JSON", b.s.CacheSet(b.ctx, store.CacheSetParams{TenantID: tenant, Key: "x", Value: json.RawMessage(`{`)}), kiln.EInvalidArgument},
-		{"NUL", b.s.CacheSet(b.ctx, store.CacheSetParams{TenantID: tenant, Key: "x", Value: json.RawMessage(`"\u0000"`)}), kiln.EInvalidArgument},
-		{"value past its cap", b.s.CacheSet(b.ctx, store.CacheSetParams{TenantID: tenant, Key: "x", Value: json.RawMessage(`"` + strings.Repeat("v", 100) + `"`), MaxValueBytes: 50}), kiln.ETooLarge},
-		{"value past the default cap", b.s.CacheSet(b.ctx, store.CacheSetParams{TenantID: tenant, Key: "x", Value: json.RawMessage(`"` + strings.Repeat("v", store.DefaultMaxCacheValueBytes) + `"`)}), kiln.ETooLarge},
-		{"empty tenant", b.s.CacheSet(b.ctx, store.CacheSetParams{Key: "x", Value: json.RawMessage(`1`)}), kiln.EInvalidArgument},
+		{"empty key", b.s.CacheSet(b.ctx, store.CacheSetParams{TenantID: tenant, Value: json.RawMessage(`1`)}), kilntype.EInvalidArgument},
+		{"long key", b.s.CacheSet(b.ctx, store.CacheSetParams{TenantID: tenant, Key: strings.Repeat("k", store.MaxCacheKeyBytes+1), Value: json.RawMessage(`1`)}), kilntype.EInvalidArgument},
+		{"not JSON", b.s.CacheSet(b.ctx, store.CacheSetParams{TenantID: tenant, Key: "x", Value: json.RawMessage(`{`)}), kilntype.EInvalidArgument},
+		{"NUL", b.s.CacheSet(b.ctx, store.CacheSetParams{TenantID: tenant, Key: "x", Value: json.RawMessage(`"\u0000"`)}), kilntype.EInvalidArgument},
+		{"value past its cap", b.s.CacheSet(b.ctx, store.CacheSetParams{TenantID: tenant, Key: "x", Value: json.RawMessage(`"` + strings.Repeat("v", 100) + `"`), MaxValueBytes: 50}), kilntype.ETooLarge},
+		{"value past the default cap", b.s.CacheSet(b.ctx, store.CacheSetParams{TenantID: tenant, Key: "x", Value: json.RawMessage(`"` + strings.Repeat("v", store.DefaultMaxCacheValueBytes) + `"`)}), kilntype.ETooLarge},
+		{"empty tenant", b.s.CacheSet(b.ctx, store.CacheSetParams{Key: "x", Value: json.RawMessage(`1`)}), kilntype.EInvalidArgument},
 	}
 	for _, e := range errs {
 		wantCode(t, e.name, e.err, e.code)
@@ -97,13 +97,13 @@ func testCacheIncrement(t *testing.T, b *bundle) {
 	}
 	cacheSet(t, b, tenant, "s", `"seven"`, nil)
 	_, err := inc("s", 1, nil)
-	wantCode(t, "CacheIncrement of a string", err, kiln.EInvalidArgument)
+	wantCode(t, "CacheIncrement of a string", err, kilntype.EInvalidArgument)
 	if got := cacheValue(t, b, tenant, "s"); got != `"seven"` {
 		t.Errorf("a refused increment changed the value to %s", got)
 	}
 	cacheSet(t, b, tenant, "big", `1.7e308`, nil)
 	_, err = inc("big", 1.7e308, nil)
-	wantCode(t, "CacheIncrement past the largest number", err, kiln.EInvalidArgument)
+	wantCode(t, "CacheIncrement past the largest number", err, kilntype.EInvalidArgument)
 
 	// An expired entry, even a string, counts as missing: the increment
 	// starts again from 0 with the expiry it gives.
@@ -119,7 +119,7 @@ func testCacheIncrement(t *testing.T, b *bundle) {
 	if n, err := b.s.CacheSweep(b.ctx, time.Now().Add(2*time.Minute)); err != nil || n != 1 {
 		t.Errorf("CacheSweep past the incremented entry's expiry = %d, %v; want 1", n, err)
 	}
-	if got := cacheValue(t, b, tenant, "expiring"); got != kiln.ENotFound {
+	if got := cacheValue(t, b, tenant, "expiring"); got != kilntype.ENotFound {
 		t.Errorf("the incremented entry outlived its expiry: %s", got)
 	}
 
@@ -153,8 +153,8 @@ func testCacheQuota(t *testing.T, b *bundle) {
 	if err := set("k2", 48, nil); err != nil { // 100: exactly full
 		t.Fatalf("filling to exactly the cap: %v", err)
 	}
-	wantCode(t, "one byte past the cap", set("k3", 2, nil), kiln.EQuotaExceeded)
-	if got := cacheValue(t, b, tenant, "k3"); got != kiln.ENotFound {
+	wantCode(t, "one byte past the cap", set("k3", 2, nil), kilntype.EQuotaExceeded)
+	if got := cacheValue(t, b, tenant, "k3"); got != kilntype.ENotFound {
 		t.Errorf("a refused set stored %s", got)
 	}
 	// Replacing an entry charges only the difference.
@@ -167,7 +167,7 @@ func testCacheQuota(t *testing.T, b *bundle) {
 	wantCode(t, "increment past the cap", func() error {
 		_, err := b.s.CacheIncrement(b.ctx, store.CacheIncrementParams{TenantID: tenant, Key: "n", By: 1, MaxTenantBytes: limit})
 		return err
-	}(), kiln.EQuotaExceeded)
+	}(), kilntype.EQuotaExceeded)
 	if deleted, err := b.s.CacheDelete(b.ctx, tenant, "k2"); err != nil || !deleted {
 		t.Fatalf("CacheDelete: %v %v", deleted, err)
 	}
@@ -190,8 +190,8 @@ func testCacheQuota(t *testing.T, b *bundle) {
 	if err := setOther("n2", 48, nil); err != nil { // 50 + 50
 		t.Fatalf("after reclaiming: %v", err)
 	}
-	wantCode(t, "full again", setOther("x", 2, nil), kiln.EQuotaExceeded)
-	wantCode(t, "an entry larger than the whole cap", set("huge", limit, nil), kiln.EQuotaExceeded)
+	wantCode(t, "full again", setOther("x", 2, nil), kilntype.EQuotaExceeded)
+	wantCode(t, "an entry larger than the whole cap", set("huge", limit, nil), kilntype.EQuotaExceeded)
 }
 
 func testCacheSweep(t *testing.T, b *bundle) {
@@ -208,7 +208,7 @@ func testCacheSweep(t *testing.T, b *bundle) {
 	if n, err := b.s.CacheSweep(b.ctx, time.Now()); err != nil || n != 0 {
 		t.Errorf("second CacheSweep = %d, %v; want 0", n, err)
 	}
-	for key, want := range map[string]string{"a": kiln.ENotFound, "c": "3", "d": "4"} {
+	for key, want := range map[string]string{"a": kilntype.ENotFound, "c": "3", "d": "4"} {
 		if got := cacheValue(t, b, b.tenant.ID, key); got != want {
 			t.Errorf("after sweep %s = %s, want %s", key, got, want)
 		}
@@ -230,7 +230,7 @@ func testCacheIsolation(t *testing.T, b *bundle) {
 	cacheSet(t, b, b.tenant.ID, "token", `"mine"`, nil)
 	cacheSet(t, b, b.tenant.ID, "hits", `10`, nil)
 	other := b.other.ID
-	if got := cacheValue(t, b, other, "token"); got != kiln.ENotFound {
+	if got := cacheValue(t, b, other, "token"); got != kilntype.ENotFound {
 		t.Errorf("other tenant reads %s", got)
 	}
 	if deleted, err := b.s.CacheDelete(b.ctx, other, "token"); err != nil || deleted {

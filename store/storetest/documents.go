@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/store"
 )
 
@@ -247,7 +247,7 @@ func testDocCRUD(t *testing.T, b *bundle) {
 		t.Fatalf("DocInsert with id = %+v, %v", bob, err)
 	}
 	_, err = b.s.DocInsert(b.ctx, store.DocInsertParams{TenantID: tenant, Collection: "users", Data: map[string]any{"id": "bob"}})
-	wantCode(t, "DocInsert of a taken id", err, kiln.EConflict)
+	wantCode(t, "DocInsert of a taken id", err, kilntype.EConflict)
 	// The same id in another collection is another document.
 	if _, err := b.s.DocInsert(b.ctx, store.DocInsertParams{TenantID: tenant, Collection: "pets", Data: map[string]any{"id": "bob"}}); err != nil {
 		t.Fatalf("DocInsert of bob into pets: %v", err)
@@ -276,30 +276,30 @@ func testDocCRUD(t *testing.T, b *bundle) {
 		{"update missing", func() error {
 			_, err := b.s.DocUpdate(b.ctx, store.DocUpdateParams{TenantID: tenant, Collection: "users", ID: "nobody", Patch: map[string]any{"a": 1}})
 			return err
-		}, kiln.ENotFound},
+		}, kilntype.ENotFound},
 		{"update changing id", func() error {
 			_, err := b.s.DocUpdate(b.ctx, store.DocUpdateParams{TenantID: tenant, Collection: "users", ID: "bob", Patch: map[string]any{"id": "robert"}})
 			return err
-		}, kiln.EInvalidArgument},
-		{"get missing", func() error { _, err := b.s.DocGet(b.ctx, tenant, "users", "nobody"); return err }, kiln.ENotFound},
-		{"get from another collection", func() error { _, err := b.s.DocGet(b.ctx, tenant, "pets", ada.ID); return err }, kiln.ENotFound},
+		}, kilntype.EInvalidArgument},
+		{"get missing", func() error { _, err := b.s.DocGet(b.ctx, tenant, "users", "nobody"); return err }, kilntype.ENotFound},
+		{"get from another collection", func() error { _, err := b.s.DocGet(b.ctx, tenant, "pets", ada.ID); return err }, kilntype.ENotFound},
 		{"numeric id", func() error {
 			_, err := b.s.DocInsert(b.ctx, store.DocInsertParams{TenantID: tenant, Collection: "users", Data: map[string]any{"id": 7}})
 			return err
-		}, kiln.EInvalidArgument},
+		}, kilntype.EInvalidArgument},
 		{"empty id", func() error {
 			_, err := b.s.DocInsert(b.ctx, store.DocInsertParams{TenantID: tenant, Collection: "users", Data: map[string]any{"id": ""}})
 			return err
-		}, kiln.EInvalidArgument},
+		}, kilntype.EInvalidArgument},
 		{"nil document", func() error {
 			_, err := b.s.DocInsert(b.ctx, store.DocInsertParams{TenantID: tenant, Collection: "users"})
 			return err
-		}, kiln.EInvalidArgument},
+		}, kilntype.EInvalidArgument},
 		{"NUL in a document", func() error {
 			_, err := b.s.DocInsert(b.ctx, store.DocInsertParams{TenantID: tenant, Collection: "users", Data: map[string]any{"s": "a\x00b"}})
 			return err
-		}, kiln.EInvalidArgument},
-		{"empty tenant", func() error { _, err := b.s.DocGet(b.ctx, "", "users", "bob"); return err }, kiln.EInvalidArgument},
+		}, kilntype.EInvalidArgument},
+		{"empty tenant", func() error { _, err := b.s.DocGet(b.ctx, "", "users", "bob"); return err }, kilntype.EInvalidArgument},
 	}
 	for _, e := range errs {
 		wantCode(t, e.name, e.call(), e.code)
@@ -326,18 +326,18 @@ func testDocLimits(t *testing.T, b *bundle) {
 	tenant := b.tenant.ID
 	big := strings.Repeat("x", 1000)
 	_, err := b.s.DocInsert(b.ctx, store.DocInsertParams{TenantID: tenant, Collection: "blobs", Data: map[string]any{"id": "a", "s": big}, MaxBytes: 500})
-	wantCode(t, "DocInsert past MaxBytes", err, kiln.ETooLarge)
+	wantCode(t, "DocInsert past MaxBytes", err, kilntype.ETooLarge)
 	if _, err := b.s.DocInsert(b.ctx, store.DocInsertParams{TenantID: tenant, Collection: "blobs", Data: map[string]any{"id": "a", "s": "small"}, MaxBytes: 500}); err != nil {
 		t.Fatalf("DocInsert: %v", err)
 	}
 	_, err = b.s.DocUpdate(b.ctx, store.DocUpdateParams{TenantID: tenant, Collection: "blobs", ID: "a", Patch: map[string]any{"s": big}, MaxBytes: 500})
-	wantCode(t, "DocUpdate past MaxBytes", err, kiln.ETooLarge)
+	wantCode(t, "DocUpdate past MaxBytes", err, kilntype.ETooLarge)
 	if d, _ := b.s.DocGet(b.ctx, tenant, "blobs", "a"); d == nil || d.Data["s"] != "small" {
 		t.Errorf("a refused update changed the document: %+v", d)
 	}
 	// The default cap is 1 MiB.
 	_, err = b.s.DocInsert(b.ctx, store.DocInsertParams{TenantID: tenant, Collection: "blobs", Data: map[string]any{"s": strings.Repeat("x", store.DefaultMaxDocBytes)}})
-	wantCode(t, "DocInsert past the default cap", err, kiln.ETooLarge)
+	wantCode(t, "DocInsert past the default cap", err, kilntype.ETooLarge)
 
 	for i := range 5 {
 		if _, err := b.s.DocInsert(b.ctx, store.DocInsertParams{TenantID: tenant, Collection: "many", Data: map[string]any{"i": i}}); err != nil {
@@ -346,7 +346,7 @@ func testDocLimits(t *testing.T, b *bundle) {
 	}
 	for _, q := range []store.DocQuery{{Limit: -1}, {Offset: -1}} {
 		_, err := b.s.DocQuery(b.ctx, tenant, "many", q)
-		wantCode(t, fmt.Sprintf("DocQuery %+v", q), err, kiln.EInvalidArgument)
+		wantCode(t, fmt.Sprintf("DocQuery %+v", q), err, kilntype.EInvalidArgument)
 	}
 }
 
@@ -359,20 +359,20 @@ func testDocInjection(t *testing.T, b *bundle) {
 		strings.Repeat("a", 300)}
 	for _, f := range evilFields {
 		_, err := store.ParseFilter(map[string]any{f: 1})
-		wantCode(t, fmt.Sprintf("ParseFilter field %q", f), err, kiln.EInvalidArgument)
+		wantCode(t, fmt.Sprintf("ParseFilter field %q", f), err, kilntype.EInvalidArgument)
 		// A Filter or Order built in Go is checked by the store too.
 		_, err = b.s.DocQuery(b.ctx, tenant, "things", store.DocQuery{Where: store.Filter{Field: f, Op: store.OpEq, Value: 1.0}})
-		wantCode(t, fmt.Sprintf("DocQuery where field %q", f), err, kiln.EInvalidArgument)
+		wantCode(t, fmt.Sprintf("DocQuery where field %q", f), err, kilntype.EInvalidArgument)
 		_, err = b.s.DocQuery(b.ctx, tenant, "things", store.DocQuery{OrderBy: []store.Order{{Field: f}}})
-		wantCode(t, fmt.Sprintf("DocQuery orderBy %q", f), err, kiln.EInvalidArgument)
+		wantCode(t, fmt.Sprintf("DocQuery orderBy %q", f), err, kilntype.EInvalidArgument)
 		_, err = b.s.DocCount(b.ctx, tenant, "things", store.Filter{Or: []store.Filter{{Field: f, Op: store.OpNe, Value: nil}}})
-		wantCode(t, fmt.Sprintf("DocCount where field %q", f), err, kiln.EInvalidArgument)
+		wantCode(t, fmt.Sprintf("DocCount where field %q", f), err, kilntype.EInvalidArgument)
 	}
 	for _, c := range []string{"things'; DROP TABLE documents; --", "Things", "things ", "_things", "1things", "", strings.Repeat("a", 64)} {
 		_, err := b.s.DocQuery(b.ctx, tenant, c, store.DocQuery{})
-		wantCode(t, fmt.Sprintf("DocQuery collection %q", c), err, kiln.EInvalidArgument)
+		wantCode(t, fmt.Sprintf("DocQuery collection %q", c), err, kilntype.EInvalidArgument)
 		_, err = b.s.DocInsert(b.ctx, store.DocInsertParams{TenantID: tenant, Collection: c, Data: map[string]any{}})
-		wantCode(t, fmt.Sprintf("DocInsert collection %q", c), err, kiln.EInvalidArgument)
+		wantCode(t, fmt.Sprintf("DocInsert collection %q", c), err, kilntype.EInvalidArgument)
 	}
 	badFilters := []store.Filter{
 		{Field: "n", Op: "$regex", Value: ".*"},
@@ -388,14 +388,14 @@ func testDocInjection(t *testing.T, b *bundle) {
 	}
 	for _, f := range badFilters {
 		_, err := b.s.DocQuery(b.ctx, tenant, "things", store.DocQuery{Where: f})
-		wantCode(t, fmt.Sprintf("DocQuery with filter %+v", f), err, kiln.EInvalidArgument)
+		wantCode(t, fmt.Sprintf("DocQuery with filter %+v", f), err, kilntype.EInvalidArgument)
 	}
 	for _, where := range []map[string]any{
 		{"$where": "1=1"}, {"n": map[string]any{"$regex": "x"}}, {"n": map[string]any{}}, {"$or": []any{}},
 		{"$or": map[string]any{"a": 1}}, {"$and": []any{"a"}}, {"n": []any{1.0}}, {"n": map[string]any{"a": 1.0}},
 	} {
 		_, err := store.ParseFilter(where)
-		wantCode(t, fmt.Sprintf("ParseFilter(%v)", where), err, kiln.EInvalidArgument)
+		wantCode(t, fmt.Sprintf("ParseFilter(%v)", where), err, kilntype.EInvalidArgument)
 	}
 
 	// Values are data: quotes in ids and values are stored and matched
@@ -408,7 +408,7 @@ func testDocInjection(t *testing.T, b *bundle) {
 		t.Errorf("DocGet %q = %+v, %v", evil, d, err)
 	}
 	_, err := b.s.DocGet(b.ctx, tenant, "things", "x")
-	wantCode(t, "DocGet x", err, kiln.ENotFound)
+	wantCode(t, "DocGet x", err, kilntype.ENotFound)
 	got, err := b.s.DocQuery(b.ctx, tenant, "things", store.DocQuery{Where: parseWhere(t, `{"s":"x' OR '1'='1"}`)})
 	if err != nil || len(got) != 1 || got[0].ID != evil {
 		t.Errorf("query by the quoted value = %v, %v", docIDs(got), err)
@@ -464,9 +464,9 @@ func testDocIsolation(t *testing.T, b *bundle) {
 		t.Errorf("other tenant's DocCount = %d, %v", n, err)
 	}
 	_, err := b.s.DocGet(b.ctx, other, "things", "d01")
-	wantCode(t, "other tenant's DocGet", err, kiln.ENotFound)
+	wantCode(t, "other tenant's DocGet", err, kilntype.ENotFound)
 	_, err = b.s.DocUpdate(b.ctx, store.DocUpdateParams{TenantID: other, Collection: "things", ID: "d01", Patch: map[string]any{"s": "stolen"}})
-	wantCode(t, "other tenant's DocUpdate", err, kiln.ENotFound)
+	wantCode(t, "other tenant's DocUpdate", err, kilntype.ENotFound)
 	if deleted, err := b.s.DocDelete(b.ctx, other, "things", "d01"); err != nil || deleted {
 		t.Errorf("other tenant's DocDelete = %v, %v", deleted, err)
 	}

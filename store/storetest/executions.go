@@ -8,19 +8,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/store"
 )
 
 // execution returns a pending execution of sc created at the given time.
-func execution(sc *kiln.Script, createdAt time.Time) kiln.Execution {
-	return kiln.Execution{
+func execution(sc *kilntype.Script, createdAt time.Time) kilntype.Execution {
+	return kilntype.Execution{
 		ID: newID(), TenantID: sc.TenantID, ScriptID: sc.ID, Version: sc.Version,
-		Trigger: "manual", Attempt: 1, Status: kiln.ExecPending, CreatedAt: createdAt,
+		Trigger: "manual", Attempt: 1, Status: kilntype.ExecPending, CreatedAt: createdAt,
 	}
 }
 
-func write(t *testing.T, b *bundle, execs ...kiln.Execution) {
+func write(t *testing.T, b *bundle, execs ...kilntype.Execution) {
 	t.Helper()
 	if err := b.s.ExecutionWrite(b.ctx, execs); err != nil {
 		t.Fatalf("ExecutionWrite: %v", err)
@@ -29,9 +29,9 @@ func write(t *testing.T, b *bundle, execs ...kiln.Execution) {
 
 // writer stores finished execution records one of the ways a store takes
 // them.
-type writer func(t *testing.T, b *bundle, execs ...kiln.Execution)
+type writer func(t *testing.T, b *bundle, execs ...kilntype.Execution)
 
-func appendExecs(t *testing.T, b *bundle, execs ...kiln.Execution) {
+func appendExecs(t *testing.T, b *bundle, execs ...kilntype.Execution) {
 	t.Helper()
 	if err := b.s.ExecutionAppend(b.ctx, execs); err != nil {
 		t.Fatalf("ExecutionAppend: %v", err)
@@ -39,9 +39,9 @@ func appendExecs(t *testing.T, b *bundle, execs ...kiln.Execution) {
 }
 
 // mixed writes every other record as a row and appends the rest.
-func mixed(t *testing.T, b *bundle, execs ...kiln.Execution) {
+func mixed(t *testing.T, b *bundle, execs ...kilntype.Execution) {
 	t.Helper()
-	var rows, appended []kiln.Execution
+	var rows, appended []kilntype.Execution
 	for i, e := range execs {
 		if i%2 == 0 {
 			rows = append(rows, e)
@@ -56,12 +56,12 @@ func mixed(t *testing.T, b *bundle, execs ...kiln.Execution) {
 // fail fills e in as a failed run created at created that used every
 // field of a record: output, error, logs (a NUL among them), limits,
 // times.
-func fail(e *kiln.Execution, created time.Time) {
+func fail(e *kilntype.Execution, created time.Time) {
 	started, finished := created.Add(time.Millisecond), created.Add(40*time.Millisecond)
-	e.Status = kiln.ExecFailed
+	e.Status = kilntype.ExecFailed
 	e.Output = json.RawMessage(`{"partial": true}`)
-	e.Error = &kiln.ExecutionError{Code: "TypeError", Message: "x is undefined", Position: "main.ts:3:7", Stack: "at handler"}
-	e.Logs = []kiln.LogLine{
+	e.Error = &kilntype.ExecutionError{Code: "TypeError", Message: "x is undefined", Position: "main.ts:3:7", Stack: "at handler"}
+	e.Logs = []kilntype.LogLine{
 		{Time: started, Level: "info", Message: "start", Fields: map[string]any{"n": 1.5, "tag": "a"}},
 		// Scripts can log anything, NUL included; PostgreSQL's JSONB
 		// cannot hold U+0000, so a store may substitute it.
@@ -73,13 +73,13 @@ func fail(e *kiln.Execution, created time.Time) {
 }
 
 // finished returns a completed execution of sc created at the given time.
-func finished(sc *kiln.Script, createdAt time.Time) kiln.Execution {
+func finished(sc *kilntype.Script, createdAt time.Time) kilntype.Execution {
 	e := execution(sc, createdAt)
-	e.Status = kiln.ExecCompleted
+	e.Status = kilntype.ExecCompleted
 	return e
 }
 
-func ids(execs []kiln.Execution) []string {
+func ids(execs []kilntype.Execution) []string {
 	out := make([]string, len(execs))
 	for i, e := range execs {
 		out[i] = e.ID
@@ -134,23 +134,23 @@ func testExecutionList(write writer) func(t *testing.T, b *bundle) {
 		a := createScript(t, b, b.tenant.ID, scriptSpec{name: "a"})
 		c := createScript(t, b, b.tenant.ID, scriptSpec{name: "c"})
 		base := now().Add(-time.Hour)
-		var all []kiln.Execution // oldest first
+		var all []kilntype.Execution // oldest first
 		for i := range 9 {
 			sc := a
 			if i%3 == 2 {
 				sc = c
 			}
 			e := execution(sc, base.Add(time.Duration(i)*time.Second))
-			e.Status = kiln.ExecCompleted
+			e.Status = kilntype.ExecCompleted
 			if i%2 == 1 {
-				e.Status = kiln.ExecFailed
-				e.Error = &kiln.ExecutionError{Code: "Error", Message: "boom"}
+				e.Status = kilntype.ExecFailed
+				e.Error = &kilntype.ExecutionError{Code: "Error", Message: "boom"}
 			}
 			if i == 4 {
 				e.Trigger = "http"
 			}
 			e.Input, e.Output = json.RawMessage(`{"i": 1}`), json.RawMessage(`"out"`)
-			e.Logs = []kiln.LogLine{{Time: base, Level: "info", Message: "hi"}}
+			e.Logs = []kilntype.LogLine{{Time: base, Level: "info", Message: "hi"}}
 			all = append(all, e)
 		}
 		// Written in one batch, out of order: the list orders by created_at.
@@ -160,7 +160,7 @@ func testExecutionList(write writer) func(t *testing.T, b *bundle) {
 		other := createScript(t, b, b.other.ID, scriptSpec{name: "other"})
 		write(t, b, finished(other, base))
 
-		newest := func(keep func(kiln.Execution) bool) []string {
+		newest := func(keep func(kilntype.Execution) bool) []string {
 			var out []string
 			for i := len(all) - 1; i >= 0; i-- {
 				if keep(all[i]) {
@@ -174,12 +174,12 @@ func testExecutionList(write writer) func(t *testing.T, b *bundle) {
 			p    store.ExecutionListParams
 			want []string
 		}{
-			{"all", store.ExecutionListParams{}, newest(func(kiln.Execution) bool { return true })},
-			{"script", store.ExecutionListParams{ScriptID: c.ID}, newest(func(e kiln.Execution) bool { return e.ScriptID == c.ID })},
-			{"status", store.ExecutionListParams{Status: kiln.ExecFailed}, newest(func(e kiln.Execution) bool { return e.Status == kiln.ExecFailed })},
+			{"all", store.ExecutionListParams{}, newest(func(kilntype.Execution) bool { return true })},
+			{"script", store.ExecutionListParams{ScriptID: c.ID}, newest(func(e kilntype.Execution) bool { return e.ScriptID == c.ID })},
+			{"status", store.ExecutionListParams{Status: kilntype.ExecFailed}, newest(func(e kilntype.Execution) bool { return e.Status == kilntype.ExecFailed })},
 			{"trigger", store.ExecutionListParams{Trigger: "http"}, []string{all[4].ID}},
-			{"script and status", store.ExecutionListParams{ScriptID: a.ID, Status: kiln.ExecCompleted},
-				newest(func(e kiln.Execution) bool { return e.ScriptID == a.ID && e.Status == kiln.ExecCompleted })},
+			{"script and status", store.ExecutionListParams{ScriptID: a.ID, Status: kilntype.ExecCompleted},
+				newest(func(e kilntype.Execution) bool { return e.ScriptID == a.ID && e.Status == kilntype.ExecCompleted })},
 		}
 		for _, tt := range tests {
 			// Pages of 2 exercise the cursor under every filter.
@@ -195,7 +195,7 @@ func testExecutionList(write writer) func(t *testing.T, b *bundle) {
 					if e.Input != nil || e.Output != nil || e.Logs != nil {
 						t.Errorf("%s: listed execution %s has input, output or logs", tt.name, e.ID)
 					}
-					if (e.Status == kiln.ExecFailed) != (e.Error != nil) {
+					if (e.Status == kilntype.ExecFailed) != (e.Error != nil) {
 						t.Errorf("%s: listed execution %s: status %s, error %v", tt.name, e.ID, e.Status, e.Error)
 					}
 				}
@@ -235,9 +235,9 @@ func testExecutionDeleteBefore(write writer) func(t *testing.T, b *bundle) {
 		if err != nil || n != 2 {
 			t.Fatalf("ExecutionDeleteBefore = %d, %v; want 2", n, err)
 		}
-		for _, e := range []kiln.Execution{old1, old2} {
+		for _, e := range []kilntype.Execution{old1, old2} {
 			_, err := b.s.ExecutionGet(b.ctx, b.tenant.ID, e.ID)
-			wantCode(t, "ExecutionGet of a deleted execution", err, kiln.ENotFound)
+			wantCode(t, "ExecutionGet of a deleted execution", err, kilntype.ENotFound)
 		}
 		if _, err := b.s.ExecutionGet(b.ctx, b.tenant.ID, fresh.ID); err != nil {
 			t.Errorf("execution created at the cutoff was deleted: %v", err)
@@ -255,33 +255,33 @@ func testExecutionDeleteBefore(write writer) func(t *testing.T, b *bundle) {
 // code a write holding it must fail with.
 type badRecord struct {
 	name string
-	edit func(e *kiln.Execution)
+	edit func(e *kilntype.Execution)
 	code string
 }
 
 var badRecords = []badRecord{
-	{"no ID", func(e *kiln.Execution) { e.ID = "" }, kiln.EInvalidArgument},
-	{"no status", func(e *kiln.Execution) { e.Status = "" }, kiln.EInvalidArgument},
-	{"input not JSON", func(e *kiln.Execution) { e.Input = json.RawMessage(`{`) }, kiln.EInvalidArgument},
-	{"output not JSON", func(e *kiln.Execution) { e.Output = json.RawMessage(`nope`) }, kiln.EInvalidArgument},
-	{"missing script", func(e *kiln.Execution) { e.ScriptID = newID() }, kiln.ENotFound},
-	{"missing tenant", func(e *kiln.Execution) { e.TenantID = newID() }, kiln.ENotFound},
+	{"no ID", func(e *kilntype.Execution) { e.ID = "" }, kilntype.EInvalidArgument},
+	{"no status", func(e *kilntype.Execution) { e.Status = "" }, kilntype.EInvalidArgument},
+	{"input not JSON", func(e *kilntype.Execution) { e.Input = json.RawMessage(`{`) }, kilntype.EInvalidArgument},
+	{"output not JSON", func(e *kilntype.Execution) { e.Output = json.RawMessage(`nope`) }, kilntype.EInvalidArgument},
+	{"missing script", func(e *kilntype.Execution) { e.ScriptID = newID() }, kilntype.ENotFound},
+	{"missing tenant", func(e *kilntype.Execution) { e.TenantID = newID() }, kilntype.ENotFound},
 }
 
 // writeBadBatches writes each bad record after valid in one call of write
 // (named what) and checks the code, and that the batch was all or
 // nothing: the valid record is not written.
-func writeBadBatches(t *testing.T, b *bundle, what string, write func(context.Context, []kiln.Execution) error,
-	valid kiln.Execution, bad []badRecord) {
+func writeBadBatches(t *testing.T, b *bundle, what string, write func(context.Context, []kilntype.Execution) error,
+	valid kilntype.Execution, bad []badRecord) {
 	t.Helper()
 	for _, tt := range bad {
 		record := valid
 		record.ID = newID()
 		tt.edit(&record)
-		err := write(b.ctx, []kiln.Execution{valid, record})
+		err := write(b.ctx, []kilntype.Execution{valid, record})
 		wantCode(t, what+" with "+tt.name, err, tt.code)
 		_, err = b.s.ExecutionGet(b.ctx, b.tenant.ID, valid.ID)
-		wantCode(t, "ExecutionGet of a record from a failed "+what+" ("+tt.name+")", err, kiln.ENotFound)
+		wantCode(t, "ExecutionGet of a record from a failed "+what+" ("+tt.name+")", err, kilntype.ENotFound)
 	}
 }
 
@@ -292,11 +292,11 @@ func testExecutionErrors(t *testing.T, b *bundle) {
 		t.Errorf("ExecutionWrite(nil): %v", err)
 	}
 	_, err := b.s.ExecutionGet(b.ctx, b.tenant.ID, newID())
-	wantCode(t, "ExecutionGet of a missing execution", err, kiln.ENotFound)
+	wantCode(t, "ExecutionGet of a missing execution", err, kilntype.ENotFound)
 	for _, p := range []store.ExecutionListParams{{Limit: -5}, {Limit: 1000}, {Cursor: "%%%"}} {
 		p.TenantID = b.tenant.ID
 		_, _, err := b.s.ExecutionList(b.ctx, p)
-		wantCode(t, "ExecutionList with a bad limit or cursor", err, kiln.EInvalidArgument)
+		wantCode(t, "ExecutionList with a bad limit or cursor", err, kilntype.EInvalidArgument)
 		if err != nil && strings.Contains(err.Error(), "cursor") && !strings.Contains(err.Error(), "previous page") {
 			t.Errorf("cursor error %q does not say what to do", err)
 		}

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/store"
 )
 
@@ -22,27 +22,27 @@ func testTenantIsolation(t *testing.T, b *bundle) {
 		call func() error
 		code string
 	}{
-		{"ScriptGet", func() error { _, err := b.s.ScriptGet(b.ctx, b.other.ID, sc.ID); return err }, kiln.ENotFound},
+		{"ScriptGet", func() error { _, err := b.s.ScriptGet(b.ctx, b.other.ID, sc.ID); return err }, kilntype.ENotFound},
 		{"ScriptUpdate", func() error {
 			_, err := b.s.ScriptUpdate(b.ctx, store.ScriptUpdateParams{
 				TenantID: b.other.ID, ID: sc.ID, Name: &hijacked,
 				NewVersion: &store.VersionCreateParams{SourceCode: "stolen"},
 			})
 			return err
-		}, kiln.ENotFound},
-		{"VersionList", func() error { _, err := b.s.VersionList(b.ctx, b.other.ID, sc.ID); return err }, kiln.ENotFound},
-		{"VersionGet", func() error { _, err := b.s.VersionGet(b.ctx, b.other.ID, sc.ID, 1); return err }, kiln.ENotFound},
-		{"ExecutionGet", func() error { _, err := b.s.ExecutionGet(b.ctx, b.other.ID, e.ID); return err }, kiln.ENotFound},
+		}, kilntype.ENotFound},
+		{"VersionList", func() error { _, err := b.s.VersionList(b.ctx, b.other.ID, sc.ID); return err }, kilntype.ENotFound},
+		{"VersionGet", func() error { _, err := b.s.VersionGet(b.ctx, b.other.ID, sc.ID, 1); return err }, kilntype.ENotFound},
+		{"ExecutionGet", func() error { _, err := b.s.ExecutionGet(b.ctx, b.other.ID, e.ID); return err }, kilntype.ENotFound},
 		{"ExecutionWrite for another tenant's script", func() error {
 			x := execution(sc, now())
 			x.TenantID = b.other.ID
-			return b.s.ExecutionWrite(b.ctx, []kiln.Execution{x})
-		}, kiln.ENotFound},
+			return b.s.ExecutionWrite(b.ctx, []kilntype.Execution{x})
+		}, kilntype.ENotFound},
 		{"ExecutionWrite reusing another tenant's execution ID", func() error {
 			x := execution(otherScript, now())
-			x.ID, x.Status = e.ID, kiln.ExecCompleted
-			return b.s.ExecutionWrite(b.ctx, []kiln.Execution{x})
-		}, kiln.EConflict},
+			x.ID, x.Status = e.ID, kilntype.ExecCompleted
+			return b.s.ExecutionWrite(b.ctx, []kilntype.Execution{x})
+		}, kilntype.EConflict},
 	}
 	for _, tt := range tests {
 		wantCode(t, tt.name+" with the other tenant's ID", tt.call(), tt.code)
@@ -52,7 +52,7 @@ func testTenantIsolation(t *testing.T, b *bundle) {
 	if err != nil || got.Name != "private" || got.Version != 1 {
 		t.Errorf("owner's script after the other tenant's attempts = %+v, %v", got, err)
 	}
-	if ge, err := b.s.ExecutionGet(b.ctx, b.tenant.ID, e.ID); err != nil || ge.Status != kiln.ExecPending || ge.TenantID != b.tenant.ID {
+	if ge, err := b.s.ExecutionGet(b.ctx, b.tenant.ID, e.ID); err != nil || ge.Status != kilntype.ExecPending || ge.TenantID != b.tenant.ID {
 		t.Errorf("owner's execution after the other tenant's attempts = %+v, %v", ge, err)
 	}
 	list, _, err := b.s.ScriptList(b.ctx, store.ScriptListParams{TenantID: b.other.ID})

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/store"
 )
 
@@ -15,26 +15,26 @@ import (
 // defaults.
 type scriptSpec struct {
 	name, description string
-	typ               kiln.ScriptType
-	status            kiln.ScriptStatus
+	typ               kilntype.ScriptType
+	status            kilntype.ScriptStatus
 }
 
 func sourceOf(name string) string {
 	return "export default function handler() { return " + fmt.Sprintf("%q", name) + " }"
 }
 
-func createScript(t *testing.T, b *bundle, tenantID string, spec scriptSpec) *kiln.Script {
+func createScript(t *testing.T, b *bundle, tenantID string, spec scriptSpec) *kilntype.Script {
 	t.Helper()
 	if spec.typ == "" {
-		spec.typ = kiln.TypeHTTP
+		spec.typ = kilntype.TypeHTTP
 	}
 	if spec.status == "" {
-		spec.status = kiln.StatusActive
+		spec.status = kilntype.StatusActive
 	}
 	sc, err := b.s.ScriptCreate(b.ctx, store.ScriptCreateParams{
 		TenantID: tenantID, Name: spec.name, Description: spec.description,
 		Type: spec.typ, Status: spec.status, Language: "javascript",
-		Trigger: kiln.Trigger{HTTP: &kiln.HTTPTrigger{Path: "/" + spec.name, Methods: []string{"POST"}}},
+		Trigger: kilntype.Trigger{HTTP: &kilntype.HTTPTrigger{Path: "/" + spec.name, Methods: []string{"POST"}}},
 		Version: store.VersionCreateParams{SourceCode: sourceOf(spec.name), ChangeDescription: "first", CreatedBy: "test"},
 	})
 	if err != nil {
@@ -43,7 +43,7 @@ func createScript(t *testing.T, b *bundle, tenantID string, spec scriptSpec) *ki
 	return sc
 }
 
-func names(scripts []kiln.Script) []string {
+func names(scripts []kilntype.Script) []string {
 	out := make([]string, len(scripts))
 	for i, sc := range scripts {
 		out[i] = sc.Name
@@ -51,7 +51,7 @@ func names(scripts []kiln.Script) []string {
 	return out
 }
 
-func versionNumbers(vs []kiln.Version) []int {
+func versionNumbers(vs []kilntype.Version) []int {
 	out := make([]int, len(vs))
 	for i, v := range vs {
 		out[i] = v.Number
@@ -62,16 +62,16 @@ func versionNumbers(vs []kiln.Version) []int {
 func testScriptCreate(t *testing.T, b *bundle) {
 	p := store.ScriptCreateParams{
 		TenantID: b.tenant.ID, Name: "orders", Description: "Handles orders",
-		Type: kiln.TypeHTTP, Status: kiln.StatusDraft, Language: "typescript",
-		Trigger: kiln.Trigger{HTTP: &kiln.HTTPTrigger{Path: "/orders", Methods: []string{"GET", "POST"}}},
-		Limits:  kiln.Limits{TimeoutMs: 2500, MemoryBytes: 64 << 20, MaxConcurrent: 4},
+		Type: kilntype.TypeHTTP, Status: kilntype.StatusDraft, Language: "typescript",
+		Trigger: kilntype.Trigger{HTTP: &kilntype.HTTPTrigger{Path: "/orders", Methods: []string{"GET", "POST"}}},
+		Limits:  kilntype.Limits{TimeoutMs: 2500, MemoryBytes: 64 << 20, MaxConcurrent: 4},
 		Version: store.VersionCreateParams{SourceCode: "export default () => 1", ChangeDescription: "initial", CreatedBy: "alice"},
 	}
 	sc, err := b.s.ScriptCreate(b.ctx, p)
 	if err != nil {
 		t.Fatalf("ScriptCreate: %v", err)
 	}
-	want := kiln.Script{
+	want := kilntype.Script{
 		ID: sc.ID, TenantID: p.TenantID, Name: p.Name, Description: p.Description, Type: p.Type,
 		Status: p.Status, Language: p.Language, Trigger: p.Trigger, Limits: p.Limits, Version: 1,
 		CreatedAt: sc.CreatedAt, UpdatedAt: sc.CreatedAt,
@@ -90,7 +90,7 @@ func testScriptCreate(t *testing.T, b *bundle) {
 		t.Fatalf("VersionList: %v", err)
 	}
 	trigger, _ := json.Marshal(p.Trigger)
-	wantVersion := kiln.Version{
+	wantVersion := kilntype.Version{
 		ID: "", ScriptID: sc.ID, Number: 1, ChangeDescription: "initial", CreatedBy: "alice",
 		CreatedAt: sc.CreatedAt, Trigger: trigger,
 	}
@@ -98,7 +98,7 @@ func testScriptCreate(t *testing.T, b *bundle) {
 		t.Fatalf("VersionList = %+v, want one version", vs)
 	}
 	wantVersion.ID = vs[0].ID
-	same(t, "VersionList", vs, []kiln.Version{wantVersion})
+	same(t, "VersionList", vs, []kilntype.Version{wantVersion})
 	v, err := b.s.VersionGet(b.ctx, b.tenant.ID, sc.ID, 1)
 	if err != nil {
 		t.Fatalf("VersionGet: %v", err)
@@ -111,7 +111,7 @@ func testScriptCreate(t *testing.T, b *bundle) {
 	bad.Name = "half-written"
 	bad.Version.Trigger = json.RawMessage(`{not json`)
 	_, err = b.s.ScriptCreate(b.ctx, bad)
-	wantCode(t, "ScriptCreate with an invalid version trigger", err, kiln.EInvalidArgument)
+	wantCode(t, "ScriptCreate with an invalid version trigger", err, kilntype.EInvalidArgument)
 	list, _, err := b.s.ScriptList(b.ctx, store.ScriptListParams{TenantID: b.tenant.ID})
 	if err != nil || !slices.Equal(names(list), []string{"orders"}) {
 		t.Errorf("after a failed create, ScriptList = %v, %v; want only orders", names(list), err)
@@ -120,15 +120,15 @@ func testScriptCreate(t *testing.T, b *bundle) {
 	missing := p
 	missing.TenantID = newID()
 	_, err = b.s.ScriptCreate(b.ctx, missing)
-	wantCode(t, "ScriptCreate for a missing tenant", err, kiln.ENotFound)
+	wantCode(t, "ScriptCreate for a missing tenant", err, kilntype.ENotFound)
 }
 
 func testScriptListFilters(t *testing.T, b *bundle) {
 	for _, spec := range []scriptSpec{
 		{name: "Order webhook", description: "Handles Shopify orders"},
-		{name: "Invoice mailer", description: "Sends 100% of invoices", status: kiln.StatusDraft},
-		{name: "Nightly report", description: "Summarises ORDERS", typ: kiln.TypeScheduled},
-		{name: "Backfill_users", typ: kiln.TypeManual},
+		{name: "Invoice mailer", description: "Sends 100% of invoices", status: kilntype.StatusDraft},
+		{name: "Nightly report", description: "Summarises ORDERS", typ: kilntype.TypeScheduled},
+		{name: "Backfill_users", typ: kilntype.TypeManual},
 	} {
 		createScript(t, b, b.tenant.ID, spec)
 	}
@@ -140,14 +140,14 @@ func testScriptListFilters(t *testing.T, b *bundle) {
 		want []string
 	}{
 		{"all, newest first", store.ScriptListParams{}, []string{"Backfill_users", "Nightly report", "Invoice mailer", "Order webhook"}},
-		{"type", store.ScriptListParams{Type: kiln.TypeHTTP}, []string{"Invoice mailer", "Order webhook"}},
-		{"status", store.ScriptListParams{Status: kiln.StatusActive}, []string{"Backfill_users", "Nightly report", "Order webhook"}},
-		{"type and status", store.ScriptListParams{Type: kiln.TypeHTTP, Status: kiln.StatusActive}, []string{"Order webhook"}},
+		{"type", store.ScriptListParams{Type: kilntype.TypeHTTP}, []string{"Invoice mailer", "Order webhook"}},
+		{"status", store.ScriptListParams{Status: kilntype.StatusActive}, []string{"Backfill_users", "Nightly report", "Order webhook"}},
+		{"type and status", store.ScriptListParams{Type: kilntype.TypeHTTP, Status: kilntype.StatusActive}, []string{"Order webhook"}},
 		{"query on name or description", store.ScriptListParams{Query: "order"}, []string{"Nightly report", "Order webhook"}},
 		{"query ignores case", store.ScriptListParams{Query: "oRDEr"}, []string{"Nightly report", "Order webhook"}},
 		{"query % is literal", store.ScriptListParams{Query: "%"}, []string{"Invoice mailer"}},
 		{"query _ is literal", store.ScriptListParams{Query: "_"}, []string{"Backfill_users"}},
-		{"query and type", store.ScriptListParams{Query: "order", Type: kiln.TypeScheduled}, []string{"Nightly report"}},
+		{"query and type", store.ScriptListParams{Query: "order", Type: kilntype.TypeScheduled}, []string{"Nightly report"}},
 		{"no match", store.ScriptListParams{Query: "nothing like it"}, []string{}},
 	}
 	for _, tt := range tests {
@@ -214,15 +214,15 @@ func testScriptListPages(t *testing.T, b *bundle) {
 	for _, tt := range bad {
 		tt.p.TenantID = b.tenant.ID
 		_, _, err := b.s.ScriptList(b.ctx, tt.p)
-		wantCode(t, tt.name, err, kiln.EInvalidArgument)
+		wantCode(t, tt.name, err, kilntype.EInvalidArgument)
 	}
 }
 
 func testScriptUpdate(t *testing.T, b *bundle) {
 	sc := createScript(t, b, b.tenant.ID, scriptSpec{name: "orders", description: "old"})
-	name, status := "orders-v2", kiln.StatusPaused
-	trigger := kiln.Trigger{Events: []string{"order.created"}}
-	limits := kiln.Limits{TimeoutMs: 100}
+	name, status := "orders-v2", kilntype.StatusPaused
+	trigger := kilntype.Trigger{Events: []string{"order.created"}}
+	limits := kilntype.Limits{TimeoutMs: 100}
 	got, err := b.s.ScriptUpdate(b.ctx, store.ScriptUpdateParams{
 		TenantID: b.tenant.ID, ID: sc.ID, Name: &name, Status: &status, Trigger: &trigger, Limits: &limits,
 	})
@@ -246,7 +246,7 @@ func testScriptUpdate(t *testing.T, b *bundle) {
 	}
 
 	_, err = b.s.ScriptUpdate(b.ctx, store.ScriptUpdateParams{TenantID: b.tenant.ID, ID: newID(), Name: &name})
-	wantCode(t, "ScriptUpdate of a missing script", err, kiln.ENotFound)
+	wantCode(t, "ScriptUpdate of a missing script", err, kilntype.ENotFound)
 }
 
 func testScriptUpdateNewVersion(t *testing.T, b *bundle) {
@@ -298,17 +298,17 @@ func testScriptUpdateNewVersion(t *testing.T, b *bundle) {
 
 func testScriptListByStatus(t *testing.T, b *bundle) {
 	x := createScript(t, b, b.tenant.ID, scriptSpec{name: "x"})
-	createScript(t, b, b.tenant.ID, scriptSpec{name: "y", status: kiln.StatusDraft})
+	createScript(t, b, b.tenant.ID, scriptSpec{name: "y", status: kilntype.StatusDraft})
 	z := createScript(t, b, b.other.ID, scriptSpec{name: "z"})
-	w := createScript(t, b, b.other.ID, scriptSpec{name: "w", typ: kiln.TypeScheduled})
+	w := createScript(t, b, b.other.ID, scriptSpec{name: "w", typ: kilntype.TypeScheduled})
 	for _, tt := range []struct {
-		typ    kiln.ScriptType
-		status kiln.ScriptStatus
+		typ    kilntype.ScriptType
+		status kilntype.ScriptStatus
 		want   []string
 	}{
-		{kiln.TypeHTTP, kiln.StatusActive, []string{x.ID, z.ID}},
-		{kiln.TypeScheduled, kiln.StatusActive, []string{w.ID}},
-		{kiln.TypeEvent, kiln.StatusActive, nil},
+		{kilntype.TypeHTTP, kilntype.StatusActive, []string{x.ID, z.ID}},
+		{kilntype.TypeScheduled, kilntype.StatusActive, []string{w.ID}},
+		{kilntype.TypeEvent, kilntype.StatusActive, nil},
 	} {
 		got, err := b.s.ScriptListByStatus(b.ctx, tt.typ, tt.status)
 		if err != nil {
@@ -329,11 +329,11 @@ func testScriptListByStatus(t *testing.T, b *bundle) {
 func testVersionNotFound(t *testing.T, b *bundle) {
 	sc := createScript(t, b, b.tenant.ID, scriptSpec{name: "orders"})
 	_, err := b.s.VersionGet(b.ctx, b.tenant.ID, sc.ID, 2)
-	wantCode(t, "VersionGet of a version not yet written", err, kiln.ENotFound)
+	wantCode(t, "VersionGet of a version not yet written", err, kilntype.ENotFound)
 	_, err = b.s.VersionGet(b.ctx, b.tenant.ID, newID(), 1)
-	wantCode(t, "VersionGet of a missing script", err, kiln.ENotFound)
+	wantCode(t, "VersionGet of a missing script", err, kilntype.ENotFound)
 	_, err = b.s.VersionList(b.ctx, b.tenant.ID, newID())
-	wantCode(t, "VersionList of a missing script", err, kiln.ENotFound)
+	wantCode(t, "VersionList of a missing script", err, kilntype.ENotFound)
 }
 
 // testConcurrentSaves races saves of one script: every one must get its own

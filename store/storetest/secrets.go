@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/kilntype"
 )
 
 func testSecrets(t *testing.T, b *bundle) {
@@ -45,16 +45,16 @@ func testSecrets(t *testing.T, b *bundle) {
 		call func() error
 		code string
 	}{
-		{"get missing", func() error { _, err := b.s.SecretGet(b.ctx, tenant, "NOPE"); return err }, kiln.ENotFound},
-		{"delete missing", func() error { return b.s.SecretDelete(b.ctx, tenant, "NOPE") }, kiln.ENotFound},
-		{"lower-case name", func() error { _, err := b.s.SecretPut(b.ctx, tenant, "stripe_key", []byte{1}); return err }, kiln.EInvalidArgument},
-		{"name with a quote", func() error { _, err := b.s.SecretGet(b.ctx, tenant, "A' OR '1'='1"); return err }, kiln.EInvalidArgument},
+		{"get missing", func() error { _, err := b.s.SecretGet(b.ctx, tenant, "NOPE"); return err }, kilntype.ENotFound},
+		{"delete missing", func() error { return b.s.SecretDelete(b.ctx, tenant, "NOPE") }, kilntype.ENotFound},
+		{"lower-case name", func() error { _, err := b.s.SecretPut(b.ctx, tenant, "stripe_key", []byte{1}); return err }, kilntype.EInvalidArgument},
+		{"name with a quote", func() error { _, err := b.s.SecretGet(b.ctx, tenant, "A' OR '1'='1"); return err }, kilntype.EInvalidArgument},
 		{"name too long", func() error {
 			_, err := b.s.SecretPut(b.ctx, tenant, "A"+strings.Repeat("B", 64), []byte{1})
 			return err
-		}, kiln.EInvalidArgument},
-		{"empty ciphertext", func() error { _, err := b.s.SecretPut(b.ctx, tenant, "EMPTY", nil); return err }, kiln.EInvalidArgument},
-		{"empty tenant", func() error { _, err := b.s.SecretGet(b.ctx, "", "A"); return err }, kiln.EInvalidArgument},
+		}, kilntype.EInvalidArgument},
+		{"empty ciphertext", func() error { _, err := b.s.SecretPut(b.ctx, tenant, "EMPTY", nil); return err }, kilntype.EInvalidArgument},
+		{"empty tenant", func() error { _, err := b.s.SecretGet(b.ctx, "", "A"); return err }, kilntype.EInvalidArgument},
 	}
 	for _, e := range errs {
 		wantCode(t, e.name, e.call(), e.code)
@@ -64,7 +64,7 @@ func testSecrets(t *testing.T, b *bundle) {
 		t.Fatalf("SecretDelete: %v", err)
 	}
 	_, err = b.s.SecretGet(b.ctx, tenant, "A")
-	wantCode(t, "SecretGet after delete", err, kiln.ENotFound)
+	wantCode(t, "SecretGet after delete", err, kilntype.ENotFound)
 }
 
 // testSecretIsolation uses the first tenant's secret names as the other
@@ -75,8 +75,8 @@ func testSecretIsolation(t *testing.T, b *bundle) {
 	}
 	other := b.other.ID
 	_, err := b.s.SecretGet(b.ctx, other, "API_KEY")
-	wantCode(t, "other tenant's SecretGet", err, kiln.ENotFound)
-	wantCode(t, "other tenant's SecretDelete", b.s.SecretDelete(b.ctx, other, "API_KEY"), kiln.ENotFound)
+	wantCode(t, "other tenant's SecretGet", err, kilntype.ENotFound)
+	wantCode(t, "other tenant's SecretDelete", b.s.SecretDelete(b.ctx, other, "API_KEY"), kilntype.ENotFound)
 	if list, err := b.s.SecretList(b.ctx, other); err != nil || len(list) != 0 {
 		t.Errorf("other tenant's SecretList = %+v, %v", list, err)
 	}

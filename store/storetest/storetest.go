@@ -16,7 +16,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/store"
 )
 
@@ -91,8 +91,8 @@ func Exercise(t *testing.T, open func(t *testing.T) store.Store) {
 type bundle struct {
 	ctx    context.Context
 	s      store.Store
-	tenant *kiln.Tenant
-	other  *kiln.Tenant
+	tenant *kilntype.Tenant
+	other  *kilntype.Tenant
 }
 
 func setup(t *testing.T, open func(t *testing.T) store.Store) *bundle {
@@ -108,14 +108,14 @@ func setup(t *testing.T, open func(t *testing.T) store.Store) *bundle {
 	return b
 }
 
-// wantCode fails the test unless err is a *kiln.Error with code.
+// wantCode fails the test unless err is a *kilntype.Error with code.
 func wantCode(t *testing.T, what string, err error, code string) {
 	t.Helper()
 	if err == nil {
 		t.Errorf("%s: got no error, want %s", what, code)
 		return
 	}
-	if got := kiln.ErrorCode(err); got != code {
+	if got := kilntype.ErrorCode(err); got != code {
 		t.Errorf("%s: got %v (code %s), want code %s", what, err, got, code)
 	}
 }
@@ -165,7 +165,7 @@ func testPing(t *testing.T, b *bundle) {
 
 func testSettings(t *testing.T, b *bundle) {
 	_, err := b.s.SettingGet(b.ctx, "operator_key_hash")
-	wantCode(t, "SettingGet before SettingPut", err, kiln.ENotFound)
+	wantCode(t, "SettingGet before SettingPut", err, kilntype.ENotFound)
 
 	for _, value := range []string{"first", "second", ""} {
 		if err := b.s.SettingPut(b.ctx, "operator_key_hash", value); err != nil {
@@ -208,7 +208,7 @@ func testTenants(t *testing.T, b *bundle) {
 	if err != nil {
 		t.Fatalf("TenantList: %v", err)
 	}
-	same(t, "TenantList (oldest first)", list, []kiln.Tenant{*b.tenant, *b.other})
+	same(t, "TenantList (oldest first)", list, []kilntype.Tenant{*b.tenant, *b.other})
 
 	errs := []struct {
 		name string
@@ -218,13 +218,13 @@ func testTenants(t *testing.T, b *bundle) {
 		{"duplicate slug", func() error {
 			_, err := b.s.TenantCreate(b.ctx, store.TenantCreateParams{Slug: "acme", Name: "Another"})
 			return err
-		}, kiln.EConflict},
+		}, kilntype.EConflict},
 		{"empty slug", func() error {
 			_, err := b.s.TenantCreate(b.ctx, store.TenantCreateParams{Name: "Nameless"})
 			return err
-		}, kiln.EInvalidArgument},
-		{"get missing", func() error { _, err := b.s.TenantGet(b.ctx, newID()); return err }, kiln.ENotFound},
-		{"get missing slug", func() error { _, err := b.s.TenantGetBySlug(b.ctx, "initech"); return err }, kiln.ENotFound},
+		}, kilntype.EInvalidArgument},
+		{"get missing", func() error { _, err := b.s.TenantGet(b.ctx, newID()); return err }, kilntype.ENotFound},
+		{"get missing slug", func() error { _, err := b.s.TenantGetBySlug(b.ctx, "initech"); return err }, kilntype.ENotFound},
 	}
 	for _, e := range errs {
 		wantCode(t, e.name, e.call(), e.code)
@@ -236,20 +236,20 @@ func testTenants(t *testing.T, b *bundle) {
 
 func testKeys(t *testing.T, b *bundle) {
 	k, err := b.s.KeyCreate(b.ctx, store.KeyCreateParams{
-		TenantID: b.tenant.ID, Name: "ci", Role: kiln.RoleDeveloper, Hash: "hash-1",
+		TenantID: b.tenant.ID, Name: "ci", Role: kilntype.RoleDeveloper, Hash: "hash-1",
 	})
 	if err != nil {
 		t.Fatalf("KeyCreate: %v", err)
 	}
-	if k.ID == "" || k.TenantID != b.tenant.ID || k.Name != "ci" || k.Role != kiln.RoleDeveloper ||
+	if k.ID == "" || k.TenantID != b.tenant.ID || k.Name != "ci" || k.Role != kilntype.RoleDeveloper ||
 		k.Hash != "hash-1" || k.RevokedAt != nil {
 		t.Errorf("KeyCreate returned %+v", k)
 	}
 	recent(t, "CreatedAt", k.CreatedAt)
 
-	for name, get := range map[string]func() (*kiln.APIKey, error){
-		"KeyGet":       func() (*kiln.APIKey, error) { return b.s.KeyGet(b.ctx, k.ID) },
-		"KeyGetByHash": func() (*kiln.APIKey, error) { return b.s.KeyGetByHash(b.ctx, "hash-1") },
+	for name, get := range map[string]func() (*kilntype.APIKey, error){
+		"KeyGet":       func() (*kilntype.APIKey, error) { return b.s.KeyGet(b.ctx, k.ID) },
+		"KeyGetByHash": func() (*kilntype.APIKey, error) { return b.s.KeyGetByHash(b.ctx, "hash-1") },
 	} {
 		got, err := get()
 		if err != nil {
@@ -267,20 +267,20 @@ func testKeys(t *testing.T, b *bundle) {
 		code string
 	}{
 		{"create for missing tenant", func() error {
-			_, err := b.s.KeyCreate(b.ctx, store.KeyCreateParams{TenantID: newID(), Name: "x", Role: kiln.RoleAdmin, Hash: "hash-2"})
+			_, err := b.s.KeyCreate(b.ctx, store.KeyCreateParams{TenantID: newID(), Name: "x", Role: kilntype.RoleAdmin, Hash: "hash-2"})
 			return err
-		}, kiln.ENotFound},
+		}, kilntype.ENotFound},
 		{"create with unknown role", func() error {
 			_, err := b.s.KeyCreate(b.ctx, store.KeyCreateParams{TenantID: b.tenant.ID, Name: "x", Role: "root", Hash: "hash-3"})
 			return err
-		}, kiln.EInvalidArgument},
+		}, kilntype.EInvalidArgument},
 		{"create with duplicate hash", func() error {
-			_, err := b.s.KeyCreate(b.ctx, store.KeyCreateParams{TenantID: b.other.ID, Name: "x", Role: kiln.RoleViewer, Hash: "hash-1"})
+			_, err := b.s.KeyCreate(b.ctx, store.KeyCreateParams{TenantID: b.other.ID, Name: "x", Role: kilntype.RoleViewer, Hash: "hash-1"})
 			return err
-		}, kiln.EConflict},
-		{"get missing", func() error { _, err := b.s.KeyGet(b.ctx, newID()); return err }, kiln.ENotFound},
-		{"get missing hash", func() error { _, err := b.s.KeyGetByHash(b.ctx, "no-such-hash"); return err }, kiln.ENotFound},
-		{"revoke missing", func() error { return b.s.KeyRevoke(b.ctx, newID(), time.Now()) }, kiln.ENotFound},
+		}, kilntype.EConflict},
+		{"get missing", func() error { _, err := b.s.KeyGet(b.ctx, newID()); return err }, kilntype.ENotFound},
+		{"get missing hash", func() error { _, err := b.s.KeyGetByHash(b.ctx, "no-such-hash"); return err }, kilntype.ENotFound},
+		{"revoke missing", func() error { return b.s.KeyRevoke(b.ctx, newID(), time.Now()) }, kilntype.ENotFound},
 	}
 	for _, e := range errs {
 		wantCode(t, e.name, e.call(), e.code)
@@ -291,7 +291,7 @@ func testKeys(t *testing.T, b *bundle) {
 		t.Fatalf("KeyRevoke: %v", err)
 	}
 	_, err = b.s.KeyGetByHash(b.ctx, "hash-1")
-	wantCode(t, "KeyGetByHash after revoke", err, kiln.ENotFound)
+	wantCode(t, "KeyGetByHash after revoke", err, kilntype.ENotFound)
 	// Revoking again succeeds and keeps the first time.
 	if err := b.s.KeyRevoke(b.ctx, k.ID, now()); err != nil {
 		t.Fatalf("second KeyRevoke: %v", err)
@@ -335,7 +335,7 @@ func testVersionsImmutable(t *testing.T, b *bundle) {
 }
 
 func testTenantUpdate(t *testing.T, b *bundle) {
-	settings := kiln.TenantSettings{RetentionDays: 7, Caps: kiln.Limits{TimeoutMs: 5000, MemoryBytes: 32 << 20}}
+	settings := kilntype.TenantSettings{RetentionDays: 7, Caps: kilntype.Limits{TimeoutMs: 5000, MemoryBytes: 32 << 20}}
 	got, err := b.s.TenantUpdate(b.ctx, store.TenantUpdateParams{ID: b.tenant.ID, Settings: &settings})
 	if err != nil {
 		t.Fatalf("TenantUpdate: %v", err)
@@ -353,10 +353,10 @@ func testTenantUpdate(t *testing.T, b *bundle) {
 		t.Fatalf("settings not stored: %+v %v", again, err)
 	}
 	other, _ := b.s.TenantGet(b.ctx, b.other.ID)
-	if other.Settings != (kiln.TenantSettings{}) {
+	if other.Settings != (kilntype.TenantSettings{}) {
 		t.Fatalf("another tenant's settings changed: %+v", other.Settings)
 	}
-	if _, err := b.s.TenantUpdate(b.ctx, store.TenantUpdateParams{ID: "missing", Name: &name}); kiln.ErrorCode(err) != kiln.ENotFound {
+	if _, err := b.s.TenantUpdate(b.ctx, store.TenantUpdateParams{ID: "missing", Name: &name}); kilntype.ErrorCode(err) != kilntype.ENotFound {
 		t.Fatalf("TenantUpdate of a missing tenant: %v", err)
 	}
 }

@@ -10,7 +10,7 @@ import (
 
 	"github.com/klauspost/compress/s2"
 
-	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/kilntype"
 )
 
 // The records column of execution_batches holds a batch's execution
@@ -42,7 +42,7 @@ const maxBatchRecords = 1 << 20
 // appendRecord is a checked record on its way into a batch, with its error
 // and logs already encoded as JSON.
 type appendRecord struct {
-	e             *kiln.Execution
+	e             *kilntype.Execution
 	errJSON, logs []byte
 }
 
@@ -112,7 +112,7 @@ func boolByte(v bool) byte {
 // batchRecord is one decoded record: the header fields in exec, and the
 // raw error, input, output and logs, which decode only when asked for.
 type batchRecord struct {
-	exec                         kiln.Execution
+	exec                         kilntype.Execution
 	errJSON, input, output, logs []byte
 }
 
@@ -148,7 +148,7 @@ func decodeBatch(data []byte, fn func(r *batchRecord) bool) error {
 		e := &r.exec
 		e.ID = d.str()
 		e.CreatedAt = time.UnixMicro(d.varint()).UTC()
-		e.Status = kiln.ExecutionStatus(d.str())
+		e.Status = kilntype.ExecutionStatus(d.str())
 		e.Trigger = d.str()
 		e.Version = int(d.varint())
 		e.Attempt = int(d.varint())
@@ -177,10 +177,10 @@ func decodeBatch(data []byte, fn func(r *batchRecord) bool) error {
 
 // full returns the record with its error, and with input, output and logs
 // when withBody: a copy that no longer aliases the decoded body.
-func (r *batchRecord) full(withBody bool) (kiln.Execution, error) {
+func (r *batchRecord) full(withBody bool) (kilntype.Execution, error) {
 	e := r.exec
 	if r.errJSON != nil {
-		e.Error = new(kiln.ExecutionError)
+		e.Error = new(kilntype.ExecutionError)
 		if err := json.Unmarshal(r.errJSON, e.Error); err != nil {
 			return e, fmt.Errorf("decode error of execution %s: %w", e.ID, err)
 		}

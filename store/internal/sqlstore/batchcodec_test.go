@@ -5,17 +5,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/kilntype"
 )
 
 func TestBatchCodecRoundTrip(t *testing.T) {
 	at := time.Date(2026, 11, 23, 2, 3, 4, 567891000, time.UTC)
 	started, done := at.Add(time.Millisecond), at.Add(-time.Hour) // times before 1970 and odd orders are fine
 	before1970 := time.Date(1960, 1, 1, 0, 0, 0, 1000, time.UTC)
-	execs := []kiln.Execution{
-		{ID: "a", Status: kiln.ExecCompleted, Trigger: "http", Version: 3, Attempt: 1, CreatedAt: at,
+	execs := []kilntype.Execution{
+		{ID: "a", Status: kilntype.ExecCompleted, Trigger: "http", Version: 3, Attempt: 1, CreatedAt: at,
 			Input: json.RawMessage(`{"q":"é"}`), Output: json.RawMessage(`""`), DurationMs: 0.04, HostCalls: -1, MemoryBytes: 1 << 40},
-		{ID: "", Status: kiln.ExecFailed, Trigger: "", Version: 0, Attempt: 7, CreatedAt: before1970, StartedAt: &started, FinishedAt: &done,
+		{ID: "", Status: kilntype.ExecFailed, Trigger: "", Version: 0, Attempt: 7, CreatedAt: before1970, StartedAt: &started, FinishedAt: &done,
 			LogsTruncated: true},
 	}
 	recs := []appendRecord{{e: &execs[0], logs: []byte(`[]`)}, {e: &execs[1], errJSON: []byte(`{"code":"E"}`)}}
@@ -61,7 +61,7 @@ func TestBatchCodecRoundTrip(t *testing.T) {
 // FuzzDecodeBatch feeds the decoder corrupt records values: it must return
 // an error or records, never panic or allocate without bound.
 func FuzzDecodeBatch(f *testing.F) {
-	e := kiln.Execution{ID: "x", Status: kiln.ExecCompleted, Trigger: "http", CreatedAt: time.Unix(1, 0), Input: json.RawMessage(`{}`)}
+	e := kilntype.Execution{ID: "x", Status: kilntype.ExecCompleted, Trigger: "http", CreatedAt: time.Unix(1, 0), Input: json.RawMessage(`{}`)}
 	value, body := encodeBatch([]appendRecord{{e: &e, logs: []byte(`[]`)}}, nil)
 	f.Add(value)
 	f.Add(append([]byte{batchFormat}, body...))

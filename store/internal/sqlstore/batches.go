@@ -10,7 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/store"
 )
 
@@ -36,8 +36,8 @@ const (
 // Bits of the statuses and triggers columns, which let a filtered list skip
 // batches without decoding them.
 var (
-	statusBits = map[kiln.ExecutionStatus]int64{
-		kiln.ExecCompleted: 1, kiln.ExecFailed: 2, kiln.ExecTimeout: 4, kiln.ExecCancelled: 8, kiln.ExecSkipped: 16,
+	statusBits = map[kilntype.ExecutionStatus]int64{
+		kilntype.ExecCompleted: 1, kilntype.ExecFailed: 2, kilntype.ExecTimeout: 4, kilntype.ExecCancelled: 8, kilntype.ExecSkipped: 16,
 	}
 	triggerBits = map[string]int64{"http": 1, "event": 2, "cron": 4, "manual": 8, "embedded": 16}
 )
@@ -72,7 +72,7 @@ const batchInsert = `INSERT INTO execution_batches (tenant_id, script_id, min_id
 // record; appending an ID twice keeps both records, so the caller must
 // not. Errors are those of ExecutionWrite, and INVALID_ARGUMENT for a
 // record that is not finished.
-func (s *Store) ExecutionAppend(ctx context.Context, execs []kiln.Execution) error {
+func (s *Store) ExecutionAppend(ctx context.Context, execs []kilntype.Execution) error {
 	if len(execs) == 0 {
 		return nil
 	}
@@ -81,7 +81,7 @@ func (s *Store) ExecutionAppend(ctx context.Context, execs []kiln.Execution) err
 	for i := range execs {
 		e := &execs[i]
 		if _, ok := statusBits[e.Status]; !ok && e.Status != "" {
-			return kiln.Errorf(kiln.EInvalidArgument, "execution %s: only a finished record can be appended, not one %s", e.ID, e.Status)
+			return kilntype.Errorf(kilntype.EInvalidArgument, "execution %s: only a finished record can be appended, not one %s", e.ID, e.Status)
 		}
 		errJSON, logs, err := s.checkExecution(e)
 		if err != nil {
@@ -100,7 +100,7 @@ func (s *Store) ExecutionAppend(ctx context.Context, execs []kiln.Execution) err
 			strings.Compare(idBucket(a.e.ID), idBucket(b.e.ID)), a.e.CreatedAt.Compare(b.e.CreatedAt))
 	})
 	type row struct {
-		e    *kiln.Execution
+		e    *kilntype.Execution
 		args []any
 	}
 	var rows []row
@@ -116,7 +116,7 @@ func (s *Store) ExecutionAppend(ctx context.Context, execs []kiln.Execution) err
 		for _, r := range rows {
 			if _, err := tx.ExecContext(ctx, batchInsert, r.args...); err != nil {
 				if s.dialect.IsForeignKeyViolation(err) {
-					return kiln.Errorf(kiln.ENotFound, "execution %s: script %s not found", r.e.ID, r.e.ScriptID)
+					return kilntype.Errorf(kilntype.ENotFound, "execution %s: script %s not found", r.e.ID, r.e.ScriptID)
 				}
 				return s.wrap(err, "append executions of script %s", r.e.ScriptID)
 			}
@@ -165,7 +165,7 @@ func (s *Store) batchArgs(recs []appendRecord, value []byte) []any {
 }
 
 // batchGet finds a tenant's execution in the batches; nil if none holds it.
-func (s *Store) batchGet(ctx context.Context, tenantID, id string) (*kiln.Execution, error) {
+func (s *Store) batchGet(ctx context.Context, tenantID, id string) (*kilntype.Execution, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT script_id, records FROM execution_batches
 		WHERE tenant_id = $1 AND min_id >= $2 AND min_id <= $3 AND max_id >= $3`, tenantID, idBucket(id), id)
 	if err != nil {
@@ -178,7 +178,7 @@ func (s *Store) batchGet(ctx context.Context, tenantID, id string) (*kiln.Execut
 		if err := rows.Scan(&scriptID, &data); err != nil {
 			return nil, err
 		}
-		var found *kiln.Execution
+		var found *kilntype.Execution
 		var ferr error
 		err := decodeBatch(data, func(r *batchRecord) bool {
 			if r.exec.ID != id {
@@ -202,7 +202,7 @@ func (s *Store) batchGet(ctx context.Context, tenantID, id string) (*kiln.Execut
 // batchCandidates returns up to n of a tenant's appended executions that
 // pass p's filters and come after the cursor, newest first, without input,
 // output or logs.
-func (s *Store) batchCandidates(ctx context.Context, p store.ExecutionListParams, after *cursor, n int) ([]kiln.Execution, error) {
+func (s *Store) batchCandidates(ctx context.Context, p store.ExecutionListParams, after *cursor, n int) ([]kilntype.Execution, error) {
 	var q query
 	q.add(`SELECT script_id, max_created, records FROM execution_batches WHERE tenant_id = `, q.arg(p.TenantID))
 	if p.ScriptID != "" {
@@ -230,7 +230,7 @@ func (s *Store) batchCandidates(ctx context.Context, p store.ExecutionListParams
 		return nil, err
 	}
 	defer func() { _ = rows.Close() }()
-	var out []kiln.Execution
+	var out []kilntype.Execution
 	for rows.Next() {
 		var scriptID string
 		var maxCreated time.Time
@@ -250,7 +250,7 @@ func (s *Store) batchCandidates(ctx context.Context, p store.ExecutionListParams
 				(after != nil && !pastCursor(e.CreatedAt, e.ID, after)) {
 				return true
 			}
-			var x kiln.Execution
+			var x kilntype.Execution
 			if x, ferr = r.full(false); ferr != nil {
 				return false
 			}
@@ -275,7 +275,7 @@ func pastCursor(created time.Time, id string, c *cursor) bool {
 
 // newestFirst orders executions as lists show them: by creation time, then
 // by ID, both descending.
-func newestFirst(a, b kiln.Execution) int {
+func newestFirst(a, b kilntype.Execution) int {
 	return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), strings.Compare(b.ID, a.ID))
 }
 
@@ -386,16 +386,16 @@ func (s *Store) batchDeleteBefore(ctx context.Context, tx *sql.Tx, tenantID stri
 
 // checkExecution checks a record for ExecutionWrite and ExecutionAppend and
 // returns its error and logs encoded as JSON.
-func (s *Store) checkExecution(e *kiln.Execution) (errJSON, logs []byte, err error) {
+func (s *Store) checkExecution(e *kilntype.Execution) (errJSON, logs []byte, err error) {
 	switch {
 	case e.ID == "" || e.TenantID == "" || e.ScriptID == "":
-		return nil, nil, kiln.Errorf(kiln.EInvalidArgument, "execution %q: id, tenant and script are required", e.ID)
+		return nil, nil, kilntype.Errorf(kilntype.EInvalidArgument, "execution %q: id, tenant and script are required", e.ID)
 	case e.Status == "":
-		return nil, nil, kiln.Errorf(kiln.EInvalidArgument, "execution %s: status is required", e.ID)
+		return nil, nil, kilntype.Errorf(kilntype.EInvalidArgument, "execution %s: status is required", e.ID)
 	case len(e.Input) > 0 && !json.Valid(e.Input):
-		return nil, nil, kiln.Errorf(kiln.EInvalidArgument, "execution %s: input is not valid JSON", e.ID)
+		return nil, nil, kilntype.Errorf(kilntype.EInvalidArgument, "execution %s: input is not valid JSON", e.ID)
 	case len(e.Output) > 0 && !json.Valid(e.Output):
-		return nil, nil, kiln.Errorf(kiln.EInvalidArgument, "execution %s: output is not valid JSON", e.ID)
+		return nil, nil, kilntype.Errorf(kilntype.EInvalidArgument, "execution %s: output is not valid JSON", e.ID)
 	}
 	if e.Error != nil {
 		if errJSON, err = json.Marshal(e.Error); err != nil {

@@ -8,7 +8,7 @@ import (
 	"math"
 	"time"
 
-	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/store"
 )
 
@@ -106,7 +106,7 @@ func (s *Store) writeCacheEntry(ctx context.Context, tenantID, key string, maxBy
 			}
 			used, next = used-freed, next-freed
 			if next > maxBytes {
-				refused = kiln.Errorf(kiln.EQuotaExceeded,
+				refused = kilntype.Errorf(kilntype.EQuotaExceeded,
 					"the tenant's cache holds %d bytes; this entry of %d bytes would pass its %d-byte limit: delete entries or give them shorter TTLs",
 					used, size, maxBytes)
 				return s.setCacheUsage(ctx, tx, tenantID, used)
@@ -129,7 +129,7 @@ func (s *Store) writeCacheEntry(ctx context.Context, tenantID, key string, maxBy
 
 func checkCacheScope(tenantID, key string) error {
 	if tenantID == "" {
-		return kiln.Errorf(kiln.EInvalidArgument, "tenant is required")
+		return kilntype.Errorf(kilntype.EInvalidArgument, "tenant is required")
 	}
 	return store.ValidCacheKey(key)
 }
@@ -145,7 +145,7 @@ func (s *Store) CacheGet(ctx context.Context, tenantID, key string) (json.RawMes
 		WHERE tenant_id = $1 AND key = $2 AND (expires_at IS NULL OR expires_at > $3)`,
 		tenantID, key, s.timeArg(s.timestamp())).Scan(textScanner{&value})
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, kiln.Errorf(kiln.ENotFound, "cache key %q not found", key)
+		return nil, kilntype.Errorf(kilntype.ENotFound, "cache key %q not found", key)
 	}
 	if err != nil {
 		return nil, s.wrapCtx(ctx, err, "get cache entry")
@@ -164,11 +164,11 @@ func (s *Store) CacheSet(ctx context.Context, p store.CacheSetParams) error {
 	}
 	switch {
 	case !json.Valid(p.Value):
-		return kiln.Errorf(kiln.EInvalidArgument, "cache value is not valid JSON")
+		return kilntype.Errorf(kilntype.EInvalidArgument, "cache value is not valid JSON")
 	case len(p.Value) > maxValue:
-		return kiln.Errorf(kiln.ETooLarge, "cache value is %d bytes of JSON, more than the %d-byte limit", len(p.Value), maxValue)
+		return kilntype.Errorf(kilntype.ETooLarge, "cache value is %d bytes of JSON, more than the %d-byte limit", len(p.Value), maxValue)
 	case store.HasNUL(p.Value):
-		return kiln.Errorf(kiln.EInvalidArgument, "cache value contains the NUL character (\\u0000), which the cache cannot hold")
+		return kilntype.Errorf(kilntype.EInvalidArgument, "cache value contains the NUL character (\\u0000), which the cache cannot hold")
 	}
 	return s.writeCacheEntry(ctx, p.TenantID, p.Key, p.MaxTenantBytes, func(cacheEntry, time.Time) ([]byte, *time.Time, error) {
 		return p.Value, p.ExpiresAt, nil
@@ -181,7 +181,7 @@ func (s *Store) CacheIncrement(ctx context.Context, p store.CacheIncrementParams
 		return 0, err
 	}
 	if math.IsNaN(p.By) || math.IsInf(p.By, 0) {
-		return 0, kiln.Errorf(kiln.EInvalidArgument, "the increment must be a finite number")
+		return 0, kilntype.Errorf(kilntype.EInvalidArgument, "the increment must be a finite number")
 	}
 	var result float64
 	err := s.writeCacheEntry(ctx, p.TenantID, p.Key, p.MaxTenantBytes, func(old cacheEntry, now time.Time) ([]byte, *time.Time, error) {
@@ -193,13 +193,13 @@ func (s *Store) CacheIncrement(ctx context.Context, p store.CacheIncrementParams
 			}
 			n, ok := v.(float64)
 			if !ok {
-				return nil, nil, kiln.Errorf(kiln.EInvalidArgument, "cache key %q holds %s, not a number, so it cannot be incremented", p.Key, kindOf(v))
+				return nil, nil, kilntype.Errorf(kilntype.EInvalidArgument, "cache key %q holds %s, not a number, so it cannot be incremented", p.Key, kindOf(v))
 			}
 			current, expiresAt = n, old.expiresAt
 		}
 		result = current + p.By
 		if math.IsInf(result, 0) {
-			return nil, nil, kiln.Errorf(kiln.EInvalidArgument, "incrementing cache key %q would overflow", p.Key)
+			return nil, nil, kilntype.Errorf(kilntype.EInvalidArgument, "incrementing cache key %q would overflow", p.Key)
 		}
 		raw, err := json.Marshal(result)
 		return raw, expiresAt, err

@@ -9,7 +9,7 @@ import (
 	"maps"
 	"time"
 
-	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/store"
 )
 
@@ -30,7 +30,7 @@ func scanDoc(row interface{ Scan(...any) error }, d *store.Doc) error {
 // names.
 func checkScope(tenantID, collection string) error {
 	if tenantID == "" {
-		return kiln.Errorf(kiln.EInvalidArgument, "tenant is required")
+		return kilntype.Errorf(kilntype.EInvalidArgument, "tenant is required")
 	}
 	return store.ValidCollection(collection)
 }
@@ -118,7 +118,7 @@ func (s *Store) DocGet(ctx context.Context, tenantID, collection, id string) (*s
 }
 
 func docNotFound(collection, id string) error {
-	return kiln.Errorf(kiln.ENotFound, "document %q not found in collection %q", id, collection)
+	return kilntype.Errorf(kilntype.ENotFound, "document %q not found in collection %q", id, collection)
 }
 
 // DocInsert stores a new document.
@@ -127,7 +127,7 @@ func (s *Store) DocInsert(ctx context.Context, p store.DocInsertParams) (*store.
 		return nil, err
 	}
 	if p.Data == nil {
-		return nil, kiln.Errorf(kiln.EInvalidArgument, "the document must be an object")
+		return nil, kilntype.Errorf(kilntype.EInvalidArgument, "the document must be an object")
 	}
 	data := maps.Clone(p.Data)
 	id, err := docID(data)
@@ -147,7 +147,7 @@ func (s *Store) DocInsert(ctx context.Context, p store.DocInsertParams) (*store.
 		`INSERT INTO documents (tenant_id, collection, id, data, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)`,
 		p.TenantID, p.Collection, id, s.jsonArg(raw), s.timeArg(now))
 	if err != nil && s.dialect.IsUniqueViolation(err) {
-		return nil, kiln.Errorf(kiln.EConflict, "document %q already exists in collection %q: update it instead, or insert without an id to get a new one", id, p.Collection)
+		return nil, kilntype.Errorf(kilntype.EConflict, "document %q already exists in collection %q: update it instead, or insert without an id to get a new one", id, p.Collection)
 	}
 	if err != nil {
 		return nil, s.wrapCtx(ctx, err, "insert document into %s", p.Collection)
@@ -163,7 +163,7 @@ func docID(data map[string]any) (string, error) {
 	}
 	id, isString := v.(string)
 	if !isString {
-		return "", kiln.Errorf(kiln.EInvalidArgument, "the document's id must be a string, or left out to have one generated")
+		return "", kilntype.Errorf(kilntype.EInvalidArgument, "the document's id must be a string, or left out to have one generated")
 	}
 	if err := store.ValidDocID(id); err != nil {
 		return "", err
@@ -187,10 +187,10 @@ func (s *Store) DocUpdate(ctx context.Context, p store.DocUpdateParams) (*store.
 		return nil, err
 	}
 	if p.Patch == nil {
-		return nil, kiln.Errorf(kiln.EInvalidArgument, "the patch must be an object")
+		return nil, kilntype.Errorf(kilntype.EInvalidArgument, "the patch must be an object")
 	}
 	if v, ok := p.Patch["id"]; ok && v != p.ID {
-		return nil, kiln.Errorf(kiln.EInvalidArgument, "a document's id cannot change: leave id out of the patch")
+		return nil, kilntype.Errorf(kilntype.EInvalidArgument, "a document's id cannot change: leave id out of the patch")
 	}
 	var doc *store.Doc
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -325,7 +325,7 @@ func leaf(cond string) string { return "COALESCE(" + cond + ", FALSE)" }
 // caller needs to tell a timeout from a fault.
 func (s *Store) wrapCtx(ctx context.Context, err error, format string, args ...any) error {
 	if err != nil && ctx.Err() != nil {
-		var ke *kiln.Error
+		var ke *kilntype.Error
 		if !errors.As(err, &ke) {
 			return fmt.Errorf("%s: %s: %w", s.dialect.Name, fmt.Sprintf(format, args...), ctx.Err())
 		}

@@ -10,7 +10,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/store"
 )
 
@@ -23,7 +23,7 @@ const executionColumns = executionSummaryColumns + `, input, output, logs`
 
 // scanExecution reads executionSummaryColumns, and with full also input,
 // output and logs.
-func scanExecution(row interface{ Scan(...any) error }, e *kiln.Execution, full bool) error {
+func scanExecution(row interface{ Scan(...any) error }, e *kilntype.Execution, full bool) error {
 	var errJSON, logs []byte
 	dest := []any{&e.ID, &e.TenantID, &e.ScriptID, &e.Version, &e.Trigger, &e.Status, textScanner{&errJSON},
 		&e.LogsTruncated, &e.DurationMs, &e.HostCalls, &e.MemoryBytes,
@@ -35,7 +35,7 @@ func scanExecution(row interface{ Scan(...any) error }, e *kiln.Execution, full 
 		return err
 	}
 	if errJSON != nil {
-		e.Error = new(kiln.ExecutionError)
+		e.Error = new(kilntype.ExecutionError)
 		if err := json.Unmarshal(errJSON, e.Error); err != nil {
 			return fmt.Errorf("decode error of execution %s: %w", e.ID, err)
 		}
@@ -80,7 +80,7 @@ const executionUpsert = `INSERT INTO executions (id, tenant_id, script_id, versi
 // with input or output that is not JSON; NOT_FOUND if the tenant has no
 // such script; CONFLICT if the ID belongs to another tenant's or script's
 // execution.
-func (s *Store) ExecutionWrite(ctx context.Context, execs []kiln.Execution) error {
+func (s *Store) ExecutionWrite(ctx context.Context, execs []kilntype.Execution) error {
 	if len(execs) == 0 {
 		return nil
 	}
@@ -113,7 +113,7 @@ func (s *Store) ExecutionWrite(ctx context.Context, execs []kiln.Execution) erro
 			e := &execs[i]
 			res, err := stmt.ExecContext(rowCtx, a...)
 			if err != nil && s.dialect.IsForeignKeyViolation(err) {
-				return kiln.Errorf(kiln.ENotFound, "execution %s: script %s not found", e.ID, e.ScriptID)
+				return kilntype.Errorf(kilntype.ENotFound, "execution %s: script %s not found", e.ID, e.ScriptID)
 			}
 			if err != nil {
 				return s.wrap(err, "write execution %s", e.ID)
@@ -123,7 +123,7 @@ func (s *Store) ExecutionWrite(ctx context.Context, execs []kiln.Execution) erro
 				return s.wrap(err, "write execution %s", e.ID)
 			}
 			if n == 0 {
-				return kiln.Errorf(kiln.EConflict, "execution %s already exists for another tenant or script", e.ID)
+				return kilntype.Errorf(kilntype.EConflict, "execution %s already exists for another tenant or script", e.ID)
 			}
 		}
 		return nil
@@ -157,7 +157,7 @@ var dollarParam = regexp.MustCompile(`\$[0-9]+`)
 func positional(q string) string { return dollarParam.ReplaceAllString(q, "?") }
 
 // executionArgs checks e and returns the arguments of executionUpsert.
-func (s *Store) executionArgs(e *kiln.Execution, now time.Time) ([]any, error) {
+func (s *Store) executionArgs(e *kilntype.Execution, now time.Time) ([]any, error) {
 	errJSON, logs, err := s.checkExecution(e)
 	if err != nil {
 		return nil, err
@@ -176,8 +176,8 @@ func (s *Store) executionArgs(e *kiln.Execution, now time.Time) ([]any, error) {
 
 // ExecutionGet returns a tenant's execution with its input, output and
 // logs, or NOT_FOUND.
-func (s *Store) ExecutionGet(ctx context.Context, tenantID, id string) (*kiln.Execution, error) {
-	var e kiln.Execution
+func (s *Store) ExecutionGet(ctx context.Context, tenantID, id string) (*kilntype.Execution, error) {
+	var e kilntype.Execution
 	err := scanExecution(s.read.QueryRowContext(ctx,
 		`SELECT `+executionColumns+` FROM executions WHERE tenant_id = $1 AND id = $2`, tenantID, id), &e, true)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -186,7 +186,7 @@ func (s *Store) ExecutionGet(ctx context.Context, tenantID, id string) (*kiln.Ex
 			return nil, s.wrap(err, "get execution %s", id)
 		}
 		if found == nil {
-			return nil, kiln.Errorf(kiln.ENotFound, "execution %s not found", id)
+			return nil, kilntype.Errorf(kilntype.ENotFound, "execution %s not found", id)
 		}
 		return found, nil
 	}
@@ -200,7 +200,7 @@ func (s *Store) ExecutionGet(ctx context.Context, tenantID, id string) (*kiln.Ex
 // without logs, input or output, and the next page's cursor ("" on the
 // last page). INVALID_ARGUMENT for a limit outside 0..200 or a cursor this
 // store did not issue.
-func (s *Store) ExecutionList(ctx context.Context, p store.ExecutionListParams) ([]kiln.Execution, string, error) {
+func (s *Store) ExecutionList(ctx context.Context, p store.ExecutionListParams) ([]kilntype.Execution, string, error) {
 	limit, after, err := pageStart(p.Limit, p.Cursor)
 	if err != nil {
 		return nil, "", err
@@ -212,7 +212,7 @@ func (s *Store) ExecutionList(ctx context.Context, p store.ExecutionListParams) 
 	}
 	if p.Status != "" {
 		q.add(` AND status = `, q.arg(string(p.Status)))
-		if p.Status != kiln.ExecCompleted {
+		if p.Status != kilntype.ExecCompleted {
 			// Repeats the partial index's condition word for word, so
 			// both databases' planners see that the index covers it.
 			q.add(` AND status <> 'completed'`)
@@ -222,7 +222,7 @@ func (s *Store) ExecutionList(ctx context.Context, p store.ExecutionListParams) 
 		q.add(` AND trigger = `, q.arg(p.Trigger))
 	}
 	page, err := queryPage(ctx, s, &q, after, limit, "executions",
-		func(row interface{ Scan(...any) error }, e *kiln.Execution) error {
+		func(row interface{ Scan(...any) error }, e *kilntype.Execution) error {
 			return scanExecution(row, e, false)
 		})
 	if err != nil {
@@ -235,7 +235,7 @@ func (s *Store) ExecutionList(ctx context.Context, p store.ExecutionListParams) 
 		return nil, "", s.wrap(err, "list executions")
 	}
 	if len(appended) == 0 {
-		out, next := cutPage(page, limit, func(e *kiln.Execution) (time.Time, string) { return e.CreatedAt, e.ID })
+		out, next := cutPage(page, limit, func(e *kilntype.Execution) (time.Time, string) { return e.CreatedAt, e.ID })
 		return out, next, nil
 	}
 	return s.mergePages(ctx, p.TenantID, page, appended, limit)
@@ -246,9 +246,9 @@ func (s *Store) ExecutionList(ctx context.Context, p store.ExecutionListParams) 
 // whose ID also has a row in executions is superseded by it and left out,
 // wherever that row is listed; the page may then come out shorter than
 // the limit, and the cursor, taken before, still continues after it.
-func (s *Store) mergePages(ctx context.Context, tenantID string, rows, appended []kiln.Execution, limit int) ([]kiln.Execution, string, error) {
+func (s *Store) mergePages(ctx context.Context, tenantID string, rows, appended []kilntype.Execution, limit int) ([]kilntype.Execution, string, error) {
 	type item struct {
-		e        kiln.Execution
+		e        kilntype.Execution
 		appended bool
 	}
 	all := make([]item, 0, len(rows)+len(appended))
@@ -270,7 +270,7 @@ func (s *Store) mergePages(ctx context.Context, tenantID string, rows, appended 
 	if err != nil {
 		return nil, "", s.wrap(err, "list executions")
 	}
-	out := make([]kiln.Execution, 0, len(all))
+	out := make([]kilntype.Execution, 0, len(all))
 	for _, x := range all {
 		if !x.appended || !gone[x.e.ID] {
 			out = append(out, x.e)

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/kilntype"
 )
 
 // TimeLayout is how SQLite stores times: fixed width (every fraction has
@@ -91,7 +91,7 @@ func pageLimit(n int) (int, error) {
 	case n == 0:
 		return defaultLimit, nil
 	case n < 0 || n > maxLimit:
-		return 0, kiln.Errorf(kiln.EInvalidArgument,
+		return 0, kilntype.Errorf(kilntype.EInvalidArgument,
 			"limit must be between 1 and %d (or 0 for the default of %d), got %d", maxLimit, defaultLimit, n)
 	}
 	return n, nil
@@ -116,7 +116,7 @@ func decodeCursor(s string) (*cursor, error) {
 	if s == "" {
 		return nil, nil
 	}
-	bad := kiln.Errorf(kiln.EInvalidArgument,
+	bad := kilntype.Errorf(kilntype.EInvalidArgument,
 		"cursor is not valid: pass the nextCursor of the previous page unchanged, or omit it to start from the first page")
 	raw, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/kilntype"
 )
 
 func TestCursorRoundTrip(t *testing.T) {
@@ -27,7 +27,7 @@ func FuzzDecodeCursor(f *testing.F) {
 	f.Add("fA")
 	f.Fuzz(func(t *testing.T, s string) {
 		c, err := decodeCursor(s)
-		if err != nil && kiln.ErrorCode(err) != kiln.EInvalidArgument {
+		if err != nil && kilntype.ErrorCode(err) != kilntype.EInvalidArgument {
 			t.Fatalf("decodeCursor(%q): %v", s, err)
 		}
 		if err == nil && s != "" && (c == nil || c.id == "") {
@@ -56,9 +56,9 @@ func TestPageLimit(t *testing.T) {
 	for _, tt := range []struct {
 		in, want int
 		code     string
-	}{{0, 50, ""}, {1, 1, ""}, {200, 200, ""}, {-1, 0, kiln.EInvalidArgument}, {201, 0, kiln.EInvalidArgument}} {
+	}{{0, 50, ""}, {1, 1, ""}, {200, 200, ""}, {-1, 0, kilntype.EInvalidArgument}, {201, 0, kilntype.EInvalidArgument}} {
 		got, err := pageLimit(tt.in)
-		if got != tt.want || (err != nil) != (tt.code != "") || (err != nil && kiln.ErrorCode(err) != tt.code) {
+		if got != tt.want || (err != nil) != (tt.code != "") || (err != nil && kilntype.ErrorCode(err) != tt.code) {
 			t.Errorf("pageLimit(%d) = %d, %v", tt.in, got, err)
 		}
 	}

@@ -9,13 +9,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/store"
 )
 
 const scriptColumns = `id, tenant_id, name, description, type, status, language, trigger, limits, version, created_at, updated_at`
 
-func scanScript(row interface{ Scan(...any) error }, sc *kiln.Script) error {
+func scanScript(row interface{ Scan(...any) error }, sc *kilntype.Script) error {
 	var trigger, limits []byte
 	err := row.Scan(&sc.ID, &sc.TenantID, &sc.Name, &sc.Description, &sc.Type, &sc.Status, &sc.Language,
 		textScanner{&trigger}, textScanner{&limits}, &sc.Version,
@@ -35,9 +35,9 @@ func scanScript(row interface{ Scan(...any) error }, sc *kiln.Script) error {
 // ScriptCreate creates a script and its version 1 in one transaction;
 // NOT_FOUND if the tenant does not exist. A version without its own trigger
 // records the script's.
-func (s *Store) ScriptCreate(ctx context.Context, p store.ScriptCreateParams) (*kiln.Script, error) {
+func (s *Store) ScriptCreate(ctx context.Context, p store.ScriptCreateParams) (*kilntype.Script, error) {
 	if p.Type == "" || p.Status == "" {
-		return nil, kiln.Errorf(kiln.EInvalidArgument, "script type and status are required")
+		return nil, kilntype.Errorf(kilntype.EInvalidArgument, "script type and status are required")
 	}
 	trigger, err := json.Marshal(p.Trigger)
 	if err != nil {
@@ -48,7 +48,7 @@ func (s *Store) ScriptCreate(ctx context.Context, p store.ScriptCreateParams) (*
 		return nil, s.wrap(err, "encode limits")
 	}
 	now := s.timestamp()
-	sc := &kiln.Script{
+	sc := &kilntype.Script{
 		ID: s.newID(), TenantID: p.TenantID, Name: p.Name, Description: p.Description,
 		Type: p.Type, Status: p.Status, Language: p.Language, Trigger: p.Trigger, Limits: p.Limits,
 		Version: 1, CreatedAt: now, UpdatedAt: now,
@@ -59,7 +59,7 @@ func (s *Store) ScriptCreate(ctx context.Context, p store.ScriptCreateParams) (*
 			sc.ID, sc.TenantID, sc.Name, sc.Description, string(sc.Type), string(sc.Status), sc.Language,
 			s.jsonArg(trigger), s.jsonArg(limits), sc.Version, s.timeArg(now), s.timeArg(now))
 		if err != nil && s.dialect.IsForeignKeyViolation(err) {
-			return kiln.Errorf(kiln.ENotFound, "tenant %s not found", p.TenantID)
+			return kilntype.Errorf(kilntype.ENotFound, "tenant %s not found", p.TenantID)
 		}
 		if err != nil {
 			return s.wrap(err, "create script")
@@ -74,13 +74,13 @@ func (s *Store) ScriptCreate(ctx context.Context, p store.ScriptCreateParams) (*
 
 // insertVersion writes version sc.Version of sc. scriptTrigger is recorded
 // when v has no trigger of its own.
-func (s *Store) insertVersion(ctx context.Context, tx *sql.Tx, sc *kiln.Script, v store.VersionCreateParams, scriptTrigger []byte) error {
+func (s *Store) insertVersion(ctx context.Context, tx *sql.Tx, sc *kilntype.Script, v store.VersionCreateParams, scriptTrigger []byte) error {
 	trigger := []byte(v.Trigger)
 	if len(trigger) == 0 {
 		trigger = scriptTrigger
 	}
 	if !json.Valid(trigger) {
-		return kiln.Errorf(kiln.EInvalidArgument, "version trigger is not valid JSON")
+		return kilntype.Errorf(kilntype.EInvalidArgument, "version trigger is not valid JSON")
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO script_versions
 		(id, script_id, version_number, source_code, change_description, created_by, created_at, trigger)
@@ -90,18 +90,18 @@ func (s *Store) insertVersion(ctx context.Context, tx *sql.Tx, sc *kiln.Script, 
 	if err != nil && s.dialect.IsUniqueViolation(err) {
 		// Unreachable while ScriptUpdate holds the script's row lock; the
 		// UNIQUE constraint is the backstop if that ever changes.
-		return kiln.Errorf(kiln.EConflict, "version %d of script %s was saved concurrently; retry", sc.Version, sc.ID)
+		return kilntype.Errorf(kilntype.EConflict, "version %d of script %s was saved concurrently; retry", sc.Version, sc.ID)
 	}
 	return s.wrap(err, "create version %d of script %s", sc.Version, sc.ID)
 }
 
 // ScriptGet returns a tenant's script, or NOT_FOUND.
-func (s *Store) ScriptGet(ctx context.Context, tenantID, id string) (*kiln.Script, error) {
-	var sc kiln.Script
+func (s *Store) ScriptGet(ctx context.Context, tenantID, id string) (*kilntype.Script, error) {
+	var sc kilntype.Script
 	err := scanScript(s.read.QueryRowContext(ctx,
 		`SELECT `+scriptColumns+` FROM scripts WHERE tenant_id = $1 AND id = $2`, tenantID, id), &sc)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, kiln.Errorf(kiln.ENotFound, "script %s not found", id)
+		return nil, kilntype.Errorf(kilntype.ENotFound, "script %s not found", id)
 	}
 	if err != nil {
 		return nil, s.wrap(err, "get script %s", id)
@@ -112,7 +112,7 @@ func (s *Store) ScriptGet(ctx context.Context, tenantID, id string) (*kiln.Scrip
 // ScriptList returns a page of a tenant's scripts, newest first, and the
 // next page's cursor ("" on the last page). INVALID_ARGUMENT for a limit
 // outside 0..200 or a cursor this store did not issue.
-func (s *Store) ScriptList(ctx context.Context, p store.ScriptListParams) ([]kiln.Script, string, error) {
+func (s *Store) ScriptList(ctx context.Context, p store.ScriptListParams) ([]kilntype.Script, string, error) {
 	limit, after, err := pageStart(p.Limit, p.Cursor)
 	if err != nil {
 		return nil, "", err
@@ -134,7 +134,7 @@ func (s *Store) ScriptList(ctx context.Context, p store.ScriptListParams) ([]kil
 	}
 	return listPage(ctx, s, &q, after, limit, "scripts",
 		scanScript,
-		func(x *kiln.Script) (time.Time, string) { return x.CreatedAt, x.ID })
+		func(x *kilntype.Script) (time.Time, string) { return x.CreatedAt, x.ID })
 }
 
 // ScriptUpdate changes the fields that are set and, when p.NewVersion is
@@ -146,7 +146,7 @@ func (s *Store) ScriptList(ctx context.Context, p store.ScriptListParams) ([]kil
 // so a concurrent update waits and then increments the committed number:
 // no two versions share a number and none is lost. A version without its
 // own trigger records the script's trigger after the update.
-func (s *Store) ScriptUpdate(ctx context.Context, p store.ScriptUpdateParams) (*kiln.Script, error) {
+func (s *Store) ScriptUpdate(ctx context.Context, p store.ScriptUpdateParams) (*kilntype.Script, error) {
 	var trigger, limits any
 	if p.Trigger != nil {
 		b, err := json.Marshal(p.Trigger)
@@ -170,7 +170,7 @@ func (s *Store) ScriptUpdate(ctx context.Context, p store.ScriptUpdateParams) (*
 	if p.NewVersion != nil {
 		bump = 1
 	}
-	var sc kiln.Script
+	var sc kilntype.Script
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		err := scanScript(tx.QueryRowContext(ctx, `UPDATE scripts SET
 				name = COALESCE($3, name),
@@ -186,7 +186,7 @@ func (s *Store) ScriptUpdate(ctx context.Context, p store.ScriptUpdateParams) (*
 			p.TenantID, p.ID, optional(p.Name), optional(p.Description), status, optional(p.Language),
 			trigger, limits, bump, s.timeArg(s.timestamp())), &sc)
 		if errors.Is(err, sql.ErrNoRows) {
-			return kiln.Errorf(kiln.ENotFound, "script %s not found", p.ID)
+			return kilntype.Errorf(kilntype.ENotFound, "script %s not found", p.ID)
 		}
 		if err != nil {
 			return s.wrap(err, "update script %s", p.ID)
@@ -208,16 +208,16 @@ func (s *Store) ScriptUpdate(ctx context.Context, p store.ScriptUpdateParams) (*
 
 // ScriptListByStatus returns every script of the given type and status
 // across tenants, oldest first.
-func (s *Store) ScriptListByStatus(ctx context.Context, typ kiln.ScriptType, status kiln.ScriptStatus) ([]kiln.Script, error) {
+func (s *Store) ScriptListByStatus(ctx context.Context, typ kilntype.ScriptType, status kilntype.ScriptStatus) ([]kilntype.Script, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT `+scriptColumns+` FROM scripts
 		WHERE type = $1 AND status = $2 ORDER BY created_at, id`, string(typ), string(status))
 	if err != nil {
 		return nil, s.wrap(err, "list %s %s scripts", status, typ)
 	}
 	defer func() { _ = rows.Close() }()
-	var out []kiln.Script
+	var out []kilntype.Script
 	for rows.Next() {
-		var sc kiln.Script
+		var sc kilntype.Script
 		if err := scanScript(rows, &sc); err != nil {
 			return nil, s.wrap(err, "list %s %s scripts", status, typ)
 		}
@@ -228,7 +228,7 @@ func (s *Store) ScriptListByStatus(ctx context.Context, typ kiln.ScriptType, sta
 
 // VersionList returns a script's versions newest first, without source;
 // NOT_FOUND if the tenant has no such script.
-func (s *Store) VersionList(ctx context.Context, tenantID, scriptID string) ([]kiln.Version, error) {
+func (s *Store) VersionList(ctx context.Context, tenantID, scriptID string) ([]kilntype.Version, error) {
 	// The join is the tenant check: a version has no tenant of its own.
 	rows, err := s.read.QueryContext(ctx, `
 		SELECT v.id, v.script_id, v.version_number, v.change_description, v.created_by, v.created_at, v.trigger
@@ -239,9 +239,9 @@ func (s *Store) VersionList(ctx context.Context, tenantID, scriptID string) ([]k
 		return nil, s.wrap(err, "list versions of script %s", scriptID)
 	}
 	defer func() { _ = rows.Close() }()
-	var out []kiln.Version
+	var out []kilntype.Version
 	for rows.Next() {
-		var v kiln.Version
+		var v kilntype.Version
 		err := rows.Scan(&v.ID, &v.ScriptID, &v.Number, &v.ChangeDescription, &v.CreatedBy,
 			timeScanner{&v.CreatedAt}, textScanner{(*[]byte)(&v.Trigger)})
 		if err != nil {
@@ -254,15 +254,15 @@ func (s *Store) VersionList(ctx context.Context, tenantID, scriptID string) ([]k
 	}
 	// Every script has version 1, so no rows means no script.
 	if len(out) == 0 {
-		return nil, kiln.Errorf(kiln.ENotFound, "script %s not found", scriptID)
+		return nil, kilntype.Errorf(kilntype.ENotFound, "script %s not found", scriptID)
 	}
 	return out, nil
 }
 
 // VersionGet returns one version with its source; NOT_FOUND if the tenant
 // has no such script or the script no such version.
-func (s *Store) VersionGet(ctx context.Context, tenantID, scriptID string, number int) (*kiln.Version, error) {
-	var v kiln.Version
+func (s *Store) VersionGet(ctx context.Context, tenantID, scriptID string, number int) (*kilntype.Version, error) {
+	var v kilntype.Version
 	err := s.read.QueryRowContext(ctx, `
 		SELECT v.id, v.script_id, v.version_number, v.source_code, v.change_description, v.created_by, v.created_at, v.trigger
 		FROM script_versions v JOIN scripts s ON s.id = v.script_id
@@ -270,7 +270,7 @@ func (s *Store) VersionGet(ctx context.Context, tenantID, scriptID string, numbe
 		Scan(&v.ID, &v.ScriptID, &v.Number, &v.SourceCode, &v.ChangeDescription, &v.CreatedBy,
 			timeScanner{&v.CreatedAt}, textScanner{(*[]byte)(&v.Trigger)})
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, kiln.Errorf(kiln.ENotFound, "version %d of script %s not found", number, scriptID)
+		return nil, kilntype.Errorf(kilntype.ENotFound, "version %d of script %s not found", number, scriptID)
 	}
 	if err != nil {
 		return nil, s.wrap(err, "get version %d of script %s", number, scriptID)

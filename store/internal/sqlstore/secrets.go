@@ -5,19 +5,19 @@ import (
 	"database/sql"
 	"errors"
 
-	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/store"
 )
 
 func checkSecretScope(tenantID, name string) error {
 	if tenantID == "" {
-		return kiln.Errorf(kiln.EInvalidArgument, "tenant is required")
+		return kilntype.Errorf(kilntype.EInvalidArgument, "tenant is required")
 	}
 	return store.ValidSecretName(name)
 }
 
 func secretNotFound(name string) error {
-	return kiln.Errorf(kiln.ENotFound, "secret %s is not set", name)
+	return kilntype.Errorf(kilntype.ENotFound, "secret %s is not set", name)
 }
 
 // SecretPut creates or replaces a secret's ciphertext, keeping its
@@ -27,7 +27,7 @@ func (s *Store) SecretPut(ctx context.Context, tenantID, name string, ciphertext
 		return nil, err
 	}
 	if len(ciphertext) == 0 || len(ciphertext) > store.MaxSecretCiphertextBytes {
-		return nil, kiln.Errorf(kiln.EInvalidArgument, "secret %s: the ciphertext must be 1 to %d bytes", name, store.MaxSecretCiphertextBytes)
+		return nil, kilntype.Errorf(kilntype.EInvalidArgument, "secret %s: the ciphertext must be 1 to %d bytes", name, store.MaxSecretCiphertextBytes)
 	}
 	now := s.timestamp()
 	info := store.SecretInfo{Name: name}

@@ -22,7 +22,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/pressly/goose/v3"
 
-	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/kilntype"
 )
 
 // Dialect is what differs between the databases.
@@ -138,14 +138,14 @@ func (s *Store) Close() error {
 // Ping reports whether the database answers and every migration is applied.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.read.PingContext(ctx); err != nil {
-		return kiln.Errorf(kiln.EUnavailable, "%s: database does not answer: %v", s.dialect.Name, err)
+		return kilntype.Errorf(kilntype.EUnavailable, "%s: database does not answer: %v", s.dialect.Name, err)
 	}
 	pending, err := s.migrations.HasPending(ctx)
 	if err != nil {
 		return fmt.Errorf("%s: check migrations: %w", s.dialect.Name, err)
 	}
 	if pending {
-		return kiln.Errorf(kiln.EUnavailable, "%s: database schema is behind this binary: migrations are pending", s.dialect.Name)
+		return kilntype.Errorf(kilntype.EUnavailable, "%s: database schema is behind this binary: migrations are pending", s.dialect.Name)
 	}
 	return nil
 }
@@ -212,12 +212,12 @@ func (s *Store) jsonArg(b []byte) any {
 }
 
 // wrap adds the dialect and the operation to a driver error. Errors that
-// are already a *kiln.Error pass through unchanged.
+// are already a *kilntype.Error pass through unchanged.
 func (s *Store) wrap(err error, format string, args ...any) error {
 	if err == nil {
 		return nil
 	}
-	var ke *kiln.Error
+	var ke *kilntype.Error
 	if errors.As(err, &ke) {
 		return err
 	}

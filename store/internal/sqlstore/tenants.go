@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/store"
 )
 
@@ -17,7 +17,7 @@ func (s *Store) SettingGet(ctx context.Context, key string) (string, error) {
 	var value string
 	err := s.read.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = $1`, key).Scan(&value)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", kiln.Errorf(kiln.ENotFound, "setting %q not found", key)
+		return "", kilntype.Errorf(kilntype.ENotFound, "setting %q not found", key)
 	}
 	return value, s.wrap(err, "get setting %q", key)
 }
@@ -33,7 +33,7 @@ func (s *Store) SettingPut(ctx context.Context, key, value string) error {
 
 const tenantColumns = `id, slug, name, created_at, settings`
 
-func scanTenant(row interface{ Scan(...any) error }, t *kiln.Tenant) error {
+func scanTenant(row interface{ Scan(...any) error }, t *kilntype.Tenant) error {
 	var settings []byte
 	if err := row.Scan(&t.ID, &t.Slug, &t.Name, timeScanner{&t.CreatedAt}, textScanner{&settings}); err != nil {
 		return err
@@ -45,16 +45,16 @@ func scanTenant(row interface{ Scan(...any) error }, t *kiln.Tenant) error {
 }
 
 // TenantCreate creates a tenant; CONFLICT if the slug is taken.
-func (s *Store) TenantCreate(ctx context.Context, p store.TenantCreateParams) (*kiln.Tenant, error) {
+func (s *Store) TenantCreate(ctx context.Context, p store.TenantCreateParams) (*kilntype.Tenant, error) {
 	if p.Slug == "" {
-		return nil, kiln.Errorf(kiln.EInvalidArgument, "tenant slug is required")
+		return nil, kilntype.Errorf(kilntype.EInvalidArgument, "tenant slug is required")
 	}
-	t := &kiln.Tenant{ID: s.newID(), Slug: p.Slug, Name: p.Name, CreatedAt: s.timestamp()}
+	t := &kilntype.Tenant{ID: s.newID(), Slug: p.Slug, Name: p.Name, CreatedAt: s.timestamp()}
 	_, err := s.write.ExecContext(ctx,
 		`INSERT INTO tenants (`+tenantColumns+`) VALUES ($1, $2, $3, $4, $5)`,
 		t.ID, t.Slug, t.Name, s.timeArg(t.CreatedAt), s.jsonArg([]byte(`{"caps":{}}`)))
 	if err != nil && s.dialect.IsUniqueViolation(err) {
-		return nil, kiln.Errorf(kiln.EConflict, "tenant slug %q is already taken", p.Slug)
+		return nil, kilntype.Errorf(kilntype.EConflict, "tenant slug %q is already taken", p.Slug)
 	}
 	if err != nil {
 		return nil, s.wrap(err, "create tenant %q", p.Slug)
@@ -63,11 +63,11 @@ func (s *Store) TenantCreate(ctx context.Context, p store.TenantCreateParams) (*
 }
 
 // TenantGet returns a tenant by ID, or NOT_FOUND.
-func (s *Store) TenantGet(ctx context.Context, id string) (*kiln.Tenant, error) {
-	var t kiln.Tenant
+func (s *Store) TenantGet(ctx context.Context, id string) (*kilntype.Tenant, error) {
+	var t kilntype.Tenant
 	err := scanTenant(s.read.QueryRowContext(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE id = $1`, id), &t)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, kiln.Errorf(kiln.ENotFound, "tenant %s not found", id)
+		return nil, kilntype.Errorf(kilntype.ENotFound, "tenant %s not found", id)
 	}
 	if err != nil {
 		return nil, s.wrap(err, "get tenant %s", id)
@@ -76,11 +76,11 @@ func (s *Store) TenantGet(ctx context.Context, id string) (*kiln.Tenant, error) 
 }
 
 // TenantGetBySlug returns a tenant by slug, or NOT_FOUND.
-func (s *Store) TenantGetBySlug(ctx context.Context, slug string) (*kiln.Tenant, error) {
-	var t kiln.Tenant
+func (s *Store) TenantGetBySlug(ctx context.Context, slug string) (*kilntype.Tenant, error) {
+	var t kilntype.Tenant
 	err := scanTenant(s.read.QueryRowContext(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE slug = $1`, slug), &t)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, kiln.Errorf(kiln.ENotFound, "tenant %q not found", slug)
+		return nil, kilntype.Errorf(kilntype.ENotFound, "tenant %q not found", slug)
 	}
 	if err != nil {
 		return nil, s.wrap(err, "get tenant %q", slug)
@@ -89,7 +89,7 @@ func (s *Store) TenantGetBySlug(ctx context.Context, slug string) (*kiln.Tenant,
 }
 
 // TenantUpdate changes a tenant's name or settings; NOT_FOUND if missing.
-func (s *Store) TenantUpdate(ctx context.Context, p store.TenantUpdateParams) (*kiln.Tenant, error) {
+func (s *Store) TenantUpdate(ctx context.Context, p store.TenantUpdateParams) (*kilntype.Tenant, error) {
 	var settings any
 	if p.Settings != nil {
 		b, err := json.Marshal(p.Settings)
@@ -98,12 +98,12 @@ func (s *Store) TenantUpdate(ctx context.Context, p store.TenantUpdateParams) (*
 		}
 		settings = s.jsonArg(b)
 	}
-	var t kiln.Tenant
+	var t kilntype.Tenant
 	err := scanTenant(s.write.QueryRowContext(ctx,
 		`UPDATE tenants SET name = COALESCE($2, name), settings = COALESCE($3, settings) WHERE id = $1 RETURNING `+tenantColumns,
 		p.ID, p.Name, settings), &t)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, kiln.Errorf(kiln.ENotFound, "tenant %s not found", p.ID)
+		return nil, kilntype.Errorf(kilntype.ENotFound, "tenant %s not found", p.ID)
 	}
 	if err != nil {
 		return nil, s.wrap(err, "update tenant %s", p.ID)
@@ -112,15 +112,15 @@ func (s *Store) TenantUpdate(ctx context.Context, p store.TenantUpdateParams) (*
 }
 
 // TenantList returns every tenant, oldest first.
-func (s *Store) TenantList(ctx context.Context) ([]kiln.Tenant, error) {
+func (s *Store) TenantList(ctx context.Context) ([]kilntype.Tenant, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT `+tenantColumns+` FROM tenants ORDER BY created_at, id`)
 	if err != nil {
 		return nil, s.wrap(err, "list tenants")
 	}
 	defer func() { _ = rows.Close() }()
-	var out []kiln.Tenant
+	var out []kilntype.Tenant
 	for rows.Next() {
-		var t kiln.Tenant
+		var t kilntype.Tenant
 		if err := scanTenant(rows, &t); err != nil {
 			return nil, s.wrap(err, "list tenants")
 		}
@@ -131,21 +131,21 @@ func (s *Store) TenantList(ctx context.Context) ([]kiln.Tenant, error) {
 
 const keyColumns = `id, tenant_id, name, role, hash, created_at, revoked_at`
 
-func scanKey(row interface{ Scan(...any) error }, k *kiln.APIKey) error {
+func scanKey(row interface{ Scan(...any) error }, k *kilntype.APIKey) error {
 	return row.Scan(&k.ID, &k.TenantID, &k.Name, &k.Role, &k.Hash,
 		timeScanner{&k.CreatedAt}, nullTimeScanner{&k.RevokedAt})
 }
 
 // KeyCreate stores a key; NOT_FOUND if the tenant does not exist,
 // CONFLICT if another key has the same hash.
-func (s *Store) KeyCreate(ctx context.Context, p store.KeyCreateParams) (*kiln.APIKey, error) {
+func (s *Store) KeyCreate(ctx context.Context, p store.KeyCreateParams) (*kilntype.APIKey, error) {
 	if !p.Role.Valid() {
-		return nil, kiln.Errorf(kiln.EInvalidArgument, "role %q is not one of admin, developer, viewer", p.Role)
+		return nil, kilntype.Errorf(kilntype.EInvalidArgument, "role %q is not one of admin, developer, viewer", p.Role)
 	}
 	if p.Hash == "" {
-		return nil, kiln.Errorf(kiln.EInvalidArgument, "key hash is required")
+		return nil, kilntype.Errorf(kilntype.EInvalidArgument, "key hash is required")
 	}
-	k := &kiln.APIKey{
+	k := &kilntype.APIKey{
 		ID: s.newID(), TenantID: p.TenantID, Name: p.Name, Role: p.Role, Hash: p.Hash,
 		CreatedAt: s.timestamp(),
 	}
@@ -154,9 +154,9 @@ func (s *Store) KeyCreate(ctx context.Context, p store.KeyCreateParams) (*kiln.A
 		k.ID, k.TenantID, k.Name, string(k.Role), k.Hash, s.timeArg(k.CreatedAt))
 	switch {
 	case err != nil && s.dialect.IsForeignKeyViolation(err):
-		return nil, kiln.Errorf(kiln.ENotFound, "tenant %s not found", p.TenantID)
+		return nil, kilntype.Errorf(kilntype.ENotFound, "tenant %s not found", p.TenantID)
 	case err != nil && s.dialect.IsUniqueViolation(err):
-		return nil, kiln.Errorf(kiln.EConflict, "a key with this hash already exists")
+		return nil, kilntype.Errorf(kilntype.EConflict, "a key with this hash already exists")
 	case err != nil:
 		return nil, s.wrap(err, "create key for tenant %s", p.TenantID)
 	}
@@ -164,11 +164,11 @@ func (s *Store) KeyCreate(ctx context.Context, p store.KeyCreateParams) (*kiln.A
 }
 
 // KeyGet returns a key by ID, revoked or not, or NOT_FOUND.
-func (s *Store) KeyGet(ctx context.Context, id string) (*kiln.APIKey, error) {
-	var k kiln.APIKey
+func (s *Store) KeyGet(ctx context.Context, id string) (*kilntype.APIKey, error) {
+	var k kilntype.APIKey
 	err := scanKey(s.read.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE id = $1`, id), &k)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, kiln.Errorf(kiln.ENotFound, "key %s not found", id)
+		return nil, kilntype.Errorf(kilntype.ENotFound, "key %s not found", id)
 	}
 	if err != nil {
 		return nil, s.wrap(err, "get key %s", id)
@@ -177,13 +177,13 @@ func (s *Store) KeyGet(ctx context.Context, id string) (*kiln.APIKey, error) {
 }
 
 // KeyGetByHash returns the unrevoked key with this hash, or NOT_FOUND.
-func (s *Store) KeyGetByHash(ctx context.Context, hash string) (*kiln.APIKey, error) {
-	var k kiln.APIKey
+func (s *Store) KeyGetByHash(ctx context.Context, hash string) (*kilntype.APIKey, error) {
+	var k kilntype.APIKey
 	err := scanKey(s.read.QueryRowContext(ctx,
 		`SELECT `+keyColumns+` FROM api_keys WHERE hash = $1 AND revoked_at IS NULL`, hash), &k)
 	if errors.Is(err, sql.ErrNoRows) {
 		// The hash is a credential: it stays out of the message.
-		return nil, kiln.Errorf(kiln.ENotFound, "no active key with this hash")
+		return nil, kilntype.Errorf(kilntype.ENotFound, "no active key with this hash")
 	}
 	if err != nil {
 		return nil, s.wrap(err, "get key by hash")
@@ -204,7 +204,7 @@ func (s *Store) KeyRevoke(ctx context.Context, id string, at time.Time) error {
 		return s.wrap(err, "revoke key %s", id)
 	}
 	if n == 0 {
-		return kiln.Errorf(kiln.ENotFound, "key %s not found", id)
+		return kilntype.Errorf(kilntype.ENotFound, "key %s not found", id)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package kiln
+package kilntype
 
 import (
 	"encoding/json"

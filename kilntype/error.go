@@ -1,7 +1,7 @@
-// Package kiln holds Kiln's domain words — tenants, keys, scripts, versions,
+// Package kilntype holds Kiln's domain words — tenants, keys, scripts, versions,
 // executions — and the error type every layer shares. The server, the store
 // and embedding hosts speak in these types.
-package kiln
+package kilntype
 
 import (
 	"errors"
