@@ -3,38 +3,30 @@ package engine
 import (
 	"errors"
 	"fmt"
+
+	"github.com/kiln-run/kiln/kilntype"
 )
 
-// Code is a stable, machine-readable error code. Codes reach scripts as
-// err.code, API clients in error bodies and the CLI in its messages; they
-// never change meaning once published.
-type Code string
+// Code is Kiln's one error code type (kilntype.Code, whose table gives
+// every code's HTTP status and retryability). The engine's names for the
+// codes it raises follow; they are the table's constants under names that
+// read well in engine code.
+type Code = kilntype.Code
 
+// The codes the engine raises.
 const (
-	// CodeSyntaxError: the source does not parse or transform.
-	CodeSyntaxError Code = "SYNTAX_ERROR"
-	// CodeRuntimeError: the script threw, or its handler is missing.
-	CodeRuntimeError Code = "RUNTIME_ERROR"
-	// CodeTimeout: the invocation ran past its wall-clock timeout.
-	CodeTimeout Code = "TIMEOUT"
-	// CodeMemoryLimit: the invocation allocated past its memory limit.
-	CodeMemoryLimit Code = "MEMORY_LIMIT"
-	// CodeStackOverflow: the call stack grew past its maximum depth.
-	CodeStackOverflow Code = "STACK_OVERFLOW"
-	// CodeSandboxViolation: the script reached for something the sandbox
-	// forbids (eval, Function, require, import of a non-local module).
-	CodeSandboxViolation Code = "SANDBOX_VIOLATION"
-	// CodeUnhandledRejection: a promise was rejected and nothing handled it.
-	CodeUnhandledRejection Code = "UNHANDLED_REJECTION"
-	// CodeOutputTooLarge: the handler's result is larger than the output cap.
-	CodeOutputTooLarge Code = "OUTPUT_TOO_LARGE"
-	// CodeInvalidArgument: a host call or engine call got bad arguments.
-	CodeInvalidArgument Code = "INVALID_ARGUMENT"
-	// CodeCancelled: the caller cancelled the invocation's context.
-	CodeCancelled Code = "CANCELLED"
-	// CodeInternal: a fault in Kiln itself; the message never carries Go
-	// internals to the script.
-	CodeInternal Code = "INTERNAL"
+	CodeSyntaxError        = kilntype.ESyntaxError        // the source does not parse or transform
+	CodeRuntimeError       = kilntype.ERuntimeError       // the script threw, or its handler is missing
+	CodeTimeout            = kilntype.ETimeout            // the invocation ran past its wall-clock timeout
+	CodeMemoryLimit        = kilntype.EMemoryLimit        // the invocation allocated past its memory limit
+	CodeStackOverflow      = kilntype.EStackOverflow      // the call stack grew past its maximum depth
+	CodeSandboxViolation   = kilntype.ESandboxViolation   // eval, Function, require, import of a non-local module
+	CodeUnhandledRejection = kilntype.EUnhandledRejection // a promise was rejected and nothing handled it
+	CodeOutputTooLarge     = kilntype.EOutputTooLarge     // the handler's result is larger than the output cap
+	CodeInvalidArgument    = kilntype.EInvalidArgument    // a host call or engine call got bad arguments
+	CodeCancelled          = kilntype.ECancelled          // the caller cancelled the invocation's context
+	CodeInternal           = kilntype.EInternal           // a fault in Kiln itself; never carries Go internals to the script
+	CodeNotSupported       = kilntype.ENotSupported       // the host did not provide what the call needs (fetch without Config.Fetch)
 )
 
 // Error is the engine's one error type: a stable code, a message a script

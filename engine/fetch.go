@@ -23,10 +23,6 @@ import (
 //	}
 type FetchFunc func(ctx context.Context, meta Meta, req outbound.Request) (*outbound.Response, error)
 
-// CodeNotSupported means the host application did not provide what the call
-// needs (fetch without Config.Fetch).
-const CodeNotSupported Code = "NOT_SUPPORTED"
-
 // fetchCallName is the name fetch's calls are recorded under by the gate.
 const fetchCallName = "fetch"
 

@@ -143,7 +143,7 @@ type Script struct {
 	Language string // "typescript" (default) or "javascript"
 	// Type defaults to embedded. Trigger and Limits as in the API.
 	Type    kilntype.ScriptType
-	Trigger *kilntype.Trigger
+	Trigger *kilntype.TriggerConfig
 	Limits  *kilntype.Limits
 	// ChangeDescription is noted on the new version.
 	ChangeDescription string

@@ -1,6 +1,7 @@
-// Package kilntype holds Kiln's domain words — tenants, keys, scripts, versions,
-// executions — and the error type every layer shares. The server, the store
-// and embedding hosts speak in these types.
+// Package kilntype holds Kiln's domain words — tenants, keys, scripts,
+// versions, executions, triggers, dead letters — and the one error
+// vocabulary every layer shares (codes.go). It imports nothing of Kiln's,
+// so every other package can import it without a cycle.
 package kilntype
 
 import (
@@ -8,39 +9,25 @@ import (
 	"fmt"
 )
 
-// Error codes reach API clients in error bodies and scripts as err.code; they
-// never change meaning once published.
-const (
-	ENotFound        = "NOT_FOUND"
-	EInvalidArgument = "INVALID_ARGUMENT"
-	EUnauthorized    = "UNAUTHORIZED"
-	EForbidden       = "FORBIDDEN"
-	EConflict        = "CONFLICT"
-	ESyntaxError     = "SYNTAX_ERROR"
-	ETooLarge        = "PAYLOAD_TOO_LARGE"
-	EQuotaExceeded   = "QUOTA_EXCEEDED" // a tenant's quota (cache bytes, say) is used up
-	EUnavailable     = "UNAVAILABLE"
-	EInternal        = "INTERNAL"
-)
-
-// Error is the one error type: a stable code, a message a person can act on,
-// and optional details (such as a source position).
+// Error is the one error type: a stable code, a message a person can act
+// on, and optional details (such as a source position). Scripts see the
+// code as err.code; API clients see it in the {"error": …} body.
 type Error struct {
-	Code    string
+	Code    Code
 	Message string
 	Details any
 }
 
-func (e *Error) Error() string { return e.Code + ": " + e.Message }
+func (e *Error) Error() string { return string(e.Code) + ": " + e.Message }
 
 // Errorf returns an *Error with a formatted message.
-func Errorf(code, format string, args ...any) *Error {
+func Errorf(code Code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
 // ErrorCode returns the code of err if it is (or wraps) an *Error, else
 // EInternal.
-func ErrorCode(err error) string {
+func ErrorCode(err error) Code {
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Code

@@ -44,11 +44,11 @@ type LogLine struct {
 
 // Execution is the record of one run of one script version.
 type Execution struct {
-	ID       string `json:"id"`
-	TenantID string `json:"tenantId"`
-	ScriptID string `json:"scriptId"`
-	Version  int    `json:"version"`
-	Trigger  string `json:"trigger"`
+	ID       string  `json:"id"`
+	TenantID string  `json:"tenantId"`
+	ScriptID string  `json:"scriptId"`
+	Version  int     `json:"version"`
+	Trigger  Trigger `json:"trigger"`
 	// Attempt is the run's number among an event delivery's attempts (1
 	// for the first run, and for every other trigger).
 	Attempt       int             `json:"attempt,omitempty"`

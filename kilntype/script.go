@@ -30,8 +30,8 @@ const (
 	StatusArchived ScriptStatus = "archived" // deleted; history kept
 )
 
-// Trigger holds what the script's type needs.
-type Trigger struct {
+// TriggerConfig holds what the script's type needs to be triggered.
+type TriggerConfig struct {
 	HTTP   *HTTPTrigger `json:"http,omitempty"`
 	Events []string     `json:"events,omitempty"`
 	Cron   *CronTrigger `json:"cron,omitempty"`
@@ -75,18 +75,18 @@ type Limits struct {
 // Script is a tenant's function. Its code lives in immutable versions; the
 // script points at the newest.
 type Script struct {
-	ID          string       `json:"id"`
-	TenantID    string       `json:"tenantId"`
-	Name        string       `json:"name"`
-	Description string       `json:"description"`
-	Type        ScriptType   `json:"type"`
-	Status      ScriptStatus `json:"status"`
-	Language    string       `json:"language"` // "typescript" or "javascript"
-	Trigger     Trigger      `json:"trigger"`
-	Limits      Limits       `json:"limits"`
-	Version     int          `json:"version"` // the current version number
-	CreatedAt   time.Time    `json:"createdAt"`
-	UpdatedAt   time.Time    `json:"updatedAt"`
+	ID          string        `json:"id"`
+	TenantID    string        `json:"tenantId"`
+	Name        string        `json:"name"`
+	Description string        `json:"description"`
+	Type        ScriptType    `json:"type"`
+	Status      ScriptStatus  `json:"status"`
+	Language    string        `json:"language"` // "typescript" or "javascript"
+	Trigger     TriggerConfig `json:"trigger"`
+	Limits      Limits        `json:"limits"`
+	Version     int           `json:"version"` // the current version number
+	CreatedAt   time.Time     `json:"createdAt"`
+	UpdatedAt   time.Time     `json:"updatedAt"`
 }
 
 // Version is an immutable snapshot of a script's source. Nothing updates or

@@ -260,7 +260,7 @@ func TestBatchPartlyFails(t *testing.T) {
 				t.Errorf("dead letter of event %d with %d attempts (attempt %d)", i, len(d.attempts), d.d.Attempt)
 			}
 			for k, a := range d.attempts {
-				if a.Attempt != k+1 || a.Error != fmt.Sprintf("broken %d", i) {
+				if a.Attempt != k+1 || a.Message != fmt.Sprintf("broken %d", i) {
 					t.Errorf("event %d attempt %+v", i, a)
 				}
 			}

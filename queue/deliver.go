@@ -8,6 +8,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/kiln-run/kiln/kilntype"
 )
 
 // attemptsHeader on a delivery message says that its attempt history may
@@ -263,7 +265,7 @@ func (r *runner) runInPlace(h eventHold, ev Event, raw []byte, t Target) {
 		return
 	}
 	q.counters.failed.Add(1)
-	rec := attemptRecord{Attempts: []AttemptError{{Attempt: 1, Error: err.Error(), At: q.cfg.Now().UTC()}}}
+	rec := attemptRecord{Attempts: []AttemptError{attemptError(1, err, q.cfg.Now().UTC())}}
 	var giveUp *giveUpError
 	rec.DeadLetter = errors.As(err, &giveUp) || d.MaxAttempts == 1
 	ctx, cancel := opContext()
@@ -325,7 +327,8 @@ func (r *runner) processDelivery(m jetstream.Msg) {
 	if interrupted := int(meta.NumDelivered) - 1 - len(rec.Attempts); interrupted >= q.cfg.MaxInterrupted {
 		rec.Attempts = append(rec.Attempts, AttemptError{
 			Attempt: d.Attempt,
-			Error:   fmt.Sprintf("delivered %d times without an outcome: the process stopped or the ack wait ran out each time", interrupted),
+			Code:    kilntype.EUnavailable,
+			Message: fmt.Sprintf("delivered %d times without an outcome: the process stopped or the ack wait ran out each time", interrupted),
 			At:      q.cfg.Now().UTC(),
 		})
 		r.deadLetter(m, d, rec, revision, true)
@@ -354,7 +357,7 @@ func (r *runner) processDelivery(m jetstream.Msg) {
 		return
 	}
 	q.counters.failed.Add(1)
-	rec.Attempts = append(rec.Attempts, AttemptError{Attempt: d.Attempt, Error: err.Error(), At: q.cfg.Now().UTC()})
+	rec.Attempts = append(rec.Attempts, attemptError(d.Attempt, err, q.cfg.Now().UTC()))
 	var giveUp *giveUpError
 	if errors.As(err, &giveUp) || d.Attempt >= d.MaxAttempts {
 		r.deadLetter(m, d, rec, revision, true)

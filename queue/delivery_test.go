@@ -90,7 +90,7 @@ func TestDeadLetterAndReplay(t *testing.T) {
 			t.Fatalf("dead letter %+v with %d attempts", dl.d, len(dl.attempts))
 		}
 		for i, a := range dl.attempts {
-			if a.Attempt != i+1 || a.Error != fmt.Sprintf("boom %d", i+1) || a.At.IsZero() {
+			if a.Attempt != i+1 || a.Message != fmt.Sprintf("boom %d", i+1) || a.At.IsZero() {
 				t.Errorf("attempt %d recorded as %+v", i+1, a)
 			}
 		}
@@ -143,7 +143,7 @@ func TestGiveUpAndSinkFailure(t *testing.T) {
 		if n := len(rec.runsOf(id)); n != 1 {
 			t.Errorf("handler ran %d times, want once (GiveUp skips the retries)", n)
 		}
-		if len(rec.dead) != 2 || len(rec.dead[1].attempts) != 1 || rec.dead[1].attempts[0].Error != "give up: bad input" {
+		if len(rec.dead) != 2 || len(rec.dead[1].attempts) != 1 || rec.dead[1].attempts[0].Message != "give up: bad input" {
 			t.Errorf("sink calls %+v", rec.dead)
 		}
 	})

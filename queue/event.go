@@ -3,6 +3,7 @@ package queue
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -64,11 +65,42 @@ type Delivery struct {
 	MayHaveRun bool
 }
 
-// AttemptError records one failed attempt.
+// AttemptError records one failed attempt: its code, message and, when a
+// script ran, the execution that failed.
 type AttemptError struct {
-	Attempt int       `json:"attempt"`
-	Error   string    `json:"error"`
-	At      time.Time `json:"at"`
+	Attempt     int           `json:"attempt"`
+	Code        kilntype.Code `json:"code"`
+	Message     string        `json:"message"`
+	ExecutionID string        `json:"executionId,omitempty"`
+	At          time.Time     `json:"at"`
+}
+
+// Failure is what a Handler returns for a failed attempt, so that the
+// dead-letter record keeps its code and execution as values. Any other
+// error is recorded with the code of the *kilntype.Error it wraps, else
+// INTERNAL, and its text as the message.
+type Failure struct {
+	Code        kilntype.Code
+	Message     string
+	ExecutionID string
+}
+
+func (f *Failure) Error() string { return string(f.Code) + ": " + f.Message }
+
+// attemptError records err as attempt n's failure at at.
+func attemptError(n int, err error, at time.Time) AttemptError {
+	a := AttemptError{Attempt: n, At: at}
+	var f *Failure
+	var ke *kilntype.Error
+	switch {
+	case errors.As(err, &f):
+		a.Code, a.Message, a.ExecutionID = f.Code, f.Message, f.ExecutionID
+	case errors.As(err, &ke):
+		a.Code, a.Message = ke.Code, ke.Message
+	default:
+		a.Code, a.Message = kilntype.EInternal, err.Error()
+	}
+	return a
 }
 
 // appendEnvelope writes a delivery as stored in the DELIVERIES stream:
@@ -223,7 +255,7 @@ func validateEvent(e *Event, maxPayload int) error {
 		return kilntype.Errorf(kilntype.EInvalidArgument, "event type %q must be 1 to 8 dot-separated segments of lowercase letters, digits, '_' or '-' (like \"billing.invoice.paid\")", e.Type)
 	}
 	if len(e.Payload) > maxPayload {
-		return kilntype.Errorf(kilntype.ETooLarge, "event payload is %d bytes; the limit is %d", len(e.Payload), maxPayload)
+		return kilntype.Errorf(kilntype.EValueTooLarge, "event payload is %d bytes; the limit is %d", len(e.Payload), maxPayload)
 	}
 	if len(e.Payload) == 0 {
 		e.Payload = json.RawMessage("null")

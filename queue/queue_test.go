@@ -117,9 +117,9 @@ func TestPublish(t *testing.T) {
 		for _, tc := range []struct {
 			name string
 			ev   Event
-			code string
+			code kilntype.Code
 		}{
-			{"payload too large", Event{Tenant: "acme", Type: "a.b", Payload: json.RawMessage(`"` + strings.Repeat("x", 1100) + `"`)}, kilntype.ETooLarge},
+			{"payload too large", Event{Tenant: "acme", Type: "a.b", Payload: json.RawMessage(`"` + strings.Repeat("x", 1100) + `"`)}, kilntype.EValueTooLarge},
 			{"payload not JSON", Event{Tenant: "acme", Type: "a.b", Payload: json.RawMessage(`{nope`)}, kilntype.EInvalidArgument},
 			{"wildcard type", Event{Tenant: "acme", Type: "a.*"}, kilntype.EInvalidArgument},
 			{"uppercase type", Event{Tenant: "acme", Type: "A.b"}, kilntype.EInvalidArgument},

@@ -481,56 +481,41 @@ func data(d *store.Doc, err error) (map[string]any, error) {
 	return d.Data, nil
 }
 
-// Codes that store and host errors keep when they reach a script; the
-// kiln code PAYLOAD_TOO_LARGE becomes the SDK's TOO_LARGE.
-var scriptCodes = map[string]engine.Code{
-	kilntype.ENotFound:        "NOT_FOUND",
-	kilntype.EConflict:        "CONFLICT",
-	kilntype.EInvalidArgument: engine.CodeInvalidArgument,
-	kilntype.ETooLarge:        "TOO_LARGE",
-	"TOO_LARGE":               "TOO_LARGE",
-	kilntype.EQuotaExceeded:   "QUOTA_EXCEEDED",
-	"RATE_LIMITED":            "RATE_LIMITED",
-	"TIMEOUT":                 engine.CodeTimeout,
-}
-
 // code returns err's code, whether it is a *kilntype.Error or an
 // *engine.Error, or "".
-func code(err error) string {
+func code(err error) kilntype.Code {
 	var ke *kilntype.Error
 	if errors.As(err, &ke) {
 		return ke.Code
 	}
 	var ee *engine.Error
 	if errors.As(err, &ee) {
-		return string(ee.Code)
+		return ee.Code
 	}
 	return ""
 }
 
 // scriptError gives a store's or a host collection's error the SDK's form:
 // a coded *engine.Error whose message starts with the function's name.
-// Errors without a code scripts know pass through unchanged, for the gate
-// to report as INTERNAL without their details.
+// Codes keep their meaning on the way (there is one table, kilntype's); an
+// error without a code from that table, or an INTERNAL one, passes through
+// unchanged, for the gate to report as INTERNAL without its details.
 func scriptError(name string, err error) error {
 	var (
 		ke  *kilntype.Error
 		ee  *engine.Error
 		msg string
-		c   engine.Code
-		ok  bool
+		c   kilntype.Code
 	)
 	switch {
 	case errors.As(err, &ee):
 		c, msg = ee.Code, ee.Message
-		if _, ok = scriptCodes[string(c)]; !ok {
-			ok = c == engine.CodeInvalidArgument || c == engine.CodeTimeout || c == engine.CodeCancelled
-		}
 	case errors.As(err, &ke):
-		c, ok = scriptCodes[ke.Code]
-		msg = ke.Message
+		c, msg = ke.Code, ke.Message
+	default:
+		return err
 	}
-	if !ok {
+	if _, known := c.Info(); !known || c == kilntype.EInternal {
 		return err
 	}
 	if !strings.HasPrefix(msg, name+": ") {

@@ -163,7 +163,7 @@ func EncodeDoc(data map[string]any, maxBytes int) ([]byte, error) {
 		return nil, kilntype.Errorf(kilntype.EInvalidArgument, "the document cannot be stored as JSON: %v", err)
 	}
 	if len(b) > maxBytes {
-		return nil, kilntype.Errorf(kilntype.ETooLarge, "the document is %d bytes of JSON, more than the %d-byte limit; store large data in several documents", len(b), maxBytes)
+		return nil, kilntype.Errorf(kilntype.EValueTooLarge, "the document is %d bytes of JSON, more than the %d-byte limit; store large data in several documents", len(b), maxBytes)
 	}
 	if HasNUL(b) {
 		return nil, kilntype.Errorf(kilntype.EInvalidArgument, "the document contains the NUL character (\\u0000), which documents cannot hold")

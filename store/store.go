@@ -181,7 +181,7 @@ type ScriptCreateParams struct {
 	Type        kilntype.ScriptType
 	Status      kilntype.ScriptStatus
 	Language    string
-	Trigger     kilntype.Trigger
+	Trigger     kilntype.TriggerConfig
 	Limits      kilntype.Limits
 	Version     VersionCreateParams
 }
@@ -202,7 +202,7 @@ type ScriptUpdateParams struct {
 	Description *string
 	Status      *kilntype.ScriptStatus
 	Language    *string
-	Trigger     *kilntype.Trigger
+	Trigger     *kilntype.TriggerConfig
 	Limits      *kilntype.Limits
 	// NewVersion, if set, appends the next version.
 	NewVersion *VersionCreateParams
@@ -223,7 +223,7 @@ type ExecutionListParams struct {
 	TenantID string
 	ScriptID string
 	Status   kilntype.ExecutionStatus
-	Trigger  string
+	Trigger  kilntype.Trigger
 	Limit    int
 	Cursor   string
 }

@@ -118,7 +118,7 @@ func testExecutionAppendPages(t *testing.T, b *bundle) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	base := now().Add(-time.Hour)
 	statuses := []kilntype.ExecutionStatus{kilntype.ExecCompleted, kilntype.ExecCompleted, kilntype.ExecFailed, kilntype.ExecTimeout}
-	triggers := []string{"http", "http", "event", "cron", "webhook"}
+	triggers := []kilntype.Trigger{"http", "http", "event", "cron", "webhook"}
 	var all []kilntype.Execution
 	for call := range 12 {
 		var rows, appended []kilntype.Execution

@@ -24,7 +24,7 @@ func cacheValue(t *testing.T, b *bundle, tenantID, key string) string {
 	t.Helper()
 	v, err := b.s.CacheGet(b.ctx, tenantID, key)
 	if kilntype.ErrorCode(err) == kilntype.ENotFound {
-		return kilntype.ENotFound
+		return string(kilntype.ENotFound)
 	}
 	if err != nil {
 		t.Fatalf("CacheGet(%s): %v", key, err)
@@ -36,7 +36,7 @@ func at(t time.Time) *time.Time { return &t }
 
 func testCache(t *testing.T, b *bundle) {
 	tenant := b.tenant.ID
-	if got := cacheValue(t, b, tenant, "missing"); got != kilntype.ENotFound {
+	if got := cacheValue(t, b, tenant, "missing"); got != string(kilntype.ENotFound) {
 		t.Errorf("CacheGet of a missing key = %s", got)
 	}
 	for _, v := range []string{`{"a":[1,"x",null]}`, `42`, `"text"`, `null`, `true`} {
@@ -50,7 +50,7 @@ func testCache(t *testing.T, b *bundle) {
 	if got := cacheValue(t, b, tenant, "later"); got != "1" {
 		t.Errorf("an entry expiring in an hour reads %s", got)
 	}
-	if got := cacheValue(t, b, tenant, "past"); got != kilntype.ENotFound {
+	if got := cacheValue(t, b, tenant, "past"); got != string(kilntype.ENotFound) {
 		t.Errorf("an expired entry reads %s, want NOT_FOUND", got)
 	}
 
@@ -66,14 +66,14 @@ func testCache(t *testing.T, b *bundle) {
 	errs := []struct {
 		name string
 		err  error
-		code string
+		code kilntype.Code
 	}{
 		{"empty key", b.s.CacheSet(b.ctx, store.CacheSetParams{TenantID: tenant, Value: json.RawMessage(`1`)}), kilntype.EInvalidArgument},
 		{"long key", b.s.CacheSet(b.ctx, store.CacheSetParams{TenantID: tenant, Key: strings.Repeat("k", store.MaxCacheKeyBytes+1), Value: json.RawMessage(`1`)}), kilntype.EInvalidArgument},
 		{"not JSON", b.s.CacheSet(b.ctx, store.CacheSetParams{TenantID: tenant, Key: "x", Value: json.RawMessage(`{`)}), kilntype.EInvalidArgument},
 		{"NUL", b.s.CacheSet(b.ctx, store.CacheSetParams{TenantID: tenant, Key: "x", Value: json.RawMessage(`"\u0000"`)}), kilntype.EInvalidArgument},
-		{"value past its cap", b.s.CacheSet(b.ctx, store.CacheSetParams{TenantID: tenant, Key: "x", Value: json.RawMessage(`"` + strings.Repeat("v", 100) + `"`), MaxValueBytes: 50}), kilntype.ETooLarge},
-		{"value past the default cap", b.s.CacheSet(b.ctx, store.CacheSetParams{TenantID: tenant, Key: "x", Value: json.RawMessage(`"` + strings.Repeat("v", store.DefaultMaxCacheValueBytes) + `"`)}), kilntype.ETooLarge},
+		{"value past its cap", b.s.CacheSet(b.ctx, store.CacheSetParams{TenantID: tenant, Key: "x", Value: json.RawMessage(`"` + strings.Repeat("v", 100) + `"`), MaxValueBytes: 50}), kilntype.EValueTooLarge},
+		{"value past the default cap", b.s.CacheSet(b.ctx, store.CacheSetParams{TenantID: tenant, Key: "x", Value: json.RawMessage(`"` + strings.Repeat("v", store.DefaultMaxCacheValueBytes) + `"`)}), kilntype.EValueTooLarge},
 		{"empty tenant", b.s.CacheSet(b.ctx, store.CacheSetParams{Key: "x", Value: json.RawMessage(`1`)}), kilntype.EInvalidArgument},
 	}
 	for _, e := range errs {
@@ -119,7 +119,7 @@ func testCacheIncrement(t *testing.T, b *bundle) {
 	if n, err := b.s.CacheSweep(b.ctx, time.Now().Add(2*time.Minute)); err != nil || n != 1 {
 		t.Errorf("CacheSweep past the incremented entry's expiry = %d, %v; want 1", n, err)
 	}
-	if got := cacheValue(t, b, tenant, "expiring"); got != kilntype.ENotFound {
+	if got := cacheValue(t, b, tenant, "expiring"); got != string(kilntype.ENotFound) {
 		t.Errorf("the incremented entry outlived its expiry: %s", got)
 	}
 
@@ -154,7 +154,7 @@ func testCacheQuota(t *testing.T, b *bundle) {
 		t.Fatalf("filling to exactly the cap: %v", err)
 	}
 	wantCode(t, "one byte past the cap", set("k3", 2, nil), kilntype.EQuotaExceeded)
-	if got := cacheValue(t, b, tenant, "k3"); got != kilntype.ENotFound {
+	if got := cacheValue(t, b, tenant, "k3"); got != string(kilntype.ENotFound) {
 		t.Errorf("a refused set stored %s", got)
 	}
 	// Replacing an entry charges only the difference.
@@ -208,7 +208,7 @@ func testCacheSweep(t *testing.T, b *bundle) {
 	if n, err := b.s.CacheSweep(b.ctx, time.Now()); err != nil || n != 0 {
 		t.Errorf("second CacheSweep = %d, %v; want 0", n, err)
 	}
-	for key, want := range map[string]string{"a": kilntype.ENotFound, "c": "3", "d": "4"} {
+	for key, want := range map[string]string{"a": string(kilntype.ENotFound), "c": "3", "d": "4"} {
 		if got := cacheValue(t, b, b.tenant.ID, key); got != want {
 			t.Errorf("after sweep %s = %s, want %s", key, got, want)
 		}
@@ -230,7 +230,7 @@ func testCacheIsolation(t *testing.T, b *bundle) {
 	cacheSet(t, b, b.tenant.ID, "token", `"mine"`, nil)
 	cacheSet(t, b, b.tenant.ID, "hits", `10`, nil)
 	other := b.other.ID
-	if got := cacheValue(t, b, other, "token"); got != kilntype.ENotFound {
+	if got := cacheValue(t, b, other, "token"); got != string(kilntype.ENotFound) {
 		t.Errorf("other tenant reads %s", got)
 	}
 	if deleted, err := b.s.CacheDelete(b.ctx, other, "token"); err != nil || deleted {

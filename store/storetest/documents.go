@@ -271,7 +271,7 @@ func testDocCRUD(t *testing.T, b *bundle) {
 	errs := []struct {
 		name string
 		call func() error
-		code string
+		code kilntype.Code
 	}{
 		{"update missing", func() error {
 			_, err := b.s.DocUpdate(b.ctx, store.DocUpdateParams{TenantID: tenant, Collection: "users", ID: "nobody", Patch: map[string]any{"a": 1}})
@@ -326,18 +326,18 @@ func testDocLimits(t *testing.T, b *bundle) {
 	tenant := b.tenant.ID
 	big := strings.Repeat("x", 1000)
 	_, err := b.s.DocInsert(b.ctx, store.DocInsertParams{TenantID: tenant, Collection: "blobs", Data: map[string]any{"id": "a", "s": big}, MaxBytes: 500})
-	wantCode(t, "DocInsert past MaxBytes", err, kilntype.ETooLarge)
+	wantCode(t, "DocInsert past MaxBytes", err, kilntype.EValueTooLarge)
 	if _, err := b.s.DocInsert(b.ctx, store.DocInsertParams{TenantID: tenant, Collection: "blobs", Data: map[string]any{"id": "a", "s": "small"}, MaxBytes: 500}); err != nil {
 		t.Fatalf("DocInsert: %v", err)
 	}
 	_, err = b.s.DocUpdate(b.ctx, store.DocUpdateParams{TenantID: tenant, Collection: "blobs", ID: "a", Patch: map[string]any{"s": big}, MaxBytes: 500})
-	wantCode(t, "DocUpdate past MaxBytes", err, kilntype.ETooLarge)
+	wantCode(t, "DocUpdate past MaxBytes", err, kilntype.EValueTooLarge)
 	if d, _ := b.s.DocGet(b.ctx, tenant, "blobs", "a"); d == nil || d.Data["s"] != "small" {
 		t.Errorf("a refused update changed the document: %+v", d)
 	}
 	// The default cap is 1 MiB.
 	_, err = b.s.DocInsert(b.ctx, store.DocInsertParams{TenantID: tenant, Collection: "blobs", Data: map[string]any{"s": strings.Repeat("x", store.DefaultMaxDocBytes)}})
-	wantCode(t, "DocInsert past the default cap", err, kilntype.ETooLarge)
+	wantCode(t, "DocInsert past the default cap", err, kilntype.EValueTooLarge)
 
 	for i := range 5 {
 		if _, err := b.s.DocInsert(b.ctx, store.DocInsertParams{TenantID: tenant, Collection: "many", Data: map[string]any{"i": i}}); err != nil {

@@ -256,7 +256,7 @@ func testExecutionDeleteBefore(write writer) func(t *testing.T, b *bundle) {
 type badRecord struct {
 	name string
 	edit func(e *kilntype.Execution)
-	code string
+	code kilntype.Code
 }
 
 var badRecords = []badRecord{

@@ -20,7 +20,7 @@ func testTenantIsolation(t *testing.T, b *bundle) {
 	tests := []struct {
 		name string
 		call func() error
-		code string
+		code kilntype.Code
 	}{
 		{"ScriptGet", func() error { _, err := b.s.ScriptGet(b.ctx, b.other.ID, sc.ID); return err }, kilntype.ENotFound},
 		{"ScriptUpdate", func() error {

@@ -34,7 +34,7 @@ func createScript(t *testing.T, b *bundle, tenantID string, spec scriptSpec) *ki
 	sc, err := b.s.ScriptCreate(b.ctx, store.ScriptCreateParams{
 		TenantID: tenantID, Name: spec.name, Description: spec.description,
 		Type: spec.typ, Status: spec.status, Language: "javascript",
-		Trigger: kilntype.Trigger{HTTP: &kilntype.HTTPTrigger{Path: "/" + spec.name, Methods: []string{"POST"}}},
+		Trigger: kilntype.TriggerConfig{HTTP: &kilntype.HTTPTrigger{Path: "/" + spec.name, Methods: []string{"POST"}}},
 		Version: store.VersionCreateParams{SourceCode: sourceOf(spec.name), ChangeDescription: "first", CreatedBy: "test"},
 	})
 	if err != nil {
@@ -63,7 +63,7 @@ func testScriptCreate(t *testing.T, b *bundle) {
 	p := store.ScriptCreateParams{
 		TenantID: b.tenant.ID, Name: "orders", Description: "Handles orders",
 		Type: kilntype.TypeHTTP, Status: kilntype.StatusDraft, Language: "typescript",
-		Trigger: kilntype.Trigger{HTTP: &kilntype.HTTPTrigger{Path: "/orders", Methods: []string{"GET", "POST"}}},
+		Trigger: kilntype.TriggerConfig{HTTP: &kilntype.HTTPTrigger{Path: "/orders", Methods: []string{"GET", "POST"}}},
 		Limits:  kilntype.Limits{TimeoutMs: 2500, MemoryBytes: 64 << 20, MaxConcurrent: 4},
 		Version: store.VersionCreateParams{SourceCode: "export default () => 1", ChangeDescription: "initial", CreatedBy: "alice"},
 	}
@@ -221,7 +221,7 @@ func testScriptListPages(t *testing.T, b *bundle) {
 func testScriptUpdate(t *testing.T, b *bundle) {
 	sc := createScript(t, b, b.tenant.ID, scriptSpec{name: "orders", description: "old"})
 	name, status := "orders-v2", kilntype.StatusPaused
-	trigger := kilntype.Trigger{Events: []string{"order.created"}}
+	trigger := kilntype.TriggerConfig{Events: []string{"order.created"}}
 	limits := kilntype.Limits{TimeoutMs: 100}
 	got, err := b.s.ScriptUpdate(b.ctx, store.ScriptUpdateParams{
 		TenantID: b.tenant.ID, ID: sc.ID, Name: &name, Status: &status, Trigger: &trigger, Limits: &limits,

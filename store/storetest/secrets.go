@@ -43,7 +43,7 @@ func testSecrets(t *testing.T, b *bundle) {
 	errs := []struct {
 		name string
 		call func() error
-		code string
+		code kilntype.Code
 	}{
 		{"get missing", func() error { _, err := b.s.SecretGet(b.ctx, tenant, "NOPE"); return err }, kilntype.ENotFound},
 		{"delete missing", func() error { return b.s.SecretDelete(b.ctx, tenant, "NOPE") }, kilntype.ENotFound},

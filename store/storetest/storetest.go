@@ -109,7 +109,7 @@ func setup(t *testing.T, open func(t *testing.T) store.Store) *bundle {
 }
 
 // wantCode fails the test unless err is a *kilntype.Error with code.
-func wantCode(t *testing.T, what string, err error, code string) {
+func wantCode(t *testing.T, what string, err error, code kilntype.Code) {
 	t.Helper()
 	if err == nil {
 		t.Errorf("%s: got no error, want %s", what, code)
@@ -213,7 +213,7 @@ func testTenants(t *testing.T, b *bundle) {
 	errs := []struct {
 		name string
 		call func() error
-		code string
+		code kilntype.Code
 	}{
 		{"duplicate slug", func() error {
 			_, err := b.s.TenantCreate(b.ctx, store.TenantCreateParams{Slug: "acme", Name: "Another"})
@@ -264,7 +264,7 @@ func testKeys(t *testing.T, b *bundle) {
 	errs := []struct {
 		name string
 		call func() error
-		code string
+		code kilntype.Code
 	}{
 		{"create for missing tenant", func() error {
 			_, err := b.s.KeyCreate(b.ctx, store.KeyCreateParams{TenantID: newID(), Name: "x", Role: kilntype.RoleAdmin, Hash: "hash-2"})

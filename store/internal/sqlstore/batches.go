@@ -39,13 +39,13 @@ var (
 	statusBits = map[kilntype.ExecutionStatus]int64{
 		kilntype.ExecCompleted: 1, kilntype.ExecFailed: 2, kilntype.ExecTimeout: 4, kilntype.ExecCancelled: 8, kilntype.ExecSkipped: 16,
 	}
-	triggerBits = map[string]int64{"http": 1, "event": 2, "cron": 4, "manual": 8, "embedded": 16}
+	triggerBits = map[kilntype.Trigger]int64{kilntype.TriggerHTTP: 1, kilntype.TriggerEvent: 2, kilntype.TriggerCron: 4, kilntype.TriggerManual: 8, kilntype.TriggerEmbedded: 16}
 )
 
 // otherTriggerBit stands for every trigger not in triggerBits.
 const otherTriggerBit = 1 << 30
 
-func triggerBit(t string) int64 {
+func triggerBit(t kilntype.Trigger) int64 {
 	if b, ok := triggerBits[t]; ok {
 		return b
 	}

@@ -166,7 +166,7 @@ func (s *Store) CacheSet(ctx context.Context, p store.CacheSetParams) error {
 	case !json.Valid(p.Value):
 		return kilntype.Errorf(kilntype.EInvalidArgument, "cache value is not valid JSON")
 	case len(p.Value) > maxValue:
-		return kilntype.Errorf(kilntype.ETooLarge, "cache value is %d bytes of JSON, more than the %d-byte limit", len(p.Value), maxValue)
+		return kilntype.Errorf(kilntype.EValueTooLarge, "cache value is %d bytes of JSON, more than the %d-byte limit", len(p.Value), maxValue)
 	case store.HasNUL(p.Value):
 		return kilntype.Errorf(kilntype.EInvalidArgument, "cache value contains the NUL character (\\u0000), which the cache cannot hold")
 	}

@@ -55,7 +55,7 @@ func TestTimeLayoutSortsAsText(t *testing.T) {
 func TestPageLimit(t *testing.T) {
 	for _, tt := range []struct {
 		in, want int
-		code     string
+		code     kilntype.Code
 	}{{0, 50, ""}, {1, 1, ""}, {200, 200, ""}, {-1, 0, kilntype.EInvalidArgument}, {201, 0, kilntype.EInvalidArgument}} {
 		got, err := pageLimit(tt.in)
 		if got != tt.want || (err != nil) != (tt.code != "") || (err != nil && kilntype.ErrorCode(err) != tt.code) {

@@ -1,11 +1,8 @@
-// Package server is `kiln serve`: the JSON API, HTTP triggers, execution
-// recording and their wiring (App). cmd/kiln is a thin main over it, and the
-// end-to-end tests start the same App on a random port.
-package server
+package kiln
 
 import (
 	"fmt"
-	"net"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -17,11 +14,12 @@ import (
 	"github.com/kiln-run/kiln/sdk"
 )
 
-// Config is everything `kiln serve` can be told. Precedence, written once:
-// flags > environment (KILN_*) > config file (--config, JSON) > defaults.
+// Config is everything the core can be told; `kiln serve` adds its
+// listener's settings (server.Config). Zero values mean the defaults that
+// WithDefaults fills, documented on each field. For `kiln serve` the
+// precedence is flags > environment (KILN_*) > config file > defaults
+// (docs/server.md).
 type Config struct {
-	// Addr is where the server listens. Default "127.0.0.1:8080".
-	Addr string `json:"addr"`
 	// DataDir holds the SQLite database (and later the embedded queue).
 	// Default "./kiln-data".
 	DataDir string `json:"data"`
@@ -35,8 +33,6 @@ type Config struct {
 	// (KILN_SECRET_KEY). Empty: a key generated once into DataDir/secret.key.
 	// Several nodes must share one key.
 	SecretKey string `json:"-"`
-	// MaxBodyBytes caps HTTP request bodies (API and /run). Default 1 MiB.
-	MaxBodyBytes int64 `json:"maxBodyBytes"`
 	// Timeout, MemoryBytes and OutputBytes are the default script limits;
 	// MaxTimeout and MaxMemoryBytes cap what a script may ask for.
 	Timeout        time.Duration `json:"timeout"`
@@ -64,15 +60,24 @@ type Config struct {
 	// running become at start: "run-once" (the default: the latest missed
 	// run fires once) or "skip".
 	MissedRuns schedule.MissedRunPolicy `json:"missedRuns"`
-	// NoListen runs everything but the HTTP listener, for a host that
-	// embeds Kiln and serves Handler() itself, or not at all.
-	NoListen bool `json:"-"`
 	// Collections are an embedding host's own iota.db collections, served
-	// by the host instead of the document store (tenant-scoped by Kiln).
+	// by the host instead of the document store; Kiln passes every call the
+	// script's tenant ID and the host scopes by it.
 	Collections map[string]sdk.Collection `json:"-"`
-	// Modules are an embedding host's own host functions; their names must
-	// be under iota.host (iota.host.lookupCustomer).
-	Modules []engine.Module `json:"-"`
+	// HostFuncs are an embedding host's own functions, which scripts call
+	// as `await iota.host.<Name>(…args)`.
+	HostFuncs []HostFunc `json:"-"`
+	// Logger receives Kiln's logs. Default: discarded.
+	Logger *slog.Logger `json:"-"`
+	// Clock is the time every script sees (Date, timers' clock). Default
+	// the system clock. Task replay injects a journal's clock here.
+	Clock engine.Clock `json:"-"`
+	// Random is the randomness every script sees (Math.random, crypto).
+	// Default a cryptographically seeded source.
+	Random engine.Random `json:"-"`
+	// OpenTimeout bounds New: opening the store (with its migrations) and
+	// the queue. Default 1 minute.
+	OpenTimeout time.Duration `json:"-"`
 	// HTTPAllow lists the private addresses (host:port or CIDR) scripts'
 	// fetch and iota.http may reach; everything private is refused
 	// otherwise (SSRF_BLOCKED). See docs/outbound.md.
@@ -89,10 +94,12 @@ func (c Config) WithDefaults() Config {
 			*s = v
 		}
 	}
-	set(&c.Addr, "127.0.0.1:8080")
 	set(&c.DataDir, "./kiln-data")
-	if c.MaxBodyBytes == 0 {
-		c.MaxBodyBytes = 1 << 20
+	if c.Logger == nil {
+		c.Logger = discardLogger()
+	}
+	if c.OpenTimeout == 0 {
+		c.OpenTimeout = time.Minute
 	}
 	if c.Timeout == 0 {
 		c.Timeout = 30 * time.Second
@@ -123,9 +130,6 @@ func (c Config) WithDefaults() Config {
 
 // Validate explains the first setting that cannot work.
 func (c Config) Validate() error {
-	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
-		return fmt.Errorf("--addr %q is not host:port (for example 127.0.0.1:8080)", c.Addr)
-	}
 	if c.DB != "" && !strings.HasPrefix(c.DB, "postgres://") && !strings.HasPrefix(c.DB, "postgresql://") {
 		return fmt.Errorf("--db %q must be a postgres:// URL (leave it empty for the embedded SQLite database)", c.DB)
 	}
@@ -133,8 +137,6 @@ func (c Config) Validate() error {
 		return fmt.Errorf("KILN_OPERATOR_KEY must be at least 16 characters")
 	}
 	switch {
-	case c.MaxBodyBytes < 1024:
-		return fmt.Errorf("max body size %d bytes is too small: use at least 1 KiB", c.MaxBodyBytes)
 	case c.Timeout <= 0 || c.Timeout > c.MaxTimeout:
 		return fmt.Errorf("script timeout %s must be positive and at most the max timeout %s", c.Timeout, c.MaxTimeout)
 	case c.MemoryBytes < 1<<20 || c.MemoryBytes > c.MaxMemoryBytes:
@@ -145,12 +147,8 @@ func (c Config) Validate() error {
 	if c.NATS != "" && !strings.HasPrefix(c.NATS, "nats://") && !strings.HasPrefix(c.NATS, "tls://") {
 		return fmt.Errorf("--nats %q must be a nats:// URL (leave it empty for the embedded queue)", c.NATS)
 	}
-	for _, m := range c.Modules {
-		for _, f := range m.Funcs {
-			if !strings.HasPrefix(f.Name, "iota.host.") {
-				return fmt.Errorf("host function %q must be named under iota.host (iota.host.%s)", f.Name, f.Name[strings.LastIndex(f.Name, ".")+1:])
-			}
-		}
+	if _, err := c.hostModule(); err != nil {
+		return err
 	}
 	if _, err := outbound.ParseAllow(c.HTTPAllow); err != nil {
 		return fmt.Errorf("--http-allow: %w", err)

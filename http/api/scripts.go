@@ -25,7 +25,7 @@ type scriptBody struct {
 	Status            *kilntype.ScriptStatus `json:"status"`
 	Source            *string                `json:"source"`
 	Language          *string                `json:"language"`
-	Trigger           *kilntype.Trigger      `json:"trigger"`
+	Trigger           *kilntype.TriggerConfig      `json:"trigger"`
 	Limits            *kilntype.Limits       `json:"limits"`
 	ChangeDescription string                 `json:"changeDescription"`
 }
@@ -383,7 +383,7 @@ func (a *App) scriptRollback(w http.ResponseWriter, r *http.Request, p principal
 	if err != nil {
 		return 0, nil, err
 	}
-	var trig kilntype.Trigger
+	var trig kilntype.TriggerConfig
 	if len(old.Trigger) > 0 {
 		if err := json.Unmarshal(old.Trigger, &trig); err != nil {
 			return 0, nil, err

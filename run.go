@@ -1,6 +1,7 @@
-package server
+package kiln
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -15,6 +16,154 @@ import (
 	"github.com/kiln-run/kiln/pool"
 	"github.com/kiln-run/kiln/sdk"
 )
+
+// RunParams is one execution to perform: which script, why, with what.
+type RunParams struct {
+	// TenantID or TenantSlug names the tenant; the ID wins when both are
+	// set.
+	TenantID, TenantSlug string
+	// ScriptID or ScriptName names the script; the ID wins when both are
+	// set. A name finds the tenant's script that is not archived.
+	ScriptID, ScriptName string
+	// Trigger is why it runs; kilntype.MayRun decides whether the script
+	// may run under it. Required.
+	Trigger kilntype.Trigger
+	// Input is the handler's input as JSON; empty means null.
+	Input json.RawMessage
+	// Async answers once the pending record is durable, with the execution
+	// pending; the run goes on in the background (shutdown still ends it).
+	Async bool
+}
+
+// RunResult is a run's outcome.
+type RunResult struct {
+	// Execution is the run's record: status, output, error, logs. A
+	// script's failure is here, in Error, not in Run's error.
+	Execution *kilntype.Execution
+	// Response is the web Response an HTTP handler returned, if it
+	// returned one (Execution.Output then holds it as JSON).
+	Response *engine.HTTPResponse
+}
+
+// Run runs a script's current version once and records the execution.
+// It is the one path behind every trigger: HTTP, events, cron, manual and
+// embedded runs all come here. It returns once the execution's record is
+// durable — except for the HTTP trigger, whose record follows within a
+// few milliseconds (group commit), and Async runs, which return once the
+// pending record is durable.
+//
+// The error is for what kept the script from running: INVALID_ARGUMENT
+// for bad parameters, NOT_FOUND for an unknown tenant or script, CONFLICT
+// when the script may not run under the trigger (kilntype.MayRun),
+// UNAVAILABLE while shutting down or when the record could not be
+// written, OVERLOADED when the pool had no room in time (the result then
+// holds the execution, recorded as failed).
+func (c *Client) Run(ctx context.Context, p RunParams) (*RunResult, error) {
+	if !p.Trigger.Valid() {
+		return nil, kilntype.Errorf(kilntype.EInvalidArgument, "trigger %q must be one of http, event, cron, manual, embedded", p.Trigger)
+	}
+	if len(p.Input) == 0 {
+		p.Input = json.RawMessage("null")
+	} else if !json.Valid(p.Input) {
+		return nil, kilntype.Errorf(kilntype.EInvalidArgument, "the input is not valid JSON")
+	}
+	tenant, err := c.resolveTenant(ctx, p.TenantID, p.TenantSlug)
+	if err != nil {
+		return nil, err
+	}
+	scriptID := p.ScriptID
+	if scriptID == "" {
+		if p.ScriptName == "" {
+			return nil, kilntype.Errorf(kilntype.EInvalidArgument, "name the script to run: a script ID or a script name")
+		}
+		s, err := c.store.ScriptGetByName(ctx, tenant.ID, p.ScriptName)
+		if err != nil {
+			return nil, err
+		}
+		scriptID = s.ID
+	}
+	return c.run(ctx, runRequest{Tenant: tenant, ScriptID: scriptID, Trigger: p.Trigger, Input: p.Input,
+		Durable: p.Trigger != kilntype.TriggerHTTP, Async: p.Async})
+}
+
+// resolveTenant finds a tenant by ID, else by slug, through the catalog.
+func (c *Client) resolveTenant(ctx context.Context, id, slug string) (*kilntype.Tenant, error) {
+	var (
+		t   *kilntype.Tenant
+		err error
+	)
+	switch {
+	case id != "":
+		t, err = c.catalog.tenantByID(ctx, id)
+	case slug != "":
+		t, err = c.catalog.tenant(ctx, slug)
+	default:
+		return nil, kilntype.Errorf(kilntype.EInvalidArgument, "name the tenant: a tenant ID or slug")
+	}
+	if kilntype.ErrorCode(err) == kilntype.ENotFound {
+		return nil, kilntype.Errorf(kilntype.ENotFound, "no tenant %q", cmp.Or(slug, id))
+	}
+	return t, err
+}
+
+// runRequest is one execution to perform, as the triggers inside this
+// package give it.
+type runRequest struct {
+	Tenant   *kilntype.Tenant
+	ScriptID string
+	Trigger  kilntype.Trigger
+	Input    json.RawMessage
+	// Durable makes run wait until the final record is written.
+	Durable bool
+	// Async returns once the pending record is durable.
+	Async bool
+	// ExecutionID, if set, is the execution's ID (event deliveries derive
+	// it from the delivery and attempt, so a redelivery reuses it).
+	ExecutionID string
+	// Attempt is the event delivery's attempt (0 means 1).
+	Attempt int
+	// FirstRun says that no record with ExecutionID was written before: a
+	// completed run's record is then written once (ExecutionID and a
+	// completed record are never run again).
+	FirstRun bool
+}
+
+// run is Run's body: look the script up, check it may run, start, run,
+// record, and map a pool refusal to OVERLOADED.
+func (c *Client) run(ctx context.Context, req runRequest) (*RunResult, error) {
+	s, v, err := c.catalog.current(ctx, req.Tenant.ID, req.ScriptID)
+	if err != nil {
+		return nil, err
+	}
+	if err := kilntype.MayRun(s, req.Trigger); err != nil {
+		return nil, err
+	}
+	job := runJob{Script: s, Version: v, Caps: req.Tenant.Settings.Caps, runRequest: req}
+	exec, err := c.runner.start(job)
+	if err != nil {
+		return nil, err
+	}
+	if req.Async {
+		// Accepted means recorded: the pending record is durable before
+		// the answer. The execution outlives the caller's context;
+		// shutdown still cancels it.
+		if err := c.runner.accept(exec); err != nil {
+			return nil, err
+		}
+		pending := *exec
+		go func() { _, _ = c.runner.run(context.WithoutCancel(ctx), job, exec) }()
+		return &RunResult{Execution: &pending}, nil
+	}
+	res, err := c.runner.run(ctx, job, exec)
+	if err != nil {
+		return nil, err
+	}
+	out := &RunResult{Execution: exec, Response: res.Response}
+	if res.Err != nil && res.Err.Code == codeOverloaded {
+		return out, &kilntype.Error{Code: string(codeOverloaded), Message: res.Err.Message, Details: map[string]string{"executionId": exec.ID}}
+	}
+	return out, nil
+}
 
 // runner executes script versions on the global VM pool and records every
 // execution.
@@ -38,25 +187,14 @@ func newRunner(e *engine.Engine, p *pool.Pool, rec *recorder, m *metrics, red *s
 	return &runner{engine: e, pool: p, recorder: rec, metrics: m, redactor: red, cfg: cfg, ctx: ctx, cancel: cancel}
 }
 
-// runRequest is one execution to perform.
-type runRequest struct {
+// runJob is a run request with its script, version and the tenant's caps
+// looked up.
+type runJob struct {
+	runRequest
 	Script  *kilntype.Script
 	Version *kilntype.Version
-	Trigger string
-	Input   json.RawMessage
 	// Caps are the tenant's limit caps (zero: none).
 	Caps kilntype.Limits
-	// Durable makes run wait until the final record is written.
-	Durable bool
-	// ExecutionID, if set, is the execution's ID (event deliveries derive
-	// it from the delivery and attempt, so a redelivery reuses it).
-	ExecutionID string
-	// Attempt is the event delivery's attempt (0 means 1).
-	Attempt int
-	// FirstRun says that no record with ExecutionID was written before: a
-	// completed run's record is then written once (ExecutionID and a
-	// completed record are never run again).
-	FirstRun bool
 }
 
 // newID returns an execution (or dead letter) ID: the creation time in
@@ -88,7 +226,7 @@ func (r *runner) compile(ctx context.Context, s *kilntype.Script, source string)
 }
 
 // start records a pending execution and returns it; finish completes it.
-func (r *runner) start(req runRequest) (*kilntype.Execution, error) {
+func (r *runner) start(req runJob) (*kilntype.Execution, error) {
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
@@ -119,7 +257,7 @@ func (r *runner) accept(exec *kilntype.Execution) error {
 }
 
 // run performs a started execution and records its outcome.
-func (r *runner) run(ctx context.Context, req runRequest, exec *kilntype.Execution) (*engine.Result, error) {
+func (r *runner) run(ctx context.Context, req runJob, exec *kilntype.Execution) (*engine.Result, error) {
 	defer r.active.Done()
 	// Shutdown cancels r.ctx; the caller's ctx may end too (a client gone).
 	ctx, cancel := context.WithCancel(ctx)
@@ -171,7 +309,7 @@ func (r *runner) run(ctx context.Context, req runRequest, exec *kilntype.Executi
 
 // invoke runs the version on the pool. A full pool is an OVERLOADED
 // execution (the caller answers 429).
-func (r *runner) invoke(ctx context.Context, req runRequest, exec *kilntype.Execution) *engine.Result {
+func (r *runner) invoke(ctx context.Context, req runJob, exec *kilntype.Execution) *engine.Result {
 	key := pool.Key{Tenant: req.Script.TenantID, Script: req.Script.ID, Version: req.Version.Number}
 	compile := func(ctx context.Context) (*engine.Program, error) {
 		return r.compile(ctx, req.Script, req.Version.SourceCode)
@@ -181,7 +319,7 @@ func (r *runner) invoke(ctx context.Context, req runRequest, exec *kilntype.Exec
 		Params: engine.InvokeParams{
 			Input: req.Input,
 			Meta: engine.Meta{TenantID: req.Script.TenantID, ScriptID: req.Script.ID, Version: req.Version.Number,
-				ExecutionID: exec.ID, Trigger: req.Trigger, Attempt: exec.Attempt},
+				ExecutionID: exec.ID, Trigger: string(req.Trigger), Attempt: exec.Attempt},
 			Timeout:     time.Duration(effective(req.Script.Limits.TimeoutMs, req.Caps.TimeoutMs, r.cfg.Timeout.Milliseconds())) * time.Millisecond,
 			MemoryLimit: effective(req.Script.Limits.MemoryBytes, req.Caps.MemoryBytes, r.cfg.MemoryBytes),
 			OutputBytes: effective(req.Script.Limits.OutputBytes, req.Caps.OutputBytes, r.cfg.OutputBytes),

@@ -1,4 +1,4 @@
-package server
+package kiln
 
 import (
 	"context"
@@ -29,7 +29,7 @@ func invalid(format string, args ...any) error {
 }
 
 // validateTrigger checks that t has what typ needs and normalizes it.
-func validateTrigger(typ kilntype.ScriptType, t *kilntype.Trigger) error {
+func validateTrigger(typ kilntype.ScriptType, t *kilntype.TriggerConfig) error {
 	if typ != kilntype.TypeEvent {
 		t.Retry = nil // only event deliveries are retried
 	}
@@ -98,7 +98,7 @@ func validateTrigger(typ kilntype.ScriptType, t *kilntype.Trigger) error {
 		t.Cron.Timezone = spec.Timezone()
 		t.HTTP, t.Events = nil, nil
 	default:
-		*t = kilntype.Trigger{}
+		*t = kilntype.TriggerConfig{}
 	}
 	return nil
 }
@@ -234,7 +234,7 @@ func parsePosition(pos string) (line, col int, ok bool) {
 	return line, col, err1 == nil && err2 == nil
 }
 
-func triggerJSON(t kilntype.Trigger) json.RawMessage {
+func triggerJSON(t kilntype.TriggerConfig) json.RawMessage {
 	b, _ := json.Marshal(t)
 	return b
 }
