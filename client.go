@@ -64,6 +64,9 @@ type Client struct {
 	metrics  *metrics
 	routes   *routeTable
 
+	opMu   sync.RWMutex
+	opHash string // the operator key's SHA-256, hex; "" while there is none
+
 	startOnce sync.Once
 	stopOnce  sync.Once
 	bg        sync.WaitGroup
@@ -134,6 +137,9 @@ func New(cfg Config, opts ...Option) (c *Client, err error) {
 	}
 	undo = append(undo, func() { _ = eng.Close() })
 	c.engine = eng
+	if err := c.loadOperatorKey(ctx); err != nil {
+		return nil, fmt.Errorf("operator key: %w", err)
+	}
 	c.recorder = newRecorder(st, log, recordInterval)
 	undo = append(undo, c.recorder.close)
 	c.metrics = newMetrics()
@@ -207,7 +213,7 @@ func openSecrets(cfg Config) (*secrets.Box, error) {
 // Start runs the event queue's workers, the cron scheduler and the
 // retention sweep. Call it once.
 func (c *Client) Start(ctx context.Context) error {
-	err := kilntype.Errorf(kilntype.EConflict, "kiln: Start was called twice")
+	var err error = kilntype.Errorf(kilntype.EConflict, "kiln: Start was called twice")
 	c.startOnce.Do(func() {
 		err = nil
 		if e := c.queue.Start(ctx, c.events, c.deliverEvent, c.deadLetter); e != nil {

@@ -124,19 +124,6 @@ type eventInput struct {
 	OccurredAt time.Time       `json:"occurredAt"`
 }
 
-// attemptFailure is how a failed attempt's error travels through the queue
-// to the dead-letter record.
-type attemptFailure struct {
-	Code        string `json:"code"`
-	Message     string `json:"message"`
-	ExecutionID string `json:"executionId,omitempty"`
-}
-
-func (f attemptFailure) Error() string {
-	b, _ := json.Marshal(f)
-	return string(b)
-}
-
 // deliveryExecutionID is the execution ID of one attempt of a delivery:
 // the same for a redelivery of that attempt (after a crash), so the attempt
 // has one record and completes at most once. It starts with the event's
@@ -148,89 +135,112 @@ func deliveryExecutionID(d queue.Delivery) string {
 
 // deliverEvent runs one attempt of a delivery on the script's current
 // version. An attempt that already completed (its record says so) is not
-// run again.
-func (a *App) deliverEvent(ctx context.Context, d queue.Delivery) error {
-	s, v, err := a.catalog.current(ctx, d.Event.Tenant, d.Target)
+// run again; a delivery to a script that is gone, or that may no longer run
+// on events (kilntype.MayRun), is dropped.
+func (c *Client) deliverEvent(ctx context.Context, d queue.Delivery) error {
+	tenant, err := c.catalog.tenantByID(ctx, d.Event.Tenant)
 	if kilntype.ErrorCode(err) == kilntype.ENotFound {
-		a.log.Warn("event for a script that no longer exists", "delivery", d.ID)
+		c.log.Warn("event for a tenant that no longer exists", "delivery", d.ID)
 		return nil
 	}
 	if err != nil {
-		return attemptFailure{Code: string(kilntype.EUnavailable), Message: err.Error()}
-	}
-	if s.Status != kilntype.StatusActive || s.Type != kilntype.TypeEvent {
-		a.log.Info("event for a script that is no longer an active event script; dropped", "delivery", d.ID, "script", s.ID, "status", s.Status)
-		return nil
+		return &queue.Failure{Code: kilntype.EUnavailable, Message: err.Error()}
 	}
 	execID := deliveryExecutionID(d)
 	if d.MayHaveRun {
-		prev, err := a.store.ExecutionGet(ctx, s.TenantID, execID)
+		prev, err := c.store.ExecutionGet(ctx, tenant.ID, execID)
 		switch {
 		case err == nil && prev.Status == kilntype.ExecCompleted:
 			return nil // a redelivery after the run completed
 		case err != nil && kilntype.ErrorCode(err) != kilntype.ENotFound:
 			// Running without knowing could complete the attempt twice.
-			return attemptFailure{Code: string(kilntype.EUnavailable), Message: "checking for an earlier run: " + err.Error()}
+			return &queue.Failure{Code: kilntype.EUnavailable, Message: "checking for an earlier run: " + err.Error()}
 		}
 	}
 	input, err := json.Marshal(eventInput{ID: d.Event.ID, Type: d.Event.Type, Payload: d.Event.Payload, OccurredAt: d.Event.PublishedAt})
 	if err != nil {
 		return queue.GiveUp(err)
 	}
-	tenant, err := a.catalog.tenantByID(ctx, s.TenantID)
-	if err != nil {
-		return attemptFailure{Code: string(kilntype.EUnavailable), Message: err.Error()}
+	res, err := c.run(ctx, runRequest{Tenant: tenant, ScriptID: d.Target, Trigger: kilntype.TriggerEvent, Input: input,
+		Durable: true, ExecutionID: execID, Attempt: d.Attempt, FirstRun: !d.MayHaveRun})
+	switch code := kilntype.ErrorCode(err); {
+	case err == nil:
+	case code == kilntype.ENotFound:
+		c.log.Warn("event for a script that no longer exists", "delivery", d.ID)
+		return nil
+	case code == kilntype.EConflict:
+		c.log.Info("event for a script that may no longer run on events; dropped", "delivery", d.ID, "script", d.Target, "reason", err)
+		return nil
+	case res != nil:
+		return &queue.Failure{Code: code, Message: err.Error(), ExecutionID: execID}
+	default:
+		var ke *kilntype.Error
+		if errors.As(err, &ke) {
+			return &queue.Failure{Code: ke.Code, Message: ke.Message}
+		}
+		return &queue.Failure{Code: kilntype.EUnavailable, Message: err.Error(), ExecutionID: execID}
 	}
-	req := runRequest{Script: s, Version: v, Trigger: "event", Input: input, Caps: tenant.Settings.Caps,
-		Durable: true, ExecutionID: execID, Attempt: d.Attempt, FirstRun: !d.MayHaveRun}
-	exec, err := a.runner.start(req)
-	if err != nil {
-		return attemptFailure{Code: kilntype.ErrorCode(err), Message: err.Error()}
-	}
-	res, err := a.runner.run(ctx, req, exec)
-	if err != nil {
-		return attemptFailure{Code: string(kilntype.EUnavailable), Message: err.Error(), ExecutionID: execID}
-	}
-	if res.Err != nil {
-		return attemptFailure{Code: string(res.Err.Code), Message: res.Err.Message, ExecutionID: execID}
+	if e := res.Execution.Error; e != nil {
+		return &queue.Failure{Code: e.Code, Message: e.Message, ExecutionID: execID}
 	}
 	return nil
 }
 
 // deadLetter stores a delivery whose every attempt failed.
-func (a *App) deadLetter(ctx context.Context, d queue.Delivery, attempts []queue.AttemptError) error {
+func (c *Client) deadLetter(ctx context.Context, d queue.Delivery, attempts []queue.AttemptError) error {
 	dl := kilntype.DeadLetter{ID: newID(), TenantID: d.Event.Tenant, DeliveryID: d.ID, EventID: d.Event.ID, EventType: d.Event.Type,
 		Payload: d.Event.Payload, OccurredAt: d.Event.PublishedAt, ScriptID: d.Target}
-	if _, v, err := a.catalog.current(ctx, d.Event.Tenant, d.Target); err == nil {
+	if _, v, err := c.catalog.current(ctx, d.Event.Tenant, d.Target); err == nil {
 		dl.Version = v.Number
 	}
 	for _, at := range attempts {
-		var f attemptFailure
-		if json.Unmarshal([]byte(at.Error), &f) != nil || f.Code == "" {
-			f = attemptFailure{Code: string(kilntype.EInternal), Message: at.Error}
-		}
 		dl.Attempts = append(dl.Attempts, kilntype.DeliveryAttempt{Attempt: at.Attempt, At: at.At,
-			Error: &kilntype.ExecutionError{Code: f.Code, Message: f.Message}, ExecutionID: f.ExecutionID})
+			Error: &kilntype.ExecutionError{Code: at.Code, Message: at.Message}, ExecutionID: at.ExecutionID})
 	}
-	_, err := a.store.DeadLetterPut(ctx, dl)
+	_, err := c.store.DeadLetterPut(ctx, dl)
 	if kilntype.ErrorCode(err) == kilntype.ENotFound {
 		return nil // the tenant is gone
 	}
 	return err
 }
 
-// publishEvent makes an event durable for tenantID and returns its ID.
-func (a *App) publishEvent(ctx context.Context, tenantID, typ string, payload json.RawMessage, id string) (string, error) {
-	if a.queue == nil {
-		return "", kilntype.Errorf(kilntype.EUnavailable, "the event queue is not running")
+// PublishParams is an event to publish.
+type PublishParams struct {
+	// TenantID or TenantSlug names the tenant; the ID wins.
+	TenantID, TenantSlug string
+	// Type is dot-separated lowercase words, such as order.created.
+	Type string
+	// Payload is the event's JSON; empty means null.
+	Payload json.RawMessage
+	// ID, if set, is the event's ID: a second publish with the same ID
+	// within the queue's duplicate window is dropped (the tenant's own
+	// IDs only). Empty: Kiln makes one.
+	ID string
+}
+
+// Publish makes an event durable for a tenant and returns its ID. It
+// returns once the queue holds the event; the event scripts whose
+// patterns match run later, each with its retries.
+func (c *Client) Publish(ctx context.Context, p PublishParams) (string, error) {
+	if !queue.ValidType(p.Type) {
+		return "", kilntype.Errorf(kilntype.EInvalidArgument, "type %q must be dot-separated lowercase words, such as order.created (1 to 8 of them)", p.Type)
 	}
+	tenant, err := c.resolveTenant(ctx, p.TenantID, p.TenantSlug)
+	if err != nil {
+		return "", err
+	}
+	return c.publish(ctx, tenant.ID, p.Type, p.Payload, p.ID)
+}
+
+// publish makes an event durable for tenantID and returns its ID.
+func (c *Client) publish(ctx context.Context, tenantID, typ string, payload json.RawMessage, id string) (string, error) {
 	if len(payload) == 0 {
 		payload = json.RawMessage("null")
 	}
 	if !json.Valid(payload) {
 		return "", kilntype.Errorf(kilntype.EInvalidArgument, "payload must be JSON")
 	}
-	eventID, err := a.queue.Publish(ctx, queue.Event{ID: id, Tenant: tenantID, Type: typ, Payload: payload})
+	eventID, err := c.queue.Publish(ctx, queue.Event{ID: id, Tenant: tenantID, Type: typ, Payload: payload})
 	var ke *kilntype.Error
 	if err != nil && !errors.As(err, &ke) {
 		err = kilntype.Errorf(kilntype.EUnavailable, "the event was not stored: %v", err)

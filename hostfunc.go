@@ -51,3 +51,13 @@ func (c Config) hostModule() (*engine.Module, error) {
 	}
 	return &m, nil
 }
+
+// HostFuncNames lists the host functions' names, for the SDK's TypeScript
+// declarations.
+func (c *Client) HostFuncNames() []string {
+	names := make([]string, 0, len(c.cfg.HostFuncs))
+	for _, f := range c.cfg.HostFuncs {
+		names = append(names, f.Name)
+	}
+	return names
+}

@@ -1,19 +1,17 @@
 package kiln
 
 import (
-	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/pool"
 )
 
-// metrics are the server's Prometheus metrics, on a registry of the App's
-// own (no global state, so several Apps can run in one test process).
+// metrics are the client's Prometheus metrics, on a registry of the client's
+// own (no global state, so several clients can run in one test process).
 type metrics struct {
 	registry   *prometheus.Registry
 	executions *prometheus.CounterVec
@@ -74,10 +72,11 @@ func newMetrics() *metrics {
 
 // observe records a finished execution.
 func (m *metrics) observe(e *kilntype.Execution) {
-	m.executions.WithLabelValues(e.TenantID, e.Trigger, string(e.Status)).Inc()
-	m.duration.WithLabelValues(e.TenantID, e.Trigger).Observe(e.DurationMs / 1000)
+	m.executions.WithLabelValues(e.TenantID, string(e.Trigger), string(e.Status)).Inc()
+	m.duration.WithLabelValues(e.TenantID, string(e.Trigger)).Observe(e.DurationMs / 1000)
 }
 
-func (m *metrics) handler() http.Handler {
-	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
-}
+// Metrics is the client's Prometheus registry: executions by tenant,
+// trigger and status, their durations, pool waits and the pool's state.
+// The HTTP API serves it at /metrics.
+func (c *Client) Metrics() prometheus.Gatherer { return c.metrics.registry }

@@ -12,7 +12,7 @@ import (
 // (limits.hostCallsPerMinute, capped by the tenant's caps, default
 // Config.HostCallsPerMinute) in fixed one-minute windows, per node.
 type hostCallLimiter struct {
-	app *App
+	client *Client
 	now func() time.Time
 
 	mu      sync.Mutex
@@ -24,8 +24,8 @@ type callWindow struct {
 	count int
 }
 
-func newHostCallLimiter(a *App) *hostCallLimiter {
-	return &hostCallLimiter{app: a, now: time.Now, windows: map[string]*callWindow{}}
+func newHostCallLimiter(c *Client) *hostCallLimiter {
+	return &hostCallLimiter{client: c, now: time.Now, windows: map[string]*callWindow{}}
 }
 
 // guard is the engine's HostCallGuard.
@@ -33,10 +33,10 @@ func (l *hostCallLimiter) guard(ctx context.Context, meta engine.Meta, name stri
 	if meta.ScriptID == "" {
 		return nil // kiln run and module loading
 	}
-	limit := l.app.cfg.HostCallsPerMinute
-	if s, _, err := l.app.catalog.current(ctx, meta.TenantID, meta.ScriptID); err == nil {
+	limit := l.client.cfg.HostCallsPerMinute
+	if s, _, err := l.client.catalog.current(ctx, meta.TenantID, meta.ScriptID); err == nil {
 		caps := int64(0)
-		if t, err := l.app.catalog.tenantByID(ctx, meta.TenantID); err == nil {
+		if t, err := l.client.catalog.tenantByID(ctx, meta.TenantID); err == nil {
 			caps = int64(t.Settings.Caps.HostCallsPerMinute)
 		}
 		limit = int(effective(int64(s.Limits.HostCallsPerMinute), caps, int64(limit)))

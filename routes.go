@@ -2,6 +2,7 @@ package kiln
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 
@@ -116,4 +117,35 @@ func matchSegments(pattern, segs []string) (map[string]string, bool) {
 		}
 	}
 	return params, true
+}
+
+// HTTPRoute is the script that serves an HTTP request.
+type HTTPRoute struct {
+	TenantID string
+	ScriptID string
+	// Params are the path's {parameters}.
+	Params map[string]string
+}
+
+// RouteHTTP finds the tenant's active HTTP script that serves method and
+// path ("/orders/42"). NOT_FOUND when the tenant or a route is missing;
+// METHOD_NOT_ALLOWED, with the allowed methods as the details' "allow",
+// when a script serves the path but not the method.
+func (c *Client) RouteHTTP(ctx context.Context, tenantSlug, method, path string) (HTTPRoute, error) {
+	tenant, err := c.resolveTenant(ctx, "", tenantSlug)
+	if err != nil {
+		return HTTPRoute{}, err
+	}
+	scriptID, params, allowed := c.routes.match(tenant.ID, method, path)
+	if scriptID != "" {
+		return HTTPRoute{TenantID: tenant.ID, ScriptID: scriptID, Params: params}, nil
+	}
+	if len(allowed) > 0 {
+		slices.Sort(allowed)
+		allowed = slices.Compact(allowed)
+		return HTTPRoute{}, &kilntype.Error{Code: kilntype.EMethodNotAllowed,
+			Message: method + " is not served at " + path + "; allowed: " + strings.Join(allowed, ", "),
+			Details: map[string][]string{"allow": allowed}}
+	}
+	return HTTPRoute{}, kilntype.Errorf(kilntype.ENotFound, "no active HTTP script serves %s %s", method, path)
 }

@@ -159,8 +159,8 @@ func (c *Client) run(ctx context.Context, req runRequest) (*RunResult, error) {
 		return nil, err
 	}
 	out := &RunResult{Execution: exec, Response: res.Response}
-	if res.Err != nil && res.Err.Code == codeOverloaded {
-		return out, &kilntype.Error{Code: string(codeOverloaded), Message: res.Err.Message, Details: map[string]string{"executionId": exec.ID}}
+	if res.Err != nil && res.Err.Code == kilntype.EOverloaded {
+		return out, &kilntype.Error{Code: kilntype.EOverloaded, Message: res.Err.Message, Details: map[string]string{"executionId": exec.ID}}
 	}
 	return out, nil
 }
@@ -289,7 +289,7 @@ func (r *runner) run(ctx context.Context, req runJob, exec *kilntype.Execution) 
 		exec.Status = kilntype.ExecFailed
 	}
 	if res.Err != nil {
-		exec.Error = &kilntype.ExecutionError{Code: string(res.Err.Code), Message: res.Err.Message, Position: res.Err.Position, Stack: res.Err.Stack}
+		exec.Error = &kilntype.ExecutionError{Code: res.Err.Code, Message: res.Err.Message, Position: res.Err.Position, Stack: res.Err.Stack}
 	}
 	r.metrics.observe(exec)
 	pendingQueued := r.recorder.end(exec) // before redaction changes exec's input
@@ -326,15 +326,13 @@ func (r *runner) invoke(ctx context.Context, req runJob, exec *kilntype.Executio
 		}})
 	switch {
 	case errors.Is(err, pool.ErrOverloaded):
-		return &engine.Result{Err: engine.Errorf(codeOverloaded, "the server is at capacity and this execution could not start in time; retry shortly")}
+		return &engine.Result{Err: engine.Errorf(kilntype.EOverloaded, "the server is at capacity and this execution could not start in time; retry shortly")}
 	case err != nil:
 		return &engine.Result{Err: asEngineError(err)}
 	}
 	return res
 }
 
-// codeOverloaded marks an execution the pool refused.
-const codeOverloaded engine.Code = "OVERLOADED"
 
 // effective is the limit a run gets: the script's own, else the server
 // default, never above the tenant's cap (zero means unset).

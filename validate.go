@@ -133,12 +133,12 @@ func validateRetry(r *kilntype.RetryPolicy) error {
 }
 
 // validateLimits checks a script's limits against the server's caps.
-func (a *App) validateLimits(l kilntype.Limits) error {
+func (c *Client) validateLimits(l kilntype.Limits) error {
 	switch {
-	case l.TimeoutMs < 0 || time.Duration(l.TimeoutMs)*time.Millisecond > a.cfg.MaxTimeout:
-		return invalid("limits.timeoutMs must be between 1 and %d (0 means the default)", a.cfg.MaxTimeout.Milliseconds())
-	case l.MemoryBytes != 0 && (l.MemoryBytes < 1<<20 || l.MemoryBytes > a.cfg.MaxMemoryBytes):
-		return invalid("limits.memoryBytes must be between 1 MiB and %d (0 means the default)", a.cfg.MaxMemoryBytes)
+	case l.TimeoutMs < 0 || time.Duration(l.TimeoutMs)*time.Millisecond > c.cfg.MaxTimeout:
+		return invalid("limits.timeoutMs must be between 1 and %d (0 means the default)", c.cfg.MaxTimeout.Milliseconds())
+	case l.MemoryBytes != 0 && (l.MemoryBytes < 1<<20 || l.MemoryBytes > c.cfg.MaxMemoryBytes):
+		return invalid("limits.memoryBytes must be between 1 MiB and %d (0 means the default)", c.cfg.MaxMemoryBytes)
 	case l.MaxConcurrent < 0 || l.MaxConcurrent > 10000:
 		return invalid("limits.maxConcurrent must be between 0 and 10000")
 	case l.HostCallsPerMinute < 0:
@@ -169,10 +169,10 @@ func checkCaps(l kilntype.Limits, caps kilntype.Limits) error {
 
 // checkRouteFree refuses an HTTP path+method another live script of the
 // tenant already serves.
-func (a *App) checkRouteFree(ctx context.Context, tenantID, scriptID string, t *kilntype.HTTPTrigger) error {
+func (c *Client) checkRouteFree(ctx context.Context, tenantID, scriptID string, t *kilntype.HTTPTrigger) error {
 	cursor := ""
 	for {
-		scripts, next, err := a.store.ScriptList(ctx, store.ScriptListParams{TenantID: tenantID, Type: kilntype.TypeHTTP, Limit: 200, Cursor: cursor})
+		scripts, next, err := c.store.ScriptList(ctx, store.ScriptListParams{TenantID: tenantID, Type: kilntype.TypeHTTP, Limit: 200, Cursor: cursor})
 		if err != nil {
 			return err
 		}
@@ -215,7 +215,7 @@ func compileError(err error) error {
 	}
 	code := kilntype.ESyntaxError
 	if e.Code == engine.CodeSandboxViolation {
-		code = string(engine.CodeSandboxViolation)
+		code = kilntype.ESandboxViolation
 	}
 	ke := &kilntype.Error{Code: code, Message: e.Message}
 	if line, col, ok := parsePosition(e.Position); ok {

@@ -28,7 +28,7 @@ func (s ExecutionStatus) Finished() bool {
 
 // ExecutionError is a failed execution's error.
 type ExecutionError struct {
-	Code     string `json:"code"`
+	Code     Code   `json:"code"`
 	Message  string `json:"message"`
 	Position string `json:"position,omitempty"`
 	Stack    string `json:"stack,omitempty"`

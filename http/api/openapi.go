@@ -1,4 +1,4 @@
-package server
+package api
 
 import (
 	"encoding/json"
@@ -11,13 +11,13 @@ var pathParam = regexp.MustCompile(`\{([a-z]+)\}`)
 
 // openAPIDocument describes the API in OpenAPI 3.1, built from the same
 // route table the server registers.
-func (a *App) openAPIDocument() map[string]any {
+func (a *API) openAPIDocument() map[string]any {
 	errorRef := map[string]any{"$ref": "#/components/schemas/Error"}
 	paths := map[string]map[string]any{}
 	for _, rt := range a.apiRoutes() {
 		op := map[string]any{
 			"summary":     rt.Summary,
-			"description": "Caller: " + rt.Who + ".",
+			"description": "Caller: " + rt.Access.String() + ".",
 			"security":    []any{map[string]any{"bearer": []string{}}},
 			"responses": map[string]any{
 				strconv.Itoa(rt.Status): map[string]any{"description": http.StatusText(rt.Status)},
@@ -74,7 +74,7 @@ func lower(s string) string {
 }
 
 // openAPI serves the OpenAPI document (no key needed).
-func (a *App) openAPI(w http.ResponseWriter, r *http.Request) {
+func (a *API) openAPI(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

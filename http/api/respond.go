@@ -1,4 +1,4 @@
-package server
+package api
 
 import (
 	"encoding/json"
@@ -6,34 +6,19 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/kiln-run/kiln/kilntype"
 )
-
-// statusOf is the one table from error codes to HTTP statuses.
-var statusOf = map[string]int{
-	kilntype.ENotFound:        http.StatusNotFound,
-	kilntype.EInvalidArgument: http.StatusBadRequest,
-	kilntype.EUnauthorized:    http.StatusUnauthorized,
-	kilntype.EForbidden:       http.StatusForbidden,
-	kilntype.EConflict:        http.StatusConflict,
-	kilntype.ESyntaxError:     http.StatusUnprocessableEntity,
-	"SANDBOX_VIOLATION":       http.StatusUnprocessableEntity,
-	kilntype.ETooLarge:        http.StatusRequestEntityTooLarge,
-	kilntype.EQuotaExceeded:   http.StatusTooManyRequests,
-	kilntype.EUnavailable:     http.StatusServiceUnavailable,
-	string(codeOverloaded):    http.StatusTooManyRequests,
-	kilntype.EInternal:        http.StatusInternalServerError,
-}
 
 type errorBody struct {
 	Error errorDetail `json:"error"`
 }
 
 type errorDetail struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Details any    `json:"details,omitempty"`
+	Code    kilntype.Code `json:"code"`
+	Message string        `json:"message"`
+	Details any           `json:"details,omitempty"`
 }
 
 // writeError answers with err's status and the {"error": …} body. Errors
@@ -45,12 +30,14 @@ func writeError(w http.ResponseWriter, log *slog.Logger, err error) {
 		log.Error("request failed", "err", err)
 		e = kilntype.Errorf(kilntype.EInternal, "the server failed to handle the request; the error was logged")
 	}
-	status, ok := statusOf[e.Code]
-	if !ok {
-		status = http.StatusInternalServerError
-	}
-	if e.Code == string(codeOverloaded) {
+	status := e.Code.HTTPStatus()
+	if e.Code == kilntype.EOverloaded {
 		w.Header().Set("Retry-After", "1")
+	}
+	if e.Code == kilntype.EMethodNotAllowed {
+		if d, ok := e.Details.(map[string][]string); ok {
+			w.Header().Set("Allow", strings.Join(d["allow"], ", "))
+		}
 	}
 	writeJSON(w, status, errorBody{Error: errorDetail{Code: e.Code, Message: e.Message, Details: e.Details}})
 }

@@ -1,4 +1,4 @@
-package server
+package api
 
 import (
 	"bytes"
@@ -53,17 +53,17 @@ func (in *httpInput) appendJSON(buf []byte) []byte {
 }
 
 // runHTTP serves /run/{tenant}/{path…} with the tenant's active HTTP scripts.
-func (a *App) runHTTP(w http.ResponseWriter, r *http.Request) {
+func (a *API) runHTTP(w http.ResponseWriter, r *http.Request) {
 	a.serveRun(w, r, r.PathValue("tenant"), r.PathValue("path"))
 }
 
-// runRoute is the server's handler: requests to /run/ whose path is clean
+// runRoute is the adapter's handler: requests to /run/ whose path is clean
 // go straight to serveRun, the rest through the mux. The mux's pattern
 // matching cost more than the rest of routing a script request (a few
 // microseconds and a dozen allocations of a 60 µs request); the mux still
 // serves everything else, including the redirect of an unclean /run/ path.
 type runRoute struct {
-	a   *App
+	a   *API
 	mux *http.ServeMux
 }
 
@@ -102,40 +102,25 @@ func runPath(r *http.Request) (tenant, rest string, ok bool) {
 }
 
 // serveRun runs the tenant's HTTP script that serves "/"+path.
-func (a *App) serveRun(w http.ResponseWriter, r *http.Request, tenantSlug, path string) {
-	tenant, err := a.catalog.tenant(r.Context(), tenantSlug)
+func (a *API) serveRun(w http.ResponseWriter, r *http.Request, tenantSlug, path string) {
+	path = "/" + path
+	route, err := a.client.RouteHTTP(r.Context(), tenantSlug, r.Method, path)
 	if err != nil {
-		if kilntype.ErrorCode(err) == kilntype.ENotFound {
-			err = kilntype.Errorf(kilntype.ENotFound, "no tenant %q", tenantSlug)
-		}
 		writeError(w, a.log, err)
 		return
 	}
-	path = "/" + path
-	scriptID, params, allowed := a.routes.match(tenant.ID, r.Method, path)
-	if scriptID == "" {
-		if len(allowed) > 0 {
-			slices.Sort(allowed)
-			w.Header().Set("Allow", strings.Join(slices.Compact(allowed), ", "))
-			writeJSON(w, http.StatusMethodNotAllowed, errorBody{Error: errorDetail{Code: "METHOD_NOT_ALLOWED",
-				Message: r.Method + " is not served at " + path + "; allowed: " + strings.Join(allowed, ", ")}})
-			return
-		}
-		writeError(w, a.log, kilntype.Errorf(kilntype.ENotFound, "no active HTTP script serves %s %s", r.Method, path))
-		return
-	}
 	// Read (and cap) the body before any script runs.
-	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.cfg.MaxBodyBytes))
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.maxBody))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			writeError(w, a.log, kilntype.Errorf(kilntype.ETooLarge, "the request body is larger than %d bytes", a.cfg.MaxBodyBytes))
+			writeError(w, a.log, kilntype.Errorf(kilntype.ETooLarge, "the request body is larger than %d bytes", a.maxBody))
 			return
 		}
 		writeError(w, a.log, kilntype.Errorf(kilntype.EInvalidArgument, "could not read the request body"))
 		return
 	}
-	in := httpInput{Method: r.Method, Path: path, Params: params, Query: map[string]string{}, Headers: map[string]string{}}
+	in := httpInput{Method: r.Method, Path: path, Params: route.Params, Query: map[string]string{}, Headers: map[string]string{}}
 	for k, v := range r.URL.Query() {
 		in.Query[k] = v[0]
 	}
@@ -156,35 +141,23 @@ func (a *App) serveRun(w http.ResponseWriter, r *http.Request, tenantSlug, path 
 			in.Body = json.RawMessage(raw)
 		}
 	}
-	input := in.appendJSON(make([]byte, 0, 256))
-
-	s, v, err := a.catalog.current(r.Context(), tenant.ID, scriptID)
+	res, err := a.client.Run(r.Context(), kiln.RunParams{TenantID: route.TenantID, ScriptID: route.ScriptID,
+		Trigger: kilntype.TriggerHTTP, Input: in.appendJSON(make([]byte, 0, 256))})
 	if err != nil {
 		writeError(w, a.log, err)
 		return
 	}
-	req := runRequest{Script: s, Version: v, Trigger: "http", Input: input, Caps: tenant.Settings.Caps}
-	exec, err := a.runner.start(req)
-	if err != nil {
-		writeError(w, a.log, err)
-		return
-	}
-	res, err := a.runner.run(r.Context(), req, exec)
-	if err != nil {
-		writeError(w, a.log, err)
-		return
-	}
-	if res.Err != nil {
+	exec := res.Execution
+	if e := exec.Error; e != nil {
+		// The script failed: to its caller that is the server failing
+		// (500), or, for a run past its time, a gateway timeout (504) —
+		// whatever the code, which is the script's business (an uncaught
+		// SSRF_BLOCKED is not the caller's 403).
 		status := http.StatusInternalServerError
-		switch res.Err.Code {
-		case engine.CodeTimeout:
+		if e.Code == kilntype.ETimeout {
 			status = http.StatusGatewayTimeout
-		case codeOverloaded:
-			w.Header().Set("Retry-After", "1")
-			writeJSON(w, http.StatusTooManyRequests, errorBody{Error: errorDetail{Code: string(codeOverloaded), Message: res.Err.Message}})
-			return
 		}
-		writeJSON(w, status, errorBody{Error: errorDetail{Code: string(res.Err.Code),
+		writeJSON(w, status, errorBody{Error: errorDetail{Code: e.Code,
 			Message: "the script failed; see its execution record for the error and logs",
 			Details: map[string]string{"executionId": exec.ID}}})
 		return
@@ -193,7 +166,7 @@ func (a *App) serveRun(w http.ResponseWriter, r *http.Request, tenantSlug, path 
 		if resp.Status < 100 {
 			// Response.error() has status 0: a network error, which a
 			// server can only report as a bad gateway.
-			writeJSON(w, http.StatusBadGateway, errorBody{Error: errorDetail{Code: "SCRIPT_RESPONSE_ERROR",
+			writeJSON(w, kilntype.EScriptResponseError.HTTPStatus(), errorBody{Error: errorDetail{Code: kilntype.EScriptResponseError,
 				Message: "the script returned Response.error()", Details: map[string]string{"executionId": exec.ID}}})
 			return
 		}
@@ -204,7 +177,7 @@ func (a *App) serveRun(w http.ResponseWriter, r *http.Request, tenantSlug, path 
 		_, _ = w.Write(resp.Body)
 		return
 	}
-	writeScriptResponse(w, res.Value)
+	writeScriptResponse(w, exec.Output)
 }
 
 // scriptResponse is the {status, headers, body} shape a handler may return.

@@ -1,4 +1,4 @@
-package server
+package api
 
 import (
 	"net/http"
@@ -10,17 +10,10 @@ import (
 // sdkTypes serves iota.d.ts — the iota SDK and the web globals scripts
 // see — with the embedding host's own iota.host functions declared too, for
 // the admin UI's editor and for scripts' own tooling.
-func (a *App) sdkTypes(w http.ResponseWriter, r *http.Request) {
+func (a *API) sdkTypes(w http.ResponseWriter, r *http.Request) {
 	var b strings.Builder
 	b.WriteString(sdk.DTS)
-	var hostFuncs []string
-	for _, m := range a.cfg.Modules {
-		for _, f := range m.Funcs {
-			if name, ok := strings.CutPrefix(f.Name, "iota.host."); ok && !strings.Contains(name, ".") {
-				hostFuncs = append(hostFuncs, name)
-			}
-		}
-	}
+	hostFuncs := a.client.HostFuncNames()
 	if len(hostFuncs) > 0 {
 		b.WriteString("\n// The embedding application's functions.\ndeclare namespace iota.host {\n")
 		for _, name := range hostFuncs {
