@@ -60,6 +60,9 @@ type Store interface {
 	ScriptCreate(ctx context.Context, p ScriptCreateParams) (*kilntype.Script, error)
 	// ScriptGet returns a tenant's script, or NOT_FOUND.
 	ScriptGet(ctx context.Context, tenantID, id string) (*kilntype.Script, error)
+	// ScriptGetByName returns the tenant's script that is not archived and
+	// has exactly this name, or NOT_FOUND.
+	ScriptGetByName(ctx context.Context, tenantID, name string) (*kilntype.Script, error)
 	// ScriptList returns a page of a tenant's scripts, newest first, and the
 	// cursor of the next page ("" on the last).
 	ScriptList(ctx context.Context, p ScriptListParams) ([]kilntype.Script, string, error)
