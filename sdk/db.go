@@ -4,13 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/kiln-run/kiln/engine"
 	"github.com/kiln-run/kiln/kilntype"
+	"github.com/kiln-run/kiln/sdk/docquery"
 	"github.com/kiln-run/kiln/store"
 )
 
@@ -18,8 +17,8 @@ import (
 // Doc methods of store.Store, so that an embedding host can pass the store
 // or wrap it.
 type Documents interface {
-	DocQuery(ctx context.Context, tenantID, collection string, q store.DocQuery) ([]store.Doc, error)
-	DocCount(ctx context.Context, tenantID, collection string, where store.Filter) (int64, error)
+	DocQuery(ctx context.Context, tenantID, collection string, q docquery.Query) ([]store.Doc, error)
+	DocCount(ctx context.Context, tenantID, collection string, where docquery.Filter) (int64, error)
 	DocGet(ctx context.Context, tenantID, collection, id string) (*store.Doc, error)
 	DocInsert(ctx context.Context, p store.DocInsertParams) (*store.Doc, error)
 	DocUpdate(ctx context.Context, p store.DocUpdateParams) (*store.Doc, error)
@@ -35,7 +34,7 @@ type Documents interface {
 // map[string]any) whose "id" member is a string. iota.db has already
 // validated the arguments: the query's fields, filter and limit (never
 // 0: the default is applied), IDs, and documents within the size cap. A
-// Collection may use store.Filter.Match and store.CompareDocs to answer
+// Collection may use docquery.Filter.Match and docquery.Compare to answer
 // exactly as the built-in store does.
 //
 // Errors that are a *kilntype.Error or *engine.Error with a code scripts know
@@ -44,9 +43,9 @@ type Documents interface {
 type Collection interface {
 	// Query returns the matching documents, sorted, after Offset, at most
 	// Limit.
-	Query(ctx context.Context, tenantID string, q store.DocQuery) ([]map[string]any, error)
+	Query(ctx context.Context, tenantID string, q docquery.Query) ([]map[string]any, error)
 	// Count returns how many documents match where.
-	Count(ctx context.Context, tenantID string, where store.Filter) (int64, error)
+	Count(ctx context.Context, tenantID string, where docquery.Filter) (int64, error)
 	// Get returns one document, or a NOT_FOUND error.
 	Get(ctx context.Context, tenantID, id string) (map[string]any, error)
 	// Insert stores a new document, assigning an id if it has none, and
@@ -66,7 +65,7 @@ type DBOptions struct {
 	// store.ValidCollection). A script cannot tell them apart.
 	Collections map[string]Collection
 	// MaxLimit is the most documents one query may ask for, and what a
-	// query without a limit gets. Default store.DefaultDocLimit (1,000).
+	// query without a limit gets. Default docquery.DefaultLimit (1,000).
 	MaxLimit int
 	// MaxDocumentBytes caps a document's JSON size (TOO_LARGE past it).
 	// Default store.DefaultMaxDocBytes (1 MiB).
@@ -88,7 +87,7 @@ type DBLimits struct {
 // WithDefaults returns o with every unset field set to its default.
 func (o DBOptions) WithDefaults() DBOptions {
 	if o.MaxLimit == 0 {
-		o.MaxLimit = store.DefaultDocLimit
+		o.MaxLimit = docquery.DefaultLimit
 	}
 	if o.MaxDocumentBytes == 0 {
 		o.MaxDocumentBytes = store.DefaultMaxDocBytes
@@ -206,42 +205,18 @@ func (db *dbModule) limits(tenantID string) DBLimits {
 	return lim
 }
 
-// queryOptions are the keys query's second argument may have.
-var queryOptions = []string{"limit", "offset", "orderBy", "where"}
-
 func (db *dbModule) query(ctx context.Context, c Collection, tenantID string, lim DBLimits, args []any) (any, error) {
 	const name = "iota.db.query"
 	if len(args) > 1 {
 		return nil, invalid(name, "it takes a collection and one options object { where, orderBy, limit, offset }, not %d arguments", len(args)+1)
 	}
-	q := store.DocQuery{Limit: lim.MaxLimit}
-	if len(args) == 1 && args[0] != nil {
-		opts, ok := args[0].(map[string]any)
-		if !ok {
-			return nil, invalid(name, "the options must be an object such as { where: { active: true }, limit: 10 }, not %s", describe(args[0]))
-		}
-		for key := range opts {
-			if i := sort.SearchStrings(queryOptions, key); i == len(queryOptions) || queryOptions[i] != key {
-				return nil, invalid(name, "unknown option %q: the options are %s", key, strings.Join(queryOptions, ", "))
-			}
-		}
-		var err error
-		if q.Where, err = parseWhere(opts["where"]); err != nil {
-			return nil, scriptError(name, err)
-		}
-		if q.OrderBy, err = parseOrderBy(opts["orderBy"]); err != nil {
-			return nil, scriptError(name, err)
-		}
-		if v, ok := opts["limit"]; ok && v != nil {
-			if q.Limit, err = integer(v, "limit", 1, lim.MaxLimit); err != nil {
-				return nil, invalid(name, "%v", err)
-			}
-		}
-		if v, ok := opts["offset"]; ok && v != nil {
-			if q.Offset, err = integer(v, "offset", 0, math.MaxInt32); err != nil {
-				return nil, invalid(name, "%v", err)
-			}
-		}
+	var opts any
+	if len(args) == 1 {
+		opts = args[0]
+	}
+	q, err := docquery.Parse(opts, lim.MaxLimit)
+	if err != nil {
+		return nil, scriptError(name, err)
 	}
 	docs, err := c.Query(ctx, tenantID, q)
 	if err != nil {
@@ -328,10 +303,10 @@ func (db *dbModule) count(ctx context.Context, c Collection, tenantID string, _ 
 	if len(args) > 1 {
 		return nil, invalid(name, "it takes a collection and one where object, as in %s('users', { active: true })", name)
 	}
-	var where store.Filter
+	var where docquery.Filter
 	if len(args) == 1 {
 		var err error
-		if where, err = parseWhere(args[0]); err != nil {
+		if where, err = docquery.ParseWhere(args[0]); err != nil {
 			return nil, err
 		}
 	}
@@ -361,59 +336,6 @@ func idArg(name string, args []any, want int) (string, error) {
 	return id, nil
 }
 
-func parseWhere(v any) (store.Filter, error) {
-	if v == nil {
-		return store.Filter{}, nil
-	}
-	where, ok := v.(map[string]any)
-	if !ok {
-		return store.Filter{}, kilntype.Errorf(kilntype.EInvalidArgument, "where must be an object such as { active: true }, not %s", describe(v))
-	}
-	return store.ParseFilter(where)
-}
-
-// parseOrderBy reads orderBy: "field", "field asc", "field desc", or an
-// array of those, sorting by the first and breaking ties with the next.
-func parseOrderBy(v any) ([]store.Order, error) {
-	if v == nil {
-		return nil, nil
-	}
-	items, isList := v.([]any)
-	if !isList {
-		items = []any{v}
-	}
-	out := make([]store.Order, 0, len(items))
-	for _, item := range items {
-		s, ok := item.(string)
-		if !ok {
-			return nil, kilntype.Errorf(kilntype.EInvalidArgument, "orderBy takes a field name such as 'createdAt' or 'createdAt desc', or an array of them, not %s", describe(item))
-		}
-		field, dir, _ := strings.Cut(strings.TrimSpace(s), " ")
-		o := store.Order{Field: field}
-		switch strings.ToLower(strings.TrimSpace(dir)) {
-		case "", "asc":
-		case "desc":
-			o.Desc = true
-		default:
-			return nil, kilntype.Errorf(kilntype.EInvalidArgument, "orderBy %q: the direction after the field must be asc or desc", s)
-		}
-		if err := store.ValidField(field); err != nil {
-			return nil, err
-		}
-		out = append(out, o)
-	}
-	return out, nil
-}
-
-// integer reads a whole number within [lo, hi].
-func integer(v any, what string, lo, hi int) (int, error) {
-	f, ok := v.(float64)
-	if !ok || f != math.Trunc(f) || f < float64(lo) || f > float64(hi) {
-		return 0, fmt.Errorf("%s must be a whole number from %d to %d, not %s", what, lo, hi, shortValue(v))
-	}
-	return int(f), nil
-}
-
 // shortValue renders a scalar for a message, or names its kind.
 func shortValue(v any) string {
 	switch x := v.(type) {
@@ -434,7 +356,7 @@ type storeCollection struct {
 	name string
 }
 
-func (s storeCollection) Query(ctx context.Context, tenantID string, q store.DocQuery) ([]map[string]any, error) {
+func (s storeCollection) Query(ctx context.Context, tenantID string, q docquery.Query) ([]map[string]any, error) {
 	docs, err := s.docs.DocQuery(ctx, tenantID, s.name, q)
 	if err != nil {
 		return nil, err
@@ -446,7 +368,7 @@ func (s storeCollection) Query(ctx context.Context, tenantID string, q store.Doc
 	return out, nil
 }
 
-func (s storeCollection) Count(ctx context.Context, tenantID string, where store.Filter) (int64, error) {
+func (s storeCollection) Count(ctx context.Context, tenantID string, where docquery.Filter) (int64, error) {
 	return s.docs.DocCount(ctx, tenantID, s.name, where)
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kiln-run/kiln/engine"
 	"github.com/kiln-run/kiln/kilntype"
+	"github.com/kiln-run/kiln/sdk/docquery"
 	"github.com/kiln-run/kiln/store"
 	"github.com/kiln-run/kiln/store/sqlite"
 )
@@ -247,7 +248,7 @@ func TestDBTenantIsolation(t *testing.T) {
 // blockingDocs never answers a query until its context ends.
 type blockingDocs struct{ Documents }
 
-func (blockingDocs) DocQuery(ctx context.Context, _, _ string, _ store.DocQuery) ([]store.Doc, error) {
+func (blockingDocs) DocQuery(ctx context.Context, _, _ string, _ docquery.Query) ([]store.Doc, error) {
 	<-ctx.Done()
 	return nil, fmt.Errorf("query: %w", ctx.Err())
 }
@@ -276,7 +277,7 @@ func (m *memCollection) find(tenantID, id string) int {
 	return slices.IndexFunc(m.docs[tenantID], func(d map[string]any) bool { return d["id"] == id })
 }
 
-func (m *memCollection) Query(_ context.Context, tenantID string, q store.DocQuery) ([]map[string]any, error) {
+func (m *memCollection) Query(_ context.Context, tenantID string, q docquery.Query) ([]map[string]any, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.saw(tenantID)
@@ -286,12 +287,12 @@ func (m *memCollection) Query(_ context.Context, tenantID string, q store.DocQue
 			out = append(out, maps.Clone(d))
 		}
 	}
-	slices.SortStableFunc(out, func(a, b map[string]any) int { return store.CompareDocs(a, b, q.OrderBy) })
+	slices.SortStableFunc(out, func(a, b map[string]any) int { return docquery.Compare(a, b, q.OrderBy) })
 	out = out[min(q.Offset, len(out)):]
 	return out[:min(q.Limit, len(out))], nil
 }
 
-func (m *memCollection) Count(_ context.Context, tenantID string, where store.Filter) (int64, error) {
+func (m *memCollection) Count(_ context.Context, tenantID string, where docquery.Filter) (int64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.saw(tenantID)
@@ -396,10 +397,10 @@ func TestDBHostCollection(t *testing.T) {
 			t.Fatalf("the host collection was called for tenant %q", tenant)
 		}
 	}
-	if n, _ := st.DocCount(t.Context(), "acme", "customers", store.Filter{}); n != 0 {
+	if n, _ := st.DocCount(t.Context(), "acme", "customers", docquery.Filter{}); n != 0 {
 		t.Errorf("the store holds %d customers; the host's collection should have them all", n)
 	}
-	if n, _ := st.DocCount(t.Context(), "acme", "users", store.Filter{}); n != 1 {
+	if n, _ := st.DocCount(t.Context(), "acme", "users", docquery.Filter{}); n != 1 {
 		t.Errorf("the store holds %d users, want 1", n)
 	}
 	// Another tenant sees none of the host's documents for acme.

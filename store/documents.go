@@ -2,7 +2,6 @@ package store
 
 import (
 	"encoding/json"
-	"fmt"
 	"regexp"
 	"strings"
 	"time"
@@ -18,27 +17,6 @@ type Doc struct {
 	Data      map[string]any
 	CreatedAt time.Time
 	UpdatedAt time.Time
-}
-
-// DocQuery selects documents of one collection.
-type DocQuery struct {
-	// Where filters the documents; the zero Filter matches all of them.
-	Where Filter
-	// OrderBy sorts by fields, first to last. Ties, and a query without
-	// OrderBy, fall back to insertion order (oldest first).
-	OrderBy []Order
-	// Limit is how many documents to return at most; 0 means
-	// DefaultDocLimit. The store sets no maximum: callers that take limits
-	// from scripts bound them first.
-	Limit int
-	// Offset skips that many matching documents.
-	Offset int
-}
-
-// Order sorts by one field.
-type Order struct {
-	Field string
-	Desc  bool
 }
 
 // DocInsertParams inserts a document.
@@ -69,26 +47,14 @@ type DocUpdateParams struct {
 
 // Document limits.
 const (
-	// DefaultDocLimit is the page size of a DocQuery without a Limit.
-	DefaultDocLimit = 1000
 	// DefaultMaxDocBytes is the largest document, as JSON, when the caller
 	// sets no cap.
 	DefaultMaxDocBytes = 1 << 20
 	// MaxDocIDBytes is the longest document ID.
 	MaxDocIDBytes = 256
-	// maxFilterConditions bounds the conditions (and $in values) of one
-	// filter, and so the size of the SQL it becomes.
-	maxFilterConditions = 1000
-	// maxFilterDepth bounds the nesting of $and and $or.
-	maxFilterDepth = 16
-	// maxFieldBytes bounds a field name.
-	maxFieldBytes = 256
 )
 
-var (
-	collectionPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
-	fieldPattern      = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$`)
-)
+var collectionPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
 
 // ValidCollection returns INVALID_ARGUMENT unless name is a collection
 // name: a lower-case letter, then up to 62 lower-case letters, digits or
@@ -97,42 +63,6 @@ func ValidCollection(name string) error {
 	if !collectionPattern.MatchString(name) {
 		return kilntype.Errorf(kilntype.EInvalidArgument,
 			"collection name %q is not valid: use a lower-case letter followed by up to 62 lower-case letters, digits or underscores, such as \"users\" or \"order_items\"", clip(name))
-	}
-	return nil
-}
-
-// ValidField returns INVALID_ARGUMENT unless name is a field a filter or an
-// order may use: identifiers (a letter or underscore, then letters, digits
-// or underscores) joined by dots for nested members, such as
-// "address.city". The pattern is what keeps a field name from ever being
-// more than a JSON path; field names are passed to the database as query
-// arguments all the same.
-func ValidField(name string) error {
-	if len(name) > maxFieldBytes || !fieldPattern.MatchString(name) {
-		return kilntype.Errorf(kilntype.EInvalidArgument,
-			"field %q is not valid: use names made of letters, digits and underscores (not starting with a digit), joined by dots for nested fields, such as \"status\" or \"address.city\"", clip(name))
-	}
-	return nil
-}
-
-// Validate checks a query's fields, filter, limit and offset.
-func (q DocQuery) Validate() error {
-	if err := q.Where.Validate(); err != nil {
-		return err
-	}
-	if len(q.OrderBy) > 16 {
-		return invalidf("orderBy: at most 16 fields, got %d", len(q.OrderBy))
-	}
-	for _, o := range q.OrderBy {
-		if err := ValidField(o.Field); err != nil {
-			return err
-		}
-	}
-	if q.Limit < 0 {
-		return invalidf("limit must be positive (or 0 for the default of %d), got %d", DefaultDocLimit, q.Limit)
-	}
-	if q.Offset < 0 {
-		return invalidf("offset must be 0 or more, got %d", q.Offset)
 	}
 	return nil
 }
@@ -192,30 +122,6 @@ func HasNUL(js []byte) bool {
 		}
 		s = s[i+1:]
 	}
-}
-
-func invalidf(format string, args ...any) error {
-	return kilntype.Errorf(kilntype.EInvalidArgument, format, args...)
-}
-
-// describe names a JSON-like value's kind for messages.
-func describe(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case string:
-		return "a string"
-	case bool:
-		return "a boolean"
-	case []any:
-		return "an array"
-	case map[string]any:
-		return "an object"
-	}
-	if _, ok := number(v); ok {
-		return "a number"
-	}
-	return fmt.Sprintf("a %T", v)
 }
 
 // clip shortens a name quoted in an error message.

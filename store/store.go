@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/kiln-run/kiln/kilntype"
+	"github.com/kiln-run/kiln/sdk/docquery"
 )
 
 // Store is Kiln's persistence. Implementations are safe for concurrent use.
@@ -59,6 +60,9 @@ type Store interface {
 	ScriptCreate(ctx context.Context, p ScriptCreateParams) (*kilntype.Script, error)
 	// ScriptGet returns a tenant's script, or NOT_FOUND.
 	ScriptGet(ctx context.Context, tenantID, id string) (*kilntype.Script, error)
+	// ScriptGetByName returns the tenant's script that is not archived and
+	// has exactly this name, or NOT_FOUND.
+	ScriptGetByName(ctx context.Context, tenantID, name string) (*kilntype.Script, error)
 	// ScriptList returns a page of a tenant's scripts, newest first, and the
 	// cursor of the next page ("" on the last).
 	ScriptList(ctx context.Context, p ScriptListParams) ([]kilntype.Script, string, error)
@@ -91,18 +95,18 @@ type Store interface {
 	// ExecutionDeleteBefore deletes a tenant's executions created before t.
 	ExecutionDeleteBefore(ctx context.Context, tenantID string, t time.Time) (int64, error)
 
-	// The iota.db document store (documents.go). Collections need no
-	// creation: a collection exists while it has documents. Invalid
-	// collection names, fields, filters, IDs or documents are
-	// INVALID_ARGUMENT.
+	// The iota.db document store (documents.go; the query language is
+	// package sdk/docquery). Collections need no creation: a collection
+	// exists while it has documents. Invalid collection names, fields,
+	// filters, IDs or documents are INVALID_ARGUMENT.
 
 	// DocQuery returns the documents of a tenant's collection that match
 	// q.Where, ordered by q.OrderBy and then oldest first, after skipping
 	// q.Offset of them and at most q.Limit. A collection without documents
 	// gives an empty list.
-	DocQuery(ctx context.Context, tenantID, collection string, q DocQuery) ([]Doc, error)
+	DocQuery(ctx context.Context, tenantID, collection string, q docquery.Query) ([]Doc, error)
 	// DocCount returns how many documents of the collection match where.
-	DocCount(ctx context.Context, tenantID, collection string, where Filter) (int64, error)
+	DocCount(ctx context.Context, tenantID, collection string, where docquery.Filter) (int64, error)
 	// DocGet returns one document, or NOT_FOUND.
 	DocGet(ctx context.Context, tenantID, collection, id string) (*Doc, error)
 	// DocInsert stores a new document (generating its ID if Data has

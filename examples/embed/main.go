@@ -17,7 +17,7 @@ import (
 	"github.com/kiln-run/kiln/host"
 	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/sdk"
-	"github.com/kiln-run/kiln/store"
+	"github.com/kiln-run/kiln/sdk/docquery"
 )
 
 // customers is the host's own table, per tenant. Kiln passes every call
@@ -32,20 +32,20 @@ func (c customers) Get(_ context.Context, tenantID, id string) (map[string]any, 
 	return nil, engine.Errorf("NOT_FOUND", "no customer %q", id)
 }
 
-func (c customers) Query(_ context.Context, tenantID string, q store.DocQuery) ([]map[string]any, error) {
+func (c customers) Query(_ context.Context, tenantID string, q docquery.Query) ([]map[string]any, error) {
 	var out []map[string]any
 	for _, row := range c[tenantID] {
 		if q.Where.Match(row) {
 			out = append(out, row)
 		}
 	}
-	slices.SortFunc(out, func(a, b map[string]any) int { return store.CompareDocs(a, b, q.OrderBy) })
+	slices.SortFunc(out, func(a, b map[string]any) int { return docquery.Compare(a, b, q.OrderBy) })
 	out = out[min(q.Offset, len(out)):]
 	return out[:min(q.Limit, len(out))], nil
 }
 
-func (c customers) Count(ctx context.Context, tenantID string, where store.Filter) (int64, error) {
-	rows, err := c.Query(ctx, tenantID, store.DocQuery{Where: where, Limit: 1 << 30})
+func (c customers) Count(ctx context.Context, tenantID string, where docquery.Filter) (int64, error) {
+	rows, err := c.Query(ctx, tenantID, docquery.Query{Where: where, Limit: 1 << 30})
 	return int64(len(rows)), err
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/kiln-run/kiln/kilntype"
+	"github.com/kiln-run/kiln/sdk/docquery"
 	"github.com/kiln-run/kiln/store"
 )
 
@@ -44,22 +45,22 @@ func loadCorpus(t *testing.T, b *bundle) []map[string]any {
 }
 
 // reference is what a query must return: the corpus filtered by
-// Filter.Match and sorted by store.CompareDocs, ties in insertion order.
-func reference(docs []map[string]any, q store.DocQuery) []string {
+// Filter.Match and sorted by docquery.Compare, ties in insertion order.
+func reference(docs []map[string]any, q docquery.Query) []string {
 	var out []map[string]any
 	for _, d := range docs {
 		if q.Where.Normalized().Match(d) {
 			out = append(out, d)
 		}
 	}
-	slices.SortStableFunc(out, func(a, b map[string]any) int { return store.CompareDocs(a, b, q.OrderBy) })
+	slices.SortStableFunc(out, func(a, b map[string]any) int { return docquery.Compare(a, b, q.OrderBy) })
 	ids := []string{}
 	for _, d := range out {
 		ids = append(ids, d["id"].(string))
 	}
 	limit := q.Limit
 	if limit == 0 {
-		limit = store.DefaultDocLimit
+		limit = docquery.DefaultLimit
 	}
 	ids = ids[min(q.Offset, len(ids)):]
 	return ids[:min(limit, len(ids))]
@@ -73,13 +74,13 @@ func docIDs(docs []store.Doc) []string {
 	return ids
 }
 
-func parseWhere(t *testing.T, js string) store.Filter {
+func parseWhere(t *testing.T, js string) docquery.Filter {
 	t.Helper()
 	var where map[string]any
 	if err := json.Unmarshal([]byte(js), &where); err != nil {
 		t.Fatalf("where %s: %v", js, err)
 	}
-	f, err := store.ParseFilter(where)
+	f, err := docquery.ParseFilter(where)
 	if err != nil {
 		t.Fatalf("ParseFilter(%s): %v", js, err)
 	}
@@ -150,7 +151,7 @@ func testDocWhere(t *testing.T, b *bundle) {
 	}
 	for _, tt := range tests {
 		where := parseWhere(t, tt.where)
-		q := store.DocQuery{Where: where}
+		q := docquery.Query{Where: where}
 		got, err := b.s.DocQuery(b.ctx, b.tenant.ID, "things", q)
 		if err != nil {
 			t.Errorf("DocQuery where %s: %v", tt.where, err)
@@ -174,31 +175,31 @@ func testDocWhere(t *testing.T, b *bundle) {
 }
 
 // testDocOrder checks ordering by one and several fields, both
-// directions, across types, with limit and offset, against CompareDocs.
+// directions, across types, with limit and offset, against docquery.Compare.
 func testDocOrder(t *testing.T, b *bundle) {
 	docs := loadCorpus(t, b)
-	asc := func(f string) store.Order { return store.Order{Field: f} }
-	desc := func(f string) store.Order { return store.Order{Field: f, Desc: true} }
+	asc := func(f string) docquery.Order { return docquery.Order{Field: f} }
+	desc := func(f string) docquery.Order { return docquery.Order{Field: f, Desc: true} }
 	tests := []struct {
-		q    store.DocQuery
+		q    docquery.Query
 		want string // "" checks against the reference only
 	}{
-		{store.DocQuery{}, "d01,d02,d03,d04,d05,d06,d07,d08,d09"},
-		{store.DocQuery{OrderBy: []store.Order{asc("n")}}, "d04,d05,d03,d09,d01,d07,d02,d06,d08"},
-		{store.DocQuery{OrderBy: []store.Order{desc("n")}}, "d08,d06,d02,d01,d07,d09,d03,d04,d05"},
-		{store.DocQuery{OrderBy: []store.Order{asc("s")}}, "d05,d04,d08,d07,d02,d09,d01,d03,d06"},
-		{store.DocQuery{OrderBy: []store.Order{desc("s")}}, "d06,d03,d01,d09,d02,d07,d08,d04,d05"},
-		{store.DocQuery{OrderBy: []store.Order{asc("mixed")}}, "d04,d05,d08,d03,d09,d01,d02,d06,d07"},
-		{store.DocQuery{OrderBy: []store.Order{asc("b")}}, ""},
-		{store.DocQuery{OrderBy: []store.Order{desc("b"), asc("n")}}, ""},
-		{store.DocQuery{OrderBy: []store.Order{asc("b"), desc("s")}}, ""},
-		{store.DocQuery{OrderBy: []store.Order{asc("address.city"), desc("id")}}, ""},
-		{store.DocQuery{OrderBy: []store.Order{desc("id")}}, "d09,d08,d07,d06,d05,d04,d03,d02,d01"},
-		{store.DocQuery{OrderBy: []store.Order{asc("n")}, Limit: 3}, "d04,d05,d03"},
-		{store.DocQuery{OrderBy: []store.Order{asc("n")}, Limit: 3, Offset: 2}, "d03,d09,d01"},
-		{store.DocQuery{OrderBy: []store.Order{asc("n")}, Offset: 8}, "d08"},
-		{store.DocQuery{Offset: 20}, ""},
-		{store.DocQuery{Where: parseWhere(t, `{"n":{"$gte":0}}`), OrderBy: []store.Order{desc("n")}, Limit: 2}, "d08,d06"},
+		{docquery.Query{}, "d01,d02,d03,d04,d05,d06,d07,d08,d09"},
+		{docquery.Query{OrderBy: []docquery.Order{asc("n")}}, "d04,d05,d03,d09,d01,d07,d02,d06,d08"},
+		{docquery.Query{OrderBy: []docquery.Order{desc("n")}}, "d08,d06,d02,d01,d07,d09,d03,d04,d05"},
+		{docquery.Query{OrderBy: []docquery.Order{asc("s")}}, "d05,d04,d08,d07,d02,d09,d01,d03,d06"},
+		{docquery.Query{OrderBy: []docquery.Order{desc("s")}}, "d06,d03,d01,d09,d02,d07,d08,d04,d05"},
+		{docquery.Query{OrderBy: []docquery.Order{asc("mixed")}}, "d04,d05,d08,d03,d09,d01,d02,d06,d07"},
+		{docquery.Query{OrderBy: []docquery.Order{asc("b")}}, ""},
+		{docquery.Query{OrderBy: []docquery.Order{desc("b"), asc("n")}}, ""},
+		{docquery.Query{OrderBy: []docquery.Order{asc("b"), desc("s")}}, ""},
+		{docquery.Query{OrderBy: []docquery.Order{asc("address.city"), desc("id")}}, ""},
+		{docquery.Query{OrderBy: []docquery.Order{desc("id")}}, "d09,d08,d07,d06,d05,d04,d03,d02,d01"},
+		{docquery.Query{OrderBy: []docquery.Order{asc("n")}, Limit: 3}, "d04,d05,d03"},
+		{docquery.Query{OrderBy: []docquery.Order{asc("n")}, Limit: 3, Offset: 2}, "d03,d09,d01"},
+		{docquery.Query{OrderBy: []docquery.Order{asc("n")}, Offset: 8}, "d08"},
+		{docquery.Query{Offset: 20}, ""},
+		{docquery.Query{Where: parseWhere(t, `{"n":{"$gte":0}}`), OrderBy: []docquery.Order{desc("n")}, Limit: 2}, "d08,d06"},
 	}
 	for _, tt := range tests {
 		got, err := b.s.DocQuery(b.ctx, b.tenant.ID, "things", tt.q)
@@ -218,7 +219,7 @@ func testDocOrder(t *testing.T, b *bundle) {
 
 func testDocCRUD(t *testing.T, b *bundle) {
 	tenant := b.tenant.ID
-	list, err := b.s.DocQuery(b.ctx, tenant, "users", store.DocQuery{})
+	list, err := b.s.DocQuery(b.ctx, tenant, "users", docquery.Query{})
 	if err != nil || list == nil || len(list) != 0 {
 		t.Fatalf("query of a collection never written = %v, %v; want an empty list", list, err)
 	}
@@ -314,10 +315,10 @@ func testDocCRUD(t *testing.T, b *bundle) {
 	if deleted, err := b.s.DocDelete(b.ctx, tenant, "users", ada.ID); err != nil || !deleted {
 		t.Errorf("DocDelete = %v, %v; want true", deleted, err)
 	}
-	if n, err := b.s.DocCount(b.ctx, tenant, "users", store.Filter{}); err != nil || n != 0 {
+	if n, err := b.s.DocCount(b.ctx, tenant, "users", docquery.Filter{}); err != nil || n != 0 {
 		t.Errorf("DocCount after deleting all = %d, %v", n, err)
 	}
-	if n, err := b.s.DocCount(b.ctx, tenant, "pets", store.Filter{}); err != nil || n != 1 {
+	if n, err := b.s.DocCount(b.ctx, tenant, "pets", docquery.Filter{}); err != nil || n != 1 {
 		t.Errorf("DocCount of pets = %d, %v; want 1", n, err)
 	}
 }
@@ -344,7 +345,7 @@ func testDocLimits(t *testing.T, b *bundle) {
 			t.Fatal(err)
 		}
 	}
-	for _, q := range []store.DocQuery{{Limit: -1}, {Offset: -1}} {
+	for _, q := range []docquery.Query{{Limit: -1}, {Offset: -1}} {
 		_, err := b.s.DocQuery(b.ctx, tenant, "many", q)
 		wantCode(t, fmt.Sprintf("DocQuery %+v", q), err, kilntype.EInvalidArgument)
 	}
@@ -358,43 +359,43 @@ func testDocInjection(t *testing.T, b *bundle) {
 	evilFields := []string{"a') OR 1=1 --", "a' OR '1'='1", "s; DROP TABLE documents", `a"]`, "a[0]", "$.a", "a..b", ".a", "a.", "1a", "a.0", "a b", "a-b", "",
 		strings.Repeat("a", 300)}
 	for _, f := range evilFields {
-		_, err := store.ParseFilter(map[string]any{f: 1})
+		_, err := docquery.ParseFilter(map[string]any{f: 1})
 		wantCode(t, fmt.Sprintf("ParseFilter field %q", f), err, kilntype.EInvalidArgument)
 		// A Filter or Order built in Go is checked by the store too.
-		_, err = b.s.DocQuery(b.ctx, tenant, "things", store.DocQuery{Where: store.Filter{Field: f, Op: store.OpEq, Value: 1.0}})
+		_, err = b.s.DocQuery(b.ctx, tenant, "things", docquery.Query{Where: docquery.Filter{Field: f, Op: docquery.OpEq, Value: 1.0}})
 		wantCode(t, fmt.Sprintf("DocQuery where field %q", f), err, kilntype.EInvalidArgument)
-		_, err = b.s.DocQuery(b.ctx, tenant, "things", store.DocQuery{OrderBy: []store.Order{{Field: f}}})
+		_, err = b.s.DocQuery(b.ctx, tenant, "things", docquery.Query{OrderBy: []docquery.Order{{Field: f}}})
 		wantCode(t, fmt.Sprintf("DocQuery orderBy %q", f), err, kilntype.EInvalidArgument)
-		_, err = b.s.DocCount(b.ctx, tenant, "things", store.Filter{Or: []store.Filter{{Field: f, Op: store.OpNe, Value: nil}}})
+		_, err = b.s.DocCount(b.ctx, tenant, "things", docquery.Filter{Or: []docquery.Filter{{Field: f, Op: docquery.OpNe, Value: nil}}})
 		wantCode(t, fmt.Sprintf("DocCount where field %q", f), err, kilntype.EInvalidArgument)
 	}
 	for _, c := range []string{"things'; DROP TABLE documents; --", "Things", "things ", "_things", "1things", "", strings.Repeat("a", 64)} {
-		_, err := b.s.DocQuery(b.ctx, tenant, c, store.DocQuery{})
+		_, err := b.s.DocQuery(b.ctx, tenant, c, docquery.Query{})
 		wantCode(t, fmt.Sprintf("DocQuery collection %q", c), err, kilntype.EInvalidArgument)
 		_, err = b.s.DocInsert(b.ctx, store.DocInsertParams{TenantID: tenant, Collection: c, Data: map[string]any{}})
 		wantCode(t, fmt.Sprintf("DocInsert collection %q", c), err, kilntype.EInvalidArgument)
 	}
-	badFilters := []store.Filter{
+	badFilters := []docquery.Filter{
 		{Field: "n", Op: "$regex", Value: ".*"},
 		{Field: "n", Op: "; DROP TABLE documents", Value: 1.0},
-		{Field: "n", Op: store.OpGt, Value: true},
-		{Field: "n", Op: store.OpGt, Value: nil},
-		{Field: "n", Op: store.OpIn, Value: "x"},
-		{Field: "n", Op: store.OpEq, Value: []any{1.0}},
-		{Field: "n", Op: store.OpEq, Value: map[string]any{"$gt": 1.0}},
-		{Field: "n", Op: store.OpContains, Value: map[string]any{}},
-		{And: []store.Filter{}},
-		{And: []store.Filter{{Field: "n", Op: store.OpEq, Value: 1.0}}, Field: "s", Op: store.OpEq, Value: "x"},
+		{Field: "n", Op: docquery.OpGt, Value: true},
+		{Field: "n", Op: docquery.OpGt, Value: nil},
+		{Field: "n", Op: docquery.OpIn, Value: "x"},
+		{Field: "n", Op: docquery.OpEq, Value: []any{1.0}},
+		{Field: "n", Op: docquery.OpEq, Value: map[string]any{"$gt": 1.0}},
+		{Field: "n", Op: docquery.OpContains, Value: map[string]any{}},
+		{And: []docquery.Filter{}},
+		{And: []docquery.Filter{{Field: "n", Op: docquery.OpEq, Value: 1.0}}, Field: "s", Op: docquery.OpEq, Value: "x"},
 	}
 	for _, f := range badFilters {
-		_, err := b.s.DocQuery(b.ctx, tenant, "things", store.DocQuery{Where: f})
+		_, err := b.s.DocQuery(b.ctx, tenant, "things", docquery.Query{Where: f})
 		wantCode(t, fmt.Sprintf("DocQuery with filter %+v", f), err, kilntype.EInvalidArgument)
 	}
 	for _, where := range []map[string]any{
 		{"$where": "1=1"}, {"n": map[string]any{"$regex": "x"}}, {"n": map[string]any{}}, {"$or": []any{}},
 		{"$or": map[string]any{"a": 1}}, {"$and": []any{"a"}}, {"n": []any{1.0}}, {"n": map[string]any{"a": 1.0}},
 	} {
-		_, err := store.ParseFilter(where)
+		_, err := docquery.ParseFilter(where)
 		wantCode(t, fmt.Sprintf("ParseFilter(%v)", where), err, kilntype.EInvalidArgument)
 	}
 
@@ -409,14 +410,14 @@ func testDocInjection(t *testing.T, b *bundle) {
 	}
 	_, err := b.s.DocGet(b.ctx, tenant, "things", "x")
 	wantCode(t, "DocGet x", err, kilntype.ENotFound)
-	got, err := b.s.DocQuery(b.ctx, tenant, "things", store.DocQuery{Where: parseWhere(t, `{"s":"x' OR '1'='1"}`)})
+	got, err := b.s.DocQuery(b.ctx, tenant, "things", docquery.Query{Where: parseWhere(t, `{"s":"x' OR '1'='1"}`)})
 	if err != nil || len(got) != 1 || got[0].ID != evil {
 		t.Errorf("query by the quoted value = %v, %v", docIDs(got), err)
 	}
 	if deleted, err := b.s.DocDelete(b.ctx, tenant, "things", "' OR 1=1 --"); err != nil || deleted {
 		t.Errorf("DocDelete of an injection id = %v, %v", deleted, err)
 	}
-	if n, _ := b.s.DocCount(b.ctx, tenant, "things", store.Filter{}); n != int64(len(corpus)+1) {
+	if n, _ := b.s.DocCount(b.ctx, tenant, "things", docquery.Filter{}); n != int64(len(corpus)+1) {
 		t.Errorf("after the injection attempts the collection has %d documents, want %d", n, len(corpus)+1)
 	}
 }
@@ -454,13 +455,13 @@ func testDocConcurrentUpdates(t *testing.T, b *bundle) {
 func testDocIsolation(t *testing.T, b *bundle) {
 	loadCorpus(t, b)
 	other := b.other.ID
-	if got, err := b.s.DocQuery(b.ctx, other, "things", store.DocQuery{}); err != nil || len(got) != 0 {
+	if got, err := b.s.DocQuery(b.ctx, other, "things", docquery.Query{}); err != nil || len(got) != 0 {
 		t.Errorf("other tenant's DocQuery = %v, %v; want none", docIDs(got), err)
 	}
-	if got, err := b.s.DocQuery(b.ctx, other, "things", store.DocQuery{Where: parseWhere(t, `{"$or":[{"id":"d01"},{"id":{"$ne":"d01"}}]}`)}); err != nil || len(got) != 0 {
+	if got, err := b.s.DocQuery(b.ctx, other, "things", docquery.Query{Where: parseWhere(t, `{"$or":[{"id":"d01"},{"id":{"$ne":"d01"}}]}`)}); err != nil || len(got) != 0 {
 		t.Errorf("other tenant's DocQuery matching every id = %v, %v; want none", docIDs(got), err)
 	}
-	if n, err := b.s.DocCount(b.ctx, other, "things", store.Filter{}); err != nil || n != 0 {
+	if n, err := b.s.DocCount(b.ctx, other, "things", docquery.Filter{}); err != nil || n != 0 {
 		t.Errorf("other tenant's DocCount = %d, %v", n, err)
 	}
 	_, err := b.s.DocGet(b.ctx, other, "things", "d01")
@@ -478,7 +479,7 @@ func testDocIsolation(t *testing.T, b *bundle) {
 	if err != nil || d.Data["s"] != "apple" {
 		t.Errorf("owner's d01 after the other tenant's calls = %+v, %v", d, err)
 	}
-	if n, _ := b.s.DocCount(b.ctx, b.tenant.ID, "things", store.Filter{}); n != int64(len(corpus)) {
+	if n, _ := b.s.DocCount(b.ctx, b.tenant.ID, "things", docquery.Filter{}); n != int64(len(corpus)) {
 		t.Errorf("owner has %d documents, want %d", n, len(corpus))
 	}
 }

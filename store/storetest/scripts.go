@@ -394,3 +394,58 @@ func testConcurrentSaves(t *testing.T, b *bundle) {
 		t.Errorf("script version after saves = %v, %v; want %d", cur, err, saves+1)
 	}
 }
+
+func testScriptGetByName(t *testing.T, b *bundle) {
+	orders := createScript(t, b, b.tenant.ID, scriptSpec{name: "orders"})
+	for _, name := range []string{"orders-v2", "my orders", "Orders", "orders "} {
+		createScript(t, b, b.tenant.ID, scriptSpec{name: name})
+	}
+	othersOrders := createScript(t, b, b.other.ID, scriptSpec{name: "orders"})
+	createScript(t, b, b.other.ID, scriptSpec{name: "refunds"})
+
+	get := func(tenantID, name string) (*kilntype.Script, error) {
+		return b.s.ScriptGetByName(b.ctx, tenantID, name)
+	}
+	got, err := get(b.tenant.ID, "orders")
+	if err != nil {
+		t.Fatalf("ScriptGetByName(orders): %v", err)
+	}
+	same(t, "ScriptGetByName(orders)", got, orders)
+	got, err = get(b.other.ID, "orders")
+	if err != nil || got.ID != othersOrders.ID {
+		t.Errorf("ScriptGetByName(the other tenant, orders) = %+v, %v; want the other tenant's script %s", got, err, othersOrders.ID)
+	}
+	for _, name := range []string{"Orders", "orders ", "my orders", "orders-v2"} {
+		got, err := get(b.tenant.ID, name)
+		if err != nil || got.Name != name {
+			t.Errorf("ScriptGetByName(%q) = %+v, %v; want the script of that exact name", name, got, err)
+		}
+	}
+	// Exact names only: no substring, prefix, case folding, trimming or
+	// LIKE pattern finds a script.
+	for _, name := range []string{"order", "rders", "ORDERS", " orders", "orders%", "%orders", "_rders", "orders-v", "", "refunds"} {
+		got, err := get(b.tenant.ID, name)
+		wantCode(t, fmt.Sprintf("ScriptGetByName(%q) (got %+v)", name, got), err, kilntype.ENotFound)
+	}
+	_, err = get(newID(), "orders")
+	wantCode(t, "ScriptGetByName for a missing tenant", err, kilntype.ENotFound)
+
+	// Archived scripts are never returned, and the name can be used again.
+	archived := kilntype.StatusArchived
+	if _, err := b.s.ScriptUpdate(b.ctx, store.ScriptUpdateParams{TenantID: b.tenant.ID, ID: orders.ID, Status: &archived}); err != nil {
+		t.Fatalf("archive orders: %v", err)
+	}
+	got, err = get(b.tenant.ID, "orders")
+	wantCode(t, fmt.Sprintf("ScriptGetByName(orders) after archiving it (got %+v)", got), err, kilntype.ENotFound)
+	again := createScript(t, b, b.tenant.ID, scriptSpec{name: "orders"})
+	got, err = get(b.tenant.ID, "orders")
+	if err != nil || got.ID != again.ID {
+		t.Errorf("ScriptGetByName(orders) after a new orders = %+v, %v; want %s, never the archived %s", got, err, again.ID, orders.ID)
+	}
+	for _, status := range []kilntype.ScriptStatus{kilntype.StatusDraft, kilntype.StatusPaused, kilntype.StatusDisabled} {
+		sc := createScript(t, b, b.tenant.ID, scriptSpec{name: "is " + string(status), status: status})
+		if got, err := get(b.tenant.ID, sc.Name); err != nil || got.ID != sc.ID {
+			t.Errorf("ScriptGetByName of a %s script = %+v, %v; want it", status, got, err)
+		}
+	}
+}

@@ -47,6 +47,7 @@ func Exercise(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ScriptUpdate", testScriptUpdate},
 		{"ScriptUpdateNewVersion", testScriptUpdateNewVersion},
 		{"ScriptListByStatus", testScriptListByStatus},
+		{"ScriptGetByName", testScriptGetByName},
 		{"VersionNotFound", testVersionNotFound},
 		{"TenantIsolation", testTenantIsolation},
 		{"ConcurrentSaves", testConcurrentSaves},

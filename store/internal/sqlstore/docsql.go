@@ -12,8 +12,8 @@ import (
 // argument (from pathArg) and of the compared value, never a field name or
 // a value: nothing a script writes is ever spliced into SQL text.
 //
-// Both implementations answer the same as store.Filter.Match, which is the
-// reference the conformance suite holds them to. The JSON types differ —
+// Both implementations answer the same as docquery.Filter.Match, which is
+// the reference the conformance suite holds them to. The JSON types differ —
 // SQLite's json_type says integer/real/text/true/false, PostgreSQL's
 // jsonb_typeof number/string/boolean — so every comparison is guarded by a
 // type test and numbers are compared as numbers, strings byte by byte

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kiln-run/kiln/kilntype"
+	"github.com/kiln-run/kiln/sdk/docquery"
 	"github.com/kiln-run/kiln/store"
 )
 
@@ -36,7 +37,7 @@ func checkScope(tenantID, collection string) error {
 }
 
 // DocQuery returns the documents of a collection that match q.
-func (s *Store) DocQuery(ctx context.Context, tenantID, collection string, q store.DocQuery) ([]store.Doc, error) {
+func (s *Store) DocQuery(ctx context.Context, tenantID, collection string, q docquery.Query) ([]store.Doc, error) {
 	if err := checkScope(tenantID, collection); err != nil {
 		return nil, err
 	}
@@ -45,7 +46,7 @@ func (s *Store) DocQuery(ctx context.Context, tenantID, collection string, q sto
 	}
 	limit := q.Limit
 	if limit == 0 {
-		limit = store.DefaultDocLimit
+		limit = docquery.DefaultLimit
 	}
 	d := s.docs()
 	var b query
@@ -82,7 +83,7 @@ func (s *Store) DocQuery(ctx context.Context, tenantID, collection string, q sto
 }
 
 // DocCount returns how many documents of a collection match where.
-func (s *Store) DocCount(ctx context.Context, tenantID, collection string, where store.Filter) (int64, error) {
+func (s *Store) DocCount(ctx context.Context, tenantID, collection string, where docquery.Filter) (int64, error) {
 	if err := checkScope(tenantID, collection); err != nil {
 		return 0, err
 	}
@@ -245,7 +246,7 @@ func (s *Store) DocDelete(ctx context.Context, tenantID, collection, id string) 
 // whereSQL appends f's arguments to b and returns its condition, which is
 // TRUE or FALSE, never NULL: each leaf is wrapped in COALESCE so that NOT
 // ($ne) and OR see two-valued logic, as Filter.Match does.
-func whereSQL(b *query, d docSQL, f store.Filter) string {
+func whereSQL(b *query, d docSQL, f docquery.Filter) string {
 	switch {
 	case f.And != nil || f.Or != nil:
 		subs, sep := f.And, " AND "
@@ -262,23 +263,23 @@ func whereSQL(b *query, d docSQL, f store.Filter) string {
 		return out + ")"
 	case f.Field == "":
 		return "TRUE"
-	case f.Op == store.OpIn && len(f.Value.([]any)) == 0:
+	case f.Op == docquery.OpIn && len(f.Value.([]any)) == 0:
 		// No path argument: PostgreSQL refuses one it cannot type.
 		return "FALSE"
 	}
 	p := b.arg(d.pathArg(f.Field))
 	switch f.Op {
-	case store.OpEq:
+	case docquery.OpEq:
 		return eqSQL(b, d, p, f.Value)
-	case store.OpNe:
+	case docquery.OpNe:
 		return "NOT " + eqSQL(b, d, p, f.Value)
-	case store.OpGt, store.OpGte, store.OpLt, store.OpLte:
-		op := map[store.Op]string{store.OpGt: ">", store.OpGte: ">=", store.OpLt: "<", store.OpLte: "<="}[f.Op]
+	case docquery.OpGt, docquery.OpGte, docquery.OpLt, docquery.OpLte:
+		op := map[docquery.Op]string{docquery.OpGt: ">", docquery.OpGte: ">=", docquery.OpLt: "<", docquery.OpLte: "<="}[f.Op]
 		if _, isNumber := f.Value.(float64); isNumber {
 			return leaf(d.compareNumber(p, op, b.arg(f.Value)))
 		}
 		return leaf(d.compareString(p, op, b.arg(f.Value)))
-	case store.OpIn:
+	case docquery.OpIn:
 		list, _ := f.Value.([]any)
 		out := "("
 		for i, v := range list {
@@ -288,7 +289,7 @@ func whereSQL(b *query, d docSQL, f store.Filter) string {
 			out += eqSQL(b, d, p, v)
 		}
 		return out + ")"
-	case store.OpContains:
+	case docquery.OpContains:
 		switch v := f.Value.(type) {
 		case string:
 			return leaf(d.containsString(p, b.arg(v)) + " OR " + d.arrayHas(p, "string", b.arg(v)))

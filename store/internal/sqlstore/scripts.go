@@ -109,6 +109,21 @@ func (s *Store) ScriptGet(ctx context.Context, tenantID, id string) (*kilntype.S
 	return &sc, nil
 }
 
+// ScriptGetByName returns the tenant's script that is not archived and has
+// exactly this name (byte for byte), or NOT_FOUND.
+func (s *Store) ScriptGetByName(ctx context.Context, tenantID, name string) (*kilntype.Script, error) {
+	var sc kilntype.Script
+	err := scanScript(s.read.QueryRowContext(ctx, `SELECT `+scriptColumns+` FROM scripts
+		WHERE tenant_id = $1 AND name = $2 AND status <> '`+string(kilntype.StatusArchived)+`'`, tenantID, name), &sc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, kilntype.Errorf(kilntype.ENotFound, "no script named %q", name)
+	}
+	if err != nil {
+		return nil, s.wrap(err, "get script named %q", name)
+	}
+	return &sc, nil
+}
+
 // ScriptList returns a page of a tenant's scripts, newest first, and the
 // next page's cursor ("" on the last page). INVALID_ARGUMENT for a limit
 // outside 0..200 or a cursor this store did not issue.

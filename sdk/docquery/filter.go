@@ -1,4 +1,4 @@
-package store
+package docquery
 
 import (
 	"encoding/json"
@@ -467,13 +467,13 @@ func cmpFloat(a, b float64) int {
 	return 0
 }
 
-// CompareDocs orders two documents by orders, the way DocQuery's OrderBy
+// Compare orders two documents by orders, the way a Query's OrderBy
 // does, returning -1, 0 or +1. Ascending order puts a missing or null field
 // first, then booleans (false before true), numbers (numerically), strings
 // (by UTF-8 bytes), and last arrays and objects (equal to each other);
 // descending order reverses that. Documents it calls equal keep their
 // insertion order.
-func CompareDocs(a, b map[string]any, orders []Order) int {
+func Compare(a, b map[string]any, orders []Order) int {
 	for _, o := range orders {
 		va, _ := Lookup(a, o.Field)
 		vb, _ := Lookup(b, o.Field)
