@@ -13,7 +13,7 @@ import (
 // Config.HostCallsPerMinute) in fixed one-minute windows, per node.
 type hostCallLimiter struct {
 	client *Client
-	now func() time.Time
+	now    func() time.Time
 
 	mu      sync.Mutex
 	windows map[string]*callWindow // by script ID

@@ -333,7 +333,6 @@ func (r *runner) invoke(ctx context.Context, req runJob, exec *kilntype.Executio
 	return res
 }
 
-
 // effective is the limit a run gets: the script's own, else the server
 // default, never above the tenant's cap (zero means unset).
 func effective(asked, limit, def int64) int64 {

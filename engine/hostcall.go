@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/kiln-run/kiln/kilntype"
 	"regexp"
 	"time"
 )
@@ -107,7 +108,8 @@ func callFn(ctx context.Context, f HostFunc, call HostCall) (result any, err err
 
 // scriptError turns a host function's error into what a script may see: an
 // *Error with a stable code. Go error text is never passed through unless the
-// function chose it by returning an *Error.
+// function chose it by returning an *Error or a *kilntype.Error (the one
+// error type of the rest of Kiln, whose codes are the same table's).
 func scriptError(err error) *Error {
 	if err == nil {
 		return nil
@@ -115,6 +117,12 @@ func scriptError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
 		return e
+	}
+	var ke *kilntype.Error
+	if errors.As(err, &ke) && ke.Code != kilntype.EInternal {
+		if _, known := ke.Code.Info(); known {
+			return &Error{Code: ke.Code, Message: ke.Message}
+		}
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return Errorf(CodeTimeout, "the call did not finish before the script's timeout")

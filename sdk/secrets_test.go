@@ -71,7 +71,7 @@ func execution(id string, res *engine.Result) *kilntype.Execution {
 		e.Logs = append(e.Logs, kilntype.LogLine{Time: l.Time, Level: string(l.Level), Message: l.Message, Fields: l.Fields})
 	}
 	if res.Err != nil {
-		e.Error = &kilntype.ExecutionError{Code: string(res.Err.Code), Message: res.Err.Message, Stack: res.Err.Stack}
+		e.Error = &kilntype.ExecutionError{Code: res.Err.Code, Message: res.Err.Message, Stack: res.Err.Stack}
 	}
 	return e
 }

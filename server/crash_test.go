@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"github.com/kiln-run/kiln"
 	"io"
 	"log/slog"
 	"net"
@@ -28,7 +29,7 @@ func TestCrashHelper(t *testing.T) {
 	if data == "" {
 		t.Skip("runs only as TestCrashLosesNoEvent's child process")
 	}
-	cfg := Config{Addr: os.Getenv("KILN_CRASH_ADDR"), DataDir: data, OperatorKey: testOperatorKey, NATS: os.Getenv("KILN_CRASH_NATS")}
+	cfg := Config{Addr: os.Getenv("KILN_CRASH_ADDR"), Config: kiln.Config{DataDir: data, OperatorKey: testOperatorKey, NATS: os.Getenv("KILN_CRASH_NATS")}}
 	cfg.Queue.Prefix = os.Getenv("KILN_CRASH_PREFIX")
 	// Deliveries in flight at the kill come back after AckWait.
 	cfg.Queue.AckWait = 2 * time.Second

@@ -83,7 +83,7 @@ func noisyNeighbour(t testing.TB, h *harness, bRequests int) noisyResult {
 		}()
 	}
 	// Let A's flood fill the pool before B measures.
-	for h.app.pool.Stats().Waiting == 0 {
+	for h.app.Client().Pool().Waiting == 0 {
 		time.Sleep(time.Millisecond)
 	}
 	res.loaded = measureB()

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"github.com/kiln-run/kiln"
 	"io"
 	"log/slog"
 	"net/http"
@@ -67,7 +68,7 @@ type harness struct {
 // setup starts the real App on a random loopback port with the backend.
 func setup(t testing.TB, backend string, mutate ...func(*Config)) *harness {
 	t.Helper()
-	cfg := Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), OperatorKey: testOperatorKey, ShutdownTimeout: 5 * time.Second}
+	cfg := Config{Addr: "127.0.0.1:0", Config: kiln.Config{DataDir: t.TempDir(), OperatorKey: testOperatorKey, ShutdownTimeout: 5 * time.Second}}
 	if backend == "postgres" {
 		cfg.DB = postgresURL(t)
 	}
@@ -109,7 +110,7 @@ func (r response) json(t testing.TB, v any) {
 
 // errorCode returns the {"error": {"code"}} of the body, or "".
 func (r response) errorCode() string {
-	var b errorBody
+	var b struct{ Error struct{ Code string } }
 	_ = json.Unmarshal(r.Body, &b)
 	return b.Error.Code
 }

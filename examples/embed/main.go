@@ -13,11 +13,8 @@ import (
 	"os"
 	"slices"
 
-	"github.com/kiln-run/kiln/engine"
-	"github.com/kiln-run/kiln/host"
+	"github.com/kiln-run/kiln"
 	"github.com/kiln-run/kiln/kilntype"
-	"github.com/kiln-run/kiln/sdk"
-	"github.com/kiln-run/kiln/sdk/docquery"
 )
 
 // customers is the host's own table, per tenant. Kiln passes every call
@@ -29,23 +26,23 @@ func (c customers) Get(_ context.Context, tenantID, id string) (map[string]any, 
 	if row, ok := c[tenantID][id]; ok {
 		return row, nil
 	}
-	return nil, engine.Errorf("NOT_FOUND", "no customer %q", id)
+	return nil, kilntype.Errorf(kilntype.ENotFound, "no customer %q", id)
 }
 
-func (c customers) Query(_ context.Context, tenantID string, q docquery.Query) ([]map[string]any, error) {
+func (c customers) Query(_ context.Context, tenantID string, q kiln.DocQuery) ([]map[string]any, error) {
 	var out []map[string]any
 	for _, row := range c[tenantID] {
 		if q.Where.Match(row) {
 			out = append(out, row)
 		}
 	}
-	slices.SortFunc(out, func(a, b map[string]any) int { return docquery.Compare(a, b, q.OrderBy) })
+	slices.SortFunc(out, func(a, b map[string]any) int { return kiln.CompareDocs(a, b, q.OrderBy) })
 	out = out[min(q.Offset, len(out)):]
 	return out[:min(q.Limit, len(out))], nil
 }
 
-func (c customers) Count(ctx context.Context, tenantID string, where docquery.Filter) (int64, error) {
-	rows, err := c.Query(ctx, tenantID, docquery.Query{Where: where, Limit: 1 << 30})
+func (c customers) Count(ctx context.Context, tenantID string, where kiln.DocFilter) (int64, error) {
+	rows, err := c.Query(ctx, tenantID, kiln.DocQuery{Where: where, Limit: 1 << 30})
 	return int64(len(rows)), err
 }
 
@@ -60,7 +57,7 @@ func (customers) Update(context.Context, string, string, map[string]any) (map[st
 func (customers) Delete(context.Context, string, string) (bool, error) { return false, readOnly() }
 
 func readOnly() error {
-	return engine.Errorf(engine.CodeInvalidArgument, "customers are read-only for scripts; change them in the host application")
+	return kilntype.Errorf(kilntype.EInvalidArgument, "customers are read-only for scripts; change them in the host application")
 }
 
 // taxRate is a host function: iota.host.taxRate(country).
@@ -69,7 +66,7 @@ func taxRate(_ context.Context, _ string, args []any) (any, error) {
 	rates := map[string]float64{"US": 0.07, "DE": 0.19, "FR": 0.2}
 	rate, ok := rates[country]
 	if !ok {
-		return nil, engine.Errorf(engine.CodeInvalidArgument, "no tax rate for country %q", country)
+		return nil, kilntype.Errorf(kilntype.EInvalidArgument, "no tax rate for country %q", country)
 	}
 	return rate, nil
 }
@@ -94,10 +91,10 @@ export default async function (order: { customerId: string; items: Item[] }) {
 // acme and returns the execution record.
 func run(ctx context.Context, dataDir string) (*kilntype.Execution, error) {
 	table := customers{}
-	k, err := host.New(ctx, host.Config{
+	k, err := kiln.New(kiln.Config{
 		DataDir:     dataDir,
-		Collections: map[string]sdk.Collection{"customers": table},
-		Funcs:       []host.Func{{Name: "taxRate", Fn: taxRate}},
+		Collections: map[string]kiln.Collection{"customers": table},
+		HostFuncs:   []kiln.HostFunc{{Name: "taxRate", Fn: taxRate}},
 	})
 	if err != nil {
 		return nil, err
@@ -107,26 +104,29 @@ func run(ctx context.Context, dataDir string) (*kilntype.Execution, error) {
 	}
 	defer func() { _ = k.Stop(context.Background()) }()
 
-	tenant, err := k.CreateTenant(ctx, "acme", "Acme Corp")
+	tenant, err := k.TenantCreate(ctx, kiln.TenantCreateParams{Slug: "acme", Name: "Acme Corp"})
 	if kilntype.ErrorCode(err) == kilntype.EConflict {
-		err = nil // a second run on the same data
+		tenant, err = k.TenantGetBySlug(ctx, "acme") // a second run on the same data
 	}
 	if err != nil {
 		return nil, err
 	}
-	if tenant.ID != "" {
-		table[tenant.ID] = map[string]map[string]any{
-			"c1": {"id": "c1", "name": "Ada", "tier": "gold", "country": "DE"},
-			"c2": {"id": "c2", "name": "Bob", "tier": "basic", "country": "US"},
-		}
+	table[tenant.ID] = map[string]map[string]any{
+		"c1": {"id": "c1", "name": "Ada", "tier": "gold", "country": "DE"},
+		"c2": {"id": "c2", "name": "Bob", "tier": "basic", "country": "US"},
 	}
-	if _, err := k.SaveScript(ctx, "acme", host.Script{Name: "price-order", Source: priceOrder}); err != nil {
+	if _, err := k.ScriptSave(ctx, kiln.ScriptSaveParams{TenantSlug: "acme", Name: "price-order", Source: priceOrder}); err != nil {
 		return nil, err
 	}
-	return k.Invoke(ctx, "acme", "price-order", map[string]any{
+	order, _ := json.Marshal(map[string]any{
 		"customerId": "c1",
 		"items":      []map[string]any{{"sku": "A", "cents": 1250, "qty": 2}, {"sku": "B", "cents": 500, "qty": 1}},
 	})
+	res, err := k.Run(ctx, kiln.RunParams{TenantSlug: "acme", ScriptName: "price-order", Trigger: kilntype.TriggerEmbedded, Input: order})
+	if err != nil {
+		return nil, err
+	}
+	return res.Execution, nil
 }
 
 func main() {

@@ -7,8 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kiln-run/kiln/host"
-	"github.com/kiln-run/kiln/sdk"
+	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/http/api"
+	"github.com/kiln-run/kiln/kilntype"
 )
 
 func TestPriceOrder(t *testing.T) {
@@ -29,9 +30,9 @@ func TestPriceOrder(t *testing.T) {
 func TestHostIsolation(t *testing.T) {
 	ctx := context.Background()
 	table := customers{}
-	k, err := host.New(ctx, host.Config{DataDir: t.TempDir(),
-		Collections: map[string]sdk.Collection{"customers": table},
-		Funcs:       []host.Func{{Name: "taxRate", Fn: taxRate}}})
+	k, err := kiln.New(kiln.Config{DataDir: t.TempDir(),
+		Collections: map[string]kiln.Collection{"customers": table},
+		HostFuncs:   []kiln.HostFunc{{Name: "taxRate", Fn: taxRate}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,8 +40,8 @@ func TestHostIsolation(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer k.Stop(ctx)
-	acme, _ := k.CreateTenant(ctx, "acme", "Acme")
-	if _, err := k.CreateTenant(ctx, "globex", "Globex"); err != nil {
+	acme, _ := k.TenantCreate(ctx, kiln.TenantCreateParams{Slug: "acme", Name: "Acme"})
+	if _, err := k.TenantCreate(ctx, kiln.TenantCreateParams{Slug: "globex", Name: "Globex"}); err != nil {
 		t.Fatal(err)
 	}
 	table[acme.ID] = map[string]map[string]any{"c1": {"id": "c1", "tier": "gold"}}
@@ -57,13 +58,14 @@ func TestHostIsolation(t *testing.T) {
 		"acme":   `{"c1":"gold","n":1,"code":"INVALID_ARGUMENT","write":"INVALID_ARGUMENT"}`,
 		"globex": `{"c1":null,"n":0,"code":"INVALID_ARGUMENT","write":"INVALID_ARGUMENT"}`,
 	} {
-		if _, err := k.SaveScript(ctx, tenant, host.Script{Name: "probe", Source: probe, Language: "javascript"}); err != nil {
+		if _, err := k.ScriptSave(ctx, kiln.ScriptSaveParams{TenantSlug: tenant, Name: "probe", Source: probe, Language: "javascript"}); err != nil {
 			t.Fatal(err)
 		}
-		ex, err := k.Invoke(ctx, tenant, "probe", nil)
+		res, err := k.Run(ctx, kiln.RunParams{TenantSlug: tenant, ScriptName: "probe", Trigger: kilntype.TriggerEmbedded})
 		if err != nil {
 			t.Fatal(err)
 		}
+		ex := res.Execution
 		var got, w any
 		_ = json.Unmarshal(ex.Output, &got)
 		_ = json.Unmarshal([]byte(want), &w)
@@ -74,19 +76,21 @@ func TestHostIsolation(t *testing.T) {
 		}
 	}
 	// A second save makes version 2; a bad one is a SYNTAX_ERROR.
-	s, err := k.SaveScript(ctx, "acme", host.Script{Name: "probe", Source: `export default () => 2`})
+	s, err := k.ScriptSave(ctx, kiln.ScriptSaveParams{TenantSlug: "acme", Name: "probe", Source: `export default () => 2`})
 	if err != nil || s.Version != 2 {
 		t.Fatalf("second save: %v %+v", err, s)
 	}
-	if _, err := k.SaveScript(ctx, "acme", host.Script{Name: "probe", Source: `export default () => {`}); err == nil {
-		t.Fatal("a source that does not compile was saved")
+	_, err = k.ScriptSave(ctx, kiln.ScriptSaveParams{TenantSlug: "acme", Name: "probe", Source: `export default () => {`})
+	if kilntype.ErrorCode(err) != kilntype.ESyntaxError {
+		t.Fatalf("a source that does not compile: %v, want SYNTAX_ERROR", err)
 	}
-	if _, err := k.Invoke(ctx, "acme", "nope", nil); err == nil {
-		t.Fatal("invoking a missing script did not fail")
+	_, err = k.Run(ctx, kiln.RunParams{TenantSlug: "acme", ScriptName: "nope", Trigger: kilntype.TriggerEmbedded})
+	if kilntype.ErrorCode(err) != kilntype.ENotFound {
+		t.Fatalf("running a missing script: %v, want NOT_FOUND", err)
 	}
 	// The editor's types know the host's functions.
 	rec := httptest.NewRecorder()
-	k.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/api/sdk/iota.d.ts", nil))
+	api.New(k, api.Options{}).ServeHTTP(rec, httptest.NewRequest("GET", "/api/sdk/iota.d.ts", nil))
 	if !strings.Contains(rec.Body.String(), "function taxRate(") {
 		t.Fatal("iota.d.ts does not declare iota.host.taxRate")
 	}

@@ -9,10 +9,9 @@ import (
 	"net/http"
 	"net/url"
 	pathpkg "path"
-	"slices"
 	"strings"
 
-	"github.com/kiln-run/kiln/engine"
+	"github.com/kiln-run/kiln"
 	"github.com/kiln-run/kiln/internal/jsonw"
 	"github.com/kiln-run/kiln/kilntype"
 )

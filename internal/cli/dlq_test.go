@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/kiln-run/kiln"
 	"io"
 	"log/slog"
 	"net/http"
@@ -19,7 +20,7 @@ import (
 func TestDLQCommands(t *testing.T) {
 	const op = "operator-key-for-cli-tests-0123"
 	ctx := context.Background()
-	app, err := server.New(ctx, server.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), OperatorKey: op, ShutdownTimeout: 5 * time.Second},
+	app, err := server.New(ctx, server.Config{Addr: "127.0.0.1:0", Config: kiln.Config{DataDir: t.TempDir(), OperatorKey: op, ShutdownTimeout: 5 * time.Second}},
 		slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard)
 	if err != nil {
 		t.Fatal(err)

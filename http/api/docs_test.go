@@ -1,4 +1,4 @@
-package server
+package api
 
 import (
 	"os"
@@ -11,7 +11,7 @@ import (
 // every route has a section with a curl example, and every section names a
 // real route.
 func TestAPIDocsCoverEveryRoute(t *testing.T) {
-	doc, err := os.ReadFile("../docs/api.md")
+	doc, err := os.ReadFile("../../docs/api.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -21,7 +21,7 @@ func TestAPIDocsCoverEveryRoute(t *testing.T) {
 	for i, h := range heads {
 		sections[h[1]] = parts[i+1]
 	}
-	a := &App{}
+	a := &API{}
 	routes := map[string]bool{}
 	for _, rt := range a.apiRoutes() {
 		key := rt.Method + " " + rt.Path
@@ -47,7 +47,7 @@ func TestAPIDocsCoverEveryRoute(t *testing.T) {
 
 // TestOpenAPIDocument: every route is in the OpenAPI document.
 func TestOpenAPIDocument(t *testing.T) {
-	a := &App{}
+	a := &API{}
 	doc := a.openAPIDocument()
 	paths := doc["paths"].(map[string]map[string]any)
 	for _, rt := range a.apiRoutes() {

@@ -1,0 +1,127 @@
+package kiln
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kiln-run/kiln/kilntype"
+	"github.com/kiln-run/kiln/store"
+	"github.com/kiln-run/kiln/store/sqlite"
+)
+
+// writeLog is the real SQLite store, noting every record it is asked to
+// write.
+type writeLog struct {
+	store.Store
+	mu      sync.Mutex
+	written []writeEntry
+}
+
+func (w *writeLog) ExecutionWrite(ctx context.Context, execs []kilntype.Execution) error {
+	w.log("row", execs)
+	return w.Store.ExecutionWrite(ctx, execs)
+}
+
+func (w *writeLog) ExecutionAppend(ctx context.Context, execs []kilntype.Execution) error {
+	w.log("appended", execs)
+	return w.Store.ExecutionAppend(ctx, execs)
+}
+
+func (w *writeLog) log(how string, execs []kilntype.Execution) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, e := range execs {
+		w.written = append(w.written, writeEntry{id: e.ID, what: how + " " + string(e.Status)})
+	}
+}
+
+type writeEntry struct{ id, what string }
+
+// writes lists how the records of id were written, e.g. "row pending".
+func (w *writeLog) writes(id string) []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []string
+	for _, e := range w.written {
+		if e.id == id {
+			out = append(out, e.what)
+		}
+	}
+	return out
+}
+
+// TestRecorderPendingOnlyWhenRunning: a run that ends soon is written once,
+// final, appended; a run still going at a flush pendingAfter after it began
+// gets its pending record first, and its final record replaces it as a
+// row; waiting callers learn when their batch is durable.
+func TestRecorderPendingOnlyWhenRunning(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "kiln.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	tenant, err := st.TenantCreate(ctx, store.TenantCreateParams{Slug: "acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := st.ScriptCreate(ctx, store.ScriptCreateParams{TenantID: tenant.ID, Name: "s", Type: kilntype.TypeManual, Status: kilntype.StatusActive})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := &writeLog{Store: st}
+	// Flushes happen when the test calls flush.
+	rec := newRecorder(log, slog.New(slog.NewTextHandler(io.Discard, nil)), time.Hour)
+	defer rec.close()
+	rec.pendingAfter = 50 * time.Millisecond
+	run := func(id string) *kilntype.Execution {
+		e := &kilntype.Execution{ID: id, TenantID: tenant.ID, ScriptID: sc.ID, Version: 1, Trigger: kilntype.TriggerManual, Attempt: 1,
+			Status: kilntype.ExecPending, Input: []byte(`{"n":1}`), CreatedAt: time.Now().UTC()}
+		rec.begin(e)
+		return e
+	}
+	finish := func(e *kilntype.Execution, wait bool) <-chan error {
+		queued := rec.end(e)
+		now := time.Now().UTC()
+		e.Status, e.StartedAt, e.FinishedAt, e.Output = kilntype.ExecCompleted, &now, &now, []byte(`1`)
+		return rec.record(e, wait, !queued)
+	}
+
+	fast, slow := run("fast"), run("slow")
+	if ch := finish(fast, false); ch != nil {
+		t.Fatal("record without wait returned a channel")
+	}
+	rec.flush()
+	if got := log.writes("slow"); len(got) != 0 {
+		t.Errorf("run written as %v at a flush before pendingAfter; want nothing yet", got)
+	}
+	time.Sleep(rec.pendingAfter)
+	rec.flush()
+	if got := log.writes("fast"); !slices.Equal(got, []string{"appended completed"}) {
+		t.Errorf("fast run written as %v; want only its final record, appended", got)
+	}
+	if got := log.writes("slow"); !slices.Equal(got, []string{"row pending"}) {
+		t.Errorf("running run written as %v; want its pending record", got)
+	}
+	rec.flush() // a second flush does not write the pending record again
+	done := finish(slow, true)
+	rec.flush()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := log.writes("slow"); !slices.Equal(got, []string{"row pending", "row completed"}) {
+		t.Errorf("slow run written as %v; want pending, then completed, both as rows", got)
+	}
+	for _, id := range []string{"fast", "slow"} {
+		got, err := st.ExecutionGet(ctx, tenant.ID, id)
+		if err != nil || got.Status != kilntype.ExecCompleted || string(got.Input) != `{"n":1}` {
+			t.Fatalf("stored %s run = %+v, %v", id, got, err)
+		}
+	}
+}
