@@ -56,12 +56,15 @@ type Store interface {
 	// Revoking twice is not an error.
 	KeyRevoke(ctx context.Context, id string, at time.Time) error
 
-	// ScriptCreate creates a script and its version 1 in one transaction.
+	// ScriptCreate creates a script and its version 1 in one transaction;
+	// CONFLICT if another of the tenant's scripts that is not archived has
+	// its name. A script's name is unique among its tenant's scripts that
+	// are not archived.
 	ScriptCreate(ctx context.Context, p ScriptCreateParams) (*kilntype.Script, error)
 	// ScriptGet returns a tenant's script, or NOT_FOUND.
 	ScriptGet(ctx context.Context, tenantID, id string) (*kilntype.Script, error)
 	// ScriptGetByName returns the tenant's script that is not archived and
-	// has exactly this name, or NOT_FOUND.
+	// has exactly this name (there is at most one), or NOT_FOUND.
 	ScriptGetByName(ctx context.Context, tenantID, name string) (*kilntype.Script, error)
 	// ScriptList returns a page of a tenant's scripts, newest first, and the
 	// cursor of the next page ("" on the last).
@@ -69,6 +72,10 @@ type Store interface {
 	// ScriptUpdate changes a script's fields and, when p.NewVersion is set,
 	// appends the next version in the same transaction. Concurrent updates
 	// never produce two versions with one number and never lose one.
+	// CONFLICT if the script would share its name with another of the
+	// tenant's scripts, neither archived (a rename onto a taken name, or
+	// the restoring of an archived script whose name was taken since);
+	// archiving a script frees its name.
 	ScriptUpdate(ctx context.Context, p ScriptUpdateParams) (*kilntype.Script, error)
 	// ScriptListByStatus returns every script of the given type and status
 	// across tenants (the server builds its HTTP routes from this).
@@ -220,6 +227,24 @@ type ScriptListParams struct {
 	Query    string // case-insensitive substring of name or description
 	Limit    int    // 1..200; 0 means 50
 	Cursor   string // from the previous page
+}
+
+// SettingScriptRenames is the setting (SettingGet) in which the migration
+// that made script names unique within a tenant left the scripts it
+// renamed, as a JSON array of ScriptRename; it is absent when there were
+// none. docs/server.md tells operators about it.
+const SettingScriptRenames = "script_renames"
+
+// ScriptRename is a script renamed because an older script of its tenant,
+// neither archived, had the same name.
+type ScriptRename struct {
+	TenantID   string    `json:"tenantId"`
+	TenantSlug string    `json:"tenantSlug"`
+	ScriptID   string    `json:"scriptId"`
+	From       string    `json:"from"`
+	To         string    `json:"to"`
+	KeptBy     string    `json:"keptBy"` // the script that kept the name
+	At         time.Time `json:"at"`
 }
 
 // ExecutionListParams filters a tenant's executions.

@@ -45,7 +45,14 @@ var _ store.Store = (*Store)(nil)
 // connection string, as pgx accepts) and applies any pending migrations.
 // The tables live in the connection's search_path, so a schema can be
 // chosen with search_path=… in the URL.
-func Open(ctx context.Context, url string) (*Store, error) {
+func Open(ctx context.Context, url string, opts ...store.OpenOption) (*Store, error) {
+	return open(ctx, url, 0, opts...)
+}
+
+// open is Open with the migrations stopped after version migrateTo, if it
+// is not 0.
+func open(ctx context.Context, url string, migrateTo int64, opts ...store.OpenOption) (*Store, error) {
+	oc := store.NewOpenConfig(opts...)
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		// pgx's message may quote the URL, password included.
@@ -65,7 +72,9 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		Write:      db,
 		Read:       db,
 		Migrations: mfs,
-		Migrate:    func(ctx context.Context, p *goose.Provider) error { return migrateLocked(ctx, db, p) },
+		Migrate:    func(ctx context.Context, up func(context.Context) error) error { return migrateLocked(ctx, db, up) },
+		MigrateTo:  migrateTo,
+		Logger:     oc.Logger,
 	})
 	if err != nil {
 		return nil, errors.Join(err, db.Close())
@@ -78,7 +87,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 // once. The lock is taken on its own connection and blocks in the server,
 // where goose's own session locker would poll every few seconds; keying it
 // by schema lets schemas (one per test, say) migrate in parallel.
-func migrateLocked(ctx context.Context, db *sql.DB, p *goose.Provider) error {
+func migrateLocked(ctx context.Context, db *sql.DB, up func(context.Context) error) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("connect: %w", err)
@@ -93,8 +102,7 @@ func migrateLocked(ctx context.Context, db *sql.DB, p *goose.Provider) error {
 		// release the lock too, but the pool keeps connections open.
 		_, _ = conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(`+key+`)`)
 	}()
-	_, err = p.Up(ctx)
-	return err
+	return up(ctx)
 }
 
 func dialect() sqlstore.Dialect {

@@ -39,6 +39,32 @@ func TestStore(t *testing.T) {
 	})
 }
 
+// TestMigrations seeds a schema at an earlier version and migrates it.
+func TestMigrations(t *testing.T) {
+	dbURL, admin := connect(t)
+	storetest.ExerciseMigrations(t, func(t *testing.T) storetest.Migrations {
+		schemaURL := withSearchPath(dbURL, createSchema(t, admin))
+		opened := func(t *testing.T, s *postgres.Store, err error) store.Store {
+			t.Helper()
+			if err != nil {
+				t.Fatalf("Open: %v", err)
+			}
+			t.Cleanup(func() { _ = s.Close() })
+			return s
+		}
+		return storetest.Migrations{
+			OpenAt: func(t *testing.T, version int64) store.Store {
+				s, err := postgres.OpenAt(t.Context(), schemaURL, version)
+				return opened(t, s, err)
+			},
+			Open: func(t *testing.T, opts ...store.OpenOption) store.Store {
+				s, err := postgres.Open(t.Context(), schemaURL, opts...)
+				return opened(t, s, err)
+			},
+		}
+	})
+}
+
 // TestOpenTwice checks that opening a migrated schema again (a second node,
 // or a restart) is a no-op, and that nodes starting together do not race.
 func TestOpenTwice(t *testing.T) {

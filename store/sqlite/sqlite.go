@@ -50,7 +50,14 @@ var _ store.Store = (*Store)(nil)
 // pending migrations. path ":memory:" opens a private in-memory database
 // for tests; it lives on a single connection, which then serves reads and
 // writes alike, and disappears on Close.
-func Open(ctx context.Context, path string) (*Store, error) {
+func Open(ctx context.Context, path string, opts ...store.OpenOption) (*Store, error) {
+	return open(ctx, path, 0, opts...)
+}
+
+// open is Open with the migrations stopped after version migrateTo, if it
+// is not 0.
+func open(ctx context.Context, path string, migrateTo int64, opts ...store.OpenOption) (*Store, error) {
+	oc := store.NewOpenConfig(opts...)
 	if path == "" || strings.ContainsAny(path, "?#") {
 		// The driver splits its parameters off at the first '?'.
 		return nil, fmt.Errorf("sqlite: open %q: path must be non-empty and contain no '?' or '#'", path)
@@ -68,6 +75,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		Write:      write,
 		Read:       read,
 		Migrations: mfs,
+		MigrateTo:  migrateTo,
+		Logger:     oc.Logger,
 	})
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("sqlite: open %s: %w", path, err), closeDBs(write, read))

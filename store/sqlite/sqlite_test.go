@@ -23,9 +23,28 @@ func TestMemory(t *testing.T) {
 	storetest.Exercise(t, func(t *testing.T) store.Store { return open(t, ":memory:") })
 }
 
-func open(t testing.TB, path string) *sqlite.Store {
+// TestMigrations seeds a database file at an earlier schema version and
+// migrates it.
+func TestMigrations(t *testing.T) {
+	storetest.ExerciseMigrations(t, func(t *testing.T) storetest.Migrations {
+		path := filepath.Join(t.TempDir(), "kiln.db")
+		return storetest.Migrations{
+			OpenAt: func(t *testing.T, version int64) store.Store {
+				s, err := sqlite.OpenAt(t.Context(), path, version)
+				if err != nil {
+					t.Fatalf("OpenAt(%d): %v", version, err)
+				}
+				t.Cleanup(func() { _ = s.Close() })
+				return s
+			},
+			Open: func(t *testing.T, opts ...store.OpenOption) store.Store { return open(t, path, opts...) },
+		}
+	})
+}
+
+func open(t testing.TB, path string, opts ...store.OpenOption) *sqlite.Store {
 	t.Helper()
-	s, err := sqlite.Open(t.Context(), path)
+	s, err := sqlite.Open(t.Context(), path, opts...)
 	if err != nil {
 		t.Fatalf("Open(%s): %v", path, err)
 	}

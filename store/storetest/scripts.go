@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -447,5 +448,110 @@ func testScriptGetByName(t *testing.T, b *bundle) {
 		if got, err := get(b.tenant.ID, sc.Name); err != nil || got.ID != sc.ID {
 			t.Errorf("ScriptGetByName of a %s script = %+v, %v; want it", status, got, err)
 		}
+	}
+}
+
+// testScriptNameUnique: a script's name is unique among its tenant's
+// scripts that are not archived.
+func testScriptNameUnique(t *testing.T, b *bundle) {
+	orders := createScript(t, b, b.tenant.ID, scriptSpec{name: "orders"})
+	invoices := createScript(t, b, b.tenant.ID, scriptSpec{name: "invoices"})
+	// conflict checks that err is CONFLICT and names the refused name and
+	// the scripts involved.
+	conflict := func(what string, err error, mentions ...string) {
+		t.Helper()
+		wantCode(t, what, err, kilntype.EConflict)
+		for _, m := range mentions {
+			if err != nil && !strings.Contains(err.Error(), m) {
+				t.Errorf("%s: %q does not mention %q", what, err, m)
+			}
+		}
+	}
+
+	_, err := b.s.ScriptCreate(b.ctx, store.ScriptCreateParams{
+		TenantID: b.tenant.ID, Name: "orders", Type: kilntype.TypeManual, Status: kilntype.StatusDraft,
+		Version: store.VersionCreateParams{SourceCode: "x"},
+	})
+	conflict("ScriptCreate of a taken name", err, `"orders"`, orders.ID)
+	list, _, _ := b.s.ScriptList(b.ctx, store.ScriptListParams{TenantID: b.tenant.ID})
+	if !slices.Equal(names(list), []string{"invoices", "orders"}) {
+		t.Errorf("after a refused create, ScriptList = %q; want invoices, orders", names(list))
+	}
+	// Names are exact, and per tenant.
+	createScript(t, b, b.tenant.ID, scriptSpec{name: "Orders"})
+	createScript(t, b, b.tenant.ID, scriptSpec{name: "orders "})
+	createScript(t, b, b.other.ID, scriptSpec{name: "orders"})
+
+	rename := func(id, name string, newVersion bool) (*kilntype.Script, error) {
+		p := store.ScriptUpdateParams{TenantID: b.tenant.ID, ID: id, Name: &name}
+		if newVersion {
+			p.NewVersion = &store.VersionCreateParams{SourceCode: "renamed"}
+		}
+		return b.s.ScriptUpdate(b.ctx, p)
+	}
+	_, err = rename(invoices.ID, "orders", false)
+	conflict("renaming onto a taken name", err, `"orders"`, invoices.ID, orders.ID)
+	_, err = rename(invoices.ID, "orders", true)
+	conflict("renaming onto a taken name with a new version", err, `"orders"`, invoices.ID, orders.ID)
+	if got, _ := b.s.ScriptGet(b.ctx, b.tenant.ID, invoices.ID); got == nil || got.Name != "invoices" || got.Version != 1 {
+		t.Errorf("after refused renames, the script is %+v; want invoices at version 1", got)
+	}
+	if _, err := rename(invoices.ID, "invoices", true); err != nil {
+		t.Errorf("renaming a script to its own name: %v", err)
+	}
+	if got, err := rename(invoices.ID, "bills", false); err != nil || got.Name != "bills" {
+		t.Errorf("renaming onto a free name = %+v, %v", got, err)
+	}
+
+	// Archiving frees the name; restoring an archived script whose name
+	// was taken since is a conflict until one of them moves.
+	setStatus := func(id string, status kilntype.ScriptStatus) error {
+		_, err := b.s.ScriptUpdate(b.ctx, store.ScriptUpdateParams{TenantID: b.tenant.ID, ID: id, Status: &status})
+		return err
+	}
+	if err := setStatus(orders.ID, kilntype.StatusArchived); err != nil {
+		t.Fatalf("archive orders: %v", err)
+	}
+	second := createScript(t, b, b.tenant.ID, scriptSpec{name: "orders"})
+	err = setStatus(orders.ID, kilntype.StatusActive)
+	conflict("restoring an archived script whose name is taken", err, `"orders"`, orders.ID, second.ID)
+	if err := setStatus(second.ID, kilntype.StatusArchived); err != nil {
+		t.Fatalf("archive the second orders: %v", err)
+	}
+	if err := setStatus(orders.ID, kilntype.StatusDraft); err != nil {
+		t.Errorf("restoring orders once the name is free: %v", err)
+	}
+	// Archived scripts may share a name with each other and with a live one.
+	third := createScript(t, b, b.tenant.ID, scriptSpec{name: "orders", status: kilntype.StatusArchived})
+	if got, err := b.s.ScriptGetByName(b.ctx, b.tenant.ID, "orders"); err != nil || got.ID != orders.ID {
+		t.Errorf("ScriptGetByName(orders) = %+v, %v; want the restored %s (archived: %s, %s)", got, err, orders.ID, second.ID, third.ID)
+	}
+}
+
+// testScriptNameRace creates one name from many goroutines: exactly one
+// create succeeds, whatever the interleaving, and the rest are CONFLICT.
+func testScriptNameRace(t *testing.T, b *bundle) {
+	const creates = 8
+	var wg sync.WaitGroup
+	errs := make([]error, creates)
+	for i := range creates {
+		wg.Go(func() {
+			_, errs[i] = b.s.ScriptCreate(b.ctx, store.ScriptCreateParams{
+				TenantID: b.tenant.ID, Name: "hot", Type: kilntype.TypeManual, Status: kilntype.StatusActive,
+				Version: store.VersionCreateParams{SourceCode: fmt.Sprint(i)},
+			})
+		})
+	}
+	wg.Wait()
+	created := 0
+	for i, err := range errs {
+		if err == nil {
+			created++
+			continue
+		}
+		wantCode(t, fmt.Sprintf("create %d", i), err, kilntype.EConflict)
+	}
+	if created != 1 {
+		t.Errorf("%d of %d concurrent creates of one name succeeded, want 1", created, creates)
 	}
 }

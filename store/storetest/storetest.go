@@ -48,6 +48,8 @@ func Exercise(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ScriptUpdateNewVersion", testScriptUpdateNewVersion},
 		{"ScriptListByStatus", testScriptListByStatus},
 		{"ScriptGetByName", testScriptGetByName},
+		{"ScriptNameUnique", testScriptNameUnique},
+		{"ScriptNameRace", testScriptNameRace},
 		{"VersionNotFound", testVersionNotFound},
 		{"TenantIsolation", testTenantIsolation},
 		{"ConcurrentSaves", testConcurrentSaves},

@@ -33,8 +33,9 @@ func scanScript(row interface{ Scan(...any) error }, sc *kilntype.Script) error 
 }
 
 // ScriptCreate creates a script and its version 1 in one transaction;
-// NOT_FOUND if the tenant does not exist. A version without its own trigger
-// records the script's.
+// NOT_FOUND if the tenant does not exist, CONFLICT if another of its
+// scripts that is not archived has the name. A version without its own
+// trigger records the script's.
 func (s *Store) ScriptCreate(ctx context.Context, p store.ScriptCreateParams) (*kilntype.Script, error) {
 	if p.Type == "" || p.Status == "" {
 		return nil, kilntype.Errorf(kilntype.EInvalidArgument, "script type and status are required")
@@ -61,15 +62,44 @@ func (s *Store) ScriptCreate(ctx context.Context, p store.ScriptCreateParams) (*
 		if err != nil && s.dialect.IsForeignKeyViolation(err) {
 			return kilntype.Errorf(kilntype.ENotFound, "tenant %s not found", p.TenantID)
 		}
+		if err != nil && s.dialect.IsUniqueViolation(err) {
+			return errNameTaken
+		}
 		if err != nil {
 			return s.wrap(err, "create script")
 		}
 		return s.insertVersion(ctx, tx, sc, p.Version, trigger)
 	})
+	if errors.Is(err, errNameTaken) {
+		return nil, s.nameTaken(ctx, p.TenantID, p.Name, "cannot create script %q", p.Name)
+	}
 	if err != nil {
 		return nil, err
 	}
 	return sc, nil
+}
+
+// errNameTaken is a write's unique violation on the scripts_tenant_name
+// index (UNIQUE (tenant_id, name) WHERE status <> 'archived'), the one
+// unique constraint of scripts that a create or update can meet: IDs are
+// the store's own. It never leaves the package: nameTaken replaces it
+// once the transaction has ended, since a failed statement ends a
+// PostgreSQL transaction.
+var errNameTaken = errors.New("script name taken")
+
+// nameTaken returns the CONFLICT for a write that would give a second
+// script of the tenant the name: what was refused (format and args), then
+// the script that has the name.
+func (s *Store) nameTaken(ctx context.Context, tenantID, name, format string, args ...any) error {
+	what := fmt.Sprintf(format, args...)
+	holder, err := s.ScriptGetByName(ctx, tenantID, name)
+	if err != nil {
+		// Archived or renamed since: the name may be free by now.
+		return kilntype.Errorf(kilntype.EConflict, "%s: another script of the tenant had the name %q; retry", what, name)
+	}
+	return kilntype.Errorf(kilntype.EConflict,
+		"%s: the tenant's script %s is already named %q; choose another name, or rename or archive that script first",
+		what, holder.ID, name)
 }
 
 // insertVersion writes version sc.Version of sc. scriptTrigger is recorded
@@ -113,6 +143,9 @@ func (s *Store) ScriptGet(ctx context.Context, tenantID, id string) (*kilntype.S
 // exactly this name (byte for byte), or NOT_FOUND.
 func (s *Store) ScriptGetByName(ctx context.Context, tenantID, name string) (*kilntype.Script, error) {
 	var sc kilntype.Script
+	// The status is literal SQL, spelt as in the predicate of the
+	// scripts_tenant_name index (migrations.go), so that PostgreSQL can
+	// prove the index serves the query whatever the parameters.
 	err := scanScript(s.read.QueryRowContext(ctx, `SELECT `+scriptColumns+` FROM scripts
 		WHERE tenant_id = $1 AND name = $2 AND status <> '`+string(kilntype.StatusArchived)+`'`, tenantID, name), &sc)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -161,6 +194,11 @@ func (s *Store) ScriptList(ctx context.Context, p store.ScriptListParams) ([]kil
 // so a concurrent update waits and then increments the committed number:
 // no two versions share a number and none is lost. A version without its
 // own trigger records the script's trigger after the update.
+//
+// CONFLICT if the script would then share its name with another of the
+// tenant's scripts, neither archived: a rename onto a taken name, or an
+// archived script restored after its name was taken. Archiving frees the
+// name.
 func (s *Store) ScriptUpdate(ctx context.Context, p store.ScriptUpdateParams) (*kilntype.Script, error) {
 	var trigger, limits any
 	if p.Trigger != nil {
@@ -203,6 +241,9 @@ func (s *Store) ScriptUpdate(ctx context.Context, p store.ScriptUpdateParams) (*
 		if errors.Is(err, sql.ErrNoRows) {
 			return kilntype.Errorf(kilntype.ENotFound, "script %s not found", p.ID)
 		}
+		if err != nil && s.dialect.IsUniqueViolation(err) {
+			return errNameTaken
+		}
 		if err != nil {
 			return s.wrap(err, "update script %s", p.ID)
 		}
@@ -215,10 +256,26 @@ func (s *Store) ScriptUpdate(ctx context.Context, p store.ScriptUpdateParams) (*
 		}
 		return s.insertVersion(ctx, tx, &sc, *p.NewVersion, scriptTrigger)
 	})
+	if errors.Is(err, errNameTaken) {
+		return nil, s.updateNameTaken(ctx, p)
+	}
 	if err != nil {
 		return nil, err
 	}
 	return &sc, nil
+}
+
+// updateNameTaken is nameTaken for a ScriptUpdate refused by the unique
+// index: a rename, or else the restoring of an archived script.
+func (s *Store) updateNameTaken(ctx context.Context, p store.ScriptUpdateParams) error {
+	if p.Name != nil {
+		return s.nameTaken(ctx, p.TenantID, *p.Name, "cannot rename script %s to %q", p.ID, *p.Name)
+	}
+	sc, err := s.ScriptGet(ctx, p.TenantID, p.ID)
+	if err != nil {
+		return kilntype.Errorf(kilntype.EConflict, "cannot update script %s: another script of the tenant has its name; retry", p.ID)
+	}
+	return s.nameTaken(ctx, p.TenantID, sc.Name, "cannot restore archived script %s as %q", p.ID, sc.Name)
 }
 
 // ScriptListByStatus returns every script of the given type and status

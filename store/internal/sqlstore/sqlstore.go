@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/pressly/goose/v3"
 
 	"github.com/kiln-run/kiln/kilntype"
+	"github.com/kiln-run/kiln/store"
 )
 
 // Dialect is what differs between the databases.
@@ -58,12 +60,19 @@ type Config struct {
 	Write *sql.DB
 	// Read runs reads; it may be the same *sql.DB as Write.
 	Read *sql.DB
-	// Migrations holds the goose .sql files at its root.
+	// Migrations holds the goose .sql files at its root. The Go
+	// migrations (goMigrations) are shared by both dialects and join them.
 	Migrations fs.FS
-	// Migrate, if set, runs the migrations instead of a plain provider.Up;
-	// PostgreSQL wraps Up in an advisory lock so that nodes starting
-	// together do not race.
-	Migrate func(ctx context.Context, p *goose.Provider) error
+	// Migrate, if set, runs up (which applies the migrations) in its
+	// stead; PostgreSQL wraps it in an advisory lock so that nodes
+	// starting together do not race.
+	Migrate func(ctx context.Context, up func(context.Context) error) error
+	// MigrateTo, if not 0, stops the migrations after that version. Tests
+	// use it to write rows at an earlier schema and then migrate them.
+	MigrateTo int64
+	// Logger receives what the store reports on its own, such as the
+	// scripts a migration renamed. Nil: slog.Default().
+	Logger *slog.Logger
 }
 
 // Store implements store.Store over database/sql. It is safe for
@@ -87,23 +96,35 @@ type Store struct {
 // close the databases on failure; the caller owns them until Open succeeds,
 // and the Store owns them after.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	var renames []store.ScriptRename
 	// The global registry holds Go migrations registered by init functions
-	// anywhere in the binary; Kiln's migrations are only the embedded SQL.
+	// anywhere in the binary; Kiln's are the embedded SQL and its own.
 	provider, err := goose.NewProvider(cfg.Dialect.Goose, cfg.Write, cfg.Migrations,
-		goose.WithDisableGlobalRegistry(true))
+		goose.WithDisableGlobalRegistry(true),
+		goose.WithGoMigrations(goMigrations(cfg.Dialect, &renames)...))
 	if err != nil {
 		return nil, fmt.Errorf("%s: load migrations: %w", cfg.Dialect.Name, err)
 	}
-	migrate := cfg.Migrate
-	if migrate == nil {
-		migrate = func(ctx context.Context, p *goose.Provider) error {
-			_, err := p.Up(ctx)
+	up := func(ctx context.Context) error {
+		if cfg.MigrateTo != 0 {
+			_, err := provider.UpTo(ctx, cfg.MigrateTo)
 			return err
 		}
+		_, err := provider.Up(ctx)
+		return err
 	}
-	if err := migrate(ctx, provider); err != nil {
+	migrate := cfg.Migrate
+	if migrate == nil {
+		migrate = func(ctx context.Context, up func(context.Context) error) error { return up(ctx) }
+	}
+	if err := migrate(ctx, up); err != nil {
 		return nil, fmt.Errorf("%s: migrate: %w", cfg.Dialect.Name, err)
 	}
+	logRenames(log, renames)
 	return &Store{
 		dialect:    cfg.Dialect,
 		read:       cfg.Read,
