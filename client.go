@@ -182,7 +182,7 @@ func New(cfg Config, opts ...Option) (c *Client, err error) {
 func openStore(ctx context.Context, cfg Config) (store.Store, error) {
 	switch {
 	case cfg.DB != "":
-		st, err := postgres.Open(ctx, cfg.DB)
+		st, err := postgres.Open(ctx, cfg.DB, store.WithLogger(cfg.Logger))
 		if err != nil {
 			return nil, fmt.Errorf("open PostgreSQL: %w", err)
 		}
@@ -191,7 +191,7 @@ func openStore(ctx context.Context, cfg Config) (store.Store, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data folder %s: %w", cfg.DataDir, err)
 	}
-	st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "kiln.db"))
+	st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "kiln.db"), store.WithLogger(cfg.Logger))
 	if err != nil {
 		return nil, fmt.Errorf("open SQLite in %s: %w", cfg.DataDir, err)
 	}
