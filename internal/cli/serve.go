@@ -20,9 +20,16 @@ import (
 
 func newServeCommand(stdout, stderr io.Writer) *cobra.Command {
 	var configFile string
-	var envs []string
-	for _, s := range serveSettings() {
-		envs = append(envs, s.env)
+	envs := "The variables:"
+	for i, s := range serveSettings() {
+		if i > 0 {
+			envs += ","
+		}
+		if line := envs[strings.LastIndexByte(envs, '\n')+1:]; len(line)+len(s.env) > 72 {
+			envs += "\n" + s.env
+		} else {
+			envs += " " + s.env
+		}
 	}
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -30,9 +37,10 @@ func newServeCommand(stdout, stderr io.Writer) *cobra.Command {
 		Long: `Run the Kiln server. With no flags it listens on 127.0.0.1:8080 and keeps
 everything under ./kiln-data (an SQLite database).
 
-Settings come from, in order of precedence: flags, environment variables
-(` + strings.Join(envs, ", ") + `), a JSON config file
-(--config), and defaults. docs/server.md lists every setting.`,
+Settings come from, in order of precedence: flags, environment variables,
+a JSON config file (--config, read strictly) and defaults; docs/server.md
+lists every setting.
+` + envs + `.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			flags := map[string]*string{}

@@ -35,6 +35,7 @@ func Decode(name string, data []byte, dst any) error {
 	if err != nil {
 		return err
 	}
+	data = bytes.TrimPrefix(data, []byte("\uFEFF")) // some editors start files with a byte order mark
 	if len(bytes.TrimSpace(data)) == 0 {
 		return fmt.Errorf("%s is empty: a config file is one JSON object; write {} for no settings", name)
 	}

@@ -64,6 +64,7 @@ func TestDecode(t *testing.T) {
 		{"negative counts", `{"pool": {"maxVMs": -1}}`, testConfig{Pool: testPool{MaxVMs: -1}}},
 		{"null leaves a field as it is", `{"addr": null, "pool": null, "allow": null}`, testConfig{}},
 		{"empty list", `{"allow": []}`, testConfig{Allow: []string{}}},
+		{"byte order mark", "\uFEFF{\"addr\": \"x\"}", testConfig{Addr: "x"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
