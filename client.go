@@ -25,7 +25,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -162,13 +161,6 @@ func New(cfg Config, opts ...Option) (c *Client, err error) {
 	c.events = newEventRouter(st)
 	qcfg := cfg.Queue
 	qcfg.URL, qcfg.Logger = cfg.NATS, log
-	if qcfg.Workers == 0 {
-		// A delivery's worker mostly waits: for a pool slot (which bounds
-		// the JavaScript running at once) and for its execution record to
-		// be durable (group commit). Measured on 2 cores: 16 workers gave
-		// 3,000 events/s, 256 gave 12,700, 1,024 no more.
-		qcfg.Workers = 128 * runtime.GOMAXPROCS(0)
-	}
 	if qcfg.URL == "" {
 		qcfg.DataDir = filepath.Join(cfg.DataDir, "jetstream")
 	}

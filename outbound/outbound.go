@@ -29,33 +29,37 @@ import (
 
 // Config holds the client's settings. The zero value is usable: WithDefaults
 // fills every unset field.
+//
+// The json tags name the keys of `kiln serve`'s config file ("outbound":
+// {...}, docs/server.md); a field the file cannot set is tagged "-" (the
+// server fills Allow from its httpAllow setting).
 type Config struct {
 	// Timeout is the default and the longest time one request may take,
 	// from waiting for a tenant slot to the last byte of the body.
 	// Request.Timeout may only shorten it. Default 10s.
-	Timeout time.Duration
+	Timeout time.Duration `json:"timeout"`
 	// MaxResponseBytes caps a response body (after decompression). A larger
 	// body fails the request with RESPONSE_TOO_LARGE. Default 10 MiB.
-	MaxResponseBytes int64
+	MaxResponseBytes int64 `json:"maxResponseBytes"`
 	// MaxRequestBytes caps a request body. Default 10 MiB.
-	MaxRequestBytes int64
+	MaxRequestBytes int64 `json:"maxRequestBytes"`
 	// MaxRedirects is how many redirects one request may follow before
 	// TOO_MANY_REDIRECTS. Default 5.
-	MaxRedirects int
+	MaxRedirects int `json:"maxRedirects"`
 	// MaxConcurrentPerTenant caps the requests one tenant has in flight
 	// through this client. A request past the cap waits for a slot, within
 	// its own timeout; if none frees in time it fails with RATE_LIMITED.
 	// Default 16.
-	MaxConcurrentPerTenant int
+	MaxConcurrentPerTenant int `json:"maxConcurrentPerTenant"`
 	// Allow lists the addresses the guard would refuse that requests may
 	// reach anyway, in ParseAllow's syntax: "127.0.0.1:9000",
 	// "10.1.2.0/24", "10.1.2.0/24:443", "[::1]:8080". Empty by default.
-	Allow []string
+	Allow []string `json:"-"`
 	// Resolver resolves host names. Default net.DefaultResolver.
-	Resolver Resolver
+	Resolver Resolver `json:"-"`
 	// TLSConfig, if not nil, is used for https (a private CA, say). It is
 	// cloned. Default: Go's, with the system roots.
-	TLSConfig *tls.Config
+	TLSConfig *tls.Config `json:"-"`
 }
 
 // WithDefaults returns a copy of c with every unset field set to its default.

@@ -40,7 +40,7 @@ type Config struct {
 	// pool lets idle VMs keep: past it, idle VMs are evicted least recently
 	// used first. Default a quarter of the machine's memory. Running
 	// executions are never evicted.
-	MemoryBudget int64 `json:"memoryBudget"`
+	MemoryBudget int64 `json:"memoryBudget" unit:"bytes"`
 	// CPUTurns is how many executions run JavaScript at the same moment;
 	// the others holding slots wait for a turn, served round-robin by
 	// tenant, and give theirs back whenever they wait on a timer or a host

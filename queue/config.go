@@ -32,79 +32,83 @@ var DefaultRetry = Retry{
 }
 
 // Config configures a Queue. Zero fields take the defaults WithDefaults names.
+//
+// The json tags name the keys of `kiln serve`'s config file ("queue": {...},
+// docs/server.md); a field the file cannot set is tagged "-": the server
+// fills URL and DataDir from its own settings.
 type Config struct {
 	// URL of an external NATS server or cluster (comma-separated URLs). Empty
 	// means an embedded server in this process.
-	URL string
+	URL string `json:"-"`
 	// ConnectOptions are extra options for the connection to an external
 	// server: credentials, TLS, and so on.
-	ConnectOptions []nats.Option
+	ConnectOptions []nats.Option `json:"-"`
 
 	// DataDir is where the embedded server keeps its JetStream files.
 	// Required when URL is empty; ignored otherwise.
-	DataDir string
+	DataDir string `json:"-"`
 	// Listen is an optional host:port on which the embedded server accepts
 	// clients (other nodes, the nats CLI). Empty means no listening socket:
 	// Kiln talks to its server in-process only.
-	Listen string
+	Listen string `json:"listen"`
 	// SyncInterval is how often the embedded server fsyncs its files.
 	// Default 1s. Every accepted message is written to the operating system
 	// before it is acknowledged, so a killed process loses nothing; the
 	// interval only bounds what an operating system crash or power loss can
 	// take. SyncAlways closes that window at a large cost in throughput.
-	SyncInterval time.Duration
+	SyncInterval time.Duration `json:"syncInterval"`
 	// SyncAlways makes the embedded server fsync every write. Default false.
-	SyncAlways bool
+	SyncAlways bool `json:"syncAlways"`
 
 	// Prefix starts every stream, consumer, bucket and subject name, so that
 	// several Kiln installations (or tests) share one NATS account. Letters,
 	// digits, '_' and '-'. Default "KILN".
-	Prefix string
+	Prefix string `json:"prefix"`
 	// Replicas of each stream and bucket on a cluster. Default 1.
-	Replicas int
+	Replicas int `json:"replicas"`
 
 	// Workers is how many handlers run at once. Default 8 per core, the
 	// pool's default cap on running executions: scripts mostly wait.
-	Workers int
+	Workers int `json:"workers"`
 	// Prefetch caps the messages held in this process, running or waiting
 	// for a worker. Larger batches make each pull cheaper; fairness does not
 	// depend on it (a tenant with nothing held is fetched as soon as there is
 	// room for one message). Default max(256, 8*Workers).
-	Prefetch int
+	Prefetch int `json:"prefetch"`
 	// MaxPayload caps an event's payload in bytes. Default 256 KiB.
-	MaxPayload int
+	MaxPayload int `json:"maxPayload" unit:"bytes"`
 	// Retry applies to targets whose Retry is the zero value. Default
 	// DefaultRetry.
-	Retry Retry
+	Retry Retry `json:"retry"`
 	// AckWait is how long the server waits for a held delivery's ack before
 	// redelivering it. Held deliveries get a heartbeat every AckWait/3, so a
 	// long handler is not redelivered while it runs; AckWait bounds how long
 	// a crashed node's deliveries wait before another attempt. Default 30s.
-	AckWait time.Duration
+	AckWait time.Duration `json:"ackWait"`
 	// DedupeWindow is how long the server remembers message ids to drop
 	// duplicate publishes (an event published twice with the same id, a
 	// dispatcher redelivered after a crash). Default 2 minutes.
-	DedupeWindow time.Duration
+	DedupeWindow time.Duration `json:"dedupeWindow"`
 	// ScanInterval is how often the queue lists the tenants with deliveries
 	// in the stream, finding work that no local signal announced (published
 	// by another node, redelivered after an AckWait). Default 1s.
-	ScanInterval time.Duration
+	ScanInterval time.Duration `json:"scanInterval"`
 	// AttemptsTTL is how long the record of a delivery's failed attempts
 	// outlives its last write. Default 7 days.
-	AttemptsTTL time.Duration
+	AttemptsTTL time.Duration `json:"attemptsTTL"`
 	// MaxInterrupted dead-letters a delivery that was handed out this many
 	// times more than it has recorded outcomes: a handler that crashes its
 	// process every time must not loop forever. Default 20.
-	MaxInterrupted int
+	MaxInterrupted int `json:"maxInterrupted"`
 	// ShutdownTimeout bounds how long Close waits for running handlers.
 	// Default 30s.
-	ShutdownTimeout time.Duration
+	ShutdownTimeout time.Duration `json:"shutdownTimeout"`
 
 	// Logger receives the queue's and the embedded server's logs. Default
 	// slog.Default().
-	Logger *slog.Logger
+	Logger *slog.Logger `json:"-"`
 	// Now is the clock. Default time.Now.
-	Now func() time.Time
+	Now func() time.Time `json:"-"`
 }
 
 // WithDefaults returns c with every unset field filled in.

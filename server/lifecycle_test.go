@@ -101,6 +101,7 @@ func TestConfigValidate(t *testing.T) {
 		{"short operator key", Config{Config: kiln.Config{OperatorKey: "short"}}, "at least 16"},
 		{"timeout over max", Config{Config: kiln.Config{Timeout: time.Hour}}, "at most the max timeout"},
 		{"tiny body cap", Config{MaxBodyBytes: 10}, "too small"},
+		{"bad missed runs", Config{Config: kiln.Config{MissedRuns: "sometimes"}}, `missedRuns "sometimes" must be "run-once" or "skip"`},
 	}
 	for _, tt := range tests {
 		err := tt.cfg.WithDefaults().Validate()

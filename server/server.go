@@ -22,11 +22,11 @@ import (
 // listener's settings. Precedence, written once: flags > environment
 // (KILN_*) > config file (--config, JSON) > defaults.
 type Config struct {
-	kiln.Config
 	// Addr is where the server listens. Default "127.0.0.1:8080".
 	Addr string `json:"addr"`
 	// MaxBodyBytes caps HTTP request bodies (API and /run). Default 1 MiB.
 	MaxBodyBytes int64 `json:"maxBodyBytes"`
+	kiln.Config
 }
 
 // WithDefaults fills every unset field.

@@ -108,20 +108,3 @@ func TestRunExitCodesAndMessages(t *testing.T) {
 		})
 	}
 }
-
-func TestParseSize(t *testing.T) {
-	tests := []struct {
-		in   string
-		want int64
-		ok   bool
-	}{
-		{"64MiB", 64 << 20, true}, {"1GiB", 1 << 30, true}, {"512KB", 512e3, true}, {"1048576", 1 << 20, true},
-		{"1.5MiB", 3 << 19, true}, {"64 MiB", 64 << 20, true}, {"", 0, false}, {"-1MiB", 0, false}, {"MiB", 0, false}, {"9e99GiB", 0, false},
-	}
-	for _, tt := range tests {
-		got, err := ParseSize(tt.in)
-		if (err == nil) != tt.ok || got != tt.want {
-			t.Errorf("ParseSize(%q) = %d, %v; want %d ok=%v", tt.in, got, err, tt.want, tt.ok)
-		}
-	}
-}

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kiln-run/kiln/engine"
+	"github.com/kiln-run/kiln/internal/configfile"
 )
 
 func newRunCommand(stdout, stderr io.Writer) *cobra.Command {
@@ -41,7 +42,7 @@ to stderr. Exit codes: 0 success, 1 the script failed, 2 bad usage.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			limit, err := ParseSize(memory)
+			limit, err := configfile.ParseSize(memory)
 			if err != nil {
 				return usagef("--memory %q: %v", memory, err)
 			}

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,29 +13,44 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kiln-run/kiln/internal/configfile"
 	"github.com/kiln-run/kiln/pool"
 	"github.com/kiln-run/kiln/server"
 )
 
 func newServeCommand(stdout, stderr io.Writer) *cobra.Command {
-	var (
-		addr, data, db, nats, configFile, httpAllow string
-	)
+	var configFile string
+	envs := "The variables:"
+	for i, s := range serveSettings() {
+		if i > 0 {
+			envs += ","
+		}
+		if line := envs[strings.LastIndexByte(envs, '\n')+1:]; len(line)+len(s.env) > 72 {
+			envs += "\n" + s.env
+		} else {
+			envs += " " + s.env
+		}
+	}
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the Kiln server: API, HTTP scripts and admin UI",
 		Long: `Run the Kiln server. With no flags it listens on 127.0.0.1:8080 and keeps
 everything under ./kiln-data (an SQLite database).
 
-Settings come from, in order of precedence: flags, environment variables
-(KILN_ADDR, KILN_DATA, KILN_DB, KILN_NATS, KILN_OPERATOR_KEY, KILN_HTTP_ALLOW,
-KILN_SECRET_KEY), a JSON config file
-(--config), and defaults.`,
+Settings come from, in order of precedence: flags, environment variables,
+a JSON config file (--config, read strictly) and defaults; docs/server.md
+lists every setting.
+` + envs + `.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := resolveServeConfig(configFile, os.LookupEnv, map[string]*string{
-				"addr": flagIf(cmd, "addr", addr), "data": flagIf(cmd, "data", data), "db": flagIf(cmd, "db", db), "nats": flagIf(cmd, "nats", nats),
-				"http-allow": flagIf(cmd, "http-allow", httpAllow)})
+			flags := map[string]*string{}
+			for _, s := range serveSettings() {
+				if s.flag != "" && cmd.Flags().Changed(s.flag) {
+					v := cmd.Flags().Lookup(s.flag).Value.String()
+					flags[s.flag] = &v
+				}
+			}
+			cfg, err := resolveServeConfig(configFile, os.LookupEnv, flags)
 			if err != nil {
 				return err
 			}
@@ -58,13 +72,36 @@ KILN_SECRET_KEY), a JSON config file
 			return app.Stop(context.Background())
 		},
 	}
-	cmd.Flags().StringVar(&addr, "addr", "", "address to listen on (default 127.0.0.1:8080; env KILN_ADDR)")
-	cmd.Flags().StringVar(&data, "data", "", "data folder for the embedded database (default ./kiln-data; env KILN_DATA)")
-	cmd.Flags().StringVar(&db, "db", "", "a postgres:// URL to use PostgreSQL instead of SQLite (env KILN_DB)")
-	cmd.Flags().StringVar(&nats, "nats", "", "a nats:// URL of an external NATS (JetStream) for the event queue; default: embedded (env KILN_NATS)")
-	cmd.Flags().StringVar(&httpAllow, "http-allow", "", "private addresses scripts may reach, comma-separated: host:port or CIDR, e.g. 127.0.0.1:9000,10.1.2.0/24 (env KILN_HTTP_ALLOW)")
+	cmd.Flags().String("addr", "", "address to listen on (default 127.0.0.1:8080; env KILN_ADDR)")
+	cmd.Flags().String("data", "", "data folder for the embedded database (default ./kiln-data; env KILN_DATA)")
+	cmd.Flags().String("db", "", "a postgres:// URL to use PostgreSQL instead of SQLite (env KILN_DB)")
+	cmd.Flags().String("nats", "", "a nats:// URL of an external NATS (JetStream) for the event queue; default: embedded (env KILN_NATS)")
+	cmd.Flags().String("http-allow", "", "private addresses scripts may reach, comma-separated: host:port or CIDR, e.g. 127.0.0.1:9000,10.1.2.0/24 (env KILN_HTTP_ALLOW)")
 	cmd.Flags().StringVar(&configFile, "config", "", "a JSON config file (see docs/server.md)")
 	return cmd
+}
+
+// serveSetting is a setting kiln serve also takes from the environment,
+// and perhaps a flag. key is its config-file key, "" if a file cannot set
+// it; flag is "" if no flag sets it.
+type serveSetting struct {
+	key, flag, env string
+	set            func(cfg *server.Config, value string)
+}
+
+// serveSettings are the settings flags and the environment can give, in the
+// order docs/server.md lists them (TestServeConfigDocs holds the docs to
+// this list).
+func serveSettings() []serveSetting {
+	return []serveSetting{
+		{"addr", "addr", "KILN_ADDR", func(c *server.Config, v string) { c.Addr = v }},
+		{"data", "data", "KILN_DATA", func(c *server.Config, v string) { c.DataDir = v }},
+		{"db", "db", "KILN_DB", func(c *server.Config, v string) { c.DB = v }},
+		{"", "", "KILN_OPERATOR_KEY", func(c *server.Config, v string) { c.OperatorKey = v }},
+		{"", "", "KILN_SECRET_KEY", func(c *server.Config, v string) { c.SecretKey = v }},
+		{"nats", "nats", "KILN_NATS", func(c *server.Config, v string) { c.NATS = v }},
+		{"httpAllow", "http-allow", "KILN_HTTP_ALLOW", func(c *server.Config, v string) { c.HTTPAllow = splitList(v) }},
+	}
 }
 
 // tuneGC lets the server's garbage collector run a quarter as often as Go's
@@ -81,36 +118,22 @@ func tuneGC(lookup func(string) (string, bool)) {
 	}
 }
 
-// flagIf returns &value if the flag was given, else nil.
-func flagIf(cmd *cobra.Command, name, value string) *string {
-	if cmd.Flags().Changed(name) {
-		return &value
-	}
-	return nil
-}
-
-// resolveServeConfig applies, lowest first: defaults (later, in server),
-// the config file, the environment, the flags that were given.
+// resolveServeConfig applies, lowest first: the config file, the
+// environment (a variable set but empty counts as unset), the flags that
+// were given. Defaults come last, from server.Config.WithDefaults, and fill
+// only what none of these set.
 func resolveServeConfig(file string, lookup func(string) (string, bool), flags map[string]*string) (server.Config, error) {
 	cfg, err := loadServeConfig(file)
 	if err != nil {
 		return cfg, err
 	}
-	for name, dst := range map[string]*string{"KILN_ADDR": &cfg.Addr, "KILN_DATA": &cfg.DataDir, "KILN_DB": &cfg.DB, "KILN_NATS": &cfg.NATS, "KILN_OPERATOR_KEY": &cfg.OperatorKey, "KILN_SECRET_KEY": &cfg.SecretKey} {
-		if v, ok := lookup(name); ok && v != "" {
-			*dst = v
+	for _, s := range serveSettings() {
+		if v, ok := lookup(s.env); ok && v != "" {
+			s.set(&cfg, v)
 		}
-	}
-	for name, dst := range map[string]*string{"addr": &cfg.Addr, "data": &cfg.DataDir, "db": &cfg.DB, "nats": &cfg.NATS} {
-		if v := flags[name]; v != nil {
-			*dst = *v
+		if v := flags[s.flag]; s.flag != "" && v != nil {
+			s.set(&cfg, *v)
 		}
-	}
-	if v, ok := lookup("KILN_HTTP_ALLOW"); ok && v != "" {
-		cfg.HTTPAllow = splitList(v)
-	}
-	if v := flags["http-allow"]; v != nil {
-		cfg.HTTPAllow = splitList(*v)
 	}
 	return cfg, nil
 }
@@ -126,6 +149,9 @@ func splitList(s string) []string {
 	return out
 }
 
+// loadServeConfig reads the --config file strictly (internal/configfile):
+// an unknown key, a wrong type or a malformed file is a usage error naming
+// the key and its line.
 func loadServeConfig(file string) (server.Config, error) {
 	var cfg server.Config
 	if file == "" {
@@ -135,8 +161,8 @@ func loadServeConfig(file string) (server.Config, error) {
 	if err != nil {
 		return cfg, usagef("--config %s: %v", file, unwrapPathError(err))
 	}
-	if err := json.Unmarshal(b, &cfg); err != nil {
-		return cfg, usagef("--config %s is not valid JSON for a Kiln config: %v", file, err)
+	if err := configfile.Decode(file, b, &cfg); err != nil {
+		return cfg, usagef("%v", err)
 	}
 	return cfg, nil
 }

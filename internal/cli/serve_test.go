@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"testing"
 
 	"github.com/kiln-run/kiln/pool"
@@ -36,6 +38,91 @@ func TestServeConfigPrecedence(t *testing.T) {
 	allow := " 127.0.0.1:9000, ,10.1.2.0/24"
 	if cfg, _ := resolveServeConfig("", lookup, map[string]*string{"http-allow": &allow}); len(cfg.HTTPAllow) != 2 || cfg.HTTPAllow[1] != "10.1.2.0/24" {
 		t.Fatalf("--http-allow: %q", cfg.HTTPAllow)
+	}
+}
+
+// TestServeConfigPrecedenceTable: for a setting every level can give, each
+// level beats the ones below it, and an empty environment variable counts
+// as unset.
+func TestServeConfigPrecedenceTable(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "kiln.json")
+	if err := os.WriteFile(file, []byte(`{"addr": "file:1", "httpAllow": ["10.0.0.1:1"]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	flagAddr, flagAllow := "flag:1", "10.0.0.3:1"
+	tests := []struct {
+		name               string
+		file               string
+		env                map[string]string
+		flags              map[string]*string
+		wantAddr, wantNext string
+	}{
+		{"defaults", "", nil, nil, "127.0.0.1:8080", ""},
+		{"file beats defaults", file, nil, nil, "file:1", "10.0.0.1:1"},
+		{"env beats file", file, map[string]string{"KILN_ADDR": "env:1", "KILN_HTTP_ALLOW": "10.0.0.2:1"}, nil, "env:1", "10.0.0.2:1"},
+		{"an empty env var is unset", file, map[string]string{"KILN_ADDR": "", "KILN_HTTP_ALLOW": ""}, nil, "file:1", "10.0.0.1:1"},
+		{"flag beats env", file, map[string]string{"KILN_ADDR": "env:1", "KILN_HTTP_ALLOW": "10.0.0.2:1"},
+			map[string]*string{"addr": &flagAddr, "http-allow": &flagAllow}, "flag:1", "10.0.0.3:1"},
+		{"flag beats defaults", "", nil, map[string]*string{"addr": &flagAddr}, "flag:1", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			lookup := func(k string) (string, bool) { v, ok := tt.env[k]; return v, ok }
+			cfg, err := resolveServeConfig(tt.file, lookup, tt.flags)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg = cfg.WithDefaults()
+			if cfg.Addr != tt.wantAddr || strings.Join(cfg.HTTPAllow, ",") != tt.wantNext {
+				t.Fatalf("addr %q, httpAllow %q; want %q, %q", cfg.Addr, cfg.HTTPAllow, tt.wantAddr, tt.wantNext)
+			}
+		})
+	}
+}
+
+// TestServeSettingsFlags: every flag a setting names is a flag of kiln
+// serve.
+func TestServeSettingsFlags(t *testing.T) {
+	t.Parallel()
+	cmd := newServeCommand(io.Discard, io.Discard)
+	for _, s := range serveSettings() {
+		if s.flag != "" && cmd.Flags().Lookup(s.flag) == nil {
+			t.Errorf("setting %q names the flag --%s, which kiln serve does not have", s.env, s.flag)
+		}
+	}
+}
+
+// TestServeBadConfigFile: a config file kiln cannot use stops kiln serve
+// with exit code 2 and one line saying what to fix.
+func TestServeBadConfigFile(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, file, want string }{
+		{"unknown key", `{"pool": {"maxVM": 4}}`, `unknown key "pool.maxVM" in `},
+		{"near a nested key", `{"queue": {"worker": 4}}`, `did you mean "queue.workers"?`},
+		{"wrong type", `{"outbound": {"maxRedirects": "5"}}`, `"outbound.maxRedirects" in `},
+		{"duration as a number", `{"timeout": 30}`, `must be a duration written as a string with a unit`},
+		{"a size in words", `{"memoryBytes": "lots"}`, `must be a size such as`},
+		{"a secret", `{"operatorKey": "0123456789abcdef"}`, `cannot be set in a config file`},
+		{"empty", ``, `is empty`},
+		{"comment", "{\n  // no\n}", `JSON has no comments`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			file := filepath.Join(t.TempDir(), "bad.json")
+			if err := os.WriteFile(file, []byte(tt.file), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			code, stdout, stderr := run(t, "serve", "--config", file)
+			if code != ExitUsage || stdout != "" || !strings.Contains(stderr, tt.want) || !strings.Contains(stderr, file) {
+				t.Fatalf("exit %d, stdout %q, stderr %q; want exit 2 and a message naming %s with %q", code, stdout, stderr, file, tt.want)
+			}
+			if strings.Count(strings.TrimSpace(stderr), "\n") > 0 {
+				t.Errorf("the message must be one line: %q", stderr)
+			}
+		})
 	}
 }
 
