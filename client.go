@@ -160,8 +160,8 @@ func New(cfg Config, opts ...Option) (c *Client, err error) {
 	}
 	c.events = newEventRouter(st)
 	qcfg := cfg.Queue
-	qcfg.URL, qcfg.Logger = cfg.NATS, log
-	if qcfg.URL == "" {
+	qcfg.URL, qcfg.Conn, qcfg.Logger = cfg.NATS, cfg.NATSConn, log
+	if qcfg.URL == "" && qcfg.Conn == nil {
 		qcfg.DataDir = filepath.Join(cfg.DataDir, "jetstream")
 	}
 	if c.queue, err = queue.Open(ctx, qcfg); err != nil {
@@ -172,9 +172,28 @@ func New(cfg Config, opts ...Option) (c *Client, err error) {
 }
 
 func openStore(ctx context.Context, cfg Config) (store.Store, error) {
+	logTo := store.WithLogger(cfg.Logger)
 	switch {
+	case cfg.SQLiteDB != nil:
+		st, err := sqlite.OpenDB(ctx, cfg.SQLiteDB, logTo)
+		if err != nil {
+			return nil, fmt.Errorf("open the host's SQLite database: %w", err)
+		}
+		return st, nil
+	case cfg.PostgresDB != nil:
+		st, err := postgres.OpenDB(ctx, cfg.PostgresDB, logTo)
+		if err != nil {
+			return nil, fmt.Errorf("open the host's PostgreSQL database: %w", err)
+		}
+		return st, nil
+	case cfg.PostgresPool != nil:
+		st, err := postgres.OpenPool(ctx, cfg.PostgresPool, logTo)
+		if err != nil {
+			return nil, fmt.Errorf("open the host's PostgreSQL pool: %w", err)
+		}
+		return st, nil
 	case cfg.DB != "":
-		st, err := postgres.Open(ctx, cfg.DB, store.WithLogger(cfg.Logger))
+		st, err := postgres.Open(ctx, cfg.DB, logTo)
 		if err != nil {
 			return nil, fmt.Errorf("open PostgreSQL: %w", err)
 		}
@@ -183,7 +202,7 @@ func openStore(ctx context.Context, cfg Config) (store.Store, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data folder %s: %w", cfg.DataDir, err)
 	}
-	st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "kiln.db"), store.WithLogger(cfg.Logger))
+	st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "kiln.db"), logTo)
 	if err != nil {
 		return nil, fmt.Errorf("open SQLite in %s: %w", cfg.DataDir, err)
 	}
@@ -225,7 +244,12 @@ func (c *Client) Start(ctx context.Context) error {
 
 // StoreName says which store the client uses, for logs.
 func (c *Client) StoreName() string {
-	if c.cfg.DB != "" {
+	switch {
+	case c.cfg.SQLiteDB != nil:
+		return "sqlite (the host's handle)"
+	case c.cfg.PostgresDB != nil || c.cfg.PostgresPool != nil:
+		return "postgres (the host's handle)"
+	case c.cfg.DB != "":
 		return "postgres"
 	}
 	return "sqlite:" + filepath.Join(c.cfg.DataDir, "kiln.db")
@@ -239,7 +263,9 @@ func (c *Client) Config() Config { return c.cfg }
 
 // Stop shuts down gracefully: stop the scheduler and the queue, let running
 // executions finish (or cancel and record them at ShutdownTimeout), write
-// pending records, close the store.
+// pending records, close the store. A database handle or NATS connection
+// the host gave (Config.SQLiteDB, PostgresDB, PostgresPool, NATSConn)
+// stays open: the host closes it after Stop.
 func (c *Client) Stop(ctx context.Context) error {
 	var err error
 	c.stopOnce.Do(func() {

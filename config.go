@@ -1,11 +1,15 @@
 package kiln
 
 import (
+	"database/sql"
 	"fmt"
 	"log/slog"
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go"
 
 	"github.com/kiln-run/kiln/engine"
 	"github.com/kiln-run/kiln/outbound"
@@ -77,6 +81,19 @@ type Config struct {
 	// Random is the randomness every script sees (Math.random, crypto).
 	// Default a cryptographically seeded source.
 	Random engine.Random `json:"-"`
+	// SQLiteDB is the host's own SQLite database handle (driver
+	// modernc.org/sqlite, configured as sqlite.OpenDB says), used instead
+	// of DataDir/kiln.db. Kiln never closes it.
+	SQLiteDB *sql.DB `json:"-"`
+	// PostgresDB is the host's own PostgreSQL handle (pgx's database/sql
+	// driver), used instead of DB. Kiln never closes it.
+	PostgresDB *sql.DB `json:"-"`
+	// PostgresPool is the host's own pgx pool, used instead of DB. Kiln
+	// never closes it.
+	PostgresPool *pgxpool.Pool `json:"-"`
+	// NATSConn is the host's own connection to NATS with JetStream, used
+	// instead of NATS or the embedded server. Kiln never closes it.
+	NATSConn *nats.Conn `json:"-"`
 	// OpenTimeout bounds New: opening the store (with its migrations) and
 	// the queue. Default 1 minute.
 	OpenTimeout time.Duration `json:"-"`
@@ -163,6 +180,20 @@ func (c Config) Validate() error {
 	}
 	if c.MissedRuns != schedule.MissedRunOnce && c.MissedRuns != schedule.MissedRunSkip {
 		return fmt.Errorf("missedRuns %q must be %q or %q", c.MissedRuns, schedule.MissedRunOnce, schedule.MissedRunSkip)
+	}
+	handles := 0
+	for _, set := range []bool{c.SQLiteDB != nil, c.PostgresDB != nil, c.PostgresPool != nil} {
+		if set {
+			handles++
+		}
+	}
+	switch {
+	case handles > 1:
+		return fmt.Errorf("give Kiln one database: SQLiteDB, PostgresDB or PostgresPool, not several")
+	case handles == 1 && c.DB != "":
+		return fmt.Errorf("give Kiln one database: the host's handle or the --db URL %q, not both", c.DB)
+	case c.NATSConn != nil && c.NATS != "":
+		return fmt.Errorf("give Kiln one NATS: the host's connection or the --nats URL %q, not both", c.NATS)
 	}
 	if c.NATS != "" && !strings.HasPrefix(c.NATS, "nats://") && !strings.HasPrefix(c.NATS, "tls://") {
 		return fmt.Errorf("--nats %q must be a nats:// URL (leave it empty for the embedded queue)", c.NATS)

@@ -1,7 +1,11 @@
 package kiln
 
 import (
+	"database/sql"
 	"log/slog"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go"
 
 	"github.com/kiln-run/kiln/engine"
 )
@@ -19,3 +23,19 @@ func WithClock(clock engine.Clock) Option { return func(c *Config) { c.Clock = c
 
 // WithRandom makes scripts draw their randomness from r.
 func WithRandom(r engine.Random) Option { return func(c *Config) { c.Random = r } }
+
+// WithSQLite stores Kiln's data in the host's SQLite database (see
+// Config.SQLiteDB).
+func WithSQLite(db *sql.DB) Option { return func(c *Config) { c.SQLiteDB = db } }
+
+// WithPostgres stores Kiln's data in the host's PostgreSQL database,
+// through a database/sql handle on pgx's driver (see Config.PostgresDB).
+func WithPostgres(db *sql.DB) Option { return func(c *Config) { c.PostgresDB = db } }
+
+// WithPostgresPool stores Kiln's data in the host's PostgreSQL database,
+// through its pgx pool (see Config.PostgresPool).
+func WithPostgresPool(pool *pgxpool.Pool) Option { return func(c *Config) { c.PostgresPool = pool } }
+
+// WithNATS runs the event queue on the host's NATS connection (see
+// Config.NATSConn).
+func WithNATS(conn *nats.Conn) Option { return func(c *Config) { c.NATSConn = conn } }

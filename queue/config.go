@@ -43,9 +43,25 @@ type Config struct {
 	// ConnectOptions are extra options for the connection to an external
 	// server: credentials, TLS, and so on.
 	ConnectOptions []nats.Option `json:"-"`
+	// Conn is the host's own connection to a NATS server with JetStream,
+	// used instead of dialing URL or starting the embedded server: Kiln
+	// opens no connection of its own. Its workers and its producers share
+	// it (on the queue's own connections they are kept apart, so that
+	// neither waits on the other's writes: docs/queue-internals.md,
+	// "Connections"). Close stops the queue's use of it, flushing its last
+	// acks, and never closes it: the host closes it after Close. Open
+	// refuses a closed or draining connection and one without JetStream,
+	// and checks MaxPayload against the server's max_payload as for URL.
+	// Setting both Conn and URL, or Conn and ConnectOptions, is an error;
+	// DataDir, Listen, SyncInterval and SyncAlways, which configure the
+	// embedded server, are ignored. A connection made in-process
+	// (nats.InProcessServer) is taken to be to a server in this process,
+	// which a crash takes down with Kiln: as with the embedded server,
+	// messages stored before Open may have run (see Delivery.MayHaveRun).
+	Conn *nats.Conn `json:"-"`
 
 	// DataDir is where the embedded server keeps its JetStream files.
-	// Required when URL is empty; ignored otherwise.
+	// Required when URL and Conn are empty; ignored otherwise.
 	DataDir string `json:"-"`
 	// Listen is an optional host:port on which the embedded server accepts
 	// clients (other nodes, the nats CLI). Empty means no listening socket:
@@ -164,8 +180,13 @@ func (c Config) WithDefaults() Config {
 // Validate reports the first problem with c in plain words. Call it on the
 // result of WithDefaults.
 func (c Config) Validate() error {
-	if c.URL == "" && c.DataDir == "" {
-		return fmt.Errorf("queue config: DataDir is required for the embedded server (or set URL for an external one)")
+	switch {
+	case c.Conn != nil && c.URL != "":
+		return fmt.Errorf("queue config: set Conn (the host's connection) or URL (a server to dial), not both")
+	case c.Conn != nil && len(c.ConnectOptions) > 0:
+		return fmt.Errorf("queue config: ConnectOptions apply to a connection the queue dials; with Conn the host configures its own connection")
+	case c.Conn == nil && c.URL == "" && c.DataDir == "":
+		return fmt.Errorf("queue config: DataDir is required for the embedded server (or set URL for an external one, or Conn for the host's connection)")
 	}
 	if !validToken(c.Prefix, 32) {
 		return fmt.Errorf("queue config: Prefix %q must be 1-32 letters, digits, '_' or '-'", c.Prefix)

@@ -94,16 +94,20 @@ type Queue struct {
 	names names
 
 	server *server.Server // nil with an external NATS
-	// openedAt is when this process opened the embedded server (zero with
-	// an external NATS): see mayHaveRun.
+	// openedAt is when this process opened the embedded server, or the
+	// queue on a host's in-process connection (zero with an external
+	// NATS): see mayHaveRun.
 	openedAt time.Time
 	conn     *nats.Conn // workers: fetches, acks, delivery messages, attempts
 	js       jetstream.JetStream
+	// hostConn is set when conn and pubConn are the host's Config.Conn,
+	// which the queue must not close.
+	hostConn bool
 
 	// Publish, PublishBatch and Replay use a connection of their own, so
 	// that producers and workers do not queue behind each other on one
 	// connection's lock and, in process, on one pipe that the server reads
-	// on one goroutine.
+	// on one goroutine. With Config.Conn it is the host's connection too.
 	pubConn *nats.Conn
 	pubJS   jetstream.JetStream
 
@@ -175,8 +179,10 @@ func (n names) subjectKind(subject string) (tenant string, kind messageKind) {
 	return tenant, kindDelivery
 }
 
-// Open connects to NATS (starting the embedded server when cfg.URL is
-// empty) and creates or updates the streams and the attempts bucket.
+// Open connects to NATS (using cfg.Conn when set, else dialing cfg.URL,
+// else starting the embedded server) and creates or updates the streams
+// and the attempts bucket. On error, it has closed whatever it opened and
+// left cfg.Conn open.
 func Open(ctx context.Context, cfg Config) (*Queue, error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -184,10 +190,13 @@ func Open(ctx context.Context, cfg Config) (*Queue, error) {
 	}
 	q := &Queue{cfg: cfg, log: cfg.Logger.With("component", "queue"), names: newNames(cfg.Prefix),
 		coalescer: coalescer{tenants: make(map[string]*tenantPublishes)}}
-	if cfg.URL == "" {
+	// A server in this process (the embedded one, or the host's when its
+	// connection is in-process) dies with it and can lose its latest
+	// consumer state: see mayHaveRun.
+	if cfg.URL == "" && (cfg.Conn == nil || cfg.Conn.Opts.InProcessServer != nil) {
 		q.openedAt = time.Now()
 	}
-	if err := q.connect(); err != nil {
+	if err := q.connect(ctx); err != nil {
 		q.closeConnection()
 		return nil, err
 	}
@@ -210,7 +219,10 @@ func (q *Queue) mayHaveRun(meta *jetstream.MsgMetadata) bool {
 	return meta.NumDelivered > 1 || !q.openedAt.IsZero() && meta.Timestamp.Before(q.openedAt)
 }
 
-func (q *Queue) connect() error {
+func (q *Queue) connect(ctx context.Context) error {
+	if q.cfg.Conn != nil {
+		return q.useHostConn(ctx)
+	}
 	opts := []nats.Option{
 		nats.Name("kiln"),
 		nats.MaxReconnects(-1),
@@ -239,12 +251,51 @@ func (q *Queue) connect() error {
 	if q.conn, q.js, err = dial(url, opts); err != nil {
 		return err
 	}
-	if limit := q.conn.MaxPayload(); int64(q.cfg.MaxPayload)+envelopeOverhead > limit {
-		return fmt.Errorf("queue config: MaxPayload %d plus %d bytes of envelope exceeds the server's max_payload %d", q.cfg.MaxPayload, envelopeOverhead, limit)
+	if err := q.checkMaxPayload(); err != nil {
+		return err
 	}
-	q.maxBatchBytes = int(min(maxBatchBytes, q.conn.MaxPayload()-envelopeOverhead))
 	q.pubConn, q.pubJS, err = dial(url, append(opts, nats.Name(q.conn.Opts.Name+"-publish")))
 	return err
+}
+
+// useHostConn makes Config.Conn the connection of the workers and of the
+// producers. Each role keeps a JetStream context of its own, so that one's
+// asynchronous publishes do not use up the other's allowance of pending
+// acknowledgements.
+func (q *Queue) useHostConn(ctx context.Context) error {
+	nc := q.cfg.Conn
+	switch {
+	case nc.IsClosed():
+		return errors.New("queue: Config.Conn is closed")
+	case nc.IsDraining():
+		return errors.New("queue: Config.Conn is draining")
+	}
+	js, err := newJetStream(nc)
+	if err != nil {
+		return fmt.Errorf("queue: JetStream on Config.Conn: %w", err)
+	}
+	// A connection to a server without JetStream would fail later, at
+	// the first stream request, with a less helpful error.
+	if _, err := js.AccountInfo(ctx); err != nil {
+		return fmt.Errorf("queue: JetStream does not answer on Config.Conn (%s): %w", nc.ConnectedUrlRedacted(), err)
+	}
+	pubJS, err := newJetStream(nc)
+	if err != nil {
+		return fmt.Errorf("queue: JetStream on Config.Conn: %w", err)
+	}
+	q.conn, q.js, q.pubConn, q.pubJS, q.hostConn = nc, js, nc, pubJS, true
+	return q.checkMaxPayload()
+}
+
+// checkMaxPayload refuses a MaxPayload whose messages the server would
+// refuse, and sizes batch messages to the server's limit.
+func (q *Queue) checkMaxPayload() error {
+	limit := q.conn.MaxPayload()
+	if int64(q.cfg.MaxPayload)+envelopeOverhead > limit {
+		return fmt.Errorf("queue config: MaxPayload %d plus %d bytes of envelope exceeds the server's max_payload %d", q.cfg.MaxPayload, envelopeOverhead, limit)
+	}
+	q.maxBatchBytes = int(min(maxBatchBytes, limit-envelopeOverhead))
+	return nil
 }
 
 func dial(url string, opts []nats.Option) (*nats.Conn, jetstream.JetStream, error) {
@@ -252,12 +303,16 @@ func dial(url string, opts []nats.Option) (*nats.Conn, jetstream.JetStream, erro
 	if err != nil {
 		return nil, nil, fmt.Errorf("connect to NATS at %s: %w", url, err)
 	}
-	js, err := jetstream.New(conn, jetstream.WithPublishAsyncMaxPending(4096), jetstream.WithPublishAsyncTimeout(10*time.Second))
+	js, err := newJetStream(conn)
 	if err != nil {
 		conn.Close()
 		return nil, nil, fmt.Errorf("JetStream: %w", err)
 	}
 	return conn, js, nil
+}
+
+func newJetStream(conn *nats.Conn) (jetstream.JetStream, error) {
+	return jetstream.New(conn, jetstream.WithPublishAsyncMaxPending(4096), jetstream.WithPublishAsyncTimeout(10*time.Second))
 }
 
 func (q *Queue) ensureStreams(ctx context.Context) error {
@@ -375,7 +430,8 @@ func (q *Queue) Stats() Stats {
 
 // ClientURL is where other processes reach the embedded server when Config
 // Listen is set, else the external URL (or "" for an in-process-only
-// embedded server).
+// embedded server, and for the host's Config.Conn, whose server the host
+// knows).
 func (q *Queue) ClientURL() string {
 	if q.server == nil {
 		return q.cfg.URL
@@ -394,8 +450,9 @@ func (q *Queue) JetStream() jetstream.JetStream { return q.js }
 func (q *Queue) Prefix() string { return q.cfg.Prefix }
 
 // Close stops the workers (waiting up to Config.ShutdownTimeout for running
-// handlers), then closes the connection and the embedded server. It is safe
-// to call more than once.
+// handlers), then closes the connections and the embedded server. The
+// host's Config.Conn stays open: Close flushes the queue's last writes on
+// it and ends the queue's subscriptions. It is safe to call more than once.
 func (q *Queue) Close() error {
 	q.mu.Lock()
 	if q.closed {
@@ -422,6 +479,16 @@ func (q *Queue) closeConnection() {
 		select {
 		case <-c.js.PublishAsyncComplete():
 		case <-time.After(5 * time.Second):
+		}
+		if q.hostConn {
+			// Drop the reply subscription of the asynchronous publishes
+			// and send the last acks and naks before the host may
+			// close its connection.
+			c.js.CleanupPublisher()
+			if err := c.conn.FlushTimeout(5 * time.Second); err != nil && !c.conn.IsClosed() {
+				q.log.Warn("flush the host's NATS connection at close", "err", err)
+			}
+			continue
 		}
 		c.conn.Close()
 	}

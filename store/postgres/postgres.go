@@ -4,7 +4,8 @@
 // It uses pgx through database/sql (pgx/v5/stdlib) rather than pgxpool so
 // that the SQLite store and this one share every query and transaction in
 // store/internal/sqlstore, and so that goose, which speaks database/sql,
-// can run the migrations on the same pool.
+// can run the migrations on the same pool. A host that has its own
+// *sql.DB or pgxpool.Pool hands it over with OpenDB or OpenPool.
 package postgres
 
 import (
@@ -19,6 +20,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 
@@ -37,6 +39,9 @@ const maxConns = 20
 // concurrent use.
 type Store struct {
 	*sqlstore.Store
+	// borrowed is set by OpenDB: the host owns the handle, and Close
+	// leaves it open.
+	borrowed bool
 }
 
 var _ store.Store = (*Store)(nil)
@@ -62,12 +67,83 @@ func open(ctx context.Context, url string, migrateTo int64, opts ...store.OpenOp
 	db.SetMaxOpenConns(maxConns)
 	db.SetMaxIdleConns(maxConns / 2)
 	db.SetConnMaxIdleTime(5 * time.Minute)
+	s, err := migrate(ctx, db, migrateTo, oc)
+	if err != nil {
+		return nil, errors.Join(err, db.Close())
+	}
+	return &Store{Store: s}, nil
+}
 
+// OpenDB returns a Store on a database handle the host opened with pgx's
+// database/sql driver (github.com/jackc/pgx/v5/stdlib: sql.Open("pgx", …)
+// or stdlib.OpenDB), applying any pending migrations under the same
+// advisory lock as Open. The tables live in the handle's search_path. The
+// host keeps ownership: Close leaves db open, and the host closes it after
+// the Store. The store uses the pool as the host configured it (Open caps
+// its own at 20 connections); it refuses a handle of another driver.
+//
+// The migration lock is a session lock held on one connection while the
+// migrations run, so the handle must reach PostgreSQL directly or through
+// a session-mode pooler, not a transaction-mode one such as PgBouncer's
+// default.
+func OpenDB(ctx context.Context, db *sql.DB, opts ...store.OpenOption) (*Store, error) {
+	if db == nil {
+		return nil, errors.New("postgres: OpenDB: the database handle is nil")
+	}
+	if _, ok := db.Driver().(*stdlib.Driver); !ok {
+		return nil, fmt.Errorf("postgres: OpenDB: the handle's driver is %T; it must be pgx's (github.com/jackc/pgx/v5/stdlib)", db.Driver())
+	}
+	s, err := migrate(ctx, db, 0, store.NewOpenConfig(opts...))
+	if err != nil {
+		return nil, err
+	}
+	return &Store{Store: s, borrowed: true}, nil
+}
+
+// OpenPool returns a Store on the host's pgx pool, applying any pending
+// migrations under the same advisory lock as Open. The tables live in the
+// pool's search_path. The store takes connections from the pool as it
+// needs them and gives them back when done (stdlib.OpenDBFromPool), so it
+// shares the pool's limits with the host's own queries. The host keeps
+// ownership: Close leaves the pool open, and the host closes it after the
+// Store. The advice on poolers under OpenDB applies.
+func OpenPool(ctx context.Context, pool *pgxpool.Pool, opts ...store.OpenOption) (*Store, error) {
+	if pool == nil {
+		return nil, errors.New("postgres: OpenPool: the pool is nil")
+	}
+	// Closing this *sql.DB does not close the pool, so the Store owns it
+	// like Open's.
+	db := stdlib.OpenDBFromPool(pool)
+	s, err := migrate(ctx, db, 0, store.NewOpenConfig(opts...))
+	if err != nil {
+		return nil, errors.Join(err, db.Close())
+	}
+	return &Store{Store: s}, nil
+}
+
+// Close closes the database handle the Store opened. A Store from OpenDB
+// leaves the host's handle open and usable, and one from OpenPool leaves
+// the pool open; the Store must not be used after Close either way.
+func (s *Store) Close() error {
+	if s.borrowed {
+		// sqlstore.Store.Close would close the host's handle. It also
+		// closes the execution upsert it prepares on the handle, which
+		// nothing else can reach: that statement stays until the host
+		// closes the handle or the connections it was prepared on.
+		return nil
+	}
+	return s.Store.Close()
+}
+
+// migrate runs the migrations on db (up to migrateTo, if it is not 0)
+// under the advisory lock and returns the store on it. It does not close
+// db.
+func migrate(ctx context.Context, db *sql.DB, migrateTo int64, oc store.OpenConfig) (*sqlstore.Store, error) {
 	mfs, err := fs.Sub(migrations, "migrations")
 	if err != nil {
-		return nil, errors.Join(fmt.Errorf("postgres: migrations: %w", err), db.Close())
+		return nil, fmt.Errorf("postgres: migrations: %w", err)
 	}
-	s, err := sqlstore.Open(ctx, sqlstore.Config{
+	return sqlstore.Open(ctx, sqlstore.Config{
 		Dialect:    dialect(),
 		Write:      db,
 		Read:       db,
@@ -76,10 +152,6 @@ func open(ctx context.Context, url string, migrateTo int64, opts ...store.OpenOp
 		MigrateTo:  migrateTo,
 		Logger:     oc.Logger,
 	})
-	if err != nil {
-		return nil, errors.Join(err, db.Close())
-	}
-	return &Store{Store: s}, nil
 }
 
 // migrateLocked runs the migrations while holding an advisory lock on the

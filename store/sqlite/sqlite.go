@@ -42,6 +42,9 @@ const busyTimeout = 10 * time.Second
 // concurrent use.
 type Store struct {
 	*sqlstore.Store
+	// borrowed is set by OpenDB: the host owns the handle, and Close
+	// leaves it open.
+	borrowed bool
 }
 
 var _ store.Store = (*Store)(nil)
@@ -66,11 +69,80 @@ func open(ctx context.Context, path string, migrateTo int64, opts ...store.OpenO
 	if err != nil {
 		return nil, err
 	}
+	s, err := migrate(ctx, write, read, migrateTo, oc)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("sqlite: open %s: %w", path, err), closeDBs(write, read))
+	}
+	return &Store{Store: s}, nil
+}
+
+// OpenDB returns a Store on a database handle the host opened with the
+// modernc.org/sqlite driver, applying any pending migrations. The one
+// handle serves reads and writes. The host keeps ownership: Close leaves
+// db open, and the host closes it after the Store.
+//
+// Open configures its own handles; a host's handle must be configured the
+// same way for the store to be correct, in the DSN, so that every
+// connection of its pool is alike:
+//
+//   - _pragma=foreign_keys(1): a script, key or execution written for a
+//     tenant or script that does not exist fails (NOT_FOUND) instead of
+//     leaving an orphan row. Required.
+//   - _pragma=busy_timeout(10000): a write that finds the file locked by
+//     another connection waits instead of failing with SQLITE_BUSY.
+//     Required.
+//   - _txlock=immediate: each transaction takes the write lock when it
+//     begins. A deferred transaction that reads and then writes cannot
+//     wait for a concurrent writer on another connection: it fails with
+//     SQLITE_BUSY whatever the busy timeout. Required unless the handle
+//     has a single connection (db.SetMaxOpenConns(1)) and no other
+//     process writes the file.
+//   - _pragma=journal_mode(WAL): readers do not wait for the writer.
+//     Recommended; Open uses WAL with _pragma=synchronous(NORMAL).
+//   - query_only off: the store writes through this handle.
+//
+// OpenDB checks what it can on one connection of the pool and refuses a
+// handle whose driver is not modernc.org/sqlite, whose foreign keys are
+// off, whose busy timeout is 0 or which is query_only; it cannot see
+// _txlock. An in-memory database is private to each connection, so a
+// handle on ":memory:" must have exactly one connection, kept forever
+// (SetMaxOpenConns(1), SetConnMaxLifetime(0), SetConnMaxIdleTime(0)).
+//
+// Unlike Open's single write connection, on which writers queue in Go, the
+// host's writers meet in SQLite's lock and wait with the busy timeout.
+func OpenDB(ctx context.Context, db *sql.DB, opts ...store.OpenOption) (*Store, error) {
+	if err := checkDB(ctx, db); err != nil {
+		return nil, err
+	}
+	s, err := migrate(ctx, db, db, 0, store.NewOpenConfig(opts...))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open the host's database: %w", err)
+	}
+	return &Store{Store: s, borrowed: true}, nil
+}
+
+// Close closes the database handles the Store opened. A Store from OpenDB
+// leaves the host's handle open and usable; the Store must not be used
+// after Close either way.
+func (s *Store) Close() error {
+	if s.borrowed {
+		// sqlstore.Store.Close would close the host's handle. It also
+		// closes the execution upsert it prepares on the handle, which
+		// nothing else can reach: that statement stays until the host
+		// closes the handle or the connections it was prepared on.
+		return nil
+	}
+	return s.Store.Close()
+}
+
+// migrate runs the migrations (up to migrateTo, if it is not 0) and
+// returns the store on write and read.
+func migrate(ctx context.Context, write, read *sql.DB, migrateTo int64, oc store.OpenConfig) (*sqlstore.Store, error) {
 	mfs, err := fs.Sub(migrations, "migrations")
 	if err != nil {
-		return nil, errors.Join(fmt.Errorf("sqlite: migrations: %w", err), closeDBs(write, read))
+		return nil, fmt.Errorf("migrations: %w", err)
 	}
-	s, err := sqlstore.Open(ctx, sqlstore.Config{
+	return sqlstore.Open(ctx, sqlstore.Config{
 		Dialect:    dialect(),
 		Write:      write,
 		Read:       read,
@@ -78,10 +150,48 @@ func open(ctx context.Context, path string, migrateTo int64, opts ...store.OpenO
 		MigrateTo:  migrateTo,
 		Logger:     oc.Logger,
 	})
-	if err != nil {
-		return nil, errors.Join(fmt.Errorf("sqlite: open %s: %w", path, err), closeDBs(write, read))
+}
+
+// checkDB refuses a host's handle configured in a way that would make the
+// store wrong: another driver, foreign keys off, no busy timeout, or
+// query_only. The PRAGMAs are per connection; it reads them on one.
+func checkDB(ctx context.Context, db *sql.DB) error {
+	if db == nil {
+		return errors.New("sqlite: OpenDB: the database handle is nil")
 	}
-	return &Store{Store: s}, nil
+	if _, ok := db.Driver().(*sqlite.Driver); !ok {
+		return fmt.Errorf("sqlite: OpenDB: the handle's driver is %T; it must be modernc.org/sqlite (sql.Open(\"sqlite\", …))", db.Driver())
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlite: OpenDB: connect: %w", err)
+	}
+	defer func() { _ = conn.Close() }()
+	pragma := func(name string) (int64, error) {
+		var v int64
+		if err := conn.QueryRowContext(ctx, "PRAGMA "+name).Scan(&v); err != nil {
+			return 0, fmt.Errorf("sqlite: OpenDB: read PRAGMA %s: %w", name, err)
+		}
+		return v, nil
+	}
+	for _, check := range []struct {
+		pragma string
+		ok     func(int64) bool
+		fix    string
+	}{
+		{"foreign_keys", func(v int64) bool { return v == 1 }, "foreign keys are off; open the handle with _pragma=foreign_keys(1) so that a row naming a missing tenant or script is refused"},
+		{"busy_timeout", func(v int64) bool { return v > 0 }, "the busy timeout is 0; open the handle with _pragma=busy_timeout(10000) so that a write waits for another connection's lock instead of failing with SQLITE_BUSY"},
+		{"query_only", func(v int64) bool { return v == 0 }, "the handle is query_only; the store writes through it"},
+	} {
+		v, err := pragma(check.pragma)
+		if err != nil {
+			return err
+		}
+		if !check.ok(v) {
+			return fmt.Errorf("sqlite: OpenDB: %s", check.fix)
+		}
+	}
+	return nil
 }
 
 // openDBs returns the write pool and the read pool (the same pool for
