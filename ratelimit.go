@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/kiln-run/kiln/engine"
+	"github.com/kiln-run/kiln/kilntype"
 )
 
 // hostCallLimiter enforces each script's host calls per minute
@@ -57,7 +58,7 @@ func (l *hostCallLimiter) guard(ctx context.Context, meta engine.Meta, name stri
 	}
 	if w.count >= limit {
 		retry := w.start.Add(time.Minute).Sub(now).Round(time.Second)
-		return engine.Errorf("RATE_LIMITED", "%s: the script made %d host calls this minute, its limit (limits.hostCallsPerMinute); the next call is allowed in %s", name, limit, retry)
+		return engine.Errorf(kilntype.ERateLimited, "%s: the script made %d host calls this minute, its limit (limits.hostCallsPerMinute); the next call is allowed in %s", name, limit, retry)
 	}
 	w.count++
 	return nil

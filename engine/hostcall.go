@@ -119,10 +119,8 @@ func scriptError(err error) *Error {
 		return e
 	}
 	var ke *kilntype.Error
-	if errors.As(err, &ke) && ke.Code != kilntype.EInternal {
-		if _, known := ke.Code.Info(); known {
-			return &Error{Code: ke.Code, Message: ke.Message}
-		}
+	if errors.As(err, &ke) && ke.Code != kilntype.EInternal && ke.Code.Info().Script {
+		return &Error{Code: ke.Code, Message: ke.Message}
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return Errorf(CodeTimeout, "the call did not finish before the script's timeout")

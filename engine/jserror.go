@@ -51,19 +51,6 @@ func (vm *VM) toError(inv *invocation, err error) *Error {
 	return Errorf(CodeInternal, "the invocation failed inside Kiln: %v", err)
 }
 
-// scriptCodes are the codes an uncaught JS error may carry through to the
-// invocation's error (an SDK error the script did not catch, say); any other
-// thrown value ends the invocation with RUNTIME_ERROR.
-var scriptCodes = map[Code]bool{
-	CodeTimeout: true, CodeInvalidArgument: true, CodeInternal: true, CodeCancelled: true,
-	"SSRF_BLOCKED": true, "RATE_LIMITED": true, "NOT_FOUND": true, "QUOTA_EXCEEDED": true,
-	// Outbound requests (fetch, iota.http).
-	"NETWORK_ERROR": true, "INVALID_URL": true, "RESPONSE_TOO_LARGE": true, "REQUEST_TOO_LARGE": true,
-	"TOO_MANY_REDIRECTS": true, "UNEXPECTED_REDIRECT": true, CodeNotSupported: true,
-	// The iota SDK.
-	"CONFLICT": true, "TOO_LARGE": true, "PAYLOAD_TOO_LARGE": true, "UNAVAILABLE": true,
-}
-
 // errorFromValue describes a thrown JS value.
 func (vm *VM) errorFromValue(v goja.Value) *Error {
 	e := &Error{Code: CodeRuntimeError}
@@ -83,7 +70,7 @@ func (vm *VM) errorFromValue(v goja.Value) *Error {
 		e.Message = safeString(v)
 	}
 	if code := obj.Get("code"); code != nil && !goja.IsUndefined(code) {
-		if c := Code(code.String()); scriptCodes[c] {
+		if c := Code(code.String()); c.Info().Script {
 			e.Code = c
 		}
 	}

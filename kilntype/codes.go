@@ -61,63 +61,71 @@ type CodeInfo struct {
 	// event delivery whose attempt failed with a code that is not
 	// retryable is still retried (the script may be fixed in between).
 	Retryable bool
+	// Script says that an SDK or host call may fail with this code as
+	// err.code, and that a script which does not catch such an error
+	// fails with it (any other code thrown is RUNTIME_ERROR). The codes of
+	// the run's own outcome (TIMEOUT aside) are not the script's to throw.
+	Script bool
 }
 
 // codes is the one table of codes.
 var codes = map[Code]CodeInfo{
-	ENotFound:         {http.StatusNotFound, false},
-	EInvalidArgument:  {http.StatusBadRequest, false},
-	EUnauthorized:     {http.StatusUnauthorized, false},
-	EForbidden:        {http.StatusForbidden, false},
-	EConflict:         {http.StatusConflict, false},
-	ETooLarge:         {http.StatusRequestEntityTooLarge, false},
-	EValueTooLarge:    {http.StatusRequestEntityTooLarge, false},
-	EMethodNotAllowed: {http.StatusMethodNotAllowed, false},
-	EQuotaExceeded:    {http.StatusTooManyRequests, true},
-	ERateLimited:      {http.StatusTooManyRequests, true},
-	EOverloaded:       {http.StatusTooManyRequests, true},
-	EUnavailable:      {http.StatusServiceUnavailable, true},
-	EInternal:         {http.StatusInternalServerError, false},
-	ENotSupported:     {http.StatusNotImplemented, false},
+	ENotFound:         {Status: http.StatusNotFound, Retryable: false, Script: true},
+	EInvalidArgument:  {Status: http.StatusBadRequest, Retryable: false, Script: true},
+	EUnauthorized:     {Status: http.StatusUnauthorized, Retryable: false, Script: false},
+	EForbidden:        {Status: http.StatusForbidden, Retryable: false, Script: false},
+	EConflict:         {Status: http.StatusConflict, Retryable: false, Script: true},
+	ETooLarge:         {Status: http.StatusRequestEntityTooLarge, Retryable: false, Script: true},
+	EValueTooLarge:    {Status: http.StatusRequestEntityTooLarge, Retryable: false, Script: true},
+	EMethodNotAllowed: {Status: http.StatusMethodNotAllowed, Retryable: false, Script: false},
+	EQuotaExceeded:    {Status: http.StatusTooManyRequests, Retryable: true, Script: true},
+	ERateLimited:      {Status: http.StatusTooManyRequests, Retryable: true, Script: true},
+	EOverloaded:       {Status: http.StatusTooManyRequests, Retryable: true, Script: false},
+	EUnavailable:      {Status: http.StatusServiceUnavailable, Retryable: true, Script: true},
+	EInternal:         {Status: http.StatusInternalServerError, Retryable: false, Script: true},
+	ENotSupported:     {Status: http.StatusNotImplemented, Retryable: false, Script: true},
 
-	ESyntaxError:      {http.StatusUnprocessableEntity, false},
-	ESandboxViolation: {http.StatusUnprocessableEntity, false},
+	ESyntaxError:      {Status: http.StatusUnprocessableEntity, Retryable: false, Script: false},
+	ESandboxViolation: {Status: http.StatusUnprocessableEntity, Retryable: false, Script: false},
 
-	ERuntimeError:        {http.StatusInternalServerError, false},
-	EUnhandledRejection:  {http.StatusInternalServerError, false},
-	ETimeout:             {http.StatusGatewayTimeout, true},
-	EMemoryLimit:         {http.StatusInternalServerError, false},
-	EStackOverflow:       {http.StatusInternalServerError, false},
-	EOutputTooLarge:      {http.StatusInternalServerError, false},
-	ECancelled:           {http.StatusServiceUnavailable, true},
-	ESkipped:             {http.StatusConflict, false},
-	EScriptResponseError: {http.StatusBadGateway, false},
+	ERuntimeError:        {Status: http.StatusInternalServerError, Retryable: false, Script: false},
+	EUnhandledRejection:  {Status: http.StatusInternalServerError, Retryable: false, Script: false},
+	ETimeout:             {Status: http.StatusGatewayTimeout, Retryable: true, Script: true},
+	EMemoryLimit:         {Status: http.StatusInternalServerError, Retryable: false, Script: false},
+	EStackOverflow:       {Status: http.StatusInternalServerError, Retryable: false, Script: false},
+	EOutputTooLarge:      {Status: http.StatusInternalServerError, Retryable: false, Script: false},
+	ECancelled:           {Status: http.StatusServiceUnavailable, Retryable: true, Script: true},
+	ESkipped:             {Status: http.StatusConflict, Retryable: false, Script: false},
+	EScriptResponseError: {Status: http.StatusBadGateway, Retryable: false, Script: false},
 
-	ESSRFBlocked:        {http.StatusForbidden, false},
-	EInvalidURL:         {http.StatusBadRequest, false},
-	ENetworkError:       {http.StatusBadGateway, true},
-	ETooManyRedirects:   {http.StatusBadGateway, false},
-	EUnexpectedRedirect: {http.StatusBadGateway, false},
-	ERequestTooLarge:    {http.StatusRequestEntityTooLarge, false},
-	EResponseTooLarge:   {http.StatusBadGateway, false},
+	ESSRFBlocked:        {Status: http.StatusForbidden, Retryable: false, Script: true},
+	EInvalidURL:         {Status: http.StatusBadRequest, Retryable: false, Script: true},
+	ENetworkError:       {Status: http.StatusBadGateway, Retryable: true, Script: true},
+	ETooManyRedirects:   {Status: http.StatusBadGateway, Retryable: false, Script: true},
+	EUnexpectedRedirect: {Status: http.StatusBadGateway, Retryable: false, Script: true},
+	ERequestTooLarge:    {Status: http.StatusRequestEntityTooLarge, Retryable: false, Script: true},
+	EResponseTooLarge:   {Status: http.StatusBadGateway, Retryable: false, Script: true},
 }
 
-// Info returns what the table says of c; ok is false for a code that is
-// not in it (then Status is 500).
-func (c Code) Info() (info CodeInfo, ok bool) {
-	info, ok = codes[c]
+// Info returns what the table says of c; for a code not in it, Status
+// 500 and nothing else.
+func (c Code) Info() CodeInfo {
+	info, ok := codes[c]
 	if !ok {
 		info.Status = http.StatusInternalServerError
 	}
-	return info, ok
+	return info
+}
+
+// Known reports whether c is in the table.
+func (c Code) Known() bool {
+	_, ok := codes[c]
+	return ok
 }
 
 // HTTPStatus is the status an API answer with this code has (500 for a
 // code not in the table).
-func (c Code) HTTPStatus() int {
-	info, _ := c.Info()
-	return info.Status
-}
+func (c Code) HTTPStatus() int { return c.Info().Status }
 
 // Retryable reports whether the same call may succeed later unchanged.
 func (c Code) Retryable() bool { return codes[c].Retryable }

@@ -1,47 +1,53 @@
 package outbound
 
-import "fmt"
+import (
+	"fmt"
 
-// Code is a stable, machine-readable reason an outbound request failed. The
-// same codes reach scripts as err.code; they never change meaning.
-type Code string
+	"github.com/kiln-run/kiln/kilntype"
+)
 
+// Code is Kiln's one error code type (kilntype.Code); the reasons an
+// outbound request fails follow under names that read well here. The same
+// codes reach scripts as err.code.
+type Code = kilntype.Code
+
+// The codes Do returns.
 const (
 	// CodeSSRFBlocked: the request would connect to an address the guard
 	// refuses (loopback, private, link-local, metadata…) and no Allow entry
 	// matches it.
-	CodeSSRFBlocked Code = "SSRF_BLOCKED"
+	CodeSSRFBlocked = kilntype.ESSRFBlocked
 	// CodeTimeout: the request (connection, headers and body) did not finish
 	// within its timeout.
-	CodeTimeout Code = "TIMEOUT"
+	CodeTimeout = kilntype.ETimeout
 	// CodeResponseTooLarge: the response body is larger than
 	// Config.MaxResponseBytes. The body is never silently truncated.
-	CodeResponseTooLarge Code = "RESPONSE_TOO_LARGE"
+	CodeResponseTooLarge = kilntype.EResponseTooLarge
 	// CodeRequestTooLarge: the request body is larger than
 	// Config.MaxRequestBytes.
-	CodeRequestTooLarge Code = "REQUEST_TOO_LARGE"
+	CodeRequestTooLarge = kilntype.ERequestTooLarge
 	// CodeTooManyRedirects: following redirects went past
 	// Config.MaxRedirects.
-	CodeTooManyRedirects Code = "TOO_MANY_REDIRECTS"
+	CodeTooManyRedirects = kilntype.ETooManyRedirects
 	// CodeUnexpectedRedirect: the server redirected a request whose redirect
 	// mode is "error".
-	CodeUnexpectedRedirect Code = "UNEXPECTED_REDIRECT"
+	CodeUnexpectedRedirect = kilntype.EUnexpectedRedirect
 	// CodeInvalidURL: the URL does not parse, has no host, or its scheme is
 	// not http or https (a redirect to such a URL included).
-	CodeInvalidURL Code = "INVALID_URL"
+	CodeInvalidURL = kilntype.EInvalidURL
 	// CodeInvalidArgument: the method, a header or the redirect mode is not
 	// valid.
-	CodeInvalidArgument Code = "INVALID_ARGUMENT"
+	CodeInvalidArgument = kilntype.EInvalidArgument
 	// CodeNetworkError: the host name did not resolve, the connection was
 	// refused or reset, TLS failed, or the server sent something that is not
 	// HTTP. The message names the host.
-	CodeNetworkError Code = "NETWORK_ERROR"
+	CodeNetworkError = kilntype.ENetworkError
 	// CodeRateLimited: the tenant already had Config.MaxConcurrentPerTenant
 	// requests in flight and none finished before this request's timeout.
-	CodeRateLimited Code = "RATE_LIMITED"
+	CodeRateLimited = kilntype.ERateLimited
 	// CodeCancelled: the caller's context was cancelled (or its own deadline
 	// passed) before the request finished.
-	CodeCancelled Code = "CANCELLED"
+	CodeCancelled = kilntype.ECancelled
 )
 
 // Error is the one error type Do returns: a stable code and a message a

@@ -420,8 +420,9 @@ func code(err error) kilntype.Code {
 // scriptError gives a store's or a host collection's error the SDK's form:
 // a coded *engine.Error whose message starts with the function's name.
 // Codes keep their meaning on the way (there is one table, kilntype's); an
-// error without a code from that table, or an INTERNAL one, passes through
-// unchanged, for the gate to report as INTERNAL without its details.
+// error whose code is not one a script may see (CodeInfo.Script), or an
+// INTERNAL one, passes through unchanged, for the gate to report as
+// INTERNAL without its details.
 func scriptError(name string, err error) error {
 	var (
 		ke  *kilntype.Error
@@ -437,7 +438,7 @@ func scriptError(name string, err error) error {
 	default:
 		return err
 	}
-	if _, known := c.Info(); !known || c == kilntype.EInternal {
+	if !c.Info().Script || c == kilntype.EInternal {
 		return err
 	}
 	if !strings.HasPrefix(msg, name+": ") {

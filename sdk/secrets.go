@@ -43,7 +43,7 @@ func SecretsModule(st SecretReader, box *secrets.Box, onRead func(meta engine.Me
 		}
 		sealed, err := st.SecretGet(ctx, call.Meta.TenantID, secret)
 		if code(err) == kilntype.ENotFound {
-			return nil, engine.Errorf("NOT_FOUND", "%s: secret %s is not set for this tenant: set it with PUT /api/secrets/%s", name, secret, secret)
+			return nil, engine.Errorf(kilntype.ENotFound, "%s: secret %s is not set for this tenant: set it with PUT /api/secrets/%s", name, secret, secret)
 		}
 		if err != nil {
 			return nil, scriptError(name, err)

@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"github.com/kiln-run/kiln/kilntype"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -21,10 +22,10 @@ func (a *API) openAPIDocument() map[string]any {
 			"security":    []any{map[string]any{"bearer": []string{}}},
 			"responses": map[string]any{
 				strconv.Itoa(rt.Status): map[string]any{"description": http.StatusText(rt.Status)},
-				"400":                   map[string]any{"description": "INVALID_ARGUMENT", "content": map[string]any{"application/json": map[string]any{"schema": errorRef}}},
-				"401":                   map[string]any{"description": "UNAUTHORIZED"},
-				"403":                   map[string]any{"description": "FORBIDDEN"},
-				"404":                   map[string]any{"description": "NOT_FOUND"},
+				"400":                   map[string]any{"description": string(kilntype.EInvalidArgument), "content": map[string]any{"application/json": map[string]any{"schema": errorRef}}},
+				"401":                   map[string]any{"description": string(kilntype.EUnauthorized)},
+				"403":                   map[string]any{"description": string(kilntype.EForbidden)},
+				"404":                   map[string]any{"description": string(kilntype.ENotFound)},
 			},
 		}
 		var params []any

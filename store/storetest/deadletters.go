@@ -15,14 +15,14 @@ func testDeadLetters(t *testing.T, b *bundle) {
 	d := kilntype.DeadLetter{ID: newID(), TenantID: b.tenant.ID, DeliveryID: "ev1:" + sc.ID, EventID: "ev1", EventType: "order.created",
 		Payload: json.RawMessage(`{"total": 12}`), OccurredAt: at, ScriptID: sc.ID, Version: 1,
 		Attempts: []kilntype.DeliveryAttempt{
-			{Attempt: 1, At: at, Error: &kilntype.ExecutionError{Code: "RUNTIME_ERROR", Message: "boom"}, ExecutionID: "x1"},
-			{Attempt: 2, At: at.Add(time.Second), Error: &kilntype.ExecutionError{Code: "TIMEOUT", Message: "slow"}, ExecutionID: "x2"},
+			{Attempt: 1, At: at, Error: &kilntype.ExecutionError{Code: kilntype.ERuntimeError, Message: "boom"}, ExecutionID: "x1"},
+			{Attempt: 2, At: at.Add(time.Second), Error: &kilntype.ExecutionError{Code: kilntype.ETimeout, Message: "slow"}, ExecutionID: "x2"},
 		}}
 	got, err := b.s.DeadLetterPut(b.ctx, d)
 	if err != nil {
 		t.Fatalf("DeadLetterPut: %v", err)
 	}
-	if got.Status != kilntype.DeadLetterDead || len(got.Attempts) != 2 || got.Attempts[1].Error.Code != "TIMEOUT" || !got.OccurredAt.Equal(at) {
+	if got.Status != kilntype.DeadLetterDead || len(got.Attempts) != 2 || got.Attempts[1].Error.Code != kilntype.ETimeout || !got.OccurredAt.Equal(at) {
 		t.Fatalf("stored %+v", got)
 	}
 	recent(t, "createdAt", got.CreatedAt)
