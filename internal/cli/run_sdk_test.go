@@ -470,3 +470,21 @@ func TestRunREADMEScript(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 }
+
+// TestRunFlagsDocumented: every flag of kiln run has a row in docs/cli.md.
+func TestRunFlagsDocumented(t *testing.T) {
+	t.Parallel()
+	doc, err := os.ReadFile("../../docs/cli.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	flags := regexp.MustCompile(`(?m)^\s+--([a-z-]+)`).FindAllStringSubmatch(newRunCommand(nil, nil).Flags().FlagUsages(), -1)
+	if len(flags) < 10 {
+		t.Fatalf("found %d flags in kiln run's usage", len(flags))
+	}
+	for _, f := range flags {
+		if !strings.Contains(string(doc), "| `--"+f[1]+"` |") {
+			t.Errorf("--%s is not in docs/cli.md's table of kiln run's flags", f[1])
+		}
+	}
+}
