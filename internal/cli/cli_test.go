@@ -140,7 +140,11 @@ func TestRunExitCodesAndMessages(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, stdout, stderr := run(t, tt.args...)
+			args := tt.args
+			if len(args) > 0 && args[0] == "run" {
+				args = append(args, "--data", filepath.Join(dir, "data"))
+			}
+			code, stdout, stderr := run(t, args...)
 			if code != tt.code || stdout != tt.stdout || !strings.Contains(stderr, tt.stderrHas) {
 				t.Fatalf("got exit %d stdout %q stderr %q; want exit %d stdout %q stderr containing %q",
 					code, stdout, stderr, tt.code, tt.stdout, tt.stderrHas)

@@ -42,7 +42,7 @@ the same iota SDK. Relative imports of files in the script's folder are
 bundled in memory.
 
 iota.db and iota.cache keep their data in --data (default ./.kiln, created
-on first use), as the tenant "local": a second run sees the first one's
+if missing), as the tenant "local": a second run sees the first one's
 rows. iota.secrets.get reads --secret, then --env-file, then the secrets
 saved in --data (--save-secrets). iota.events.publish prints each event,
 and runs the --on scripts whose pattern matches it. fetch and iota.http go
@@ -81,7 +81,7 @@ events and errors go to stderr. Exit codes: 0 success, 1 the script (or an
 	fl.StringVar(&f.input, "input", "", "the handler's input as JSON, or @FILE to read it from a file (with --trigger http: the request body, any text)")
 	fl.DurationVar(&f.timeout, "timeout", 30*time.Second, "wall-clock limit, such as 300ms or 5s")
 	fl.StringVar(&f.memory, "memory", "64MiB", "memory limit, such as 64MiB or 1GiB")
-	fl.StringVar(&f.data, "data", ".kiln", "folder for iota.db, iota.cache and saved secrets, created on first use")
+	fl.StringVar(&f.data, "data", ".kiln", "folder for iota.db, iota.cache and saved secrets, created if missing")
 	fl.StringVar(&f.trigger, "trigger", "manual", "shape the input as this trigger would: manual, http, event or cron")
 	fl.StringVar(&f.method, "method", "", "with --trigger http: the request method (default GET, or POST with --input)")
 	fl.StringVar(&f.path, "path", "", "with --trigger http: the request path under /run/{tenant}, such as /orders/42 (default /)")
@@ -229,13 +229,13 @@ func (p *runPlan) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	for _, n := range p.notes {
 		fmt.Fprintf(stderr, "kiln: %s\n", n)
 	}
-	local, err := newLocalState(p.data, p.keyEnv, p.secrets)
+	local, err := openLocalState(ctx, p.data, p.keyEnv)
 	if err != nil {
-		return err
+		return usagef("--data %s: %v", p.data, err)
 	}
 	defer func() { _ = local.close() }()
 	if p.saveSecrets {
-		names, err := local.saveSecrets(ctx)
+		names, err := local.saveSecrets(ctx, p.secrets)
 		if err != nil {
 			return err
 		}
@@ -246,9 +246,10 @@ func (p *runPlan) execute(ctx context.Context, stdout, stderr io.Writer) error {
 		return usagef("--http-allow: %v", err)
 	}
 	defer func() { _ = client.Close() }()
-	r := &localRunner{redactor: sdk.NewRedactor(), local: local, handlers: p.handlers, stderr: stderr}
+	st := &localStore{Store: local.store, box: local.box, dir: p.data, flags: p.secrets}
+	r := &localRunner{redactor: sdk.NewRedactor(), store: st, tenantID: local.tenantID, handlers: p.handlers, stderr: stderr}
 	r.engine, err = engine.New(engine.Config{Timeout: p.timeout, MemoryLimit: p.memory, Fetch: sdk.Fetch(client),
-		Modules: sdk.Modules(sdk.ModulesConfig{Store: local, Secrets: local.session, OnSecretRead: r.secretRead,
+		Modules: sdk.Modules(sdk.ModulesConfig{Store: st, Secrets: local.box, OnSecretRead: r.secretRead,
 			HowToSetSecret: howToSetSecret, Outbound: client, Publish: r.publish})})
 	if err != nil {
 		return usagef("%v", err)

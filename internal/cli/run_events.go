@@ -31,7 +31,8 @@ const maxLocalDeliveries = 100
 type localRunner struct {
 	engine   *engine.Engine
 	redactor *sdk.Redactor
-	local    *localState
+	store    *localStore
+	tenantID string // the local tenant's
 	handlers []eventHandler
 	stderr   io.Writer
 
@@ -103,7 +104,7 @@ func (r *localRunner) publish(_ context.Context, _, typ string, payload json.Raw
 // run runs one script and prints its logs, the events it published and
 // its error. It returns the result and those events.
 func (r *localRunner) run(ctx context.Context, src engine.Source, trigger string, input json.RawMessage) (*engine.Result, []localEvent) {
-	meta := engine.Meta{TenantID: localTenantSlug, ScriptID: src.Name, ExecutionID: newEventID(), Trigger: trigger, Attempt: 1}
+	meta := engine.Meta{TenantID: r.tenantID, ScriptID: src.Name, ExecutionID: newEventID(), Trigger: trigger, Attempt: 1}
 	defer r.redactor.Forget(meta.ExecutionID)
 	r.mu.Lock()
 	for name, value := range r.read {
@@ -133,7 +134,7 @@ func (r *localRunner) run(ctx context.Context, src engine.Source, trigger string
 		}
 		fmt.Fprintf(r.stderr, "[event] published %s %s (id %s%s)\n", e.typ, r.redactor.RedactJSON(meta.ExecutionID, e.payload), e.id, note)
 	}
-	for _, p := range r.local.takeProblems() {
+	for _, p := range r.store.takeProblems() {
 		fmt.Fprintf(r.stderr, "kiln: %s\n", p)
 	}
 	if res.Err != nil {

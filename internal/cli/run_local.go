@@ -2,8 +2,6 @@ package cli
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,77 +15,45 @@ import (
 )
 
 // localTenantSlug names the one tenant kiln run keeps in its data folder.
-// Scripts see it as ctx.tenantId; the store knows the tenant by the ID it
-// generated, which localState substitutes on every call.
 const localTenantSlug = "local"
 
 // localState is kiln run's data folder: an SQLite store (kiln.db, the
-// server's layout) with one tenant, and the key (secret.key) its secrets
-// are sealed with. It implements sdk.Store for that tenant, so iota.db,
-// iota.cache and iota.secrets are the server's modules over a real store.
+// server's layout) with one tenant, and the key (secret.key, or
+// $KILN_SECRET_KEY) its secrets are sealed with.
 //
-// The folder is created and opened on the first call that needs it: a
-// script that never touches iota.db, iota.cache or a stored secret leaves
-// no folder behind.
-//
-// iota.secrets.get reads the flags' secrets (--secret, --env-file) first,
-// then the folder's. sdk.SecretsModule opens what SecretGet returns with
-// session, a box whose key lives only in this process: flag secrets never
-// reach the disk, and a stored secret, opened with the folder's key for
-// the tenant's real ID, is sealed again for session.
+// It is opened before any script runs, never from a script's SDK call: the
+// engine charges the heap a run grows to that run, and opening SQLite (its
+// migrations, on a new folder) would count against the script's memory
+// limit.
 type localState struct {
-	dir     string
-	keyEnv  string            // $KILN_SECRET_KEY, as the server reads it
-	flags   map[string]string // --secret and --env-file values, by name
-	session *secrets.Box
-
-	once     sync.Once
-	err      error
+	dir      string
 	store    *sqlite.Store
-	box      *secrets.Box // the folder's key
+	box      *secrets.Box
 	tenantID string
-
-	mu       sync.Mutex
-	problems []string // failures a script saw only as INTERNAL
 }
 
-func newLocalState(dir, keyEnv string, flags map[string]string) (*localState, error) {
-	key := make([]byte, secrets.KeySize)
-	_, _ = rand.Read(key) // crypto/rand.Read never fails
-	session, err := secrets.NewBox(key)
+// openLocalState creates the folder if needed, opens the store and finds
+// or creates the local tenant.
+func openLocalState(ctx context.Context, dir, keyEnv string) (_ *localState, err error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create it: %w", unwrapPathError(err))
+	}
+	key, err := secrets.LoadKey(dir, keyEnv)
 	if err != nil {
 		return nil, err
 	}
-	return &localState{dir: dir, keyEnv: keyEnv, flags: flags, session: session}, nil
-}
-
-// open opens the folder once; every later call returns the first result.
-func (l *localState) open(ctx context.Context) error {
-	l.once.Do(func() {
-		// The first caller's context may end (its script's timeout) while
-		// later callers still wait on the result.
-		l.err = l.openFolder(context.WithoutCancel(ctx))
-		if l.err != nil {
-			l.problem("data folder %s: %v", l.dir, l.err)
-		}
-	})
-	return l.err
-}
-
-func (l *localState) openFolder(ctx context.Context) error {
-	if err := os.MkdirAll(l.dir, 0o700); err != nil {
-		return fmt.Errorf("create it: %w", unwrapPathError(err))
-	}
-	key, err := secrets.LoadKey(l.dir, l.keyEnv)
-	if err != nil {
-		return err
-	}
+	l := &localState{dir: dir}
 	if l.box, err = secrets.NewBox(key); err != nil {
-		return err
+		return nil, err
 	}
-	if l.store, err = sqlite.Open(ctx, filepath.Join(l.dir, "kiln.db")); err != nil {
-		return err
+	if l.store, err = sqlite.Open(ctx, filepath.Join(dir, "kiln.db")); err != nil {
+		return nil, err
 	}
+	defer func() {
+		if err != nil {
+			_ = l.store.Close()
+		}
+	}()
 	t, err := l.store.TenantGetBySlug(ctx, localTenantSlug)
 	if kilntype.ErrorCode(err) == kilntype.ENotFound {
 		t, err = l.store.TenantCreate(ctx, store.TenantCreateParams{Slug: localTenantSlug, Name: "Local (kiln run)"})
@@ -96,42 +62,22 @@ func (l *localState) openFolder(ctx context.Context) error {
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("the %s tenant: %w", localTenantSlug, err)
+		return nil, fmt.Errorf("the %s tenant: %w", localTenantSlug, err)
 	}
 	l.tenantID = t.ID
-	return nil
+	return l, nil
 }
 
-// problem notes a failure to print after the run: the script saw it as
-// INTERNAL, without details.
-func (l *localState) problem(format string, args ...any) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.problems = append(l.problems, fmt.Sprintf(format, args...))
-}
-
-// takeProblems returns the failures noted since the last call.
-func (l *localState) takeProblems() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	p := l.problems
-	l.problems = nil
-	return p
-}
-
-// saveSecrets seals the flags' secrets with the folder's key and stores
-// them, so later runs read them without flags. It returns their names.
-func (l *localState) saveSecrets(ctx context.Context) ([]string, error) {
-	if err := l.open(ctx); err != nil {
-		return nil, fmt.Errorf("data folder %s: %w", l.dir, err)
-	}
-	names := make([]string, 0, len(l.flags))
-	for name := range l.flags {
+// saveSecrets seals secrets with the folder's key and stores them, so
+// later runs read them without flags. It returns their names.
+func (l *localState) saveSecrets(ctx context.Context, values map[string]string) ([]string, error) {
+	names := make([]string, 0, len(values))
+	for name := range values {
 		names = append(names, name)
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		sealed, err := l.box.Seal(l.tenantID, name, []byte(l.flags[name]))
+		sealed, err := l.box.Seal(l.tenantID, name, []byte(values[name]))
 		if err != nil {
 			return nil, fmt.Errorf("secret %s: %w", name, err)
 		}
@@ -142,108 +88,46 @@ func (l *localState) saveSecrets(ctx context.Context) ([]string, error) {
 	return names, nil
 }
 
-// close closes the store if it was opened.
-func (l *localState) close() error {
-	if l.store == nil {
-		return nil
-	}
-	return l.store.Close()
+func (l *localState) close() error { return l.store.Close() }
+
+// localStore is the store the SDK modules get: the folder's, with the
+// flags' secrets (--secret, --env-file) in front of the saved ones. A
+// flag's value is sealed in memory only, as the saved ones are on disk,
+// for sdk.SecretsModule to open.
+type localStore struct {
+	*sqlite.Store
+	box   *secrets.Box
+	dir   string
+	flags map[string]string
+
+	mu       sync.Mutex
+	problems []string // failures a script saw only as INTERNAL
 }
 
-// sdk.Store, for the local tenant. Every tenantID argument is the one
-// scripts run as (localTenantSlug) and is replaced by the store's ID.
-
-func (l *localState) DocQuery(ctx context.Context, _, collection string, q store.DocQuery) ([]store.Doc, error) {
-	if err := l.open(ctx); err != nil {
-		return nil, err
+func (s *localStore) SecretGet(ctx context.Context, tenantID, name string) ([]byte, error) {
+	if v, ok := s.flags[name]; ok {
+		return s.box.Seal(tenantID, name, []byte(v))
 	}
-	return l.store.DocQuery(ctx, l.tenantID, collection, q)
+	sealed, err := s.Store.SecretGet(ctx, tenantID, name)
+	if err == nil {
+		// A value that does not open reaches the script as INTERNAL,
+		// without details, as in the server; the server logs why for its
+		// operator, and kiln run prints it after the run.
+		if _, openErr := s.box.Open(tenantID, name, sealed); openErr != nil {
+			s.mu.Lock()
+			s.problems = append(s.problems, fmt.Sprintf("secret %s saved in %s does not open with this key (%s there, or $KILN_SECRET_KEY): save it again with --secret %s=… --save-secrets",
+				name, s.dir, secrets.KeyFile, name))
+			s.mu.Unlock()
+		}
+	}
+	return sealed, err
 }
 
-func (l *localState) DocCount(ctx context.Context, _, collection string, where store.Filter) (int64, error) {
-	if err := l.open(ctx); err != nil {
-		return 0, err
-	}
-	return l.store.DocCount(ctx, l.tenantID, collection, where)
-}
-
-func (l *localState) DocGet(ctx context.Context, _, collection, id string) (*store.Doc, error) {
-	if err := l.open(ctx); err != nil {
-		return nil, err
-	}
-	return l.store.DocGet(ctx, l.tenantID, collection, id)
-}
-
-func (l *localState) DocInsert(ctx context.Context, p store.DocInsertParams) (*store.Doc, error) {
-	if err := l.open(ctx); err != nil {
-		return nil, err
-	}
-	p.TenantID = l.tenantID
-	return l.store.DocInsert(ctx, p)
-}
-
-func (l *localState) DocUpdate(ctx context.Context, p store.DocUpdateParams) (*store.Doc, error) {
-	if err := l.open(ctx); err != nil {
-		return nil, err
-	}
-	p.TenantID = l.tenantID
-	return l.store.DocUpdate(ctx, p)
-}
-
-func (l *localState) DocDelete(ctx context.Context, _, collection, id string) (bool, error) {
-	if err := l.open(ctx); err != nil {
-		return false, err
-	}
-	return l.store.DocDelete(ctx, l.tenantID, collection, id)
-}
-
-func (l *localState) CacheGet(ctx context.Context, _, key string) (json.RawMessage, error) {
-	if err := l.open(ctx); err != nil {
-		return nil, err
-	}
-	return l.store.CacheGet(ctx, l.tenantID, key)
-}
-
-func (l *localState) CacheSet(ctx context.Context, p store.CacheSetParams) error {
-	if err := l.open(ctx); err != nil {
-		return err
-	}
-	p.TenantID = l.tenantID
-	return l.store.CacheSet(ctx, p)
-}
-
-func (l *localState) CacheDelete(ctx context.Context, _, key string) (bool, error) {
-	if err := l.open(ctx); err != nil {
-		return false, err
-	}
-	return l.store.CacheDelete(ctx, l.tenantID, key)
-}
-
-func (l *localState) CacheIncrement(ctx context.Context, p store.CacheIncrementParams) (float64, error) {
-	if err := l.open(ctx); err != nil {
-		return 0, err
-	}
-	p.TenantID = l.tenantID
-	return l.store.CacheIncrement(ctx, p)
-}
-
-// SecretGet returns the secret sealed for session: a flag's value, else
-// the folder's (NOT_FOUND if neither has it).
-func (l *localState) SecretGet(ctx context.Context, tenantID, name string) ([]byte, error) {
-	if v, ok := l.flags[name]; ok {
-		return l.session.Seal(tenantID, name, []byte(v))
-	}
-	if err := l.open(ctx); err != nil {
-		return nil, err
-	}
-	sealed, err := l.store.SecretGet(ctx, l.tenantID, name)
-	if err != nil {
-		return nil, err
-	}
-	value, err := l.box.Open(l.tenantID, name, sealed)
-	if err != nil {
-		l.problem("secret %s in %s does not open with the folder's key (%s, or KILN_SECRET_KEY): %v", name, l.dir, secrets.KeyFile, err)
-		return nil, err
-	}
-	return l.session.Seal(tenantID, name, value)
+// takeProblems returns the failures noted since the last call.
+func (s *localStore) takeProblems() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.problems
+	s.problems = nil
+	return p
 }
