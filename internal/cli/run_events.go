@@ -80,7 +80,7 @@ func (e localEvent) input() json.RawMessage {
 	return b
 }
 
-func newEventID() string { return uuid.Must(uuid.NewV7()).String() }
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
 
 // publish is iota.events.publish's sdk.Publisher. It checks the event as
 // the server's queue does, then keeps it for deliver.
@@ -94,7 +94,7 @@ func (r *localRunner) publish(_ context.Context, _, typ string, payload json.Raw
 	if len(payload) == 0 {
 		payload = json.RawMessage("null")
 	}
-	e := localEvent{id: newEventID(), typ: typ, payload: payload, occurredAt: time.Now().UTC()}
+	e := localEvent{id: newID(), typ: typ, payload: payload, occurredAt: time.Now().UTC()}
 	r.mu.Lock()
 	r.published = append(r.published, e)
 	r.mu.Unlock()
@@ -104,7 +104,7 @@ func (r *localRunner) publish(_ context.Context, _, typ string, payload json.Raw
 // run runs one script and prints its logs, the events it published and
 // its error. It returns the result and those events.
 func (r *localRunner) run(ctx context.Context, src engine.Source, trigger string, input json.RawMessage) (*engine.Result, []localEvent) {
-	meta := engine.Meta{TenantID: r.tenantID, ScriptID: src.Name, ExecutionID: newEventID(), Trigger: trigger, Attempt: 1}
+	meta := engine.Meta{TenantID: r.tenantID, ScriptID: src.Name, ExecutionID: newID(), Trigger: trigger, Attempt: 1}
 	defer r.redactor.Forget(meta.ExecutionID)
 	r.mu.Lock()
 	for name, value := range r.read {

@@ -146,7 +146,7 @@ func eventTriggerInput(typ string, payload json.RawMessage) (json.RawMessage, er
 	if len(payload) == 0 {
 		payload = json.RawMessage("null")
 	}
-	return localEvent{id: newEventID(), typ: typ, payload: payload, occurredAt: time.Now().UTC()}.input(), nil
+	return localEvent{id: newID(), typ: typ, payload: payload, occurredAt: time.Now().UTC()}.input(), nil
 }
 
 // cronTriggerInput is {scheduledAt} for --trigger cron: the current

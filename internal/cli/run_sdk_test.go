@@ -185,6 +185,16 @@ func TestRunSecrets(t *testing.T) {
 	if info, err := os.Stat(filepath.Join(l.data, "secret.key")); err != nil || info.Mode().Perm() != 0o600 {
 		t.Fatalf("secret.key: %v, %v", info, err)
 	}
+
+	// With another key the saved secret does not open: the script sees
+	// INTERNAL, as in the server, and kiln run says why.
+	if err := os.WriteFile(filepath.Join(l.data, "secret.key"), []byte(strings.Repeat("A", 43)+"=\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr = l.run(t, ExitFailed, script)
+	if !strings.Contains(stderr, "error INTERNAL") || !strings.Contains(stderr, "kiln: secret STRIPE_KEY saved in "+l.data+" does not open with this key") {
+		t.Fatalf("a saved secret under another key: %s", stderr)
+	}
 }
 
 func TestRunEvents(t *testing.T) {
