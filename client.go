@@ -115,9 +115,8 @@ func New(cfg Config, opts ...Option) (c *Client, err error) {
 		return c.publish(ctx, tenantID, typ, payload, "")
 	}
 	limiter := newHostCallLimiter(c)
-	modules := []engine.Module{sdk.HTTPModule(client), sdk.EventsModule(publish),
-		sdk.DBModule(st, sdk.DBOptions{Collections: cfg.Collections}), sdk.CacheModule(st, sdk.CacheOptions{}),
-		sdk.SecretsModule(st, box, c.redactor.Record), sdk.LogModule()}
+	modules := sdk.Modules(sdk.ModulesConfig{Store: st, DB: sdk.DBOptions{Collections: cfg.Collections},
+		Secrets: box, OnSecretRead: c.redactor.Record, Outbound: client, Publish: publish})
 	hostModule, err := cfg.hostModule()
 	if err != nil {
 		return nil, err
@@ -127,10 +126,7 @@ func New(cfg Config, opts ...Option) (c *Client, err error) {
 	}
 	eng, err := engine.New(engine.Config{Timeout: cfg.Timeout, MemoryLimit: cfg.MemoryBytes, OutputBytes: cfg.OutputBytes,
 		Clock: cfg.Clock, Random: cfg.Random, HostCallGuard: limiter.guard,
-		Fetch: func(ctx context.Context, m engine.Meta, r outbound.Request) (*outbound.Response, error) {
-			return client.Do(ctx, m.TenantID, r)
-		},
-		Modules: modules})
+		Fetch: sdk.Fetch(client), Modules: modules})
 	if err != nil {
 		return nil, err
 	}

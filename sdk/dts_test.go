@@ -25,8 +25,8 @@ import (
 // really see. They are named TestDts* so `go test ./sdk -run Dts` runs
 // them alone.
 
-// serverModules returns the modules kiln serve registers (server/app.go),
-// over test doubles: the same functions under the same names.
+// serverModules returns the modules kiln serve and kiln run register
+// (Modules), over test doubles: the same functions under the same names.
 func serverModules(t *testing.T) []engine.Module {
 	t.Helper()
 	st := openStore(t)
@@ -40,9 +40,7 @@ func serverModules(t *testing.T) []engine.Module {
 		t.Fatal(err)
 	}
 	publish := func(context.Context, string, string, json.RawMessage) (string, error) { return "ev-1", nil }
-	return []engine.Module{HTTPModule(client), EventsModule(publish),
-		DBModule(st, DBOptions{}), CacheModule(st, CacheOptions{}),
-		SecretsModule(st, box, nil), LogModule()}
+	return Modules(ModulesConfig{Store: st, Secrets: box, Outbound: client, Publish: publish})
 }
 
 // TestDtsSDK requires iota.d.ts to declare exactly the host functions the

@@ -26,7 +26,16 @@ type SecretReader interface {
 // the execution's logs, output and error. A missing secret is NOT_FOUND
 // with a message that says how to set it.
 func SecretsModule(st SecretReader, box *secrets.Box, onRead func(meta engine.Meta, name, value string)) engine.Module {
+	return secretsModule(st, box, onRead, nil)
+}
+
+// secretsModule is SecretsModule whose NOT_FOUND message tells the script
+// author howToSet(name) (nil: the server's API route).
+func secretsModule(st SecretReader, box *secrets.Box, onRead func(meta engine.Meta, name, value string), howToSet func(name string) string) engine.Module {
 	const name = "iota.secrets.get"
+	if howToSet == nil {
+		howToSet = func(secret string) string { return "set it with PUT /api/secrets/" + secret }
+	}
 	get := func(ctx context.Context, call engine.HostCall) (any, error) {
 		if call.Meta.TenantID == "" {
 			return nil, fmt.Errorf("%s: the invocation has no tenant", name)
@@ -43,7 +52,7 @@ func SecretsModule(st SecretReader, box *secrets.Box, onRead func(meta engine.Me
 		}
 		sealed, err := st.SecretGet(ctx, call.Meta.TenantID, secret)
 		if code(err) == kilntype.ENotFound {
-			return nil, engine.Errorf(kilntype.ENotFound, "%s: secret %s is not set for this tenant: set it with PUT /api/secrets/%s", name, secret, secret)
+			return nil, engine.Errorf(kilntype.ENotFound, "%s: secret %s is not set for this tenant: %s", name, secret, howToSet(secret))
 		}
 		if err != nil {
 			return nil, scriptError(name, err)

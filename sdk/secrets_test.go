@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -156,4 +157,19 @@ func TestRedactor(t *testing.T) {
 	if fields["a"] != "abc" {
 		t.Error("RedactValue changed its argument")
 	}
+}
+
+// TestSecretsHowToSet: a host that sets secrets some other way than the
+// API (kiln run's --secret) says so in NOT_FOUND's message.
+func TestSecretsHowToSet(t *testing.T) {
+	t.Parallel()
+	st := openStore(t)
+	box, err := secrets.NewBox(bytes.Repeat([]byte{7}, secrets.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	modules := Modules(ModulesConfig{Store: st, Secrets: box, Publish: func(context.Context, string, string, json.RawMessage) (string, error) { return "", nil },
+		HowToSetSecret: func(name string) string { return "pass --secret " + name + "=VALUE" }})
+	b := setupSDK(t, st, modules...)
+	b.wantThrow(t, "acme", `iota.secrets.get('MISSING')`, "NOT_FOUND", "iota.secrets.get: secret MISSING is not set for this tenant: pass --secret MISSING=VALUE")
 }

@@ -18,22 +18,25 @@ func run(t *testing.T, args ...string) (int, string, string) {
 }
 
 // TestExamples runs every example with the command in its header comment,
-// so the examples in README and examples/ cannot rot.
+// so the examples in README and examples/ cannot rot. Each runs from the
+// repository's root, as the commands are written, with a data folder of
+// its own.
 func TestExamples(t *testing.T) {
-	files, err := filepath.Glob("../../examples/*.*")
+	t.Chdir("../..")
+	files, err := filepath.Glob("examples/*.*")
 	if err != nil || len(files) < 5 {
 		t.Fatalf("want at least five examples, found %d (%v)", len(files), err)
 	}
 	for _, file := range files {
 		t.Run(filepath.Base(file), func(t *testing.T) {
-			input := exampleInput(t, file)
-			args := []string{"run", file}
-			if input != "" {
-				args = append(args, "--input", input)
+			args := exampleArgs(t, file)
+			if args == nil {
+				args = []string{"run", file}
 			}
+			args = append(args, "--data", t.TempDir())
 			code, stdout, stderr := run(t, args...)
 			if code != ExitOK {
-				t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+				t.Fatalf("kiln %q: exit %d\nstdout: %s\nstderr: %s", args, code, stdout, stderr)
 			}
 			if !strings.HasPrefix(stdout, "{") || strings.Contains(stdout, "\"verified\":false") {
 				t.Fatalf("unexpected result %s (stderr %s)", stdout, stderr)
@@ -42,8 +45,9 @@ func TestExamples(t *testing.T) {
 	}
 }
 
-// exampleInput reads the --input '…' of the `kiln run` line in file's header.
-func exampleInput(t *testing.T, file string) string {
+// exampleArgs reads the arguments of the `kiln run` line in file's header,
+// or nil if it has none.
+func exampleArgs(t *testing.T, file string) []string {
 	f, err := os.Open(file)
 	if err != nil {
 		t.Fatal(err)
@@ -51,12 +55,51 @@ func exampleInput(t *testing.T, file string) string {
 	defer f.Close()
 	s := bufio.NewScanner(f)
 	for s.Scan() {
-		line := s.Text()
-		if _, rest, ok := strings.Cut(line, "--input '"); ok && strings.Contains(line, "kiln run") {
-			return strings.TrimSuffix(rest, "'")
+		if _, command, ok := strings.Cut(s.Text(), "// kiln "); ok && strings.HasPrefix(command, "run ") {
+			args := shellWords(t, command)
+			if args[1] != file {
+				t.Fatalf("the header runs %s, not %s", args[1], file)
+			}
+			return args
 		}
 	}
-	return ""
+	return nil
+}
+
+// shellWords splits a command line as a shell would, for words and
+// single-quoted strings (all the examples' commands use).
+func shellWords(t *testing.T, line string) []string {
+	var words []string
+	var word strings.Builder
+	inWord, quoted := false, false
+	for _, r := range line {
+		switch {
+		case quoted && r == '\'':
+			quoted = false
+		case quoted:
+			word.WriteRune(r)
+		case r == '\'':
+			quoted, inWord = true, true
+		case r == ' ':
+			if inWord {
+				words = append(words, word.String())
+				word.Reset()
+				inWord = false
+			}
+		case r == '"' || r == '\\' || r == '$':
+			t.Fatalf("shellWords handles plain words and single quotes only: %s", line)
+		default:
+			word.WriteRune(r)
+			inWord = true
+		}
+	}
+	if quoted {
+		t.Fatalf("unterminated quote: %s", line)
+	}
+	if inWord {
+		words = append(words, word.String())
+	}
+	return words
 }
 
 func TestRunExitCodesAndMessages(t *testing.T) {
@@ -97,7 +140,11 @@ func TestRunExitCodesAndMessages(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, stdout, stderr := run(t, tt.args...)
+			args := tt.args
+			if len(args) > 0 && args[0] == "run" {
+				args = append(args, "--data", filepath.Join(dir, "data"))
+			}
+			code, stdout, stderr := run(t, args...)
 			if code != tt.code || stdout != tt.stdout || !strings.Contains(stderr, tt.stderrHas) {
 				t.Fatalf("got exit %d stdout %q stderr %q; want exit %d stdout %q stderr containing %q",
 					code, stdout, stderr, tt.code, tt.stdout, tt.stderrHas)

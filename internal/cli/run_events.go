@@ -1,0 +1,220 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/kiln-run/kiln/engine"
+	"github.com/kiln-run/kiln/kilntype"
+	"github.com/kiln-run/kiln/queue"
+	"github.com/kiln-run/kiln/sdk"
+)
+
+// maxLocalDeliveries bounds the event scripts one kiln run runs: event
+// scripts that publish what they subscribe to would otherwise never end.
+const maxLocalDeliveries = 100
+
+// localRunner runs scripts for kiln run, one at a time, each with a fresh
+// execution ID, and prints what each did to stderr with secrets cut out.
+// The server cuts the secrets an execution read out of its record;
+// kiln run cuts every secret any of its runs has read so far, so that an
+// --on script that logs an event payload holding a secret its publisher
+// read does not print it either.
+type localRunner struct {
+	engine   *engine.Engine
+	redactor *sdk.Redactor
+	store    *localStore
+	tenantID string // the local tenant's
+	handlers []eventHandler
+	stderr   io.Writer
+
+	mu        sync.Mutex
+	published []localEvent      // by the run in progress
+	read      map[string]string // secrets read so far, by name
+}
+
+// secretRead is iota.secrets' onRead.
+func (r *localRunner) secretRead(meta engine.Meta, name, value string) {
+	r.redactor.Record(meta, name, value)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.read == nil {
+		r.read = map[string]string{}
+	}
+	r.read[name] = value
+}
+
+// eventHandler is an --on PATTERN=FILE script.
+type eventHandler struct {
+	pattern string
+	file    string // as the user wrote it
+	src     engine.Source
+}
+
+// localEvent is an event a script published with iota.events.publish.
+type localEvent struct {
+	id, typ    string
+	payload    json.RawMessage
+	occurredAt time.Time
+}
+
+// eventInput is what an event script's handler receives: the server's
+// members (server/events.go), {id, type, payload, occurredAt}.
+type eventInput struct {
+	ID         string          `json:"id"`
+	Type       string          `json:"type"`
+	Payload    json.RawMessage `json:"payload"`
+	OccurredAt time.Time       `json:"occurredAt"`
+}
+
+func (e localEvent) input() json.RawMessage {
+	b, _ := json.Marshal(eventInput{ID: e.id, Type: e.typ, Payload: e.payload, OccurredAt: e.occurredAt}) // valid JSON in, valid JSON out
+	return b
+}
+
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// publish is iota.events.publish's sdk.Publisher. It checks the event as
+// the server's queue does, then keeps it for deliver.
+func (r *localRunner) publish(_ context.Context, _, typ string, payload json.RawMessage) (string, error) {
+	if !queue.ValidType(typ) {
+		return "", kilntype.Errorf(kilntype.EInvalidArgument, "event type %q must be 1 to 8 dot-separated segments of lowercase letters, digits, '_' or '-' (like \"billing.invoice.paid\")", typ)
+	}
+	if len(payload) > queue.DefaultMaxPayload {
+		return "", kilntype.Errorf(kilntype.ETooLarge, "event payload is %d bytes; the limit is %d", len(payload), queue.DefaultMaxPayload)
+	}
+	if len(payload) == 0 {
+		payload = json.RawMessage("null")
+	}
+	e := localEvent{id: newID(), typ: typ, payload: payload, occurredAt: time.Now().UTC()}
+	r.mu.Lock()
+	r.published = append(r.published, e)
+	r.mu.Unlock()
+	return e.id, nil
+}
+
+// run runs one script and prints its logs, the events it published and
+// its error. It returns the result and those events.
+func (r *localRunner) run(ctx context.Context, src engine.Source, trigger string, input json.RawMessage) (*engine.Result, []localEvent) {
+	meta := engine.Meta{TenantID: r.tenantID, ScriptID: src.Name, ExecutionID: newID(), Trigger: trigger, Attempt: 1}
+	defer r.redactor.Forget(meta.ExecutionID)
+	r.mu.Lock()
+	for name, value := range r.read {
+		r.redactor.Record(meta, name, value)
+	}
+	r.mu.Unlock()
+	res := r.invoke(ctx, src, input, meta)
+	r.mu.Lock()
+	events := r.published
+	r.published = nil
+	r.mu.Unlock()
+
+	for _, l := range res.Logs {
+		l.Message = r.redactor.Redact(meta.ExecutionID, l.Message)
+		if f, ok := r.redactor.RedactValue(meta.ExecutionID, l.Fields).(map[string]any); ok {
+			l.Fields = f
+		}
+		writeLog(r.stderr, l)
+	}
+	if res.LogsTruncated {
+		fmt.Fprintln(r.stderr, "[warn] (more log lines were dropped: the log limit was reached)")
+	}
+	for _, e := range events {
+		note := ""
+		if len(r.handlers) > 0 && !r.handled(e.typ) {
+			note = "; no --on script matches it"
+		}
+		fmt.Fprintf(r.stderr, "[event] published %s %s (id %s%s)\n", e.typ, r.redactor.RedactJSON(meta.ExecutionID, e.payload), e.id, note)
+	}
+	for _, p := range r.store.takeProblems() {
+		fmt.Fprintf(r.stderr, "kiln: %s\n", p)
+	}
+	if res.Err != nil {
+		redacted := *res.Err
+		redacted.Message = r.redactor.Redact(meta.ExecutionID, redacted.Message)
+		redacted.Stack = r.redactor.Redact(meta.ExecutionID, redacted.Stack)
+		writeError(r.stderr, &redacted)
+	}
+	return res, events
+}
+
+func (r *localRunner) invoke(ctx context.Context, src engine.Source, input json.RawMessage, meta engine.Meta) *engine.Result {
+	p, err := r.engine.Compile(ctx, src)
+	if err != nil {
+		return &engine.Result{Err: asEngineError(err)}
+	}
+	vm, err := r.engine.NewVM(ctx, p)
+	if err != nil {
+		return &engine.Result{Err: asEngineError(err)}
+	}
+	return vm.Invoke(ctx, engine.InvokeParams{Input: input, Meta: meta})
+}
+
+func (r *localRunner) handled(typ string) bool {
+	for _, h := range r.handlers {
+		if matchEvent(h.pattern, typ) {
+			return true
+		}
+	}
+	return false
+}
+
+// deliver runs the --on scripts that match each event, in the order the
+// events were published, then the events those scripts publish, and so
+// on, each once: no retries and no dead-letter queue, unlike the server.
+// It reports whether every run succeeded.
+func (r *localRunner) deliver(ctx context.Context, events []localEvent) bool {
+	ok, runs := true, 0
+	for len(events) > 0 && ctx.Err() == nil {
+		e := events[0]
+		events = events[1:]
+		for _, h := range r.handlers {
+			if !matchEvent(h.pattern, e.typ) {
+				continue
+			}
+			if runs == maxLocalDeliveries {
+				fmt.Fprintf(r.stderr, "[event] stopped after %d event script runs: do the --on scripts publish the events they handle?\n", maxLocalDeliveries)
+				return false
+			}
+			runs++
+			fmt.Fprintf(r.stderr, "[event] delivering %s (id %s) to %s\n", e.typ, e.id, h.file)
+			res, more := r.run(ctx, h.src, "event", e.input())
+			if res.Err != nil {
+				ok = false
+				fmt.Fprintf(r.stderr, "[event] %s failed on %s (id %s)\n", h.file, e.typ, e.id)
+			} else {
+				fmt.Fprintf(r.stderr, "[event] %s returned %s\n", h.file, res.Value)
+			}
+			events = append(events, more...)
+		}
+	}
+	return ok && ctx.Err() == nil
+}
+
+// eventPattern is what an event script may subscribe to, as the server
+// checks trigger.events (server/validate.go).
+var eventPattern = regexp.MustCompile(`^([a-z0-9_-]+|\*)(\.([a-z0-9_-]+|\*))*(\.>)?$|^>$`)
+
+// matchEvent matches an event type against a subscription pattern as the
+// server's event router does (server/events.go): `*` stands for one
+// segment, a final `>` for one or more.
+func matchEvent(pattern, typ string) bool {
+	ps, ts := strings.Split(pattern, "."), strings.Split(typ, ".")
+	for i, p := range ps {
+		if p == ">" {
+			return len(ts) > i
+		}
+		if i >= len(ts) || (p != "*" && p != ts[i]) {
+			return false
+		}
+	}
+	return len(ps) == len(ts)
+}
