@@ -94,7 +94,7 @@ func (c *Client) cronFire(ctx context.Context, job schedule.Job, scheduledAt tim
 func (c *Client) cronSkipped(ctx context.Context, job schedule.Job, scheduledAt time.Time) {
 	input, _ := json.Marshal(map[string]time.Time{"scheduledAt": scheduledAt})
 	now := time.Now().UTC()
-	exec := kilntype.Execution{ID: newID(), TenantID: job.Tenant, ScriptID: job.ID, Version: job.Version, Trigger: kilntype.TriggerCron,
+	exec := kilntype.Execution{ID: kilntype.NewID(time.Now()), TenantID: job.Tenant, ScriptID: job.ID, Version: job.Version, Trigger: kilntype.TriggerCron,
 		Status: kilntype.ExecSkipped, Input: input, CreatedAt: now, FinishedAt: &now,
 		Error: &kilntype.ExecutionError{Code: kilntype.ESkipped, Message: "the run due at " + scheduledAt.Format(time.RFC3339) + " was skipped: the previous run was still going"}}
 	c.recorder.record(&exec, false, true)

@@ -2,8 +2,6 @@ package kiln
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -129,8 +127,7 @@ type eventInput struct {
 // has one record and completes at most once. It starts with the event's
 // time, like other execution IDs start with theirs, so IDs sort by time.
 func deliveryExecutionID(d queue.Delivery) string {
-	sum := sha256.Sum256(fmt.Appendf(nil, "%s\x00%d", d.ID, d.Attempt))
-	return fmt.Sprintf("%012x", d.Event.PublishedAt.UnixMilli()) + hex.EncodeToString(sum[:10])
+	return kilntype.DerivedID(d.Event.PublishedAt, fmt.Sprintf("%s\x00%d", d.ID, d.Attempt))
 }
 
 // deliverEvent runs one attempt of a delivery on the script's current
@@ -188,7 +185,7 @@ func (c *Client) deliverEvent(ctx context.Context, d queue.Delivery) error {
 
 // deadLetter stores a delivery whose every attempt failed.
 func (c *Client) deadLetter(ctx context.Context, d queue.Delivery, attempts []queue.AttemptError) error {
-	dl := kilntype.DeadLetter{ID: newID(), TenantID: d.Event.Tenant, DeliveryID: d.ID, EventID: d.Event.ID, EventType: d.Event.Type,
+	dl := kilntype.DeadLetter{ID: kilntype.NewID(time.Now()), TenantID: d.Event.Tenant, DeliveryID: d.ID, EventID: d.Event.ID, EventType: d.Event.Type,
 		Payload: d.Event.Payload, OccurredAt: d.Event.PublishedAt, ScriptID: d.Target}
 	if _, v, err := c.catalog.current(ctx, d.Event.Tenant, d.Target); err == nil {
 		dl.Version = v.Number

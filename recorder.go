@@ -25,10 +25,24 @@ import (
 // load, flushes for waiting callers come every millisecond or two, while
 // a run may wait longer than that for a pool slot.)
 //
-// A final record that is written once — no pending record of its run was
-// written, and no later run will write its ID again — is appended
-// (store.ExecutionAppend: many records to a row, a fifth of a row's cost);
-// the others are written as rows, which replace by ID.
+// How a record is written — the contract, in one place (writtenOnce and
+// TestWrittenOnce pin it):
+//
+//   - A final record that is written once — no pending record of its run
+//     was queued, and no later run will write its ID again — is appended
+//     (store.ExecutionAppend: many records to a row, a fifth of a row's
+//     cost). That is a run under a fresh ID (every trigger but an event
+//     delivery), or an event attempt's first run that completed: a
+//     redelivery of it finds the record and does not run again.
+//   - Every other record is written as a row (store.ExecutionWrite), which
+//     replaces the row with its ID: a pending record, the final record
+//     that follows a queued pending one, an event attempt that failed or
+//     may have run before (its redelivery writes the same ID again).
+//   - A row supersedes an appended record with the same ID, in gets and in
+//     lists (the store's rule, pinned by storetest).
+//   - A pending record is queued only for a run still going
+//     defaultPendingAfter after it began, or at once for an accepted async
+//     run (persistPending), which waits until it is durable.
 type recorder struct {
 	store    store.Store
 	log      *slog.Logger
@@ -234,4 +248,11 @@ func (r *recorder) giveBack(rows, appends []kilntype.Execution) {
 func (r *recorder) close() {
 	close(r.stop)
 	<-r.done
+}
+
+// writtenOnce reports whether a run's final record can be appended: no
+// pending record of it was queued, and no later run writes its ID — a
+// fresh ID, or an event attempt's first run that completed.
+func writtenOnce(pendingQueued bool, req runRequest, status kilntype.ExecutionStatus) bool {
+	return !pendingQueued && (req.ExecutionID == "" || req.FirstRun && status == kilntype.ExecCompleted)
 }

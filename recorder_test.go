@@ -125,3 +125,30 @@ func TestRecorderPendingOnlyWhenRunning(t *testing.T) {
 		}
 	}
 }
+
+// TestWrittenOnce pins when a final record is appended rather than
+// written as a row (the contract above the recorder type).
+func TestWrittenOnce(t *testing.T) {
+	fresh := runRequest{Trigger: kilntype.TriggerHTTP}
+	eventFirst := runRequest{Trigger: kilntype.TriggerEvent, ExecutionID: "e1", FirstRun: true}
+	eventAgain := runRequest{Trigger: kilntype.TriggerEvent, ExecutionID: "e1"}
+	for _, tt := range []struct {
+		name          string
+		pendingQueued bool
+		req           runRequest
+		status        kilntype.ExecutionStatus
+		want          bool
+	}{
+		{"a fresh ID, completed", false, fresh, kilntype.ExecCompleted, true},
+		{"a fresh ID, failed", false, fresh, kilntype.ExecFailed, true},
+		{"a fresh ID after its pending record", true, fresh, kilntype.ExecCompleted, false},
+		{"an event attempt's first run, completed", false, eventFirst, kilntype.ExecCompleted, true},
+		{"an event attempt's first run, failed (redelivered, it writes the ID again)", false, eventFirst, kilntype.ExecFailed, false},
+		{"an event attempt's first run after its pending record", true, eventFirst, kilntype.ExecCompleted, false},
+		{"an event attempt that may have run before", false, eventAgain, kilntype.ExecCompleted, false},
+	} {
+		if got := writtenOnce(tt.pendingQueued, tt.req, tt.status); got != tt.want {
+			t.Errorf("%s: writtenOnce = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

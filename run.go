@@ -3,8 +3,6 @@ package kiln
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -197,25 +195,6 @@ type runJob struct {
 	Caps kilntype.Limits
 }
 
-// newID returns an execution (or dead letter) ID: the creation time in
-// milliseconds as 12 hex digits, so IDs sort by creation, then 80 random
-// bits. crypto/rand's 10 bytes and one string, not fmt and two more: it
-// runs for every request.
-func newID() string {
-	var b [32]byte
-	ms := uint64(time.Now().UnixMilli())
-	for i := 11; i >= 0; i-- {
-		b[i] = hexDigits[ms&0xF]
-		ms >>= 4
-	}
-	var r [10]byte
-	_, _ = rand.Read(r[:])
-	hex.Encode(b[12:], r[:])
-	return string(b[:])
-}
-
-const hexDigits = "0123456789abcdef"
-
 // compile turns a version's source into a program (cached by the engine).
 func (r *runner) compile(ctx context.Context, s *kilntype.Script, source string) (*engine.Program, error) {
 	name := "script.ts"
@@ -236,7 +215,7 @@ func (r *runner) start(req runJob) (*kilntype.Execution, error) {
 	r.mu.Unlock()
 	id := req.ExecutionID
 	if id == "" {
-		id = newID()
+		id = kilntype.NewID(time.Now())
 	}
 	exec := &kilntype.Execution{ID: id, TenantID: req.Script.TenantID, ScriptID: req.Script.ID, Version: req.Version.Number,
 		Trigger: req.Trigger, Attempt: max(req.Attempt, 1), Status: kilntype.ExecPending, Input: req.Input, CreatedAt: time.Now().UTC()}
@@ -295,10 +274,7 @@ func (r *runner) run(ctx context.Context, req runJob, exec *kilntype.Execution) 
 	pendingQueued := r.recorder.end(exec) // before redaction changes exec's input
 	r.redactor.RedactExecution(exec)
 	r.redactor.Forget(exec.ID)
-	// Written once: a fresh ID, or an event delivery's first run that
-	// completed — a redelivery finds it and does not run again.
-	once := !pendingQueued && (req.ExecutionID == "" || req.FirstRun && exec.Status == kilntype.ExecCompleted)
-	done := r.recorder.record(exec, req.Durable, once)
+	done := r.recorder.record(exec, req.Durable, writtenOnce(pendingQueued, req.runRequest, exec.Status))
 	if req.Durable {
 		if err := <-done; err != nil {
 			return res, fmt.Errorf("record execution %s: %w", exec.ID, err)

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/store"
@@ -18,12 +17,6 @@ import (
 // stored many to a row. See batchcodec.go for the encoding.
 
 const (
-	// idBucketLen is how many leading characters of its id every record
-	// of a batch shares: 9 hex digits of Kiln's millisecond time prefix,
-	// about 4 s; for a UUIDv7, its first 8 digits and the dash, about a
-	// minute. A lookup by id reads only the batches whose min_id falls
-	// between the id's bucket and the id.
-	idBucketLen = 9
 	// maxBatchSpan bounds how far apart the creation times within one
 	// batch lie, so that a list page after a cursor need not look at
 	// batches whose newest record is later than the cursor plus this.
@@ -52,15 +45,10 @@ func triggerBit(t kilntype.Trigger) int64 {
 	return otherTriggerBit
 }
 
-// idBucket is the leading idBucketLen bytes of id, cut back to a whole
-// character (PostgreSQL refuses a parameter that is not UTF-8).
-func idBucket(id string) string {
-	n := min(len(id), idBucketLen)
-	for n > 0 && n < len(id) && !utf8.RuneStart(id[n]) {
-		n--
-	}
-	return id[:n]
-}
+// idBucket is the ID's bucket (kilntype.IDBucket, where the ID layout is
+// made): every record of a batch shares it, and a lookup by id reads only
+// the batches whose min_id falls between the id's bucket and the id.
+func idBucket(id string) string { return kilntype.IDBucket(id) }
 
 const batchInsert = `INSERT INTO execution_batches (tenant_id, script_id, min_id, max_id, min_created, max_created,
 	statuses, triggers, record_count, records) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
