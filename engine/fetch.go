@@ -79,7 +79,7 @@ func (vm *VM) fetch(req web.FetchRequest, complete func(*web.FetchResponse, erro
 func fetchError(err error) error {
 	var oe *outbound.Error
 	if errors.As(err, &oe) {
-		return &Error{Code: Code(oe.Code), Message: oe.Message}
+		return &Error{Code: oe.Code, Message: oe.Message}
 	}
 	return err
 }

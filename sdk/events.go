@@ -42,7 +42,7 @@ func EventsModule(publish Publisher) engine.Module {
 			if err != nil {
 				var ke *kilntype.Error
 				if errors.As(err, &ke) {
-					return nil, engine.Errorf(engine.Code(ke.Code), "iota.events.publish: %s", ke.Message)
+					return nil, engine.Errorf(ke.Code, "iota.events.publish: %s", ke.Message)
 				}
 				return nil, err
 			}

@@ -68,7 +68,7 @@ func (h httpCall) call(ctx context.Context, call engine.HostCall) (any, error) {
 	if err != nil {
 		var oe *outbound.Error
 		if errors.As(err, &oe) {
-			return nil, &engine.Error{Code: engine.Code(oe.Code), Message: h.name + ": " + oe.Message}
+			return nil, &engine.Error{Code: oe.Code, Message: h.name + ": " + oe.Message}
 		}
 		return nil, err
 	}

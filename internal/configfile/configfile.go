@@ -86,11 +86,11 @@ func (d *decoder) token() (json.Token, error) {
 		if bytes.HasPrefix(rest, []byte("//")) || bytes.HasPrefix(rest, []byte("/*")) || bytes.HasPrefix(rest, []byte("#")) {
 			return nil, fmt.Errorf("%s has a comment at line %d, column %d, and JSON has no comments: remove it", d.name, line, col)
 		}
-		return nil, fmt.Errorf("%s is not valid JSON: line %d, column %d: %v", d.name, line, col, syntax)
+		return nil, fmt.Errorf("%s is not valid JSON: line %d, column %d: %w", d.name, line, col, syntax)
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 		return nil, fmt.Errorf("%s ends too soon: a closing } or ], or the end of a value, is missing", d.name)
 	}
-	return nil, fmt.Errorf("%s is not valid JSON (line %d): %v", d.name, d.line(), err)
+	return nil, fmt.Errorf("%s is not valid JSON (line %d): %w", d.name, d.line(), err)
 }
 
 // position is the line and column (from 1) of byte offset at.

@@ -20,7 +20,7 @@ type testConfig struct {
 	Pool         testPool      `json:"pool"`
 	Secret       string        `json:"-"`
 	Hook         func()        `json:"-"`
-	unexported   int
+	unexported   int           //nolint:unused // here so that the tests see the walker skip unexported fields
 }
 
 type testMode string
