@@ -9,7 +9,7 @@ import (
 // A batch message holds several events of one tenant in one JetStream
 // message, at P.t.<tenant>.batch. Publish packs concurrent publishes of a
 // tenant into one (publish.go); the fetcher splits it into its events,
-// which workers route and run like events of their own (scheduler.go,
+// which workers route and run like events of their own (dispatch.go,
 // deliver.go). JetStream then stores, acks and removes one message for
 // many events.
 //

@@ -18,7 +18,7 @@ const attemptsHeader = "Kiln-Attempts"
 
 // process runs one item of work: an event message (route it, then run or
 // fan out), one event of a batch message (the same), or a delivery.
-func (r *runner) process(hm heldMsg) {
+func (r *consumer) process(hm heldMsg) {
 	if b := hm.batch; b != nil {
 		e := b.events[hm.index]
 		r.routeEvent(eventHold{batch: b}, e.event, e.raw, b.redelivered)
@@ -46,7 +46,7 @@ type heldBatch struct {
 	events      []batchEvent
 	redelivered bool      // Queue.mayHaveRun: its events fan out
 	since       time.Time // fetched
-	unfinished  int       // events not yet finished by a worker (guarded by the scheduler's mu)
+	unfinished  int       // events not yet finished by a worker (guarded by the dispatcher's mu)
 
 	left   atomic.Int32 // events not yet settled
 	failed atomic.Bool  // an event must be routed again
@@ -55,7 +55,7 @@ type heldBatch struct {
 
 // done settles the event h holds: it is finished, or its delivery messages
 // are stored.
-func (r *runner) done(h eventHold, what string, id string) {
+func (r *consumer) done(h eventHold, what string, id string) {
 	if h.batch != nil {
 		r.settleBatchEvent(h.batch, true, 0)
 		return
@@ -68,7 +68,7 @@ func (r *runner) done(h eventHold, what string, id string) {
 // again brings the event h holds back after delay, to be routed again;
 // for a batch's event, the whole batch comes back once its other events
 // are settled, and fans out.
-func (r *runner) again(h eventHold, tenant string, delay time.Duration) {
+func (r *consumer) again(h eventHold, tenant string, delay time.Duration) {
 	if h.batch != nil {
 		r.settleBatchEvent(h.batch, false, delay)
 		return
@@ -77,7 +77,7 @@ func (r *runner) again(h eventHold, tenant string, delay time.Duration) {
 }
 
 // interrupted gives the event h holds back at once: Stop cut its run short.
-func (r *runner) interrupted(h eventHold) {
+func (r *consumer) interrupted(h eventHold) {
 	if h.batch != nil {
 		r.settleBatchEvent(h.batch, false, 0)
 		return
@@ -90,7 +90,7 @@ func (r *runner) interrupted(h eventHold) {
 // after the longest delay asked for: redelivered, it fans out every event
 // to delivery messages (those already stored are dropped as duplicates,
 // those already run see MayHaveRun).
-func (r *runner) settleBatchEvent(b *heldBatch, ok bool, delay time.Duration) {
+func (r *consumer) settleBatchEvent(b *heldBatch, ok bool, delay time.Duration) {
 	if !ok {
 		b.failed.Store(true)
 		for old := b.delay.Load(); int64(delay) > old && !b.delay.CompareAndSwap(old, int64(delay)); old = b.delay.Load() {
@@ -109,7 +109,7 @@ func (r *runner) settleBatchEvent(b *heldBatch, ok bool, delay time.Duration) {
 }
 
 // processEvent decodes an event message and routes it.
-func (r *runner) processEvent(m jetstream.Msg) {
+func (r *consumer) processEvent(m jetstream.Msg) {
 	q := r.q
 	ev, err := decodeEvent(m.Data())
 	if err != nil || !validToken(ev.Tenant, 128) || ev.ID == "" {
@@ -135,7 +135,7 @@ func (r *runner) processEvent(m jetstream.Msg) {
 // stored them all. Delivery messages carry the delivery id as Nats-Msg-Id,
 // so an event routed twice yields each delivery once within the dedupe
 // window.
-func (r *runner) routeEvent(h eventHold, ev Event, raw []byte, redelivered bool) {
+func (r *consumer) routeEvent(h eventHold, ev Event, raw []byte, redelivered bool) {
 	q := r.q
 	targets, err := r.router.Route(r.ctx, ev)
 	if err != nil {
@@ -169,7 +169,7 @@ func (r *runner) routeEvent(h eventHold, ev Event, raw []byte, redelivered bool)
 
 // deliveryMsg makes the message of ev's delivery to t; event is ev as
 // stored, copied in without encoding it again.
-func (r *runner) deliveryMsg(event []byte, ev Event, t Target, mayHaveAttempts bool) *nats.Msg {
+func (r *consumer) deliveryMsg(event []byte, ev Event, t Target, mayHaveAttempts bool) *nats.Msg {
 	retry := t.Retry
 	if retry.isZero() {
 		retry = r.q.cfg.Retry
@@ -190,7 +190,7 @@ func (r *runner) deliveryMsg(event []byte, ev Event, t Target, mayHaveAttempts b
 // holds to the settler, which settles it once JetStream stored them all
 // (or brings it back in a second if not). The worker does not wait for the
 // round trip.
-func (r *runner) publishDeliveries(h eventHold, tenant string, msgs []*nats.Msg) {
+func (r *consumer) publishDeliveries(h eventHold, tenant string, msgs []*nats.Msg) {
 	q := r.q
 	p := fanOut{hold: h, tenant: tenant, futures: make([]jetstream.PubAckFuture, 0, len(msgs))}
 	for _, msg := range msgs {
@@ -216,7 +216,7 @@ type fanOut struct {
 
 // settleLoop settles each fanned-out event once its deliveries are stored.
 // It ends when Stop closes the channel, after the last event.
-func (r *runner) settleLoop() {
+func (r *consumer) settleLoop() {
 	q := r.q
 	timeout := time.NewTimer(time.Hour)
 	defer timeout.Stop()
@@ -245,7 +245,7 @@ func (r *runner) settleLoop() {
 // its batch's). On success the event is settled; on failure the attempt is
 // recorded and the delivery continues as a delivery message of its own,
 // which honours the backoff from the recorded failure's time.
-func (r *runner) runInPlace(h eventHold, ev Event, raw []byte, t Target) {
+func (r *consumer) runInPlace(h eventHold, ev Event, raw []byte, t Target) {
 	q := r.q
 	d := Delivery{ID: ev.ID + ":" + t.ID, Event: ev, Target: t.ID, Attempt: 1}
 	d.Retry = t.Retry
@@ -283,7 +283,7 @@ func (r *runner) runInPlace(h eventHold, ev Event, raw []byte, t Target) {
 // NakWithDelay for a retry, the dead-letter sink then ack after the last
 // attempt. The consumers have no BackOff and no MaxDeliver: this code
 // decides every redelivery.
-func (r *runner) processDelivery(m jetstream.Msg) {
+func (r *consumer) processDelivery(m jetstream.Msg) {
 	q := r.q
 	d, err := decodeDelivery(m.Data())
 	if err != nil {
@@ -375,7 +375,7 @@ func (r *runner) processDelivery(m jetstream.Msg) {
 
 // retryLater gives m back to the server to deliver again after delay, and
 // makes sure this process looks at the tenant again then.
-func (r *runner) retryLater(m jetstream.Msg, tenant string, delay time.Duration) {
+func (r *consumer) retryLater(m jetstream.Msg, tenant string, delay time.Duration) {
 	var err error
 	if delay > 0 {
 		err = m.NakWithDelay(delay)
@@ -391,7 +391,7 @@ func (r *runner) retryLater(m jetstream.Msg, tenant string, delay time.Duration)
 // deadLetter records that only the sink is left (so a crash from here on
 // never runs the handler again), calls the sink, and removes the message
 // once the sink has it. A failing sink is called again later.
-func (r *runner) deadLetter(m jetstream.Msg, d Delivery, rec attemptRecord, revision uint64, save bool) {
+func (r *consumer) deadLetter(m jetstream.Msg, d Delivery, rec attemptRecord, revision uint64, save bool) {
 	q := r.q
 	ctx, cancel := opContext()
 	defer cancel()

@@ -122,7 +122,7 @@ type Queue struct {
 
 	mu     sync.Mutex
 	closed bool
-	run    *runner // set by Start, nil after Stop
+	run    *consumer // set by Start, nil after Stop
 }
 
 type counters struct {

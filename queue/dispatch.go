@@ -14,7 +14,7 @@ import (
 // maxFetch caps one pull request.
 const maxFetch = 256
 
-// The scheduler decides which tenant's deliveries this process takes next.
+// The dispatcher decides which tenant's deliveries this process takes next.
 //
 // Each tenant has its own subjects in the stream and its own durable pull
 // consumer on them. The fetcher pulls, in turn, from the tenants
@@ -28,7 +28,7 @@ const maxFetch = 256
 // retries comes due, and when the periodic scan finds messages under its
 // subjects. It stops being ready when a fetch returns less than it asked
 // for.
-type scheduler struct {
+type dispatcher struct {
 	q        *Queue
 	capacity int // items (events and deliveries) held, and messages held, at most (Config.Prefetch)
 	refill   int // free room that is worth a fetch round
@@ -70,8 +70,8 @@ type heldMsg struct {
 	since time.Time
 }
 
-func newScheduler(q *Queue) *scheduler {
-	s := &scheduler{
+func newDispatcher(q *Queue) *dispatcher {
+	s := &dispatcher{
 		q:        q,
 		capacity: q.cfg.Prefetch,
 		refill:   max(1, q.cfg.Prefetch/4),
@@ -83,7 +83,7 @@ func newScheduler(q *Queue) *scheduler {
 	return s
 }
 
-func (s *scheduler) nudge() {
+func (s *dispatcher) nudge() {
 	select {
 	case s.wake <- struct{}{}:
 	default:
@@ -91,7 +91,7 @@ func (s *scheduler) nudge() {
 }
 
 // markReady says tenant may have deliveries to fetch.
-func (s *scheduler) markReady(tenant string) {
+func (s *dispatcher) markReady(tenant string) {
 	if !validToken(tenant, 128) {
 		return
 	}
@@ -116,12 +116,12 @@ func (s *scheduler) markReady(tenant string) {
 }
 
 // readyAfter marks tenant ready once a delayed retry comes due.
-func (s *scheduler) readyAfter(tenant string, delay time.Duration) {
+func (s *dispatcher) readyAfter(tenant string, delay time.Duration) {
 	time.AfterFunc(delay+5*time.Millisecond, func() { s.markReady(tenant) })
 }
 
 // fetchLoop pulls deliveries while there is room and a ready tenant.
-func (s *scheduler) fetchLoop(stop <-chan struct{}) {
+func (s *dispatcher) fetchLoop(stop <-chan struct{}) {
 	for {
 		select {
 		case <-stop:
@@ -147,7 +147,7 @@ func (s *scheduler) fetchLoop(stop <-chan struct{}) {
 
 // fetchRound makes one pull for the next ready tenant. It reports whether
 // there may be more to do.
-func (s *scheduler) fetchRound() (bool, error) {
+func (s *dispatcher) fetchRound() (bool, error) {
 	s.mu.Lock()
 	free := s.capacity - s.held
 	waiting := s.held - s.running
@@ -226,7 +226,7 @@ func removeTenant(list []*tenantQueue, t *tenantQueue) []*tenantQueue {
 
 // fetch pulls up to n available deliveries of t, creating its consumer on
 // first use (or after the server removed it for inactivity).
-func (s *scheduler) fetch(t *tenantQueue, n int) ([]jetstream.Msg, error) {
+func (s *dispatcher) fetch(t *tenantQueue, n int) ([]jetstream.Msg, error) {
 	q := s.q
 	if t.consumer == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -271,7 +271,7 @@ func (s *scheduler) fetch(t *tenantQueue, n int) ([]jetstream.Msg, error) {
 // becomes one item per event, which workers run concurrently. A batch that
 // cannot be decoded is terminated. kept is the number of messages the
 // items come from.
-func (s *scheduler) expand(msgs []jetstream.Msg) (items []heldMsg, kept int) {
+func (s *dispatcher) expand(msgs []jetstream.Msg) (items []heldMsg, kept int) {
 	q := s.q
 	now := time.Now()
 	items = make([]heldMsg, 0, len(msgs))
@@ -308,7 +308,7 @@ func (s *scheduler) expand(msgs []jetstream.Msg) (items []heldMsg, kept int) {
 }
 
 // finished counts hm's message out once hm was its last item. s.mu is held.
-func (s *scheduler) finished(hm heldMsg) {
+func (s *dispatcher) finished(hm heldMsg) {
 	if b := hm.batch; b != nil {
 		if b.unfinished--; b.unfinished > 0 {
 			return
@@ -318,10 +318,10 @@ func (s *scheduler) finished(hm heldMsg) {
 }
 
 // take blocks until an item is waiting and hands it to worker slot, or
-// reports false once the scheduler stops. Tenants are served round-robin.
+// reports false once the dispatcher stops. Tenants are served round-robin.
 // finished says that the slot's previous item is done: its room is
 // released under the same lock.
-func (s *scheduler) take(slot int, finished bool) (heldMsg, bool) {
+func (s *dispatcher) take(slot int, finished bool) (heldMsg, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if finished {
@@ -360,7 +360,7 @@ func (s *scheduler) take(slot int, finished bool) (heldMsg, bool) {
 // as there is room for one message). Otherwise the fetcher is pulling
 // already, or has no tenant to pull from (markReady wakes it then).
 // s.mu is held.
-func (s *scheduler) release(slot int) {
+func (s *dispatcher) release(slot int) {
 	s.held--
 	s.running--
 	s.finished(s.slots[slot])
@@ -378,7 +378,7 @@ func (s *scheduler) release(slot int) {
 // still being worked on, so that AckWait does not run out on it. A batch
 // message counts from its fetch while any of its events is held, and gets
 // one heartbeat however many of them are.
-func (s *scheduler) heartbeat(age time.Duration) {
+func (s *dispatcher) heartbeat(age time.Duration) {
 	now := time.Now()
 	var msgs []jetstream.Msg
 	beaten := make(map[*heldBatch]bool)
@@ -414,7 +414,7 @@ func (s *scheduler) heartbeat(age time.Duration) {
 // stop makes take return false and returns the items fetched but not
 // started, for the caller to give back so that another node (or the next
 // start) takes them at once.
-func (s *scheduler) stop() []heldMsg {
+func (s *dispatcher) stop() []heldMsg {
 	s.mu.Lock()
 	s.stopping = true
 	var back []heldMsg
@@ -432,7 +432,7 @@ func (s *scheduler) stop() []heldMsg {
 	return back
 }
 
-func (s *scheduler) stats(st *Stats) {
+func (s *dispatcher) stats(st *Stats) {
 	s.mu.Lock()
 	st.Running, st.Held, st.Tenants = s.running, s.held, len(s.tenants)
 	s.mu.Unlock()

@@ -11,15 +11,15 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// runner is what Start sets going and Stop ends: the fetcher, the workers,
+// consumer is what Start sets going and Stop ends: the fetcher, the workers,
 // the heartbeat and the tenant scan.
-type runner struct {
+type consumer struct {
 	q       *Queue
 	router  Router
 	handler Handler
 	busy    atomic.Int64 // handlers running now
 	sink    DeadLetterSink
-	sched   *scheduler
+	sched   *dispatcher
 
 	ctx    context.Context // handlers' context: ends when Stop gives up waiting
 	cancel context.CancelFunc
@@ -51,9 +51,9 @@ func (q *Queue) Start(ctx context.Context, router Router, handler Handler, sink 
 	if q.run != nil {
 		return errors.New("queue start: already started")
 	}
-	r := &runner{
+	r := &consumer{
 		q: q, router: router, handler: handler, sink: sink,
-		sched:    newScheduler(q),
+		sched:    newDispatcher(q),
 		stop:     make(chan struct{}),
 		settle:   make(chan fanOut, 256),
 		beatStop: make(chan struct{}),
@@ -89,7 +89,7 @@ func (q *Queue) Stop(ctx context.Context) error {
 	return r.shutdown(ctx)
 }
 
-func (r *runner) shutdown(ctx context.Context) error {
+func (r *consumer) shutdown(ctx context.Context) error {
 	close(r.stop)
 	for _, hm := range r.sched.stop() {
 		if hm.batch != nil {
@@ -122,13 +122,13 @@ func (r *runner) shutdown(ctx context.Context) error {
 }
 
 // handle runs the handler for d, counting it as running.
-func (r *runner) handle(d Delivery) error {
+func (r *consumer) handle(d Delivery) error {
 	r.busy.Add(1)
 	defer r.busy.Add(-1)
 	return r.handler(r.ctx, d)
 }
 
-func (r *runner) work(slot int) {
+func (r *consumer) work(slot int) {
 	finished := false
 	for {
 		hm, ok := r.sched.take(slot, finished)
@@ -140,7 +140,7 @@ func (r *runner) work(slot int) {
 	}
 }
 
-func (r *runner) heartbeatLoop() {
+func (r *consumer) heartbeatLoop() {
 	every := r.q.cfg.AckWait / 3
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -157,7 +157,7 @@ func (r *runner) heartbeatLoop() {
 // scanLoop finds tenants with messages in the stream that no signal
 // announced: work published by other nodes, left by a previous run, or
 // redelivered after an AckWait.
-func (r *runner) scanLoop() {
+func (r *consumer) scanLoop() {
 	t := time.NewTicker(r.q.cfg.ScanInterval)
 	defer t.Stop()
 	for {
@@ -170,7 +170,7 @@ func (r *runner) scanLoop() {
 	}
 }
 
-func (r *runner) scan() {
+func (r *consumer) scan() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	info, err := r.q.stream.Info(ctx, jetstream.WithSubjectFilter(r.q.names.tenants+">"))
