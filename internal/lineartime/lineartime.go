@@ -6,7 +6,8 @@
 // under the race detector on a loaded machine. Check compares the work at
 // two sizes instead: four times the input takes about four times as long
 // when the work is linear, and about sixteen times when it is quadratic,
-// however fast the machine is at the moment.
+// however fast the machine is at the moment. It counts the process's CPU
+// time, to which waiting for a core held by other processes adds nothing.
 package lineartime
 
 import (
@@ -31,11 +32,12 @@ const (
 	attempts = 5
 )
 
-// Check fails t unless run(Factor*n) takes at most bound times as long as
-// run(n). run must do the work for an input of size n and nothing of a
-// size that does not grow with n (build the inputs, runtimes and compiled
-// scripts beforehand): a fixed cost shared by both sizes pulls the ratio
-// towards 1 and hides a quadratic step.
+// Check fails t unless run(Factor*n) takes at most bound times the CPU
+// time of run(n). run must do the work for an input of size n and nothing
+// of a size that does not grow with n (build the inputs, runtimes and
+// compiled scripts beforehand): a fixed cost shared by both sizes pulls the
+// ratio towards 1 and hides a quadratic step. The test must not be
+// parallel (t.Parallel): other tests' work would count as run's.
 func Check(t testing.TB, what string, n int, run func(n int)) {
 	t.Helper()
 	small, large := time.Duration(math.MaxInt64), time.Duration(math.MaxInt64)
@@ -53,11 +55,19 @@ func Check(t testing.TB, what string, n int, run func(n int)) {
 		what, small.Round(time.Microsecond), n, large.Round(time.Microsecond), Factor*n, float64(large)/float64(small), Factor, attempts)
 }
 
-// timed returns how long f takes, after a collection, so that it does not
-// pay for an earlier run's garbage.
+// timed returns the CPU time f takes, after a collection, so that it does
+// not pay for an earlier run's garbage. CPU time, not the wall clock: on a
+// loaded machine a run of a few milliseconds may wait tens of milliseconds
+// for a core, and the larger run is likelier to. The process's other
+// goroutines count too; a test that calls Check must not run in parallel.
 func timed(f func()) time.Duration {
 	runtime.GC()
-	start := time.Now()
+	start := cpuTime()
 	f()
-	return time.Since(start)
+	return cpuTime() - start
 }
+
+var processStart = time.Now()
+
+// wallTime is the time since the process started, on the monotonic clock.
+func wallTime() time.Duration { return time.Since(processStart) }
