@@ -1,6 +1,14 @@
 # Kiln's tasks. `make help` lists them.
 GOLANGCI_LINT_VERSION := v2.15.0
+GOTESTSUM_VERSION := v1.13.0
 BIN := $(CURDIR)/bin
+
+# GOTEST runs `go test -json` (the flags after it) through gotestsum, which
+# prints one line per package as it finishes (PASS/FAIL/SKIP, with its time),
+# then every failed test's full output and a closing `DONE N tests` line, and
+# exits non-zero when a test or a build fails. `go run` fetches the pinned
+# version from the module proxy once and caches the binary.
+GOTEST := go run gotest.tools/gotestsum@$(GOTESTSUM_VERSION) --format pkgname --format-icons text --format-hide-empty-pkg --
 
 .DEFAULT_GOAL := help
 
@@ -34,8 +42,11 @@ example: build ## Run examples/hello.ts with kiln run
 
 .PHONY: test
 test: build chromium ## Every test: Go with the race detector, the latency tests without it, the admin UI in Chromium (what CI runs)
-	go test -race -count=1 ./...
+	@echo "== Go tests with the race detector: one line per package as it finishes (several minutes)"
+	$(GOTEST) -race -count=1 ./...
+	@echo "== latency tests without the race detector"
 	go test -count=1 -run 'NoisyNeighbour' ./server/
+	@echo "== admin UI: typecheck, then the browser tests in Chromium"
 	cd ui && npm run typecheck && KILN_BIN=$(BIN)/kiln npm test
 
 .PHONY: test-ui
@@ -44,13 +55,23 @@ test-ui: build chromium ## The admin UI's browser tests only
 
 .PHONY: chromium
 chromium: ## Install Debian's Chromium for the browser tests if it is missing
-	@command -v chromium >/dev/null 2>&1 || { echo "installing chromium from Debian's packages"; \
-		(apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || \
-		{ echo "chromium is missing: apt-get install chromium" >&2; exit 1; }; }
+	@if command -v chromium >/dev/null 2>&1; then \
+		echo "== chromium: found $$(command -v chromium) ($$(chromium --version 2>/dev/null || echo 'version unknown'))"; \
+	else \
+		log=$$(mktemp /tmp/kiln-chromium-install.XXXXXX); \
+		echo "== chromium: not found; installing Debian's chromium package for the admin UI's browser tests"; \
+		echo "   apt-get's output goes to $$log"; \
+		echo "   refreshing the package lists (apt-get update)"; \
+		{ apt-get update -q >>"$$log" 2>&1 && \
+		  echo "   downloading and installing chromium and its libraries (about 150 MB; this can take minutes)" && \
+		  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >>"$$log" 2>&1 && \
+		  echo "== chromium: installed $$(chromium --version 2>/dev/null)"; } || \
+		{ tail -n 20 "$$log" >&2; echo "chromium could not be installed (full log: $$log): run apt-get install chromium as root" >&2; exit 1; }; \
+	fi
 
 .PHONY: test-short
-test-short: ## Run the tests without the race detector
-	go test -count=1 ./...
+test-short: ## Run the Go tests without the race detector, one line per package
+	$(GOTEST) -count=1 ./...
 
 .PHONY: test-race
 test-race: test ## Alias of test

@@ -149,8 +149,10 @@ func TestFetch(t *testing.T) {
 			calls:              []HostCallRecord{{Name: "fetch", Error: CodeCancelled}},
 			serverSawCancelled: true},
 		{name: "a fetch still running at the timeout is abandoned",
+			// 1 s: long enough for a loaded machine to send the request
+			// before the deadline; /slow answers after 5 s.
 			src:     `export default async ({base}) => { await fetch(base + "/slow") }`,
-			wantErr: "TIMEOUT", timeout: 200 * time.Millisecond,
+			wantErr: "TIMEOUT", timeout: time.Second,
 			// The deadline may reach the request (TIMEOUT) before the
 			// invocation seals its records (CANCELLED).
 			calls:              []HostCallRecord{{Name: "fetch", Error: "TIMEOUT|CANCELLED"}},
@@ -189,7 +191,7 @@ func TestFetch(t *testing.T) {
 				}
 			}
 			if tt.serverSawCancelled {
-				deadline := time.Now().Add(2 * time.Second)
+				deadline := time.Now().Add(10 * time.Second)
 				for b.cancelled.Load() == before && time.Now().Before(deadline) {
 					time.Sleep(time.Millisecond)
 				}

@@ -25,7 +25,7 @@ func TestHostCallLog(t *testing.T) {
 		globalThis.kept = [test.log("from go", {n: 1}), test.log("x".repeat(50), null)];
 		console.log(JSON.stringify(kept));
 		await test.late();
-	}`, nil, InvokeParams{Timeout: 50 * time.Millisecond})
+	}`, nil, InvokeParams{Timeout: time.Second}) // always reached, waiting on test.late; 1 s leaves a loaded machine time to log first
 	close(release)
 	if res.Err == nil || res.Err.Code != CodeTimeout {
 		t.Fatalf("got %v, want the timeout", res.Err)

@@ -49,9 +49,6 @@ func TestLimits(t *testing.T) {
 					}
 				}
 			}()
-			if c.timeout == 2*time.Second {
-				c.timeout = 20 * time.Second
-			}
 			res := c.run(t, e)
 			close(stop)
 			<-done

@@ -51,7 +51,9 @@ func TestTimeoutWhileWaiting(t *testing.T) {
 }
 
 // TestCPULoopInterruptedPromptly: a busy loop ends within 100 ms of its
-// timeout (real time: this is the engine's interrupt path, not a timer).
+// timeout (real time: this is the engine's interrupt path, not a timer). A
+// late stop is tried again (retryWhenSlow): a loaded machine can delay one,
+// a loop the interrupt does not reach is late every time.
 func TestCPULoopInterruptedPromptly(t *testing.T) {
 	e := setup(t, Config{})
 	for _, src := range []string{
@@ -60,11 +62,19 @@ func TestCPULoopInterruptedPromptly(t *testing.T) {
 		`export default async function () { await null; for (;;) { Math.sqrt(2); } }`,
 		`export default function () { return new Promise(() => setTimeout(() => { for (;;) {} }, 1)); }`,
 	} {
-		res := runSource(t, e, "loop.js", src, nil, InvokeParams{Timeout: 200 * time.Millisecond})
+		var res *Result
+		var over time.Duration
+		retryWhenSlow(t, func() string {
+			res = runSource(t, e, "loop.js", src, nil, InvokeParams{Timeout: 200 * time.Millisecond})
+			if over = res.Metrics.Duration - 200*time.Millisecond; over > 100*time.Millisecond {
+				return "stopped " + over.String() + " after the timeout"
+			}
+			return ""
+		})
 		if res.Err == nil || res.Err.Code != CodeTimeout {
 			t.Fatalf("%s: want TIMEOUT, got %+v", src, res.Err)
 		}
-		if over := res.Metrics.Duration - 200*time.Millisecond; over > 100*time.Millisecond {
+		if over > 100*time.Millisecond {
 			t.Errorf("%s: stopped %s after the timeout, want within 100ms", src, over)
 		}
 	}

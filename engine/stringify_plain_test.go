@@ -132,7 +132,13 @@ func TestResultGetters(t *testing.T) {
 		{`export default () => ({ x: { get a() { for (;;) {} } }, d: new Date(0) })`, CodeTimeout},
 	}
 	for _, tt := range tests {
-		res := runSource(t, e, "main.js", tt.src, nil, InvokeParams{Timeout: 300 * time.Millisecond})
+		// 300 ms for the getters that loop; the others end on their own,
+		// and a loaded machine may need long.
+		timeout := 10 * time.Second
+		if tt.code == CodeTimeout {
+			timeout = 300 * time.Millisecond
+		}
+		res := runSource(t, e, "main.js", tt.src, nil, InvokeParams{Timeout: timeout})
 		if res.Err == nil || res.Err.Code != tt.code {
 			t.Errorf("%s: %v, want %s", tt.src, res.Err, tt.code)
 		}

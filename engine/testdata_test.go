@@ -21,6 +21,9 @@ import (
 //	// log: [info] a log line (one per expected line, in order)
 //	// timeout: 300ms
 //	// peak: 256MiB (limit cases: the heap growth allowed)
+//
+// A case that states no timeout gets timeoutDefault if it expects TIMEOUT,
+// and safetyTimeout otherwise.
 type scriptCase struct {
 	file, name, src       string
 	input, want           string
@@ -29,6 +32,17 @@ type scriptCase struct {
 	timeout               time.Duration
 	peak                  int64 // bytes of heap growth allowed, for limit cases
 }
+
+const (
+	// timeoutDefault is the timeout of a case that expects TIMEOUT and
+	// states none.
+	timeoutDefault = 2 * time.Second
+	// safetyTimeout is the timeout of a case that expects another end and
+	// states none: there the timeout only stops a script that fails to end
+	// as it should, and a short one would turn a slow run on a loaded
+	// machine (the race detector, two shared cores) into a spurious TIMEOUT.
+	safetyTimeout = time.Minute
+)
 
 func loadCases(t *testing.T, dir string) []scriptCase {
 	t.Helper()
@@ -45,7 +59,7 @@ func loadCases(t *testing.T, dir string) []scriptCase {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := scriptCase{file: filepath.Join(dir, e.Name()), name: e.Name(), src: string(b), timeout: 2 * time.Second}
+		c := scriptCase{file: filepath.Join(dir, e.Name()), name: e.Name(), src: string(b)}
 		for _, line := range strings.Split(c.src, "\n") {
 			key, value, ok := strings.Cut(strings.TrimPrefix(line, "// "), ": ")
 			if !strings.HasPrefix(line, "// ") || !ok {
@@ -75,6 +89,13 @@ func loadCases(t *testing.T, dir string) []scriptCase {
 					t.Fatalf("%s: timeout: %v", c.name, err)
 				}
 			}
+		}
+		switch {
+		case c.timeout != 0:
+		case c.wantErr == string(CodeTimeout):
+			c.timeout = timeoutDefault
+		default:
+			c.timeout = safetyTimeout
 		}
 		cases = append(cases, c)
 	}

@@ -107,10 +107,13 @@ func TestFairness(t *testing.T) {
 }
 
 // TestOverloaded: past the queue limit an execution is refused at once, and
-// past MaxWait a waiting one is refused.
+// past MaxWait a waiting one is refused. MaxWait is long enough that the
+// waiting execution is still queued when the third one asks, however slow
+// the machine, and hold outlasts MaxWait.
 func TestOverloaded(t *testing.T) {
-	p, e := setup(t, Config{MaxVMs: 2, MaxConcurrent: 1, TenantConcurrent: 1, QueueLimit: 1, MaxWait: 50 * time.Millisecond})
-	hold := compiler(e, `export default () => new Promise((r) => setTimeout(r, 300))`)
+	const maxWait = time.Second
+	p, e := setup(t, Config{MaxVMs: 2, MaxConcurrent: 1, TenantConcurrent: 1, QueueLimit: 1, MaxWait: maxWait})
+	hold := compiler(e, `export default () => new Promise((r) => setTimeout(r, 3000))`)
 	go func() {
 		_, _ = p.Run(context.Background(), Job{Key: Key{"a", "s", 1}, Compile: hold, Params: engine.InvokeParams{}})
 	}()
@@ -129,8 +132,10 @@ func TestOverloaded(t *testing.T) {
 	if _, err := p.Run(context.Background(), Job{Key: Key{"c", "s", 1}, Compile: hold, Params: engine.InvokeParams{}}); !errors.Is(err, ErrOverloaded) {
 		t.Fatalf("past the queue limit: want ErrOverloaded, got %v", err)
 	}
-	if time.Since(start) > 20*time.Millisecond {
-		t.Fatal("a refusal past the queue limit must be immediate")
+	// Immediate: well before the MaxWait that a queued execution would
+	// wait out.
+	if d := time.Since(start); d > maxWait/2 {
+		t.Fatalf("a refusal past the queue limit must be immediate, took %s", d)
 	}
 	if err := <-waitErr; !errors.Is(err, ErrOverloaded) {
 		t.Fatalf("past MaxWait: want ErrOverloaded, got %v", err)

@@ -98,7 +98,7 @@ func TestTenantConcurrencyOverride(t *testing.T) {
 // hold no pool slot, so the tenant's other scripts run meanwhile.
 func TestScriptMaxConcurrent(t *testing.T) {
 	p, e := setup(t, Config{MaxVMs: 16, MaxConcurrent: 4, TenantConcurrent: 4, MaxWait: time.Minute})
-	capped := compiler(e, `export default () => new Promise((r) => setTimeout(r, 50))`)
+	capped := compiler(e, `export default () => new Promise((r) => setTimeout(r, 200))`)
 	other := compiler(e, `export default () => 2`)
 	done := make(chan struct{})
 	go func() {
@@ -110,9 +110,9 @@ func TestScriptMaxConcurrent(t *testing.T) {
 	for p.Stats().Busy < 1 {
 		time.Sleep(time.Millisecond)
 	}
-	// While the capped script's queue drains (8 runs of 50 ms, one at a
-	// time), the other script is not held up behind it: its runs finish
-	// before the capped ones do.
+	// While the capped script's queue drains (8 runs of 200 ms, one at a
+	// time: 1.6 s, room for a loaded machine), the other script is not
+	// held up behind it: its runs finish before the capped ones do.
 	runAll(t, p, 4, func(int) Job { return Job{Key: Key{"a", "other", 1}, Compile: other} })
 	select {
 	case <-done:

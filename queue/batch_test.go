@@ -469,11 +469,13 @@ func TestPublishErrorReachesEveryCaller(t *testing.T) {
 }
 
 // TestLongBatchEventNotRedelivered: one slow event keeps its batch message
-// alive with heartbeats while the batch's other events finish.
+// alive with heartbeats while the batch's other events finish. AckWait is
+// 1 s, so a heartbeat (every AckWait/3) may come up to 600 ms late on a
+// loaded machine before the server redelivers.
 func TestLongBatchEventNotRedelivered(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t, backend{name: "embedded"})
-	cfg.AckWait = 300 * time.Millisecond
+	cfg.AckWait = time.Second
 	q := openQueue(t, cfg)
 	events := make([]Event, 5)
 	for i := range events {
@@ -485,14 +487,14 @@ func TestLongBatchEventNotRedelivered(t *testing.T) {
 	rec := newRecorder()
 	rec.fail = func(d Delivery) error {
 		if string(d.Event.Payload) == "0" {
-			time.Sleep(1200 * time.Millisecond)
+			time.Sleep(4 * cfg.AckWait)
 		}
 		return nil
 	}
 	start(t, q, targets("s"), rec)
 	rec.waitFor(t, "the runs", 10*time.Second, func() bool { return len(rec.runs) == len(events) })
 	waitEmpty(t, q.stream)
-	time.Sleep(500 * time.Millisecond)
+	time.Sleep(cfg.AckWait + 500*time.Millisecond) // room for a wrong redelivery
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	if s := q.Stats(); len(rec.runs) != len(events) || s.BatchesRedelivered != 0 {

@@ -239,17 +239,20 @@ func TestStopDeadlineCancelsAndRedelivers(t *testing.T) {
 	})
 }
 
+// TestLongHandlerNotRedelivered: a handler running 4x AckWait is kept alive
+// by heartbeats (every AckWait/3). AckWait is 1 s, so a heartbeat may come
+// up to 600 ms late on a loaded machine before the server redelivers.
 func TestLongHandlerNotRedelivered(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t, backend{name: "embedded"})
-	cfg.AckWait = 300 * time.Millisecond
+	cfg.AckWait = time.Second
 	q := openQueue(t, cfg)
 	rec := newRecorder()
-	rec.fail = func(Delivery) error { time.Sleep(1200 * time.Millisecond); return nil }
+	rec.fail = func(Delivery) error { time.Sleep(4 * cfg.AckWait); return nil }
 	start(t, q, targets("s"), rec)
 	publish(t, q, "acme", "thing.happened", nil)
 	rec.waitFor(t, "the run", 10*time.Second, func() bool { return len(rec.runs) == 1 })
-	time.Sleep(500 * time.Millisecond)
+	time.Sleep(cfg.AckWait + 500*time.Millisecond) // room for a wrong redelivery
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	if len(rec.runs) != 1 {

@@ -213,13 +213,16 @@ func exerciseLease(t *testing.T, newLease newLeaseFunc, kv bool) {
 	})
 
 	t.Run("hold refreshed while running", func(t *testing.T) {
-		cfg := KVLeaseConfig{HoldTimeout: 300 * time.Millisecond}
+		// Held for 3x HoldTimeout; a refresh (every HoldTimeout/3) may
+		// come about 600 ms late on a loaded machine before the hold
+		// goes stale.
+		cfg := KVLeaseConfig{HoldTimeout: time.Second}
 		a, b := newLease(t, cfg), newLease(t, cfg)
 		ra, ok, err := a.Hold(ctx, "refresh-job", at)
 		if err != nil || !ok {
 			t.Fatalf("Hold = %v, %v", ok, err)
 		}
-		time.Sleep(time.Second)
+		time.Sleep(3 * cfg.HoldTimeout)
 		if _, ok, _ := b.Hold(ctx, "refresh-job", at.Add(time.Second)); ok {
 			t.Error("a refreshed hold was taken over")
 		}

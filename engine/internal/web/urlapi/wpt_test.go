@@ -15,24 +15,19 @@ import (
 var updateKnownFailures = flag.Bool("update-known-failures", false,
 	"rewrite testdata/wpt_known_failures.txt from this run's WPT failures")
 
-// wptDir is the repository's sibling shared/ folder, where the
-// web-platform-tests URL data is kept (see its SOURCE.md).
-const wptDir = "../../../../../shared/conformance/wpt"
+// wptDir holds the web-platform-tests URL data, vendored unmodified at a
+// pinned upstream commit (see its README.md).
+const wptDir = "testdata/wpt"
 
 const knownFailuresFile = "testdata/wpt_known_failures.txt"
 
-// readWPT returns the named WPT data file, failing the test when the data
-// is absent: silently skipping would hide a broken checkout. KILN_SKIP_WPT=1
-// skips instead, for environments that knowingly lack shared/.
+// readWPT returns the named WPT data file. The data is part of the
+// repository, so a missing file is a broken checkout and fails the test.
 func readWPT(t *testing.T, name string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(wptDir, name))
 	if err != nil {
-		if os.Getenv("KILN_SKIP_WPT") == "1" {
-			t.Skipf("KILN_SKIP_WPT=1: skipping WPT %s", name)
-		}
-		t.Fatalf("WPT data %s not found (%v): the URL conformance suite needs the repository's sibling folder "+
-			"shared/conformance/wpt; check it out next to the repository or set KILN_SKIP_WPT=1 to skip", name, err)
+		t.Fatalf("WPT data %s: %v", name, err)
 	}
 	return string(b)
 }
