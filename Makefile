@@ -20,9 +20,18 @@ ui/dist/index.html: ui/node_modules/.package-lock.json $(UI_SRC)
 .PHONY: ui
 ui: ui/dist/index.html ## Build the admin UI into ui/dist (embedded by the next build)
 
+# `make build` stamps the version (see internal/version); a plain `go build`
+# falls back to what the Go toolchain records.
+VERSION_PKG := github.com/kiln-run/kiln/internal/version
+GIT_VERSION = $(shell git describe --tags --always --dirty 2>/dev/null)
+GIT_COMMIT = $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS = $(if $(GIT_COMMIT),-X $(VERSION_PKG).stampedVersion=$(GIT_VERSION) \
+	-X $(VERSION_PKG).stampedCommit=$(GIT_COMMIT) \
+	-X $(VERSION_PKG).stampedDirty=$(if $(filter %-dirty,$(GIT_VERSION)),true,false))
+
 .PHONY: build
 build: ui ## Build the kiln binary, admin UI included, into ./bin/kiln
-	go build -o $(BIN)/kiln ./cmd/kiln
+	go build -ldflags "$(LDFLAGS)" -o $(BIN)/kiln ./cmd/kiln
 
 .PHONY: run
 run: build ## Run kiln serve on embedded defaults (127.0.0.1:8080, ./kiln-data)
