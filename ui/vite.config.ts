@@ -2,8 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { defineConfig, type Plugin } from 'vite';
 
-// The build empties dist/, but dist/.gitkeep must stay: it is what lets
-// go:embed compile on a clone where the UI was never built.
+// The build empties dist/, but dist/.gitkeep must stay: if a build fails
+// half-way, go:embed still compiles and the binary says the UI is not built.
 function keepGitkeep(): Plugin {
   return {
     name: 'kiln-keep-gitkeep',
