@@ -17,20 +17,49 @@ help: ## List the tasks
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 # The admin UI is built with npm into ui/dist, which the kiln binary embeds.
-UI_SRC := $(shell find ui/src ui/public ui/index.html ui/vite.config.ts ui/tsconfig.json ui/package.json -type f 2>/dev/null)
+# ui/dist is committed, so that `go build` and `go install` need no npm.
+# ui/dist.sha256 records a checksum of the sources it was built from:
+# `make ui` rebuilds only when the sources' checksum differs (a fresh clone
+# gives every file the same new mtime, so mtimes cannot tell).
+UI_SOURCES := ui/index.html ui/package.json ui/package-lock.json ui/tsconfig.json ui/vite.config.ts ui/public ui/src
+SHA256 := $(shell command -v sha256sum >/dev/null 2>&1 && echo sha256sum || echo 'shasum -a 256')
+ui_sources_sum = $(shell find $(UI_SOURCES) -type f | LC_ALL=C sort | xargs $(SHA256) | $(SHA256) | cut -c1-64)
 
 ui/node_modules/.package-lock.json: ui/package-lock.json
 	cd ui && npm ci --no-audit --no-fund
 
-ui/dist/index.html: ui/node_modules/.package-lock.json $(UI_SRC)
-	cd ui && npm run build
-
 .PHONY: ui
-ui: ui/dist/index.html ## Build the admin UI into ui/dist (embedded by the next build)
+ui: ## Rebuild the admin UI into ui/dist if its sources changed (commit both)
+	@if [ "$$(cat ui/dist.sha256 2>/dev/null)" = "$(ui_sources_sum)" ]; then \
+		echo "ui/dist is up to date with its sources"; \
+	else $(MAKE) --no-print-directory ui-rebuild; fi
+
+.PHONY: ui-rebuild
+ui-rebuild: ui/node_modules/.package-lock.json ## Rebuild the admin UI into ui/dist even if its sources did not change
+	cd ui && npm run build
+	@echo "$(ui_sources_sum)" > ui/dist.sha256
+
+.PHONY: ui-check
+ui-check: ui-rebuild ## Fail if the committed ui/dist is not what its sources build to (CI)
+	@untracked=$$(git ls-files --others -- ui/dist ui/dist.sha256); \
+	if ! git diff --quiet -- ui/dist ui/dist.sha256 || [ -n "$$untracked" ]; then \
+		git status --short -- ui/dist ui/dist.sha256; \
+		echo "ui-check: the committed ui/dist is not what its sources build to (listed above; the rebuilt files are in the working tree): commit ui/dist and ui/dist.sha256 with the sources" >&2; \
+		exit 1; \
+	fi; echo "ui/dist matches its sources"
+
+# `make build` stamps the version (see internal/version); a plain `go build`
+# falls back to what the Go toolchain records.
+VERSION_PKG := github.com/kiln-run/kiln/internal/version
+GIT_VERSION = $(shell git describe --tags --always --dirty 2>/dev/null)
+GIT_COMMIT = $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS = $(if $(GIT_COMMIT),-X $(VERSION_PKG).stampedVersion=$(GIT_VERSION) \
+	-X $(VERSION_PKG).stampedCommit=$(GIT_COMMIT) \
+	-X $(VERSION_PKG).stampedDirty=$(if $(filter %-dirty,$(GIT_VERSION)),true,false))
 
 .PHONY: build
 build: ui ## Build the kiln binary, admin UI included, into ./bin/kiln
-	go build -o $(BIN)/kiln ./cmd/kiln
+	go build -ldflags "$(LDFLAGS)" -o $(BIN)/kiln ./cmd/kiln
 
 .PHONY: run
 run: build ## Run kiln serve on embedded defaults (127.0.0.1:8080, ./kiln-data)
@@ -41,7 +70,7 @@ example: build ## Run examples/hello.ts with kiln run
 	$(BIN)/kiln run examples/hello.ts --input '{"name":"Ada"}'
 
 .PHONY: test
-test: build chromium ## Every test: Go with the race detector, the latency tests without it, the admin UI in Chromium (what CI runs)
+test: build chromium ui/node_modules/.package-lock.json ## Every test: Go with the race detector, the latency tests without it, the admin UI in Chromium (what CI runs)
 	@echo "== Go tests with the race detector: one line per package as it finishes (several minutes)"
 	$(GOTEST) -race -count=1 ./...
 	@echo "== latency tests without the race detector"
@@ -50,7 +79,7 @@ test: build chromium ## Every test: Go with the race detector, the latency tests
 	cd ui && npm run typecheck && KILN_BIN=$(BIN)/kiln npm test
 
 .PHONY: test-ui
-test-ui: build chromium ## The admin UI's browser tests only
+test-ui: build chromium ui/node_modules/.package-lock.json ## The admin UI's browser tests only
 	cd ui && KILN_BIN=$(BIN)/kiln npm test
 
 .PHONY: chromium

@@ -1,9 +1,12 @@
 // Package ui serves Kiln's admin UI: a single-page app whose TypeScript
-// sources live beside this file and whose build (`npm run build` here, or
-// `make ui`) lands in dist/, which go:embed puts into the binary.
+// sources live beside this file and whose build (`make ui`, or `npm run
+// build` here) lands in dist/, which go:embed puts into the binary.
 //
-// dist/ is not committed; on a fresh clone it holds only .gitkeep, and the
-// handler answers with a page that says how to build the UI.
+// dist/ is committed, so `go build` and `go install` embed the UI without
+// npm. Whoever changes the sources rebuilds it and commits it with them;
+// `make ui-check` (run by CI) fails when the committed dist/ is not what the
+// sources build to. If dist/ holds only .gitkeep (a build that failed
+// half-way), the handler answers with a page that says how to rebuild it.
 package ui
 
 import (
@@ -218,8 +221,8 @@ const notBuiltPage = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Kiln: admin UI not built</title></head>
 <body style="font: 16px/1.5 system-ui, sans-serif; max-width: 40rem; margin: 4rem auto; padding: 0 1rem">
 <h1>The admin UI is not built</h1>
-<p>This kiln binary was compiled without the admin UI. Run <code>make ui</code>
-(or <code>cd ui &amp;&amp; npm ci &amp;&amp; npm run build</code>) and build kiln again.</p>
+<p>This kiln binary was compiled with an empty <code>ui/dist</code>. Restore the committed build
+(<code>git checkout ui/dist</code>) or rebuild it with <code>make ui</code>, and build kiln again.</p>
 <p>The HTTP API works without it: see <a href="/api/openapi.json">/api/openapi.json</a>.</p>
 </body></html>
 `

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -166,22 +167,23 @@ func TestUIHandlerNotBuilt(t *testing.T) {
 	}
 }
 
-// TestUIHandlerEmbedded checks the real embedded folder: built or not, the
-// root answers with the app or with the page that says how to build it.
+// TestUIHandlerEmbedded checks the real embedded folder: ui/dist is
+// committed, so the root answers with the app, and every file its
+// index.html references is there.
 func TestUIHandlerEmbedded(t *testing.T) {
 	t.Parallel()
-	res := get(t, Handler(), "GET", "/", nil)
-	b := res.Body
-	switch res.StatusCode {
-	case http.StatusOK:
-		if !strings.Contains(b, `<div id="app"`) {
-			t.Errorf("index.html does not hold the app's root element: %.200q", b)
+	h := Handler()
+	res := get(t, h, "GET", "/", nil)
+	if res.StatusCode != http.StatusOK || !strings.Contains(res.Body, `<div id="app"`) {
+		t.Fatalf("status %d, want 200 and the app's index.html (is ui/dist committed? see make ui): %.200q", res.StatusCode, res.Body)
+	}
+	refs := regexp.MustCompile(`(?:src|href)="(/[^"]+)"`).FindAllStringSubmatch(res.Body, -1)
+	if len(refs) < 2 {
+		t.Errorf("index.html references %d files, want the app's script and styles", len(refs))
+	}
+	for _, ref := range refs {
+		if r := get(t, h, "GET", ref[1], nil); r.StatusCode != http.StatusOK || strings.Contains(r.Body, `<div id="app"`) {
+			t.Errorf("%s: status %d, want 200 and the file itself", ref[1], r.StatusCode)
 		}
-	case http.StatusServiceUnavailable:
-		if !strings.Contains(b, "make ui") {
-			t.Errorf("not-built page: %q", b)
-		}
-	default:
-		t.Errorf("status %d", res.StatusCode)
 	}
 }

@@ -2,8 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { defineConfig, type Plugin } from 'vite';
 
-// The build empties dist/, but dist/.gitkeep must stay: it is what lets
-// go:embed compile on a clone where the UI was never built.
+// The build empties dist/, but dist/.gitkeep must stay: if a build fails
+// half-way, go:embed still compiles and the binary says the UI is not built.
 function keepGitkeep(): Plugin {
   return {
     name: 'kiln-keep-gitkeep',
@@ -52,6 +52,20 @@ export default defineConfig({
     // split from it and loaded first (see docs/ui.md for the sizes).
     chunkSizeWarningLimit: 6000,
     reportCompressedSize: false,
+    rollupOptions: {
+      output: {
+        // ui/dist is committed. Monaco gets a chunk of its own that imports
+        // nothing of the app, so its 4 MB file (and its name) changes only
+        // when Monaco does, not with every change to the app. Vite's
+        // preload helper, which both use, gets its own small chunk: in
+        // Monaco's, the app would load Monaco on every page.
+        manualChunks(id) {
+          if (id.includes('/node_modules/monaco-editor/')) return 'monaco';
+          if (id.startsWith('\0vite/')) return 'vite';
+          return undefined;
+        },
+      },
+    },
   },
   worker: { format: 'es', plugins: () => [stripBrowserLibs()] },
   server: {

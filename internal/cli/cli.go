@@ -48,6 +48,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return usagef("%v (see 'kiln %s --help')", err, c.Name())
 	})
 	root.AddCommand(newRunCommand(stdout, stderr), newServeCommand(stdout, stderr), newDLQCommand(stdout))
+	addVersion(root, stdout)
 
 	err := root.Execute()
 	var exit *exitError
