@@ -6,12 +6,10 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
 	"github.com/nats-io/nats.go"
@@ -19,6 +17,7 @@ import (
 
 	"github.com/kiln-run/kiln"
 	"github.com/kiln-run/kiln/internal/natstest"
+	"github.com/kiln-run/kiln/internal/pgtest"
 	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/queue"
 )
@@ -45,7 +44,7 @@ func TestEmbedWithHostHandles(t *testing.T) {
 			return kiln.WithSQLite(db), func() error { return db.Ping() }
 		}},
 		{"postgres", func(t *testing.T) (kiln.Option, func() error) {
-			db, err := sql.Open("pgx", postgresSchemaURL(t))
+			db, err := sql.Open("pgx", pgtest.URL(t))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -53,7 +52,7 @@ func TestEmbedWithHostHandles(t *testing.T) {
 			return kiln.WithPostgres(db), func() error { return db.Ping() }
 		}},
 		{"postgres pool", func(t *testing.T) (kiln.Option, func() error) {
-			pool, err := pgxpool.New(context.Background(), postgresSchemaURL(t))
+			pool, err := pgxpool.New(context.Background(), pgtest.URL(t))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -139,40 +138,6 @@ func TestEmbedWithHostHandles(t *testing.T) {
 			}
 		})
 	}
-}
-
-// postgresSchemaURL is the test database's URL with a fresh schema, dropped
-// when t ends. In CI an unreachable PostgreSQL fails the test; elsewhere it
-// skips.
-func postgresSchemaURL(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("KILN_TEST_POSTGRES")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL is not reachable at %s (CI must test it): %v", base, err)
-		}
-		t.Skipf("PostgreSQL is not reachable at %s: %v", base, err)
-	}
-	schema := "kiln_embed_" + randomHex(6)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	_ = conn.Close(ctx)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if c, err := pgx.Connect(ctx, base); err == nil {
-			_, _ = c.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE")
-			_ = c.Close(ctx)
-		}
-	})
-	return base + "&search_path=" + schema
 }
 
 func randomHex(n int) string {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -45,7 +44,7 @@ func (r *eventRouter) Route(ctx context.Context, e queue.Event) ([]queue.Target,
 	var targets []queue.Target
 	for _, s := range scripts {
 		for _, p := range s.Trigger.Events {
-			if matchEvent(p, e.Type) {
+			if kilntype.MatchEvent(p, e.Type) {
 				targets = append(targets, queue.Target{ID: s.ID, Retry: retryOf(s.Trigger.Retry)})
 				break
 			}
@@ -88,21 +87,6 @@ func (r *eventRouter) invalidate(tenantID string) {
 	r.mu.Unlock()
 }
 
-// matchEvent matches an event type against a subscription pattern: `*`
-// stands for one segment, a final `>` for one or more.
-func matchEvent(pattern, typ string) bool {
-	ps, ts := strings.Split(pattern, "."), strings.Split(typ, ".")
-	for i, p := range ps {
-		if p == ">" {
-			return len(ts) > i
-		}
-		if i >= len(ts) || (p != "*" && p != ts[i]) {
-			return false
-		}
-	}
-	return len(ps) == len(ts)
-}
-
 func retryOf(p *kilntype.RetryPolicy) queue.Retry {
 	if p == nil {
 		p = &kilntype.DefaultRetry
@@ -112,14 +96,6 @@ func retryOf(p *kilntype.RetryPolicy) queue.Retry {
 		r.Backoff = append(r.Backoff, time.Duration(ms)*time.Millisecond)
 	}
 	return r
-}
-
-// eventInput is what an event script's handler receives.
-type eventInput struct {
-	ID         string          `json:"id"`
-	Type       string          `json:"type"`
-	Payload    json.RawMessage `json:"payload"`
-	OccurredAt time.Time       `json:"occurredAt"`
 }
 
 // deliveryExecutionID is the execution ID of one attempt of a delivery:
@@ -154,7 +130,7 @@ func (c *Client) deliverEvent(ctx context.Context, d queue.Delivery) error {
 			return &queue.Failure{Code: kilntype.EUnavailable, Message: "checking for an earlier run: " + err.Error()}
 		}
 	}
-	input, err := json.Marshal(eventInput{ID: d.Event.ID, Type: d.Event.Type, Payload: d.Event.Payload, OccurredAt: d.Event.PublishedAt})
+	input, err := json.Marshal(kilntype.EventInput{ID: d.Event.ID, Type: d.Event.Type, Payload: d.Event.Payload, OccurredAt: d.Event.PublishedAt})
 	if err != nil {
 		return queue.GiveUp(err)
 	}

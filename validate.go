@@ -19,8 +19,6 @@ import (
 var (
 	validTypes    = []kilntype.ScriptType{kilntype.TypeHTTP, kilntype.TypeEvent, kilntype.TypeScheduled, kilntype.TypeManual, kilntype.TypeEmbedded}
 	validStatuses = []kilntype.ScriptStatus{kilntype.StatusDraft, kilntype.StatusActive, kilntype.StatusPaused, kilntype.StatusDisabled, kilntype.StatusArchived}
-	validMethods  = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
-	eventPattern  = regexp.MustCompile(`^([a-z0-9_-]+|\*)(\.([a-z0-9_-]+|\*))*(\.>)?$|^>$`)
 	pathSegment   = regexp.MustCompile(`^([A-Za-z0-9._~-]+|\{[A-Za-z_][A-Za-z0-9_]*\})$`)
 )
 
@@ -62,8 +60,8 @@ func validateTrigger(typ kilntype.ScriptType, t *kilntype.TriggerConfig) error {
 		}
 		for i, m := range t.HTTP.Methods {
 			m = strings.ToUpper(m)
-			if !slices.Contains(validMethods, m) {
-				return invalid("trigger.http.methods: %q is not one of %s", t.HTTP.Methods[i], strings.Join(validMethods, ", "))
+			if !slices.Contains(kilntype.HTTPMethods, m) {
+				return invalid("trigger.http.methods: %q is not one of %s", t.HTTP.Methods[i], strings.Join(kilntype.HTTPMethods, ", "))
 			}
 			t.HTTP.Methods[i] = m
 		}
@@ -75,7 +73,7 @@ func validateTrigger(typ kilntype.ScriptType, t *kilntype.TriggerConfig) error {
 			return invalid("an event script needs trigger.events, such as [\"order.created\", \"payment.>\"]")
 		}
 		for _, e := range t.Events {
-			if !eventPattern.MatchString(e) {
+			if !kilntype.ValidEventPattern(e) {
 				return invalid("trigger.events: %q is not an event pattern (dot-separated lowercase words, * for one word, > at the end for the rest)", e)
 			}
 		}

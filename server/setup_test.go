@@ -3,60 +3,20 @@ package server
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/internal/pgtest"
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 )
 
 const testOperatorKey = "operator-key-for-tests-0123456789"
 
 // backends are the stores every end-to-end test runs against.
 var backends = []string{"sqlite", "postgres"}
-
-// postgresURL returns a URL whose search_path is a fresh schema, dropped
-// when t ends. In CI an unreachable PostgreSQL fails the test; elsewhere it
-// skips.
-func postgresURL(t testing.TB) string {
-	t.Helper()
-	base := os.Getenv("KILN_TEST_POSTGRES")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL is not reachable at %s (CI must test it): %v", base, err)
-		}
-		t.Skipf("PostgreSQL is not reachable at %s: %v", base, err)
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "kiln_e2e_" + hex.EncodeToString(b[:])
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	_ = conn.Close(ctx)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if c, err := pgx.Connect(ctx, base); err == nil {
-			_, _ = c.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE")
-			_ = c.Close(ctx)
-		}
-	})
-	return base + "&search_path=" + schema
-}
 
 // harness is a running server and a client for it.
 type harness struct {
@@ -70,7 +30,7 @@ func setup(t testing.TB, backend string, mutate ...func(*Config)) *harness {
 	t.Helper()
 	cfg := Config{Addr: "127.0.0.1:0", Config: kiln.Config{DataDir: t.TempDir(), OperatorKey: testOperatorKey, ShutdownTimeout: 5 * time.Second}}
 	if backend == "postgres" {
-		cfg.DB = postgresURL(t)
+		cfg.DB = pgtest.URL(t)
 	}
 	for _, m := range mutate {
 		m(&cfg)

@@ -12,44 +12,8 @@ import (
 	"strings"
 
 	"github.com/kiln-run/kiln"
-	"github.com/kiln-run/kiln/internal/jsonw"
 	"github.com/kiln-run/kiln/kilntype"
 )
-
-// httpInput is what an HTTP script's handler receives.
-type httpInput struct {
-	Method  string            `json:"method"`
-	Path    string            `json:"path"`
-	Params  map[string]string `json:"params"`
-	Query   map[string]string `json:"query"`
-	Headers map[string]string `json:"headers"`
-	Body    any               `json:"body"`
-}
-
-// appendJSON appends in as JSON, as encoding/json would write it (map keys
-// in order) but without reflection: it is every HTTP request's input.
-func (in *httpInput) appendJSON(buf []byte) []byte {
-	buf = append(buf, `{"method":`...)
-	buf = jsonw.String(buf, in.Method)
-	buf = append(buf, `,"path":`...)
-	buf = jsonw.String(buf, in.Path)
-	buf = append(buf, `,"params":`...)
-	buf = jsonw.StringMap(buf, in.Params)
-	buf = append(buf, `,"query":`...)
-	buf = jsonw.StringMap(buf, in.Query)
-	buf = append(buf, `,"headers":`...)
-	buf = jsonw.StringMap(buf, in.Headers)
-	buf = append(buf, `,"body":`...)
-	switch b := in.Body.(type) {
-	case string:
-		buf = jsonw.String(buf, b)
-	case json.RawMessage: // checked with json.Valid
-		buf = append(buf, b...)
-	default:
-		buf = append(buf, "null"...)
-	}
-	return append(buf, '}')
-}
 
 // runHTTP serves /run/{tenant}/{path…} with the tenant's active HTTP scripts.
 func (a *API) runHTTP(w http.ResponseWriter, r *http.Request) {
@@ -119,7 +83,7 @@ func (a *API) serveRun(w http.ResponseWriter, r *http.Request, tenantSlug, path 
 		writeError(w, a.log, kilntype.Errorf(kilntype.EInvalidArgument, "could not read the request body"))
 		return
 	}
-	in := httpInput{Method: r.Method, Path: path, Params: route.Params, Query: map[string]string{}, Headers: map[string]string{}}
+	in := kilntype.HTTPInput{Method: r.Method, Path: path, Params: route.Params, Query: map[string]string{}, Headers: map[string]string{}}
 	for k, v := range r.URL.Query() {
 		in.Query[k] = v[0]
 	}
@@ -141,7 +105,7 @@ func (a *API) serveRun(w http.ResponseWriter, r *http.Request, tenantSlug, path 
 		}
 	}
 	res, err := a.client.Run(r.Context(), kiln.RunParams{TenantID: route.TenantID, ScriptID: route.ScriptID,
-		Trigger: kilntype.TriggerHTTP, Input: in.appendJSON(make([]byte, 0, 256))})
+		Trigger: kilntype.TriggerHTTP, Input: in.AppendJSON(make([]byte, 0, 256))})
 	if err != nil {
 		writeError(w, a.log, err)
 		return

@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"github.com/kiln-run/kiln/kilntype"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -65,25 +66,25 @@ func TestRunPathMatchesMux(t *testing.T) {
 // TestHTTPInputJSON: the hand-written encoding of an HTTP trigger's input
 // reads back as encoding/json's does.
 func TestHTTPInputJSON(t *testing.T) {
-	tests := []httpInput{
+	tests := []kilntype.HTTPInput{
 		{Method: "GET", Path: "/hello", Params: map[string]string{}, Query: map[string]string{}, Headers: map[string]string{}},
 		{Method: "POST", Path: "/orders/42", Params: map[string]string{"id": "42"}, Query: map[string]string{"q": "a \"b\" <c>", "z": "é"},
 			Headers: map[string]string{"host": "example.com", "x-tab": "a\tb", "user-agent": "curl/8"}, Body: "plain text \x00 body"},
 		{Method: "PUT", Path: "/j", Params: map[string]string{}, Query: map[string]string{}, Headers: map[string]string{}, Body: json.RawMessage(` {"a": [1, 2, {"b": null}]} `)},
 	}
 	for _, in := range tests {
-		got := in.appendJSON(nil)
+		got := in.AppendJSON(nil)
 		want, err := json.Marshal(in)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var g, w any
 		if err := json.Unmarshal(got, &g); err != nil {
-			t.Fatalf("appendJSON wrote %s: %v", got, err)
+			t.Fatalf("AppendJSON wrote %s: %v", got, err)
 		}
 		_ = json.Unmarshal(want, &w)
 		if !reflect.DeepEqual(g, w) {
-			t.Errorf("appendJSON wrote %s\nencoding/json %s", got, want)
+			t.Errorf("AppendJSON wrote %s\nencoding/json %s", got, want)
 		}
 	}
 }

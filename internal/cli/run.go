@@ -19,6 +19,7 @@ import (
 
 	"github.com/kiln-run/kiln/engine"
 	"github.com/kiln-run/kiln/internal/configfile"
+	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/outbound"
 	"github.com/kiln-run/kiln/sdk"
 )
@@ -150,7 +151,7 @@ func (f *runFlags) plan(cmd *cobra.Command, file string) (*runPlan, error) {
 		if !ok || pattern == "" || target == "" {
 			return nil, usagef("--on %q: write PATTERN=FILE, such as --on 'order.*=on_order.ts'", on)
 		}
-		if !eventPattern.MatchString(pattern) {
+		if !kilntype.ValidEventPattern(pattern) {
 			return nil, usagef("--on %q: %q is not an event pattern (dot-separated lowercase words, * for one word, > at the end for the rest)", on, pattern)
 		}
 		src, err := readSource(target)

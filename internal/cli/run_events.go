@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"regexp"
-	"strings"
 	"sync"
 	"time"
 
@@ -66,17 +64,8 @@ type localEvent struct {
 	occurredAt time.Time
 }
 
-// eventInput is what an event script's handler receives: the server's
-// members (server/events.go), {id, type, payload, occurredAt}.
-type eventInput struct {
-	ID         string          `json:"id"`
-	Type       string          `json:"type"`
-	Payload    json.RawMessage `json:"payload"`
-	OccurredAt time.Time       `json:"occurredAt"`
-}
-
 func (e localEvent) input() json.RawMessage {
-	b, _ := json.Marshal(eventInput{ID: e.id, Type: e.typ, Payload: e.payload, OccurredAt: e.occurredAt}) // valid JSON in, valid JSON out
+	b, _ := json.Marshal(kilntype.EventInput{ID: e.id, Type: e.typ, Payload: e.payload, OccurredAt: e.occurredAt}) // valid JSON in, valid JSON out
 	return b
 }
 
@@ -160,7 +149,7 @@ func (r *localRunner) invoke(ctx context.Context, src engine.Source, input json.
 
 func (r *localRunner) handled(typ string) bool {
 	for _, h := range r.handlers {
-		if matchEvent(h.pattern, typ) {
+		if kilntype.MatchEvent(h.pattern, typ) {
 			return true
 		}
 	}
@@ -177,7 +166,7 @@ func (r *localRunner) deliver(ctx context.Context, events []localEvent) bool {
 		e := events[0]
 		events = events[1:]
 		for _, h := range r.handlers {
-			if !matchEvent(h.pattern, e.typ) {
+			if !kilntype.MatchEvent(h.pattern, e.typ) {
 				continue
 			}
 			if runs == maxLocalDeliveries {
@@ -197,24 +186,4 @@ func (r *localRunner) deliver(ctx context.Context, events []localEvent) bool {
 		}
 	}
 	return ok && ctx.Err() == nil
-}
-
-// eventPattern is what an event script may subscribe to, as the server
-// checks trigger.events (server/validate.go).
-var eventPattern = regexp.MustCompile(`^([a-z0-9_-]+|\*)(\.([a-z0-9_-]+|\*))*(\.>)?$|^>$`)
-
-// matchEvent matches an event type against a subscription pattern as the
-// server's event router does (server/events.go): `*` stands for one
-// segment, a final `>` for one or more.
-func matchEvent(pattern, typ string) bool {
-	ps, ts := strings.Split(pattern, "."), strings.Split(typ, ".")
-	for i, p := range ps {
-		if p == ">" {
-			return len(ts) > i
-		}
-		if i >= len(ts) || (p != "*" && p != ts[i]) {
-			return false
-		}
-	}
-	return len(ps) == len(ts)
 }

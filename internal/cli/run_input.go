@@ -29,21 +29,7 @@ var (
 		{"method", "http"}, {"path", "http"}, {"query", "http"}, {"header", "http"}, {"param", "http"},
 		{"event-type", "event"},
 	}
-	// httpMethods are the methods an HTTP script can serve
-	// (server/validate.go).
-	httpMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
 )
-
-// httpInput is what an HTTP script's handler receives: the server's
-// members in the server's order (server/trigger_http.go).
-type httpInput struct {
-	Method  string            `json:"method"`
-	Path    string            `json:"path"`
-	Params  map[string]string `json:"params"`
-	Query   map[string]string `json:"query"`
-	Headers map[string]string `json:"headers"`
-	Body    any               `json:"body"` // nil, a string, or json.RawMessage
-}
 
 // httpRequest is what the http trigger's flags describe.
 type httpRequest struct {
@@ -68,8 +54,8 @@ func (h httpRequest) input() (json.RawMessage, []string, error) {
 			method = "POST"
 		}
 	}
-	if !slices.Contains(httpMethods, method) {
-		return nil, nil, usagef("--method %q: use one of %s", h.method, strings.Join(httpMethods, ", "))
+	if !slices.Contains(kilntype.HTTPMethods, method) {
+		return nil, nil, usagef("--method %q: use one of %s", h.method, strings.Join(kilntype.HTTPMethods, ", "))
 	}
 	path := h.path
 	if path == "" {
@@ -78,7 +64,7 @@ func (h httpRequest) input() (json.RawMessage, []string, error) {
 	if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, "?#") {
 		return nil, nil, usagef("--path %q must start with / and hold no ? or # (the script's path under /run/{tenant}, such as /orders/42; pass query parameters with --query)", h.path)
 	}
-	in := httpInput{Method: method, Path: path, Params: map[string]string{}, Query: map[string]string{}, Headers: map[string]string{}}
+	in := kilntype.HTTPInput{Method: method, Path: path, Params: map[string]string{}, Query: map[string]string{}, Headers: map[string]string{}}
 	for _, kv := range h.params {
 		k, v, err := splitPair("--param", kv, "id=42")
 		if err != nil {
