@@ -51,6 +51,9 @@ type recorder struct {
 	// pendingAfter is how long a run goes before a flush writes its
 	// pending record (defaultPendingAfter; tests shorten it).
 	pendingAfter time.Duration
+	// now is the clock flushes measure pendingAfter by (time.Now; tests
+	// set their own).
+	now func() time.Time
 
 	mu sync.Mutex
 	// rows are written with ExecutionWrite, appends with
@@ -78,7 +81,7 @@ const recordInterval = 5 * time.Millisecond
 // newRecorder starts a recorder that writes every interval (and when a
 // batch fills).
 func newRecorder(s store.Store, log *slog.Logger, interval time.Duration) *recorder {
-	r := &recorder{store: s, log: log, interval: interval, maxBatch: 500, pendingAfter: defaultPendingAfter,
+	r := &recorder{store: s, log: log, interval: interval, maxBatch: 500, pendingAfter: defaultPendingAfter, now: time.Now,
 		running: map[*kilntype.Execution]bool{},
 		wake:    make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go r.loop()
@@ -196,7 +199,7 @@ func (r *recorder) loop() {
 
 func (r *recorder) flush() {
 	r.mu.Lock()
-	now := time.Now()
+	now := r.now()
 	for exec, queued := range r.running {
 		if !queued && now.Sub(exec.CreatedAt) >= r.pendingAfter {
 			r.running[exec] = true

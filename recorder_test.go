@@ -80,9 +80,13 @@ func TestRecorderPendingOnlyWhenRunning(t *testing.T) {
 	rec := newRecorder(log, slog.New(slog.NewTextHandler(io.Discard, nil)), time.Hour)
 	defer rec.close()
 	rec.pendingAfter = 50 * time.Millisecond
+	// The flushes' clock is the test's: a loaded machine cannot make the
+	// first flush late.
+	clock := time.Now()
+	rec.now = func() time.Time { return clock }
 	run := func(id string) *kilntype.Execution {
 		e := &kilntype.Execution{ID: id, TenantID: tenant.ID, ScriptID: sc.ID, Version: 1, Trigger: kilntype.TriggerManual, Attempt: 1,
-			Status: kilntype.ExecPending, Input: []byte(`{"n":1}`), CreatedAt: time.Now().UTC()}
+			Status: kilntype.ExecPending, Input: []byte(`{"n":1}`), CreatedAt: clock.UTC()}
 		rec.begin(e)
 		return e
 	}
@@ -101,7 +105,7 @@ func TestRecorderPendingOnlyWhenRunning(t *testing.T) {
 	if got := log.writes("slow"); len(got) != 0 {
 		t.Errorf("run written as %v at a flush before pendingAfter; want nothing yet", got)
 	}
-	time.Sleep(rec.pendingAfter)
+	clock = clock.Add(rec.pendingAfter)
 	rec.flush()
 	if got := log.writes("fast"); !slices.Equal(got, []string{"appended completed"}) {
 		t.Errorf("fast run written as %v; want only its final record, appended", got)
