@@ -6,6 +6,7 @@ import (
 	"github.com/kiln-run/kiln"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"path/filepath"
 	"regexp"
@@ -50,6 +51,44 @@ func TestOperatorKeyGeneratedOnce(t *testing.T) {
 	}
 	h = &harness{t: t, app: app, base: "http://" + app.Addr()}
 	h.expect(h.do("GET", "/api/tenants", key, nil), 200, "")
+}
+
+// TestBusyPortKeepsTheKey: on a port another process holds, Start fails
+// with an error that suggests --addr, before any operator key is made — so
+// the key that is shown only once is shown by the start that works.
+func TestBusyPortKeepsTheKey(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	dir := t.TempDir()
+	var out bytes.Buffer
+	app, err := New(context.Background(), Config{Addr: busy.Addr().String(), Config: kiln.Config{DataDir: dir}}, slog.New(slog.NewTextHandler(io.Discard, nil)), &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = app.Start(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "--addr") {
+		t.Fatalf("Start on a busy port: %v; want an error that suggests --addr", err)
+	}
+	if out.Len() != 0 {
+		t.Fatalf("a failed start printed %q; the key must wait for a start that works", out.String())
+	}
+	if err := app.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	app, err = New(context.Background(), Config{Addr: "127.0.0.1:0", Config: kiln.Config{DataDir: dir}}, slog.New(slog.NewTextHandler(io.Discard, nil)), &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := app.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = app.Stop(context.Background()) }()
+	if !regexp.MustCompile(`kiln_[A-Za-z0-9_-]{43}`).MatchString(out.String()) {
+		t.Fatalf("the first start that listens must print the key, got %q", out.String())
+	}
 }
 
 // TestShutdownRecordsRunningExecutions: an async execution's pending record
