@@ -26,8 +26,13 @@ type RunParams struct {
 	// Trigger is why it runs; kilntype.MayRun decides whether the script
 	// may run under it. Required.
 	Trigger kilntype.Trigger
-	// Input is the handler's input as JSON; empty means null.
+	// Input is the handler's input as JSON; empty means null. Run checks
+	// that it is valid JSON.
 	Input json.RawMessage
+	// HTTP, for the HTTP trigger, is the request the handler gets; Run
+	// writes it as the input (leave Input empty). The HTTP adapter uses it:
+	// the input needs no second reading to be known valid.
+	HTTP *kilntype.HTTPInput
 	// Async answers once the pending record is durable, with the execution
 	// pending; the run goes on in the background (shutdown still ends it).
 	Async bool
@@ -60,9 +65,15 @@ func (c *Client) Run(ctx context.Context, p RunParams) (*RunResult, error) {
 	if !p.Trigger.Valid() {
 		return nil, kilntype.Errorf(kilntype.EInvalidArgument, "trigger %q must be one of http, event, cron, manual, embedded", p.Trigger)
 	}
-	if len(p.Input) == 0 {
+	switch {
+	case p.HTTP != nil:
+		if p.Trigger != kilntype.TriggerHTTP || len(p.Input) > 0 {
+			return nil, kilntype.Errorf(kilntype.EInvalidArgument, "an HTTP request is the input of the http trigger only, and replaces Input")
+		}
+		p.Input = p.HTTP.AppendJSON(make([]byte, 0, 256))
+	case len(p.Input) == 0:
 		p.Input = json.RawMessage("null")
-	} else if !json.Valid(p.Input) {
+	case !json.Valid(p.Input):
 		return nil, kilntype.Errorf(kilntype.EInvalidArgument, "the input is not valid JSON")
 	}
 	tenant, err := c.resolveTenant(ctx, p.TenantID, p.TenantSlug)

@@ -105,7 +105,7 @@ func (a *API) serveRun(w http.ResponseWriter, r *http.Request, tenantSlug, path 
 		}
 	}
 	res, err := a.client.Run(r.Context(), kiln.RunParams{TenantID: route.TenantID, ScriptID: route.ScriptID,
-		Trigger: kilntype.TriggerHTTP, Input: in.AppendJSON(make([]byte, 0, 256))})
+		Trigger: kilntype.TriggerHTTP, HTTP: &in})
 	if err != nil {
 		writeError(w, a.log, err)
 		return
