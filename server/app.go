@@ -101,9 +101,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (app 
 	limiter := newHostCallLimiter(a)
 	eng, err := engine.New(engine.Config{Timeout: cfg.Timeout, MemoryLimit: cfg.MemoryBytes, OutputBytes: cfg.OutputBytes,
 		HostCallGuard: limiter.guard,
-		Fetch: func(ctx context.Context, m engine.Meta, r outbound.Request) (*outbound.Response, error) {
-			return client.Do(ctx, m.TenantID, r)
-		},
+		Fetch:         sdk.Fetch(client),
 		Modules: append([]engine.Module{sdk.HTTPModule(client), sdk.EventsModule(publish),
 			sdk.DBModule(st, sdk.DBOptions{Collections: cfg.Collections}), sdk.CacheModule(st, sdk.CacheOptions{}),
 			sdk.SecretsModule(st, box, a.redactor.Record), sdk.LogModule()}, cfg.Modules...)})
