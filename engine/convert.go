@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dop251/goja"
@@ -28,17 +29,62 @@ func (vm *VM) parseInput(input json.RawMessage) (goja.Value, error) {
 	return v, nil
 }
 
-// metaObject builds the script's ctx argument.
-func (vm *VM) metaObject(m Meta) *goja.Object {
-	rt := vm.rt
-	o := rt.NewObject()
-	_ = o.Set("tenantId", m.TenantID)
-	_ = o.Set("scriptId", m.ScriptID)
-	_ = o.Set("version", m.Version)
-	_ = o.Set("executionId", m.ExecutionID)
-	_ = o.Set("trigger", m.Trigger)
-	_ = o.Set("attempt", max(m.Attempt, 1))
-	return o
+// metaSource makes the script's ctx argument: an object literal, which
+// defines its properties (no setter a script put on Object.prototype is
+// called) and costs about a quarter less than six Sets from Go.
+const metaSource = `(function (tenantId, scriptId, version, executionId, trigger, attempt) {
+	return {tenantId: tenantId, scriptId: scriptId, version: version, executionId: executionId, trigger: trigger, attempt: attempt};
+})`
+
+// metaProgram is compiled once per process, like the prelude.
+var metaProgram = sync.OnceValue(func() *goja.Program {
+	return goja.MustCompile("kiln:ctx.js", metaSource, true)
+})
+
+// metaMaker makes ctx objects for one VM. A VM serves one script, so the
+// tenant, script, version and trigger repeat from one invocation to the
+// next: their JS values are kept, and only what changed is converted.
+type metaMaker struct {
+	make goja.Callable // the compiled metaSource, reachable only from Go
+	last Meta          // what args hold
+	args [6]goja.Value
+}
+
+// metaObject builds the script's ctx argument, a plain object with the
+// keys in metaSource's order. It fails only if the VM is interrupted.
+func (vm *VM) metaObject(m Meta) (goja.Value, error) {
+	rt, c := vm.rt, &vm.meta
+	if c.make == nil {
+		f, err := rt.RunProgram(metaProgram())
+		if err != nil {
+			return nil, err
+		}
+		c.make, _ = goja.AssertFunction(f)
+		// The values of c.last, a zero Meta.
+		c.args = [6]goja.Value{rt.ToValue(""), rt.ToValue(""), rt.ToValue(0), rt.ToValue(""), rt.ToValue(""), rt.ToValue(0)}
+	}
+	m.Attempt = max(m.Attempt, 1)
+	a := &c.args
+	if m.TenantID != c.last.TenantID {
+		a[0] = rt.ToValue(m.TenantID)
+	}
+	if m.ScriptID != c.last.ScriptID {
+		a[1] = rt.ToValue(m.ScriptID)
+	}
+	if m.Version != c.last.Version {
+		a[2] = rt.ToValue(m.Version)
+	}
+	if m.ExecutionID != c.last.ExecutionID {
+		a[3] = rt.ToValue(m.ExecutionID)
+	}
+	if m.Trigger != c.last.Trigger {
+		a[4] = rt.ToValue(m.Trigger)
+	}
+	if m.Attempt != c.last.Attempt {
+		a[5] = rt.ToValue(m.Attempt)
+	}
+	c.last = m
+	return c.make(goja.Undefined(), a[:]...)
 }
 
 // stringify serializes a handler's result with the captured JSON.stringify.

@@ -249,7 +249,11 @@ func (vm *VM) Invoke(ctx context.Context, params InvokeParams) *Result {
 		if err != nil {
 			return nil, err
 		}
-		return vm.handler(goja.Undefined(), input, vm.metaObject(params.Meta))
+		meta, err := vm.metaObject(params.Meta)
+		if err != nil {
+			return nil, err
+		}
+		return vm.handler(goja.Undefined(), input, meta)
 	})
 }
 

@@ -3,15 +3,16 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
 )
 
-// A VM keeps its event loop and its deadline timer from one invocation to
-// the next (invoke.go, loop.go). These tests check that nothing of one
-// invocation reaches the next.
+// A VM keeps its event loop, its deadline timer and the JS values of its
+// ctx from one invocation to the next (invoke.go, loop.go, convert.go).
+// These tests check that nothing of one invocation reaches the next.
 
 // TestLateCompletionIgnored: a handler that throws with a host call in
 // flight ends at once, and the VM is reused. The call completes during the
@@ -95,5 +96,55 @@ func TestStaleDeadlineFiring(t *testing.T) {
 	}
 	if !vm.Usable() {
 		t.Fatal("the VM was retired")
+	}
+}
+
+// TestCtxAcrossInvocations: ctx is a new plain object each time, with the
+// invocation's own values in the documented order, even when the VM kept
+// values from the invocation before; what a script did to the last ctx or
+// to Object.prototype does not show in it.
+func TestCtxAcrossInvocations(t *testing.T) {
+	e := setup(t, Config{})
+	ctx := context.Background()
+	p, err := e.Compile(ctx, Source{Name: "ctx.js", Code: `let last;
+		export default (input, ctx) => {
+			const out = [JSON.stringify(ctx), Object.getPrototypeOf(ctx) === Object.prototype, ctx === last, Object.isFrozen(ctx)];
+			ctx.tenantId = "changed";
+			ctx.extra = 1;
+			last = ctx;
+			if (input === "setter") Object.defineProperty(Object.prototype, "executionId", { set() { throw new Error("setter called") }, configurable: true });
+			return out;
+		}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm, err := e.NewVM(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	metas := []Meta{
+		{TenantID: "acme", ScriptID: "s1", Version: 3, ExecutionID: "ex-1", Trigger: "http", Attempt: 0},
+		{TenantID: "acme", ScriptID: "s1", Version: 3, ExecutionID: "ex-2", Trigger: "http", Attempt: 1},
+		{TenantID: "acme", ScriptID: "s1", Version: 4, ExecutionID: "ex-3", Trigger: "event", Attempt: 2},
+		{},
+		{TenantID: "globex", ScriptID: "s2", Version: 1, ExecutionID: "ex-5", Trigger: "cron", Attempt: 1},
+	}
+	for i, m := range metas {
+		input := json.RawMessage(`null`)
+		if i == 2 {
+			input = json.RawMessage(`"setter"`)
+		}
+		res := vm.Invoke(ctx, InvokeParams{Input: input, Meta: m})
+		if res.Err != nil {
+			t.Fatalf("invocation %d: %v", i, res.Err)
+		}
+		want, _ := json.Marshal(m)
+		if m.Attempt == 0 {
+			want = []byte(strings.Replace(string(want), `"attempt":0`, `"attempt":1`, 1))
+		}
+		wantOut, _ := json.Marshal([]any{string(want), true, false, false})
+		if string(res.Value) != string(wantOut) {
+			t.Errorf("invocation %d:\n got %s\nwant %s", i, res.Value, wantOut)
+		}
 	}
 }

@@ -36,6 +36,7 @@ type VM struct {
 	jsonObj  goja.Value
 	parse    goja.Callable   // the original JSON.parse, for inputs
 	plain    plainProtos     // for stringifyPlain
+	meta     metaMaker       // makes ctx
 	regexp2  map[string]bool // by flags/source: does regexp2 run it?
 	promise  *goja.Object
 	// errorCtor is the original Error constructor, for host-call errors.
