@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -87,39 +88,48 @@ func (vm *VM) metaObject(m Meta) (goja.Value, error) {
 	return c.make(goja.Undefined(), a[:]...)
 }
 
-// stringify serializes a handler's result with the captured JSON.stringify.
-// undefined (no return value) becomes null.
-func (vm *VM) stringify(v goja.Value) (string, error) {
+// plainBufKeep is the largest buffer stringify keeps for the VM's next
+// result: enough for the usual small result, little for an idle VM.
+const plainBufKeep = 512
+
+// stringify serializes a handler's result with the captured JSON.stringify
+// (small plain values with appendPlain). undefined (no return value)
+// becomes null.
+func (vm *VM) stringify(v goja.Value) ([]byte, error) {
 	if v == nil || goja.IsUndefined(v) {
-		return "null", nil
+		return []byte("null"), nil
 	}
-	var out string
+	var out []byte
 	var plain bool
 	var checkErr error
 	// Measuring and the plain walk read properties, so a getter may
 	// throw: that is the script's error, as it is inside JSON.stringify.
-	if ex := vm.rt.Try(func() {
-		if out, plain = stringifyPlain(vm.plain, v); !plain {
+	ex := vm.rt.Try(func() {
+		if out, plain = appendPlain(vm.plainBuf[:0], vm.plain, v); !plain {
 			checkErr = vm.checkStringify(v)
 		}
-	}); ex != nil {
-		return "", ex
+	})
+	if cap(out) <= plainBufKeep {
+		vm.plainBuf = out
+	}
+	if ex != nil {
+		return nil, ex
 	}
 	if plain {
-		return out, nil
+		return bytes.Clone(out), nil
 	}
 	if checkErr != nil {
-		return "", Errorf(CodeRuntimeError, "the result cannot be sent as JSON: %v", checkErr)
+		return nil, Errorf(CodeRuntimeError, "the result cannot be sent as JSON: %v", checkErr)
 	}
 	res, err := vm.jsonCall(vm.jsonObj, v)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if goja.IsUndefined(res) {
 		// A function or symbol: JSON has no form for it.
-		return "null", nil
+		return []byte("null"), nil
 	}
-	return res.String(), nil
+	return []byte(res.String()), nil
 }
 
 // isString reports whether v is a string primitive, without Export (which

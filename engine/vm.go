@@ -35,7 +35,8 @@ type VM struct {
 	jsonCall goja.Callable // JSON.stringify, captured before scripts run
 	jsonObj  goja.Value
 	parse    goja.Callable   // the original JSON.parse, for inputs
-	plain    plainProtos     // for stringifyPlain
+	plain    plainProtos     // for appendPlain
+	plainBuf []byte          // appendPlain's buffer, kept between invocations
 	meta     metaMaker       // makes ctx
 	regexp2  map[string]bool // by flags/source: does regexp2 run it?
 	promise  *goja.Object
