@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -145,6 +146,34 @@ func TestCtxAcrossInvocations(t *testing.T) {
 		wantOut, _ := json.Marshal([]any{string(want), true, false, false})
 		if string(res.Value) != string(wantOut) {
 			t.Errorf("invocation %d:\n got %s\nwant %s", i, res.Value, wantOut)
+		}
+	}
+}
+
+// TestResultsKeepTheirBytes: results are written in a buffer the VM keeps;
+// each Result.Value is its own copy, untouched by later invocations.
+func TestResultsKeepTheirBytes(t *testing.T) {
+	e := setup(t, Config{})
+	ctx := context.Background()
+	p, err := e.Compile(ctx, Source{Name: "sizes.js", Code: `export default (n) => ({ s: "x".repeat(n), n })`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm, err := e.NewVM(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []*Result
+	for _, n := range []int{40, 3, 600, 0, 40} {
+		res := vm.Invoke(ctx, InvokeParams{Input: json.RawMessage(strconv.Itoa(n))})
+		if res.Err != nil {
+			t.Fatal(res.Err)
+		}
+		kept = append(kept, res)
+	}
+	for i, n := range []int{40, 3, 600, 0, 40} {
+		if want := `{"s":"` + strings.Repeat("x", n) + `","n":` + strconv.Itoa(n) + `}`; string(kept[i].Value) != want {
+			t.Errorf("result %d = %s, want %s", i, kept[i].Value, want)
 		}
 	}
 }
