@@ -51,10 +51,10 @@ type Config struct {
 	// Modules are the host functions every VM exposes, through the gate.
 	Modules []Module
 	// Fetch sends the requests of scripts' fetch() calls, through the gate
-	// (each is recorded as a host call named "fetch"). Give it a function
-	// backed by an *outbound.Client, which guards against SSRF. Nil (the
-	// default) leaves fetch defined but rejecting with a TypeError whose
-	// code is NOT_SUPPORTED.
+	// (each is recorded as a host call named "fetch"). Kiln's server gives
+	// it sdk.Fetch, backed by an *outbound.Client, which guards against
+	// SSRF. Nil (the default) leaves fetch defined but rejecting with a
+	// TypeError whose code is NOT_SUPPORTED.
 	Fetch FetchFunc
 	// HostCallGuard, if set, is asked before every host call (fetch and
 	// every module function) and may refuse it with an *Error, such as

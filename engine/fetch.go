@@ -7,21 +7,45 @@ import (
 	"sort"
 
 	"github.com/kiln-run/kiln/engine/internal/web"
-	"github.com/kiln-run/kiln/outbound"
 )
 
 // FetchFunc sends one request of a script's fetch() for the invocation meta
-// describes, and returns the whole response or an error. An *outbound.Error
-// or *Error reaches the script as a TypeError whose err.code is its code;
-// any other error as INTERNAL, without its text. ctx ends when the
-// invocation does or the script aborts the request.
+// describes, and returns the whole response or an error. Return an *Error
+// to give the script a TypeError whose err.code is its code (SSRF_BLOCKED,
+// TIMEOUT, …); any other error reaches the script as INTERNAL, without its
+// text. ctx ends when the invocation does or the script aborts the request.
 //
-// (*outbound.Client).Do has this shape but for meta; a host wires it as
-//
-//	Fetch: func(ctx context.Context, m engine.Meta, r outbound.Request) (*outbound.Response, error) {
-//		return client.Do(ctx, m.TenantID, r)
-//	}
-type FetchFunc func(ctx context.Context, meta Meta, req outbound.Request) (*outbound.Response, error)
+// The engine declares what it consumes and imports no HTTP client: Kiln's
+// server wires sdk.Fetch, which sends through an *outbound.Client (the SSRF
+// guard, size and time limits, per-tenant concurrency).
+type FetchFunc func(ctx context.Context, meta Meta, req FetchRequest) (*FetchResponse, error)
+
+// FetchRequest is one request of a script's fetch(), checked by the web
+// layer (method, URL and headers are well-formed as fetch defines them).
+type FetchRequest struct {
+	// Method is the request's method; standard methods are upper-cased,
+	// others (PATCH) sent as the script gave them.
+	Method string
+	// URL is the absolute URL, as the script's URL parser wrote it.
+	URL string
+	// Header holds the request's headers; nil when there are none.
+	Header http.Header
+	// Body is the request body; nil when there is none.
+	Body []byte
+	// Redirect is "follow", "manual" or "error", as fetch's redirect option.
+	Redirect string
+}
+
+// FetchResponse is a response read whole.
+type FetchResponse struct {
+	Status     int
+	StatusText string
+	Header     http.Header
+	Body       []byte
+	// URL is the URL of the final response, after redirects.
+	URL        string
+	Redirected bool
+}
 
 // fetchCallName is the name fetch's calls are recorded under by the gate.
 const fetchCallName = "fetch"
@@ -43,7 +67,7 @@ func (vm *VM) fetch(req web.FetchRequest, complete func(*web.FetchResponse, erro
 		// Over the memory limit: the run is ending, so send nothing.
 		return nil, &web.FetchError{Code: string(e.Code), Message: e.Message}
 	}
-	out := outbound.Request{Method: req.Method, URL: req.URL, Body: req.Body, Redirect: req.Redirect}
+	out := FetchRequest{Method: req.Method, URL: req.URL, Body: req.Body, Redirect: req.Redirect}
 	if len(req.Headers) > 0 {
 		out.Header = make(http.Header, len(req.Headers))
 		for _, h := range req.Headers {
@@ -53,7 +77,7 @@ func (vm *VM) fetch(req web.FetchRequest, complete func(*web.FetchResponse, erro
 	f := HostFunc{Name: fetchCallName, Async: true, Fn: func(ctx context.Context, call HostCall) (any, error) {
 		resp, err := send(ctx, call.Meta, out)
 		if err != nil {
-			return nil, fetchError(err)
+			return nil, err
 		}
 		if resp == nil {
 			return nil, errors.New("engine: Config.Fetch returned neither a response nor an error")
@@ -67,26 +91,16 @@ func (vm *VM) fetch(req web.FetchRequest, complete func(*web.FetchResponse, erro
 		if err != nil {
 			return complete(nil, &web.FetchError{Code: string(err.Code), Message: err.Message})
 		}
-		resp := result.(*outbound.Response)
+		resp := result.(*FetchResponse)
 		vm.charge(int64(len(resp.Body)), "fetch's response body")
 		return complete(webResponse(resp), nil)
 	})
 	return cancel, nil
 }
 
-// fetchError gives an *outbound.Error the engine's error type, so that the
-// gate records its code and the script sees it.
-func fetchError(err error) error {
-	var oe *outbound.Error
-	if errors.As(err, &oe) {
-		return &Error{Code: oe.Code, Message: oe.Message}
-	}
-	return err
-}
-
 // webResponse converts resp for the web package, headers in name order so
 // that what a script sees does not depend on Go's map order.
-func webResponse(resp *outbound.Response) *web.FetchResponse {
+func webResponse(resp *FetchResponse) *web.FetchResponse {
 	names := make([]string, 0, len(resp.Header))
 	for name := range resp.Header {
 		names = append(names, name)

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -61,11 +62,25 @@ func setupFetch(t *testing.T) *fetchBundle {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = client.Close() })
-	b.engine = setup(t, Config{Fetch: func(ctx context.Context, m Meta, r outbound.Request) (*outbound.Response, error) {
+	b.engine = setup(t, Config{Fetch: func(ctx context.Context, m Meta, r FetchRequest) (*FetchResponse, error) {
 		b.tenants <- m.TenantID
-		return client.Do(ctx, m.TenantID, r)
+		return outboundFetch(ctx, client, m.TenantID, r)
 	}})
 	return b
+}
+
+// outboundFetch sends r through client as sdk.Fetch does (the engine's
+// tests cannot import sdk, which imports the engine), so that these tests
+// see the guard's real refusals and codes.
+func outboundFetch(ctx context.Context, client *outbound.Client, tenant string, r FetchRequest) (*FetchResponse, error) {
+	resp, err := client.Do(ctx, tenant, outbound.Request{Method: r.Method, URL: r.URL, Header: r.Header, Body: r.Body, Redirect: r.Redirect})
+	var oe *outbound.Error
+	if errors.As(err, &oe) {
+		return nil, &Error{Code: Code(oe.Code), Message: oe.Message}
+	} else if err != nil {
+		return nil, err
+	}
+	return &FetchResponse{Status: resp.Status, StatusText: resp.StatusText, Header: resp.Header, Body: resp.Body, URL: resp.URL, Redirected: resp.Redirected}, nil
 }
 
 // run invokes src with input {base: the server's URL}.
@@ -230,16 +245,16 @@ func TestFetchWithoutClient(t *testing.T) {
 }
 
 func TestFetchHookErrors(t *testing.T) {
-	var got outbound.Request
-	e := setup(t, Config{Fetch: func(ctx context.Context, m Meta, r outbound.Request) (*outbound.Response, error) {
+	var got FetchRequest
+	e := setup(t, Config{Fetch: func(ctx context.Context, m Meta, r FetchRequest) (*FetchResponse, error) {
 		got = r
 		switch r.URL {
 		case "https://a.test/limited":
-			return nil, &outbound.Error{Code: outbound.CodeRateLimited, Message: "slow down"}
+			return nil, &Error{Code: "RATE_LIMITED", Message: "slow down"}
 		case "https://a.test/go":
 			return nil, io.ErrUnexpectedEOF
 		}
-		return &outbound.Response{Status: 200, Header: http.Header{"B": {"2"}, "A": {"1"}}, Body: []byte("ok"), URL: r.URL}, nil
+		return &FetchResponse{Status: 200, Header: http.Header{"B": {"2"}, "A": {"1"}}, Body: []byte("ok"), URL: r.URL}, nil
 	}})
 	res := runSource(t, e, "hook.js", `export default async () => {
 		const out = [];
@@ -267,9 +282,9 @@ func TestFetchHookErrors(t *testing.T) {
 
 func TestFetchBodyIsCharged(t *testing.T) {
 	var sent atomic.Int32
-	e := setup(t, Config{Fetch: func(ctx context.Context, m Meta, r outbound.Request) (*outbound.Response, error) {
+	e := setup(t, Config{Fetch: func(ctx context.Context, m Meta, r FetchRequest) (*FetchResponse, error) {
 		sent.Add(1)
-		return &outbound.Response{Status: 200}, nil
+		return &FetchResponse{Status: 200}, nil
 	}})
 	res := runSource(t, e, "big.js", `export default async () => {
 		const body = new Uint8Array(6 << 20).fill(1);

@@ -90,7 +90,8 @@ type invocation struct {
 	finished bool // set under mu when the invocation ends
 	timeout  time.Duration
 	loop     *loop
-	memory   *memoryAccount
+	memory   *memoryAccount // &account
+	account  memoryAccount
 	turns    Turns
 	hasTurn  bool
 
@@ -248,7 +249,11 @@ func (vm *VM) Invoke(ctx context.Context, params InvokeParams) *Result {
 		if err != nil {
 			return nil, err
 		}
-		return vm.handler(goja.Undefined(), input, vm.metaObject(params.Meta))
+		meta, err := vm.metaObject(params.Meta)
+		if err != nil {
+			return nil, err
+		}
+		return vm.handler(goja.Undefined(), input, meta)
 	})
 }
 
@@ -272,19 +277,30 @@ func (vm *VM) run(ctx context.Context, params InvokeParams, body func(*invocatio
 	if outputCap <= 0 {
 		outputCap = cfg.OutputBytes
 	}
-	inv := &invocation{vm: vm, meta: params.Meta, parent: ctx, deadline: time.Now().Add(timeout), timeout: timeout, loop: newLoop(cfg.Clock)}
+	if vm.loop == nil {
+		vm.loop = newLoop(cfg.Clock)
+	}
+	vm.loop.reset()
+	inv := &invocation{vm: vm, meta: params.Meta, parent: ctx, deadline: start.Add(timeout), timeout: timeout, loop: vm.loop}
 	defer inv.cancelContext()
-	inv.memory = vm.engine.memory.open(memLimit, func(used int64) {
-		inv.interrupt(&Error{Code: CodeMemoryLimit, Message: "the script used about " + formatBytes(used) +
-			" of memory, more than its limit of " + formatBytes(memLimit) + "; process data in smaller pieces or raise limits.memoryBytes"})
-	})
+	inv.memory = &inv.account
+	vm.engine.memory.open(inv.memory, memLimit, inv)
 	vm.inv = inv
 	// Interrupt a running script when the deadline passes or the caller
-	// cancels; a waiting loop notices through inv.context() itself. A timer
-	// and an AfterFunc on the caller's context cost less than deriving a
-	// context for every invocation, which only host calls and waits need.
-	deadline := time.AfterFunc(timeout, func() { inv.interrupt(ctxError(ctx, timeout)) })
-	stopWatch := context.AfterFunc(ctx, func() { inv.interrupt(ctxError(ctx, timeout)) })
+	// cancels; a waiting loop notices through inv.context() itself. The
+	// VM's one deadline timer and an AfterFunc on the caller's context (if
+	// it can end at all) cost less than deriving a context for every
+	// invocation, which only host calls and waits need.
+	vm.armed.Store(inv)
+	if vm.deadline == nil {
+		vm.deadline = time.AfterFunc(timeout, vm.deadlinePassed)
+	} else {
+		vm.deadline.Reset(timeout)
+	}
+	stopWatch := noWatch
+	if ctx.Done() != nil {
+		stopWatch = context.AfterFunc(ctx, func() { inv.interrupt(ctxError(ctx, timeout)) })
+	}
 
 	res := &Result{}
 	err := inv.takeTurn(params.Turns)
@@ -299,7 +315,8 @@ func (vm *VM) run(ctx context.Context, params InvokeParams, body func(*invocatio
 	}
 	inv.giveTurn()
 
-	deadline.Stop()
+	vm.deadline.Stop()
+	vm.armed.Store(nil)
 	stopWatch()
 	// A watcher may be mid-interrupt: finishing under the lock means it
 	// either landed before ClearInterrupt below or will find the
@@ -325,6 +342,29 @@ func (vm *VM) run(ctx context.Context, params InvokeParams, body func(*invocatio
 	res.HostCalls = inv.sealHostCalls()
 	res.Metrics = Metrics{Duration: time.Since(start), MemoryBytes: max(inv.memory.used.Load(), 0), HostCalls: len(res.HostCalls)}
 	return res
+}
+
+// noWatch stands for context.AfterFunc's stop when the caller's context
+// cannot end (context.Background): there is nothing to watch.
+func noWatch() bool { return false }
+
+// deadlinePassed is the VM's deadline timer's function: it interrupts the
+// armed invocation once its deadline has passed. The timer is reused from
+// one invocation to the next, so a firing meant for an earlier invocation
+// that arrives late finds no invocation armed, or one whose deadline is
+// still ahead (its own firing is due then), and does nothing. A timer
+// never fires early: the deadline is taken before the timer is set.
+func (vm *VM) deadlinePassed() {
+	if inv := vm.armed.Load(); inv != nil && !time.Now().Before(inv.deadline) {
+		inv.interrupt(ctxError(inv.parent, inv.timeout))
+	}
+}
+
+// overMemoryLimit stops the invocation for using more than its memory
+// limit; the watchdog calls it at most once.
+func (inv *invocation) overMemoryLimit(used int64) {
+	inv.interrupt(&Error{Code: CodeMemoryLimit, Message: "the script used about " + formatBytes(used) +
+		" of memory, more than its limit of " + formatBytes(inv.account.limit) + "; process data in smaller pieces or raise limits.memoryBytes"})
 }
 
 // contain runs f, turning a Go panic inside it — a fault in goja (some

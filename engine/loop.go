@@ -9,16 +9,22 @@ import (
 	"github.com/dop251/goja"
 )
 
-// loop is one invocation's event loop. Everything that touches the VM runs
+// loop is an invocation's event loop. Everything that touches the VM runs
 // on the goroutine that calls run; other goroutines (async host calls) hand
-// work back through enqueue. The loop ends when the handler has settled and
+// work back through reserve. The loop ends when the handler has settled and
 // nothing is queued, reserved or scheduled — except intervals, which are
 // cleared then and reported as a warning.
+//
+// A VM keeps one loop and resets it for each invocation; gen tells the
+// invocations apart, so that nothing left over from an earlier one (a
+// late host-call completion, a cancel of a background timer) reaches a
+// later one.
 type loop struct {
 	clock Clock
 
 	mu       sync.Mutex
 	queue    []func() error
+	gen      uint64 // the invocation served; written by reset under mu
 	closed   bool
 	wake     chan struct{}
 	reserved int // async host calls in flight; touched only under mu
@@ -48,23 +54,43 @@ type timer struct {
 }
 
 func newLoop(clock Clock) *loop {
-	return &loop{clock: clock, wake: make(chan struct{}, 1)}
+	return &loop{clock: clock, wake: make(chan struct{}, 1), closed: true}
+}
+
+// reset readies a closed loop for the next invocation. Timer ids start
+// again from 1, as in a new loop: what a script sees must not depend on
+// the invocations the VM ran before (a replay runs in a fresh VM).
+func (l *loop) reset() {
+	l.mu.Lock()
+	l.gen++
+	l.closed = false
+	l.queue = nil
+	l.reserved = 0
+	l.mu.Unlock()
+	select {
+	case <-l.wake: // a wake-up left from the last invocation
+	default:
+	}
+	l.nextID = 0
+	l.yield, l.resume = nil, nil
 }
 
 // reserve records one pending async operation and returns the function that
 // completes it: the callback runs on the loop goroutine. Completing after the
-// loop has closed is a no-op, so a host call that outlives its invocation
+// loop has closed (the invocation ended) is a no-op, even once the loop
+// serves another invocation, so a host call that outlives its invocation
 // cannot touch the VM.
 func (l *loop) reserve() func(func() error) {
 	l.mu.Lock()
 	l.reserved++
+	gen := l.gen
 	l.mu.Unlock()
 	var once sync.Once
 	return func(cb func() error) {
 		once.Do(func() {
 			l.mu.Lock()
 			defer l.mu.Unlock()
-			if l.closed {
+			if l.closed || l.gen != gen {
 				return
 			}
 			l.queue = append(l.queue, func() error {
@@ -242,13 +268,15 @@ func (l *loop) block(ctx context.Context) error {
 }
 
 // close drops everything still scheduled; late completions are ignored.
+// The timer heap and index keep their memory for the next invocation.
 func (l *loop) close() {
 	l.mu.Lock()
 	l.closed = true
 	l.queue = nil
 	l.mu.Unlock()
-	l.timers = nil
-	l.byID = nil
+	clear(l.timers) // no callback stays reachable
+	l.timers = l.timers[:0]
+	clear(l.byID)
 }
 
 // timerHeap orders timers by due time, then by scheduling order, so that

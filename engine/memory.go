@@ -49,15 +49,22 @@ type memoryWatchdog struct {
 	latestAt atomic.Int64
 }
 
-// memoryAccount is one invocation's view of the heap.
+// memoryAccount is one invocation's view of the heap. The invocation holds
+// it by value (one allocation fewer per invocation); it must not be copied.
 type memoryAccount struct {
 	limit    int64
 	baseline int64
 	// used is the latest growth estimate (heap now - baseline).
 	used atomic.Int64
-	// overLimit is called at most once, from the watchdog goroutine.
-	overLimit func(used int64)
-	fired     atomic.Bool
+	// owner is told at most once, from the watchdog goroutine.
+	owner overLimiter
+	fired atomic.Bool
+}
+
+// overLimiter is what an account reports to when its invocation passes its
+// limit (an interface rather than a closure: no allocation per account).
+type overLimiter interface {
+	overMemoryLimit(used int64)
 }
 
 func newMemoryWatchdog(interval time.Duration) *memoryWatchdog {
@@ -81,15 +88,16 @@ func (h *heapSampler) read() int64 {
 	return int64(h.s[0].Value.Uint64())
 }
 
-// open starts accounting for one invocation; close it with release. While
-// the watchdog runs, its latest sample is the baseline (reading the heap
-// costs more than the rest of a warm invocation's bookkeeping).
-func (w *memoryWatchdog) open(limit int64, overLimit func(used int64)) *memoryAccount {
+// open starts accounting for one invocation in a, which must be zero;
+// close it with release. While the watchdog runs, its latest sample is the
+// baseline (reading the heap costs more than the rest of a warm
+// invocation's bookkeeping).
+func (w *memoryWatchdog) open(a *memoryAccount, limit int64, owner overLimiter) {
 	baseline := w.latest.Load()
 	if time.Duration(time.Now().UnixNano()-w.latestAt.Load()) > 2*w.interval {
 		baseline = readHeap()
 	}
-	a := &memoryAccount{limit: limit, baseline: baseline, overLimit: overLimit}
+	a.limit, a.baseline, a.owner = limit, baseline, owner
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.active[a] = struct{}{}
@@ -98,7 +106,6 @@ func (w *memoryWatchdog) open(limit int64, overLimit func(used int64)) *memoryAc
 		w.done = make(chan struct{})
 		go w.loop(w.done)
 	}
-	return a
 }
 
 func (w *memoryWatchdog) release(a *memoryAccount) {
@@ -237,6 +244,6 @@ func (w *memoryWatchdog) snapshot(buf []*memoryAccount) []*memoryAccount {
 // fire reports the account over its limit, once.
 func (a *memoryAccount) fire(used int64) {
 	if a.fired.CompareAndSwap(false, true) {
-		a.overLimit(used)
+		a.owner.overMemoryLimit(used)
 	}
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/dop251/goja"
 )
 
-// stringifyPlain is JSON.stringify for the small, plain results handlers
+// appendPlain is JSON.stringify for the small, plain results handlers
 // usually return — object literals, arrays, ASCII strings, numbers,
 // booleans and null — written in one walk, without measuring the value
 // first and without goja's generic stringify (together a tenth of a warm
@@ -16,13 +16,13 @@ import (
 // full path: an object with another prototype, a toJSON anywhere, a
 // Proxy, a non-ASCII string, a BigInt, more than plainMaxObjects objects
 // or arrays (which also ends a cycle), or more than plainMaxBytes of JSON.
-// TestStringifyPlain compares it with goja's JSON.stringify.
-func stringifyPlain(protos plainProtos, v goja.Value) (string, bool) {
-	w := plainWriter{protos: protos, objects: plainMaxObjects}
-	if written, ok := w.value(v); !ok || !written {
-		return "", false // undefined, a function or a symbol: the caller's
-	}
-	return string(w.buf), true
+// TestStringifyPlain compares it with goja's JSON.stringify. It appends
+// the JSON to buf and returns the extended buffer, which holds a partial
+// write when ok is false.
+func appendPlain(buf []byte, protos plainProtos, v goja.Value) ([]byte, bool) {
+	w := plainWriter{protos: protos, buf: buf, objects: plainMaxObjects}
+	written, ok := w.value(v)
+	return w.buf, ok && written // !written: undefined, a function or a symbol, the caller's
 }
 
 // plainProtos are the intrinsic Object.prototype and Array.prototype: a

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dop251/goja"
@@ -26,12 +27,17 @@ type VM struct {
 
 	mu       sync.Mutex // held for a whole invocation
 	inv      *invocation
+	loop     *loop       // the invocations' event loop, reset for each
+	deadline *time.Timer // interrupts the armed invocation at its deadline
+	armed    atomic.Pointer[invocation]
 	broken   bool // an invocation was interrupted mid-way; state may be torn
 	started  time.Time
 	jsonCall goja.Callable // JSON.stringify, captured before scripts run
 	jsonObj  goja.Value
 	parse    goja.Callable   // the original JSON.parse, for inputs
-	plain    plainProtos     // for stringifyPlain
+	plain    plainProtos     // for appendPlain
+	plainBuf []byte          // appendPlain's buffer, kept between invocations
+	meta     metaMaker       // makes ctx
 	regexp2  map[string]bool // by flags/source: does regexp2 run it?
 	promise  *goja.Object
 	// errorCtor is the original Error constructor, for host-call errors.
@@ -225,7 +231,12 @@ func (vm *VM) setBackgroundTimeout(ms float64, fn func()) func() {
 	}
 	loop := vm.inv.loop
 	id := loop.addNativeTimer(time.Duration(min(max(ms, 0), maxTimerMs)*float64(time.Millisecond)), fn)
-	return func() { loop.clearTimer(id) }
+	gen := loop.gen
+	return func() {
+		if loop.gen == gen { // the loop is reused; ids start again in each invocation
+			loop.clearTimer(id)
+		}
+	}
 }
 
 // reportListenerError fails the invocation with an exception an event

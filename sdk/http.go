@@ -3,7 +3,6 @@ package sdk
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"mime"
@@ -66,11 +65,7 @@ func (h httpCall) call(ctx context.Context, call engine.HostCall) (any, error) {
 	}
 	resp, err := h.client.Do(ctx, call.Meta.TenantID, req)
 	if err != nil {
-		var oe *outbound.Error
-		if errors.As(err, &oe) {
-			return nil, &engine.Error{Code: oe.Code, Message: h.name + ": " + oe.Message}
-		}
-		return nil, err
+		return nil, outboundError(err, h.name+": ")
 	}
 	return map[string]any{
 		"status":  resp.Status,

@@ -23,7 +23,8 @@ type seenRequest struct {
 }
 
 // httpBundle is an HTTPS test server on 127.0.0.1, an outbound client that
-// allow-lists exactly it, and an engine exposing iota.http over that client.
+// allow-lists exactly it, and an engine exposing iota.http and fetch over
+// that client.
 type httpBundle struct {
 	srv    *httptest.Server
 	engine *engine.Engine
@@ -81,7 +82,7 @@ func setupHTTP(t *testing.T) *httpBundle {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = client.Close() })
-	b.engine, err = engine.New(engine.Config{Modules: []engine.Module{HTTPModule(client)}})
+	b.engine, err = engine.New(engine.Config{Modules: []engine.Module{HTTPModule(client)}, Fetch: Fetch(client)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package sdk
 
 import (
-	"context"
 
 	"github.com/kiln-run/kiln/engine"
 	"github.com/kiln-run/kiln/outbound"
@@ -54,14 +53,5 @@ func Modules(c ModulesConfig) []engine.Module {
 		CacheModule(c.Store, c.Cache),
 		secretsModule(c.Store, c.Secrets, c.OnSecretRead, c.HowToSetSecret),
 		LogModule(),
-	}
-}
-
-// Fetch returns an engine.FetchFunc that sends scripts' fetch() calls
-// through client, for the invocation's tenant: the same SSRF guard, limits
-// and per-tenant concurrency cap as iota.http.
-func Fetch(client *outbound.Client) engine.FetchFunc {
-	return func(ctx context.Context, m engine.Meta, r outbound.Request) (*outbound.Response, error) {
-		return client.Do(ctx, m.TenantID, r)
 	}
 }
