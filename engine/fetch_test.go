@@ -76,7 +76,7 @@ func outboundFetch(ctx context.Context, client *outbound.Client, tenant string, 
 	resp, err := client.Do(ctx, tenant, outbound.Request{Method: r.Method, URL: r.URL, Header: r.Header, Body: r.Body, Redirect: r.Redirect})
 	var oe *outbound.Error
 	if errors.As(err, &oe) {
-		return nil, &Error{Code: Code(oe.Code), Message: oe.Message}
+		return nil, &Error{Code: oe.Code, Message: oe.Message}
 	} else if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,6 @@
 package sdk
 
 import (
-
 	"github.com/kiln-run/kiln/engine"
 	"github.com/kiln-run/kiln/outbound"
 	"github.com/kiln-run/kiln/secrets"
