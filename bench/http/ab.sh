@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Compares the HTTP path of two builds of Kiln, and the bare goja reference,
+# in one invocation: every server runs at once (idle while not measured),
+# and wrk measures them in turn, ROUNDS times, so that a noisy machine moves
+# all of them alike. Prints each run and the medians.
+#
+#   bash bench/http/ab.sh BASE [HEAD]     # git revisions; HEAD defaults to the working tree
+#   ROUNDS=5 DURATION=8s bash bench/http/ab.sh 90ed2c6
+#
+# Needs wrk (Debian package).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BASE=${1:?usage: ab.sh BASE [HEAD]}
+HEAD_REV=${2:-}
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-8s}
+CONNECTIONS=${CONNECTIONS:-32}
+THREADS=${THREADS:-2}
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  git worktree remove --force "$WORK/base-src" 2>/dev/null || true
+  [ -n "$HEAD_REV" ] && git worktree remove --force "$WORK/head-src" 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
+
+build() { # REV DIR OUT: build cmd/kiln at REV (a worktree in DIR)
+  git worktree add --detach -q "$2" "$1"
+  (cd "$2" && go build -o "$3" ./cmd/kiln)
+}
+build "$BASE" "$WORK/base-src" "$WORK/kiln-base"
+if [ -n "$HEAD_REV" ]; then build "$HEAD_REV" "$WORK/head-src" "$WORK/kiln-head"; else go build -o "$WORK/kiln-head" ./cmd/kiln; fi
+go build -o "$WORK/reference" ./bench/http/reference
+
+wait_port() {
+  for _ in $(seq 1 200); do curl -s -o /dev/null "http://$1/" && return 0; sleep 0.05; done
+  echo "nothing answered on $1" >&2; exit 1
+}
+OP=bench-operator-key-0123456789
+start_kiln() { # NAME PORT
+  KILN_OPERATOR_KEY=$OP GOGC=${GOGC:-} "$WORK/kiln-$1" serve --addr "127.0.0.1:$2" --data "$WORK/data-$1" >"$WORK/$1.log" 2>&1 &
+  PIDS+=($!)
+  wait_port "127.0.0.1:$2"
+  local api="http://127.0.0.1:$2"
+  curl -sf -H "Authorization: Bearer $OP" -H 'Content-Type: application/json' -X POST "$api/api/tenants" -d '{"slug": "bench", "name": "Bench"}' >/dev/null
+  local key src
+  key=$(curl -sf -H "Authorization: Bearer $OP" -H 'Content-Type: application/json' -X POST "$api/api/tenants/bench/keys" -d '{"name": "b", "role": "developer"}' | sed 's/.*"key":"\([^"]*\)".*/\1/')
+  src=$(python3 -c 'import json; print(json.dumps(open("bench/http/hello.js").read()))')
+  curl -sf -H "Authorization: Bearer $key" -H 'Content-Type: application/json' -X POST "$api/api/scripts" \
+    -d "{\"name\": \"hello\", \"type\": \"http\", \"status\": \"active\", \"language\": \"javascript\", \"source\": $src, \"trigger\": {\"http\": {\"path\": \"/hello\", \"methods\": [\"GET\"]}}}" >/dev/null
+}
+start_kiln base 18180
+start_kiln head 18181
+"$WORK/reference" -addr 127.0.0.1:18182 -handler bench/http/hello.js & PIDS+=($!)
+wait_port 127.0.0.1:18182
+declare -A URL=([base]="http://127.0.0.1:18180/run/bench/hello?name=Ada" [head]="http://127.0.0.1:18181/run/bench/hello?name=Ada" [reference]="http://127.0.0.1:18182/hello?name=Ada")
+for n in base head reference; do curl -sf "${URL[$n]}" >/dev/null || { echo "$n does not answer" >&2; exit 1; }; wrk -t"$THREADS" -c"$CONNECTIONS" -d2s "${URL[$n]}" >/dev/null; done
+
+echo "round name req/s p50-ms p99-ms errors"
+for r in $(seq 1 "$ROUNDS"); do
+  for n in base head reference; do
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "${URL[$n]}" | awk -v r="$r" -v name="$n" '
+      function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
+      /Requests\/sec:/ { rps = $2 } /^ +50%/ { p50 = ms($2) } /^ +99%/ { p99 = ms($2) }
+      /Non-2xx or 3xx responses:/ { e += $5 } /Socket errors:/ { gsub(",", ""); e += $4 + $6 + $8 + $10 }
+      END { printf "%d %s %.0f %.2f %.2f %d\n", r, name, rps, p50, p99, e }' | tee -a "$WORK/runs"
+  done
+done
+echo
+echo "medians over $ROUNDS rounds, wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $(nproc) cores, $(date -u +%Y-%m-%d); base $BASE, head ${HEAD_REV:-working tree}"
+for n in base head reference; do
+  awk -v n="$n" '$2 == n { print $3, $5, $6 }' "$WORK/runs" | sort -n | awk -v n="$n" '{ r[NR] = $1; p[NR] = $2; e += $3 } END { printf "%-9s req/s %7.0f   p99 (of the median run) %6.2f ms   errors %d\n", n, r[int((NR+1)/2)], p[int((NR+1)/2)], e }'
+done | tee "$WORK/medians"
+awk '{ v[$1] = $3 } END { printf "head/base %.2f   base/reference %.2f   head/reference %.2f\n", v["head"]/v["base"], v["base"]/v["reference"], v["head"]/v["reference"] }' "$WORK/medians"
