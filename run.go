@@ -306,7 +306,7 @@ func (r *runner) invoke(ctx context.Context, req runJob, exec *kilntype.Executio
 		Params: engine.InvokeParams{
 			Input: req.Input,
 			Meta: engine.Meta{TenantID: req.Script.TenantID, ScriptID: req.Script.ID, Version: req.Version.Number,
-				ExecutionID: exec.ID, Trigger: string(req.Trigger), Attempt: exec.Attempt},
+				ExecutionID: exec.ID, Trigger: req.Trigger, Attempt: exec.Attempt},
 			Timeout:     time.Duration(effective(req.Script.Limits.TimeoutMs, req.Caps.TimeoutMs, r.cfg.Timeout.Milliseconds())) * time.Millisecond,
 			MemoryLimit: effective(req.Script.Limits.MemoryBytes, req.Caps.MemoryBytes, r.cfg.MemoryBytes),
 			OutputBytes: effective(req.Script.Limits.OutputBytes, req.Caps.OutputBytes, r.cfg.OutputBytes),

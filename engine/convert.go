@@ -79,7 +79,7 @@ func (vm *VM) metaObject(m Meta) (goja.Value, error) {
 		a[3] = rt.ToValue(m.ExecutionID)
 	}
 	if m.Trigger != c.last.Trigger {
-		a[4] = rt.ToValue(m.Trigger)
+		a[4] = rt.ToValue(string(m.Trigger))
 	}
 	if m.Attempt != c.last.Attempt {
 		a[5] = rt.ToValue(m.Attempt)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/kiln-run/kiln/kilntype"
 	"reflect"
 	"sync"
 	"time"
@@ -18,8 +19,8 @@ type Meta struct {
 	ScriptID    string `json:"scriptId"`
 	Version     int    `json:"version"`
 	ExecutionID string `json:"executionId"`
-	// Trigger is http, event, cron, manual or embedded.
-	Trigger string `json:"trigger"`
+	// Trigger is why the script runs (ctx.trigger).
+	Trigger kilntype.Trigger `json:"trigger"`
 	// Attempt is 1 for a first run and counts retries of an event.
 	Attempt int `json:"attempt"`
 }

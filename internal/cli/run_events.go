@@ -78,7 +78,7 @@ func (r *localRunner) publish(_ context.Context, _, typ string, payload json.Raw
 		return "", kilntype.Errorf(kilntype.EInvalidArgument, "event type %q must be 1 to 8 dot-separated segments of lowercase letters, digits, '_' or '-' (like \"billing.invoice.paid\")", typ)
 	}
 	if len(payload) > queue.DefaultMaxPayload {
-		return "", kilntype.Errorf(kilntype.ETooLarge, "event payload is %d bytes; the limit is %d", len(payload), queue.DefaultMaxPayload)
+		return "", kilntype.Errorf(kilntype.EValueTooLarge, "event payload is %d bytes; the limit is %d", len(payload), queue.DefaultMaxPayload)
 	}
 	if len(payload) == 0 {
 		payload = json.RawMessage("null")
@@ -93,7 +93,7 @@ func (r *localRunner) publish(_ context.Context, _, typ string, payload json.Raw
 // run runs one script and prints its logs, the events it published and
 // its error. It returns the result and those events.
 func (r *localRunner) run(ctx context.Context, src engine.Source, trigger string, input json.RawMessage) (*engine.Result, []localEvent) {
-	meta := engine.Meta{TenantID: r.tenantID, ScriptID: src.Name, ExecutionID: newID(), Trigger: trigger, Attempt: 1}
+	meta := engine.Meta{TenantID: r.tenantID, ScriptID: src.Name, ExecutionID: newID(), Trigger: kilntype.Trigger(trigger), Attempt: 1}
 	defer r.redactor.Forget(meta.ExecutionID)
 	r.mu.Lock()
 	for name, value := range r.read {
