@@ -43,7 +43,9 @@ wait_port() {
 }
 OP=bench-operator-key-0123456789
 start_kiln() { # NAME PORT
-  KILN_OPERATOR_KEY=$OP GOGC=${GOGC:-} "$WORK/kiln-$1" serve --addr "127.0.0.1:$2" --data "$WORK/data-$1" >"$WORK/$1.log" 2>&1 &
+  # GOGC only if the caller set it: an empty GOGC turned off kiln serve's
+  # GOGC=400 in builds before 2026-12-07 (docs/benchmarks.md).
+  env KILN_OPERATOR_KEY=$OP ${GOGC:+GOGC=$GOGC} "$WORK/kiln-$1" serve --addr "127.0.0.1:$2" --data "$WORK/data-$1" >"$WORK/$1.log" 2>&1 &
   PIDS+=($!)
   wait_port "127.0.0.1:$2"
   local api="http://127.0.0.1:$2"
