@@ -72,8 +72,13 @@ func (a *API) serveRun(w http.ResponseWriter, r *http.Request, tenantSlug, path 
 		writeError(w, a.log, err)
 		return
 	}
-	// Read (and cap) the body before any script runs.
-	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.maxBody))
+	// Read (and cap) the body before any script runs. A request without
+	// one (most GETs) has http.NoBody: nothing to read, nor a 512-byte
+	// buffer to read it into.
+	var raw []byte
+	if r.Body != http.NoBody {
+		raw, err = io.ReadAll(http.MaxBytesReader(w, r.Body, a.maxBody))
+	}
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
