@@ -130,7 +130,8 @@ func (c *Client) deliverEvent(ctx context.Context, d queue.Delivery) error {
 			return &queue.Failure{Code: kilntype.EUnavailable, Message: "checking for an earlier run: " + err.Error()}
 		}
 	}
-	input, err := json.Marshal(kilntype.EventInput{ID: d.Event.ID, Type: d.Event.Type, Payload: d.Event.Payload, OccurredAt: d.Event.PublishedAt})
+	in := kilntype.EventInput{ID: d.Event.ID, Type: d.Event.Type, Payload: d.Event.Payload, OccurredAt: d.Event.PublishedAt}
+	input, err := in.AppendJSON(make([]byte, 0, 128+len(d.Event.Payload)))
 	if err != nil {
 		return queue.GiveUp(err)
 	}

@@ -1,6 +1,7 @@
 package kiln
 
 import (
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,11 +18,46 @@ type metrics struct {
 	executions *prometheus.CounterVec
 	duration   *prometheus.HistogramVec
 	wait       *prometheus.HistogramVec
+
+	// The vectors' children, kept so that a run does not look them up by
+	// label values (hashing and validating every label, under the vector's
+	// lock): the same series, one map read.
+	mu        sync.RWMutex
+	counts    map[countKey]prometheus.Counter
+	durations map[durationKey]prometheus.Observer
+	waits     map[string]prometheus.Observer
+}
+
+type countKey struct {
+	tenant  string
+	trigger kilntype.Trigger
+	status  kilntype.ExecutionStatus
+}
+
+type durationKey struct {
+	tenant  string
+	trigger kilntype.Trigger
+}
+
+// child returns m's cached series for key in cache, making it with newChild
+// the first time.
+func child[K comparable, V any](m *metrics, cache map[K]V, key K, newChild func() V) V {
+	m.mu.RLock()
+	v, ok := cache[key]
+	m.mu.RUnlock()
+	if ok {
+		return v
+	}
+	v = newChild()
+	m.mu.Lock()
+	cache[key] = v
+	m.mu.Unlock()
+	return v
 }
 
 // observeWait records how long an execution waited for a pool slot.
 func (m *metrics) observeWait(tenant string, d time.Duration) {
-	m.wait.WithLabelValues(tenant).Observe(d.Seconds())
+	child(m, m.waits, tenant, func() prometheus.Observer { return m.wait.WithLabelValues(tenant) }).Observe(d.Seconds())
 }
 
 // observePool exports the pool's state: live, idle, busy and waiting VMs as
@@ -65,6 +101,9 @@ func newMetrics() *metrics {
 			Help:    "Time executions waited for a pool slot, by tenant (0 when one was free).",
 			Buckets: []float64{.0001, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}, []string{"tenant"}),
+		counts:    map[countKey]prometheus.Counter{},
+		durations: map[durationKey]prometheus.Observer{},
+		waits:     map[string]prometheus.Observer{},
 	}
 	reg.MustRegister(m.executions, m.duration, m.wait, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -72,8 +111,12 @@ func newMetrics() *metrics {
 
 // observe records a finished execution.
 func (m *metrics) observe(e *kilntype.Execution) {
-	m.executions.WithLabelValues(e.TenantID, string(e.Trigger), string(e.Status)).Inc()
-	m.duration.WithLabelValues(e.TenantID, string(e.Trigger)).Observe(e.DurationMs / 1000)
+	child(m, m.counts, countKey{e.TenantID, e.Trigger, e.Status}, func() prometheus.Counter {
+		return m.executions.WithLabelValues(e.TenantID, string(e.Trigger), string(e.Status))
+	}).Inc()
+	child(m, m.durations, durationKey{e.TenantID, e.Trigger}, func() prometheus.Observer {
+		return m.duration.WithLabelValues(e.TenantID, string(e.Trigger))
+	}).Observe(e.DurationMs / 1000)
 }
 
 // Metrics is the client's Prometheus registry: executions by tenant,

@@ -28,6 +28,14 @@ func Errorf(code Code, format string, args ...any) *Error {
 // ErrorCode returns the code of err if it is (or wraps) an *Error, else
 // EInternal.
 func ErrorCode(err error) Code {
+	// Most errors asked about are nil or an *Error: answer those without
+	// errors.As, whose target escapes (an allocation per call).
+	switch e := err.(type) {
+	case nil:
+		return EInternal
+	case *Error:
+		return e.Code
+	}
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Code

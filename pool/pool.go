@@ -165,10 +165,10 @@ type Pool struct {
 	idle      map[Key][]*vmEntry
 	lru       *list.List // idle VMs, least recently used at the front
 	live      int
-	liveBy    map[string]int // live bound VMs per tenant
-	warm      []*engine.VM   // blank, pre-warmed VMs
-	warming   int            // blank VMs being made
-	current   map[string]int // tenant/script → the version that keeps VMs
+	liveBy    map[string]int    // live bound VMs per tenant
+	warm      []*engine.VM      // blank, pre-warmed VMs
+	warming   int               // blank VMs being made
+	current   map[scriptKey]int // the version of a script that keeps VMs
 	stats     Stats
 	heapLive  func() int64
 	stop      chan struct{}
@@ -210,7 +210,7 @@ func New(e *engine.Engine, cfg Config) (*Pool, error) {
 		return nil, err
 	}
 	p := &Pool{engine: e, cfg: cfg, scripts: map[string]*scriptGate{}, limits: map[string]TenantLimits{},
-		idle: map[Key][]*vmEntry{}, lru: list.New(), liveBy: map[string]int{}, current: map[string]int{},
+		idle: map[Key][]*vmEntry{}, lru: list.New(), liveBy: map[string]int{}, current: map[scriptKey]int{},
 		heapLive: liveHeap, stop: make(chan struct{}), done: make(chan struct{}), refill: make(chan struct{}, 1)}
 	p.slots = fair.New(cfg.MaxConcurrent, cfg.QueueLimit, func(tenant string) int {
 		concurrent, _ := p.tenantLimits(tenant)

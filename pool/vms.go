@@ -137,8 +137,11 @@ func (p *Pool) dropLive(tenant string) {
 	}
 }
 
+// scriptKey names a script across its versions.
+type scriptKey struct{ tenant, script string }
+
 func (p *Pool) retiredVersion(k Key) bool {
-	cur, ok := p.current[k.Tenant+"/"+k.Script]
+	cur, ok := p.current[scriptKey{k.Tenant, k.Script}]
 	return ok && k.Version != cur
 }
 
@@ -147,7 +150,7 @@ func (p *Pool) retiredVersion(k Key) bool {
 func (p *Pool) Retire(tenant, script string, version int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.current[tenant+"/"+script] = version
+	p.current[scriptKey{tenant, script}] = version
 	for k, list := range p.idle {
 		if k.Tenant == tenant && k.Script == script && k.Version != version {
 			for _, e := range list {

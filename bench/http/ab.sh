@@ -2,7 +2,8 @@
 # Compares the HTTP path of two builds of Kiln, and the bare goja reference,
 # in one invocation: every server runs at once (idle while not measured),
 # and wrk measures them in turn, ROUNDS times, so that a noisy machine moves
-# all of them alike. Prints each run and the medians.
+# all of them alike. Prints each run and the medians, with each server's
+# CPU time per request (user + system, from /proc, over the wrk run).
 #
 #   bash bench/http/ab.sh BASE [HEAD]     # git revisions; HEAD defaults to the working tree
 #   ROUNDS=5 DURATION=8s bash bench/http/ab.sh 90ed2c6
@@ -42,7 +43,9 @@ wait_port() {
 }
 OP=bench-operator-key-0123456789
 start_kiln() { # NAME PORT
-  KILN_OPERATOR_KEY=$OP GOGC=${GOGC:-} "$WORK/kiln-$1" serve --addr "127.0.0.1:$2" --data "$WORK/data-$1" >"$WORK/$1.log" 2>&1 &
+  # GOGC only if the caller set it: an empty GOGC turned off kiln serve's
+  # GOGC=400 in builds before 2026-12-07 (docs/benchmarks.md).
+  env KILN_OPERATOR_KEY=$OP ${GOGC:+GOGC=$GOGC} "$WORK/kiln-$1" serve --addr "127.0.0.1:$2" --data "$WORK/data-$1" >"$WORK/$1.log" 2>&1 &
   PIDS+=($!)
   wait_port "127.0.0.1:$2"
   local api="http://127.0.0.1:$2"
@@ -57,22 +60,30 @@ start_kiln base 18180
 start_kiln head 18181
 "$WORK/reference" -addr 127.0.0.1:18182 -handler bench/http/hello.js & PIDS+=($!)
 wait_port 127.0.0.1:18182
+declare -A PID=([base]=${PIDS[0]} [head]=${PIDS[1]} [reference]=${PIDS[2]})
+cputicks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # utime + stime, in clock ticks
+HZ=$(getconf CLK_TCK)
 declare -A URL=([base]="http://127.0.0.1:18180/run/bench/hello?name=Ada" [head]="http://127.0.0.1:18181/run/bench/hello?name=Ada" [reference]="http://127.0.0.1:18182/hello?name=Ada")
 for n in base head reference; do curl -sf "${URL[$n]}" >/dev/null || { echo "$n does not answer" >&2; exit 1; }; wrk -t"$THREADS" -c"$CONNECTIONS" -d2s "${URL[$n]}" >/dev/null; done
 
-echo "round name req/s p50-ms p99-ms errors"
+echo "round name req/s p50-ms p99-ms errors cpu-us/req"
 for r in $(seq 1 "$ROUNDS"); do
   for n in base head reference; do
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "${URL[$n]}" | awk -v r="$r" -v name="$n" '
+    t0=$(cputicks "${PID[$n]}")
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "${URL[$n]}" >"$WORK/wrk.out"
+    t1=$(cputicks "${PID[$n]}")
+    awk -v r="$r" -v name="$n" -v ticks=$((t1 - t0)) -v hz="$HZ" '
       function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
       /Requests\/sec:/ { rps = $2 } /^ +50%/ { p50 = ms($2) } /^ +99%/ { p99 = ms($2) }
+      / requests in / { n = $1 }
       /Non-2xx or 3xx responses:/ { e += $5 } /Socket errors:/ { gsub(",", ""); e += $4 + $6 + $8 + $10 }
-      END { printf "%d %s %.0f %.2f %.2f %d\n", r, name, rps, p50, p99, e }' | tee -a "$WORK/runs"
+      END { printf "%d %s %.0f %.2f %.2f %d %.1f\n", r, name, rps, p50, p99, e, n ? ticks / hz * 1e6 / n : 0 }' "$WORK/wrk.out" | tee -a "$WORK/runs"
   done
 done
 echo
 echo "medians over $ROUNDS rounds, wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $(nproc) cores, $(date -u +%Y-%m-%d); base $BASE, head ${HEAD_REV:-working tree}"
 for n in base head reference; do
-  awk -v n="$n" '$2 == n { print $3, $5, $6 }' "$WORK/runs" | sort -n | awk -v n="$n" '{ r[NR] = $1; p[NR] = $2; e += $3 } END { printf "%-9s req/s %7.0f   p99 (of the median run) %6.2f ms   errors %d\n", n, r[int((NR+1)/2)], p[int((NR+1)/2)], e }'
+  awk -v n="$n" '$2 == n { print $7 }' "$WORK/runs" | sort -n | awk '{ c[NR] = $1 } END { print c[int((NR+1)/2)] }' >"$WORK/cpu-$n"
+  awk -v n="$n" '$2 == n { print $3, $5, $6 }' "$WORK/runs" | sort -n | awk -v n="$n" -v cpu="$(cat "$WORK/cpu-$n")" '{ r[NR] = $1; p[NR] = $2; e += $3 } END { printf "%-9s req/s %7.0f   p99 (of the median run) %6.2f ms   errors %d   cpu/req (median) %5.1f us\n", n, r[int((NR+1)/2)], p[int((NR+1)/2)], e, cpu }'
 done | tee "$WORK/medians"
 awk '{ v[$1] = $3 } END { printf "head/base %.2f   base/reference %.2f   head/reference %.2f\n", v["head"]/v["base"], v["base"]/v["reference"], v["head"]/v["reference"] }' "$WORK/medians"

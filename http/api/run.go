@@ -72,8 +72,13 @@ func (a *API) serveRun(w http.ResponseWriter, r *http.Request, tenantSlug, path 
 		writeError(w, a.log, err)
 		return
 	}
-	// Read (and cap) the body before any script runs.
-	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.maxBody))
+	// Read (and cap) the body before any script runs. A request without
+	// one (most GETs) has http.NoBody: nothing to read, nor a 512-byte
+	// buffer to read it into.
+	var raw []byte
+	if r.Body != http.NoBody {
+		raw, err = io.ReadAll(http.MaxBytesReader(w, r.Body, a.maxBody))
+	}
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
@@ -83,10 +88,7 @@ func (a *API) serveRun(w http.ResponseWriter, r *http.Request, tenantSlug, path 
 		writeError(w, a.log, kilntype.Errorf(kilntype.EInvalidArgument, "could not read the request body"))
 		return
 	}
-	in := kilntype.HTTPInput{Method: r.Method, Path: path, Params: route.Params, Query: map[string]string{}, Headers: map[string]string{}}
-	for k, v := range r.URL.Query() {
-		in.Query[k] = v[0]
-	}
+	in := kilntype.HTTPInput{Method: r.Method, Path: path, Params: route.Params, Query: firstQueryValues(r.URL), Headers: map[string]string{}}
 	for k, v := range r.Header {
 		if k != "Authorization" && k != "Cookie" {
 			in.Headers[strings.ToLower(k)] = strings.Join(v, ", ")
@@ -142,6 +144,46 @@ func (a *API) serveRun(w http.ResponseWriter, r *http.Request, tenantSlug, path 
 	}
 	writeScriptResponse(w, exec.Output)
 }
+
+// firstQueryValues is each query parameter's first value, as
+// u.Query() would give them, without its slice per key. Queries of more
+// than maxFastQuery parameters go through u.Query(), which also applies
+// net/url's cap on their number.
+func firstQueryValues(u *url.URL) map[string]string {
+	raw := u.RawQuery
+	if strings.Count(raw, "&") >= maxFastQuery {
+		q := map[string]string{}
+		for k, v := range u.Query() {
+			q[k] = v[0]
+		}
+		return q
+	}
+	q := make(map[string]string, strings.Count(raw, "&")+1)
+	for raw != "" {
+		// url.ParseQuery's rules: pairs split on '&', a pair with a ';'
+		// or that does not unescape is dropped, an empty pair skipped.
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if pair == "" || strings.Contains(pair, ";") {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		k, err := url.QueryUnescape(k)
+		if err != nil {
+			continue
+		}
+		if _, seen := q[k]; seen {
+			continue
+		}
+		if v, err = url.QueryUnescape(v); err != nil {
+			continue
+		}
+		q[k] = v
+	}
+	return q
+}
+
+const maxFastQuery = 64
 
 // scriptResponse is the {status, headers, body} shape a handler may return.
 type scriptResponse struct {

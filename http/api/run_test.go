@@ -3,9 +3,12 @@ package api
 import (
 	"encoding/json"
 	"github.com/kiln-run/kiln/kilntype"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -85,6 +88,23 @@ func TestHTTPInputJSON(t *testing.T) {
 		_ = json.Unmarshal(want, &w)
 		if !reflect.DeepEqual(g, w) {
 			t.Errorf("AppendJSON wrote %s\nencoding/json %s", got, want)
+		}
+	}
+}
+
+// TestFirstQueryValues pins the hand-written query parsing of /run to
+// url.URL.Query's first values.
+func TestFirstQueryValues(t *testing.T) {
+	many := strings.Repeat("a=1&", 100) + "b=2"
+	for _, raw := range []string{"", "name=Ada", "a=1&a=2", "a=%zz&a=2", "a;b=1&c=2", "&&x=&y", "k%20=v+w&%41=%42",
+		"a=1;b=2", "=v", "a=b=c", "%=1&ok=1", many} {
+		u := &url.URL{RawQuery: raw}
+		want := map[string]string{}
+		for k, v := range u.Query() {
+			want[k] = v[0]
+		}
+		if got := firstQueryValues(u); !maps.Equal(got, want) {
+			t.Errorf("%q: got %v, want %v", raw, got, want)
 		}
 	}
 }

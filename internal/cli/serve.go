@@ -108,12 +108,13 @@ func serveSettings() []serveSetting {
 // default (GOGC=400), which took a fifth off the CPU each HTTP request
 // costs (docs/benchmarks.md), and caps the heap softly at half the
 // machine's memory (GOMEMLIMIT) so the larger headroom cannot run the
-// machine out of memory. GOGC and GOMEMLIMIT in the environment win.
+// machine out of memory. GOGC and GOMEMLIMIT in the environment win; set
+// but empty, they count as unset, as they do for Go's runtime.
 func tuneGC(lookup func(string) (string, bool)) {
-	if _, ok := lookup("GOGC"); !ok {
+	if v, _ := lookup("GOGC"); v == "" {
 		debug.SetGCPercent(400)
 	}
-	if _, ok := lookup("GOMEMLIMIT"); !ok {
+	if v, _ := lookup("GOMEMLIMIT"); v == "" {
 		debug.SetMemoryLimit(pool.SystemMemory() / 2)
 	}
 }

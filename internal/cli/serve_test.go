@@ -143,7 +143,7 @@ func TestServeBadUsage(t *testing.T) {
 }
 
 // TestTuneGC: serve raises GOGC to 400 and caps the heap at half the
-// machine's memory, unless the environment sets either.
+// machine's memory, unless the environment sets either (to something).
 func TestTuneGC(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(100))
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(math.MaxInt64))
@@ -156,6 +156,8 @@ func TestTuneGC(t *testing.T) {
 		{"defaults", nil, 400, pool.SystemMemory() / 2},
 		{"GOGC set", map[string]string{"GOGC": "100"}, 100, pool.SystemMemory() / 2},
 		{"GOMEMLIMIT set", map[string]string{"GOMEMLIMIT": "1GiB"}, 400, math.MaxInt64},
+		// Go's runtime ignores an empty variable, so serve does too.
+		{"both empty", map[string]string{"GOGC": "", "GOMEMLIMIT": ""}, 400, pool.SystemMemory() / 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			debug.SetGCPercent(100)
