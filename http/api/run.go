@@ -141,7 +141,8 @@ func (a *API) serveRun(w http.ResponseWriter, r *http.Request, tenantSlug, path 
 		}
 	}
 	res, err := a.client.Run(r.Context(), kiln.RunParams{TenantID: route.TenantID, ScriptID: route.ScriptID,
-		Trigger: kilntype.TriggerHTTP, Input: in.appendJSON(make([]byte, 0, 256))})
+		Trigger: kilntype.TriggerHTTP, Input: in.appendJSON(make([]byte, 0, 256)),
+		TraceParent: r.Header.Get("Traceparent"), TraceState: r.Header.Get("Tracestate")})
 	if err != nil {
 		writeError(w, a.log, err)
 		return
