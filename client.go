@@ -272,9 +272,11 @@ func (c *Client) Config() Config { return c.cfg }
 
 // Stop shuts down gracefully: stop the scheduler and the queue, let running
 // executions finish (or cancel and record them at ShutdownTimeout), write
-// pending records, close the store. A database handle or NATS connection
-// the host gave (Config.SQLiteDB, PostgresDB, PostgresPool, NATSConn)
-// stays open: the host closes it after Stop.
+// pending records, close the store, flush the spans of the tracer
+// provider Kiln made from the OTEL_* environment. A database handle or
+// NATS connection the host gave (Config.SQLiteDB, PostgresDB,
+// PostgresPool, NATSConn) stays open and a host's TracerProvider runs on:
+// the host closes them after Stop.
 func (c *Client) Stop(ctx context.Context) error {
 	var err error
 	c.stopOnce.Do(func() {

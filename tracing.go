@@ -136,10 +136,10 @@ func (t *tracing) shutdown(ctx context.Context) error {
 
 // startRun starts an execution's span, as a child of the span in ctx (an
 // embedding host's) or of the W3C trace context the request came with.
-// Off, it returns ctx and a nil span.
-func (t *tracing) startRun(ctx context.Context, req *runRequest) (context.Context, *runSpan) {
+// Off, it returns ctx and a span that does nothing.
+func (t *tracing) startRun(ctx context.Context, req *runRequest) (context.Context, runSpan) {
 	if t == nil {
-		return ctx, nil
+		return ctx, runSpan{}
 	}
 	if t.propagate && req.TraceParent != "" {
 		carrier := propagation.MapCarrier{"traceparent": req.TraceParent}
@@ -155,10 +155,31 @@ func (t *tracing) startRun(ctx context.Context, req *runRequest) (context.Contex
 	case kilntype.TriggerEvent:
 		kind = trace.SpanKindConsumer
 	}
-	ctx, span := t.tracer.Start(ctx, "kiln.run "+string(req.Trigger), trace.WithSpanKind(kind), trace.WithAttributes(
-		attrTenantID.String(req.Tenant.ID), attrTenantSlug.String(req.Tenant.Slug),
-		attrScriptID.String(req.ScriptID), attrTrigger.String(string(req.Trigger))))
-	return ctx, &runSpan{span: span}
+	ctx, span := t.tracer.Start(ctx, runSpanName(req.Trigger), trace.WithSpanKind(kind))
+	// Attributes only for a span that records them: an unsampled run
+	// makes no garbage for them.
+	if span.IsRecording() {
+		span.SetAttributes(attrTenantID.String(req.Tenant.ID), attrTenantSlug.String(req.Tenant.Slug),
+			attrScriptID.String(req.ScriptID), attrTrigger.String(string(req.Trigger)))
+	}
+	return ctx, runSpan{span: span}
+}
+
+// runSpanName is "kiln.run <trigger>", without building the string.
+func runSpanName(t kilntype.Trigger) string {
+	switch t {
+	case kilntype.TriggerHTTP:
+		return "kiln.run http"
+	case kilntype.TriggerEvent:
+		return "kiln.run event"
+	case kilntype.TriggerCron:
+		return "kiln.run cron"
+	case kilntype.TriggerManual:
+		return "kiln.run manual"
+	case kilntype.TriggerEmbedded:
+		return "kiln.run embedded"
+	}
+	return "kiln.run " + string(t)
 }
 
 // hostCall is the engine's OnHostCall: a span per host call, a child of
@@ -191,15 +212,17 @@ func (t *tracing) injectHeaders(ctx context.Context, h http.Header) {
 	propagation.TraceContext{}.Inject(ctx, propagation.HeaderCarrier(h))
 }
 
-// runSpan is an execution's span. A nil *runSpan (tracing off) does
-// nothing.
+// runSpan is an execution's span. Its zero value (tracing off) and an
+// unsampled run's do nothing.
 type runSpan struct {
 	span trace.Span
 }
 
+func (s runSpan) recording() bool { return s.span != nil && s.span.IsRecording() }
+
 // script names the script and version that run.
-func (s *runSpan) script(sc *kilntype.Script, v *kilntype.Version) {
-	if s == nil {
+func (s runSpan) script(sc *kilntype.Script, v *kilntype.Version) {
+	if !s.recording() {
 		return
 	}
 	s.span.SetAttributes(attrScriptName.String(sc.Name), attrVersion.Int(v.Number))
@@ -207,8 +230,12 @@ func (s *runSpan) script(sc *kilntype.Script, v *kilntype.Version) {
 
 // end ends the span with the execution's outcome, or with err when the
 // run did not start (or its record was not written).
-func (s *runSpan) end(exec *kilntype.Execution, err error) {
-	if s == nil {
+func (s runSpan) end(exec *kilntype.Execution, err error) {
+	if s.span == nil {
+		return
+	}
+	if !s.span.IsRecording() {
+		s.span.End()
 		return
 	}
 	var code kilntype.Code

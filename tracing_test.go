@@ -232,6 +232,26 @@ func TestTracingOutboundPropagation(t *testing.T) {
 	}
 }
 
+// TestTracingHostFuncContext: a host function's ctx carries its call's
+// span, so the host's own spans nest under it.
+func TestTracingHostFuncContext(t *testing.T) {
+	seen := make(chan trace.SpanContext, 1)
+	c, rec := tracedClient(t, func(c *Config) {
+		c.HostFuncs = []HostFunc{{Name: "probe", Fn: func(ctx context.Context, _ string, _ []any) (any, error) {
+			seen <- trace.SpanFromContext(ctx).SpanContext()
+			return nil, nil
+		}}}
+	})
+	deploy(t, c, "acme", ScriptSaveParams{Name: "probe", Source: `export default () => iota.host.probe()`})
+	if _, err := c.Run(context.Background(), RunParams{TenantSlug: "acme", ScriptName: "probe", Trigger: kilntype.TriggerEmbedded}); err != nil {
+		t.Fatal(err)
+	}
+	calls := byName(rec, "iota.host.probe")
+	if len(calls) != 1 || !(<-seen).Equal(calls[0].SpanContext()) {
+		t.Fatalf("the host function's ctx does not carry its call's span (%d spans)", len(calls))
+	}
+}
+
 // TestTracingOff: with no provider and no OTEL_* endpoint nothing is
 // traced — no hook, no span in a host call's context — and the tracing
 // steps of a run allocate nothing.
@@ -402,4 +422,20 @@ func TestTracingFromEnv(t *testing.T) {
 	if want := []string{"iota.log.info", "kiln.run manual"}; !slices.Equal(spans, want) {
 		t.Errorf("exported spans %q, want %q", spans, want)
 	}
+}
+
+// BenchmarkRunTraced: BenchmarkRun with tracing off, on (every run
+// sampled, spans batched to an exporter that drops them) and on with no
+// run sampled, in one invocation for ratios.
+func BenchmarkRunTraced(b *testing.B) {
+	provider := func(sampler sdktrace.Sampler) func(*Config) {
+		return func(c *Config) {
+			tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sampler), sdktrace.WithBatcher(tracetest.NewNoopExporter()))
+			b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+			c.TracerProvider = tp
+		}
+	}
+	b.Run("off", func(b *testing.B) { benchmarkRun(b) })
+	b.Run("sampled", func(b *testing.B) { benchmarkRun(b, provider(sdktrace.AlwaysSample())) })
+	b.Run("unsampled", func(b *testing.B) { benchmarkRun(b, provider(sdktrace.NeverSample())) })
 }
