@@ -143,7 +143,7 @@ func (c *Client) run(ctx context.Context, req runRequest) (*RunResult, error) {
 		span.end(nil, err)
 		return nil, err
 	}
-	span.script(s, v)
+	span.ran(s, v)
 	if err := kilntype.MayRun(s, req.Trigger); err != nil {
 		span.end(nil, err)
 		return nil, err

@@ -136,10 +136,10 @@ func (t *tracing) shutdown(ctx context.Context) error {
 
 // startRun starts an execution's span, as a child of the span in ctx (an
 // embedding host's) or of the W3C trace context the request came with.
-// Off, it returns ctx and a span that does nothing.
-func (t *tracing) startRun(ctx context.Context, req *runRequest) (context.Context, runSpan) {
+// Off, it returns ctx and a nil span; unsampled, a nil span too.
+func (t *tracing) startRun(ctx context.Context, req *runRequest) (context.Context, *runSpan) {
 	if t == nil {
-		return ctx, runSpan{}
+		return ctx, nil
 	}
 	if t.propagate && req.TraceParent != "" {
 		carrier := propagation.MapCarrier{"traceparent": req.TraceParent}
@@ -156,13 +156,12 @@ func (t *tracing) startRun(ctx context.Context, req *runRequest) (context.Contex
 		kind = trace.SpanKindConsumer
 	}
 	ctx, span := t.tracer.Start(ctx, runSpanName(req.Trigger), trace.WithSpanKind(kind))
-	// Attributes only for a span that records them: an unsampled run
-	// makes no garbage for them.
-	if span.IsRecording() {
-		span.SetAttributes(attrTenantID.String(req.Tenant.ID), attrTenantSlug.String(req.Tenant.Slug),
-			attrScriptID.String(req.ScriptID), attrTrigger.String(string(req.Trigger)))
+	if !span.IsRecording() {
+		// Unsampled: ctx carries the span for the trace context of the
+		// host calls and of scripts' requests; there is nothing to end.
+		return ctx, nil
 	}
-	return ctx, runSpan{span: span}
+	return ctx, &runSpan{span: span, tenant: req.Tenant, scriptID: req.ScriptID, trigger: req.Trigger}
 }
 
 // runSpanName is "kiln.run <trigger>", without building the string.
@@ -212,35 +211,40 @@ func (t *tracing) injectHeaders(ctx context.Context, h http.Header) {
 	propagation.TraceContext{}.Inject(ctx, propagation.HeaderCarrier(h))
 }
 
-// runSpan is an execution's span. Its zero value (tracing off) and an
-// unsampled run's do nothing.
+// runSpan is a recorded execution's span. A nil *runSpan (tracing off, or
+// the run not sampled) does nothing. Its attributes are set at once when
+// it ends: one copy of them, no garbage before.
 type runSpan struct {
-	span trace.Span
+	span     trace.Span
+	tenant   *kilntype.Tenant
+	scriptID string
+	trigger  kilntype.Trigger
+	script   *kilntype.Script // nil until looked up
+	version  *kilntype.Version
 }
 
-func (s runSpan) recording() bool { return s.span != nil && s.span.IsRecording() }
-
-// script names the script and version that run.
-func (s runSpan) script(sc *kilntype.Script, v *kilntype.Version) {
-	if !s.recording() {
-		return
+// ran names the script and version that run.
+func (s *runSpan) ran(sc *kilntype.Script, v *kilntype.Version) {
+	if s != nil {
+		s.script, s.version = sc, v
 	}
-	s.span.SetAttributes(attrScriptName.String(sc.Name), attrVersion.Int(v.Number))
 }
 
 // end ends the span with the execution's outcome, or with err when the
 // run did not start (or its record was not written).
-func (s runSpan) end(exec *kilntype.Execution, err error) {
-	if s.span == nil {
+func (s *runSpan) end(exec *kilntype.Execution, err error) {
+	if s == nil {
 		return
 	}
-	if !s.span.IsRecording() {
-		s.span.End()
-		return
+	attrs := make([]attribute.KeyValue, 0, 10)
+	attrs = append(attrs, attrTenantID.String(s.tenant.ID), attrTenantSlug.String(s.tenant.Slug),
+		attrScriptID.String(s.scriptID), attrTrigger.String(string(s.trigger)))
+	if s.script != nil {
+		attrs = append(attrs, attrScriptName.String(s.script.Name), attrVersion.Int(s.version.Number))
 	}
 	var code kilntype.Code
 	if exec != nil {
-		s.span.SetAttributes(attrExecutionID.String(exec.ID), attrAttempt.Int(exec.Attempt), attrStatus.String(string(exec.Status)))
+		attrs = append(attrs, attrExecutionID.String(exec.ID), attrAttempt.Int(exec.Attempt), attrStatus.String(string(exec.Status)))
 		if exec.Error != nil {
 			code = exec.Error.Code
 		}
@@ -249,8 +253,9 @@ func (s runSpan) end(exec *kilntype.Execution, err error) {
 		code = kilntype.ErrorCode(err)
 	}
 	if code != "" {
-		s.span.SetAttributes(attrErrorCode.String(string(code)))
+		attrs = append(attrs, attrErrorCode.String(string(code)))
 		s.span.SetStatus(codes.Error, string(code))
 	}
+	s.span.SetAttributes(attrs...)
 	s.span.End()
 }

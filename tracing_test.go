@@ -281,9 +281,10 @@ func TestTracingOff(t *testing.T) {
 	req := runRequest{Tenant: &kilntype.Tenant{ID: "t", Slug: "acme"}, ScriptID: "s", Trigger: kilntype.TriggerHTTP,
 		TraceParent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}
 	exec := &kilntype.Execution{ID: "e", Status: kilntype.ExecCompleted}
+	script, version := &kilntype.Script{}, &kilntype.Version{}
 	allocs := testing.AllocsPerRun(100, func() {
 		runCtx, span := c.tracing.startRun(ctx, &req)
-		span.script(&kilntype.Script{}, &kilntype.Version{})
+		span.ran(script, version)
 		span.end(exec, nil)
 		if runCtx != ctx {
 			t.Fatal("startRun changed the context with tracing off")
