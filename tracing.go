@@ -86,14 +86,14 @@ func providerFromEnv(ctx context.Context, getenv func(string) string) (*sdktrace
 	case "none":
 		return nil, nil
 	default:
-		return nil, fmt.Errorf("OTEL_TRACES_EXPORTER=%q: Kiln exports traces over OTLP only; set it to otlp or none, or unset it", exporter)
+		return nil, fmt.Errorf("OTEL_TRACES_EXPORTER=%q: Kiln exports traces over OTLP only; set it to otlp or none, or unset it — or, embedding Kiln, give it your own TracerProvider (kiln.Config.TracerProvider)", exporter)
 	}
 	protocol := getenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
 	if protocol == "" {
 		protocol = getenv("OTEL_EXPORTER_OTLP_PROTOCOL")
 	}
 	if protocol != "" && protocol != "http/protobuf" && protocol != "http/json" {
-		return nil, fmt.Errorf("OTEL_EXPORTER_OTLP_PROTOCOL=%q: Kiln exports traces over OTLP/HTTP; use http/protobuf (the default) or http/json, with the collector's HTTP endpoint (port 4318)", protocol)
+		return nil, fmt.Errorf("OTEL_EXPORTER_OTLP_PROTOCOL=%q: Kiln exports traces over OTLP/HTTP; use http/protobuf (the default) or http/json, with the collector's HTTP endpoint (port 4318) — or, embedding Kiln, give it your own TracerProvider (kiln.Config.TracerProvider)", protocol)
 	}
 	exporter, err := otlptracehttp.New(ctx)
 	if err != nil {
