@@ -62,6 +62,7 @@ type Client struct {
 	catalog  *catalog
 	metrics  *metrics
 	routes   *routeTable
+	tracing  *tracing // nil: tracing off
 
 	opMu   sync.RWMutex
 	opHash string // the operator key's SHA-256, hex; "" while there is none
@@ -94,6 +95,11 @@ func New(cfg Config, opts ...Option) (c *Client, err error) {
 			}
 		}
 	}()
+	tr, err := newTracing(ctx, cfg, os.Getenv)
+	if err != nil {
+		return nil, fmt.Errorf("tracing: %w", err)
+	}
+	undo = append(undo, func() { _ = tr.shutdown(context.Background()) })
 	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -101,6 +107,9 @@ func New(cfg Config, opts ...Option) (c *Client, err error) {
 	undo = append(undo, func() { _ = st.Close() })
 	outCfg := cfg.Outbound
 	outCfg.Allow = append(slices.Clone(outCfg.Allow), cfg.HTTPAllow...)
+	if tr != nil && tr.propagate {
+		outCfg.InjectHeaders = tr.injectHeaders
+	}
 	client, err := outbound.New(outCfg)
 	if err != nil {
 		return nil, fmt.Errorf("outbound requests: %w", err)
@@ -110,7 +119,7 @@ func New(cfg Config, opts ...Option) (c *Client, err error) {
 	if err != nil {
 		return nil, err
 	}
-	c = &Client{cfg: cfg, log: log, store: st, outbound: client, secrets: box, redactor: sdk.NewRedactor(), bgStop: make(chan struct{})}
+	c = &Client{cfg: cfg, log: log, store: st, outbound: client, secrets: box, redactor: sdk.NewRedactor(), tracing: tr, bgStop: make(chan struct{})}
 	publish := func(ctx context.Context, tenantID, typ string, payload json.RawMessage) (string, error) {
 		return c.publish(ctx, tenantID, typ, payload, "")
 	}
@@ -124,9 +133,13 @@ func New(cfg Config, opts ...Option) (c *Client, err error) {
 	if hostModule != nil {
 		modules = append(modules, *hostModule)
 	}
-	eng, err := engine.New(engine.Config{Timeout: cfg.Timeout, MemoryLimit: cfg.MemoryBytes, OutputBytes: cfg.OutputBytes,
+	engCfg := engine.Config{Timeout: cfg.Timeout, MemoryLimit: cfg.MemoryBytes, OutputBytes: cfg.OutputBytes,
 		Clock: cfg.Clock, Random: cfg.Random, HostCallGuard: limiter.guard,
-		Fetch: sdk.Fetch(client), Modules: modules})
+		Fetch: sdk.Fetch(client), Modules: modules}
+	if tr != nil {
+		engCfg.OnHostCall = tr.hostCall
+	}
+	eng, err := engine.New(engCfg)
 	if err != nil {
 		return nil, err
 	}
@@ -259,9 +272,11 @@ func (c *Client) Config() Config { return c.cfg }
 
 // Stop shuts down gracefully: stop the scheduler and the queue, let running
 // executions finish (or cancel and record them at ShutdownTimeout), write
-// pending records, close the store. A database handle or NATS connection
-// the host gave (Config.SQLiteDB, PostgresDB, PostgresPool, NATSConn)
-// stays open: the host closes it after Stop.
+// pending records, close the store, flush the spans of the tracer
+// provider Kiln made from the OTEL_* environment. A database handle or
+// NATS connection the host gave (Config.SQLiteDB, PostgresDB,
+// PostgresPool, NATSConn) stays open and a host's TracerProvider runs on:
+// the host closes them after Stop.
 func (c *Client) Stop(ctx context.Context) error {
 	var err error
 	c.stopOnce.Do(func() {
@@ -283,6 +298,11 @@ func (c *Client) Stop(ctx context.Context) error {
 		_ = c.engine.Close()
 		_ = c.outbound.Close()
 		err = errors.Join(err, c.store.Close())
+		// Every execution has ended its span: flush them (a host's
+		// provider is the host's to flush).
+		if e := c.tracing.shutdown(ctx); e != nil {
+			c.log.Warn("flushing trace spans", "err", e)
+		}
 	})
 	return err
 }

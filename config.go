@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/kiln-run/kiln/engine"
 	"github.com/kiln-run/kiln/outbound"
@@ -104,6 +105,13 @@ type Config struct {
 	// Outbound tunes scripts' outbound requests (timeouts, size caps,
 	// per-tenant concurrency); HTTPAllow fills its Allow.
 	Outbound outbound.Config `json:"outbound"`
+	// TracerProvider is the host's OpenTelemetry tracer provider: every
+	// execution becomes a span of it, with a child span per host call
+	// (docs/server.md, "Tracing"). Kiln never shuts it down. Nil: Kiln
+	// exports spans over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT or
+	// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set (and shuts that provider
+	// down in Stop), and traces nothing otherwise.
+	TracerProvider trace.TracerProvider `json:"-"`
 }
 
 // WithDefaults fills every unset field, the nested Pool, Queue and

@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/kiln-run/kiln/engine"
 )
@@ -39,3 +40,9 @@ func WithPostgresPool(pool *pgxpool.Pool) Option { return func(c *Config) { c.Po
 // WithNATS runs the event queue on the host's NATS connection (see
 // Config.NATSConn).
 func WithNATS(conn *nats.Conn) Option { return func(c *Config) { c.NATSConn = conn } }
+
+// WithTracerProvider makes every execution a span of the host's tracer
+// provider (see Config.TracerProvider).
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return func(c *Config) { c.TracerProvider = tp }
+}

@@ -36,6 +36,11 @@ type RunParams struct {
 	// Async answers once the pending record is durable, with the execution
 	// pending; the run goes on in the background (shutdown still ends it).
 	Async bool
+	// TraceParent and TraceState are the W3C trace context (the
+	// traceparent and tracestate headers) of the request that caused the
+	// run, if any: with tracing on, the run's span is a child of it. A span
+	// in ctx (a host's own) is the parent otherwise.
+	TraceParent, TraceState string
 }
 
 // RunResult is a run's outcome.
@@ -92,7 +97,7 @@ func (c *Client) Run(ctx context.Context, p RunParams) (*RunResult, error) {
 		scriptID = s.ID
 	}
 	return c.run(ctx, runRequest{Tenant: tenant, ScriptID: scriptID, Trigger: p.Trigger, Input: p.Input,
-		Durable: p.Trigger != kilntype.TriggerHTTP, Async: p.Async})
+		Durable: p.Trigger != kilntype.TriggerHTTP, Async: p.Async, TraceParent: p.TraceParent, TraceState: p.TraceState})
 }
 
 // resolveTenant finds a tenant by ID, else by slug, through the catalog.
@@ -135,21 +140,29 @@ type runRequest struct {
 	// completed run's record is then written once (ExecutionID and a
 	// completed record are never run again).
 	FirstRun bool
+	// TraceParent and TraceState are RunParams'.
+	TraceParent, TraceState string
 }
 
 // run is Run's body: look the script up, check it may run, start, run,
-// record, and map a pool refusal to OVERLOADED.
+// record, and map a pool refusal to OVERLOADED. With tracing on, all of it
+// is the run's span.
 func (c *Client) run(ctx context.Context, req runRequest) (*RunResult, error) {
+	ctx, span := c.tracing.startRun(ctx, &req)
 	s, v, err := c.catalog.current(ctx, req.Tenant.ID, req.ScriptID)
 	if err != nil {
+		span.end(nil, err)
 		return nil, err
 	}
+	span.ran(s, v)
 	if err := kilntype.MayRun(s, req.Trigger); err != nil {
+		span.end(nil, err)
 		return nil, err
 	}
 	job := runJob{Script: s, Version: v, Caps: req.Tenant.Settings.Caps, runRequest: req}
 	exec, err := c.runner.start(job)
 	if err != nil {
+		span.end(nil, err)
 		return nil, err
 	}
 	if req.Async {
@@ -157,13 +170,18 @@ func (c *Client) run(ctx context.Context, req runRequest) (*RunResult, error) {
 		// the answer. The execution outlives the caller's context;
 		// shutdown still cancels it.
 		if err := c.runner.accept(exec); err != nil {
+			span.end(exec, err)
 			return nil, err
 		}
 		pending := *exec
-		go func() { _, _ = c.runner.run(context.WithoutCancel(ctx), job, exec) }()
+		go func() {
+			_, err := c.runner.run(context.WithoutCancel(ctx), job, exec)
+			span.end(exec, err)
+		}()
 		return &RunResult{Execution: &pending}, nil
 	}
 	res, err := c.runner.run(ctx, job, exec)
+	span.end(exec, err)
 	if err != nil {
 		return nil, err
 	}

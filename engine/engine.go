@@ -60,6 +60,13 @@ type Config struct {
 	// every module function) and may refuse it with an *Error, such as
 	// RATE_LIMITED; the refusal is recorded like any failed call.
 	HostCallGuard func(ctx context.Context, meta Meta, name string) error
+	// OnHostCall, if set, is told of every host call (fetch and every
+	// module function) before HostCallGuard is asked, and may return a
+	// context for the call (say, one carrying a tracing span) and a
+	// function that the gate calls once with the call's error code (""
+	// on success) when it ends. Kiln's tracing is this hook; nil (the
+	// default) costs nothing.
+	OnHostCall func(ctx context.Context, meta Meta, name string) (context.Context, func(code Code))
 	// MemorySampleInterval is how often the memory watchdog samples the
 	// heap while invocations run. Default 1ms.
 	MemorySampleInterval time.Duration

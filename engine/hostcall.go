@@ -76,6 +76,10 @@ func (g gate) call(ctx context.Context, inv *invocation, f HostFunc, args []any)
 	clock := g.vm.engine.cfg.Clock
 	start := clock.Now()
 	i := inv.startHostCall(f.Name)
+	var end func(Code)
+	if hook := g.vm.engine.cfg.OnHostCall; hook != nil {
+		ctx, end = hook(ctx, inv.meta, f.Name)
+	}
 	var result any
 	var fnErr error
 	if guard := g.vm.engine.cfg.HostCallGuard; guard != nil {
@@ -90,6 +94,9 @@ func (g gate) call(ctx context.Context, inv *invocation, f HostFunc, args []any)
 		code = err.Code
 	}
 	inv.finishHostCall(i, clock.Now().Sub(start), code)
+	if end != nil {
+		end(code)
+	}
 	return result, err
 }
 

@@ -3,7 +3,9 @@ package engine
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -118,5 +120,65 @@ func TestConfigValidate(t *testing.T) {
 				t.Fatalf("Validate() = %v, want %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestOnHostCall: the hook sees every call, before the guard, with the
+// invocation's meta; the context it returns is the host function's; its
+// end function gets each call's code, a refusal by the guard included.
+func TestOnHostCall(t *testing.T) {
+	type key struct{}
+	type ended struct {
+		name string
+		code Code
+	}
+	var mu sync.Mutex
+	var got []ended
+	cfg := Config{
+		Modules: []Module{{Name: "test", Funcs: []HostFunc{
+			{Name: "host.ctx", Async: true, Fn: func(ctx context.Context, c HostCall) (any, error) {
+				return ctx.Value(key{}), nil
+			}},
+			{Name: "host.notFound", Fn: func(ctx context.Context, c HostCall) (any, error) {
+				return nil, Errorf("NOT_FOUND", "nothing")
+			}},
+			{Name: "host.refused", Fn: func(ctx context.Context, c HostCall) (any, error) { return nil, nil }},
+		}}},
+		OnHostCall: func(ctx context.Context, meta Meta, name string) (context.Context, func(Code)) {
+			if meta.ExecutionID != "ex-hook" {
+				t.Errorf("hook saw meta %+v", meta)
+			}
+			return context.WithValue(ctx, key{}, "from the hook: "+name), func(code Code) {
+				mu.Lock()
+				defer mu.Unlock()
+				got = append(got, ended{name, code})
+			}
+		},
+		HostCallGuard: func(ctx context.Context, meta Meta, name string) error {
+			if ctx.Value(key{}) == nil {
+				t.Errorf("the guard did not get the hook's context for %s", name)
+			}
+			if name == "host.refused" {
+				return Errorf("RATE_LIMITED", "too many")
+			}
+			return nil
+		},
+	}
+	e := setup(t, cfg)
+	src := `export default async () => {
+		const v = await host.ctx();
+		try { host.notFound() } catch (e) {}
+		try { host.refused() } catch (e) {}
+		return v;
+	}`
+	res := runSource(t, e, "hook.js", src, nil, InvokeParams{Meta: Meta{TenantID: "acme", ExecutionID: "ex-hook"}})
+	if res.Err != nil || string(res.Value) != `"from the hook: host.ctx"` {
+		t.Fatalf("got %s %v", res.Value, res.Err)
+	}
+	want := []ended{{"host.ctx", ""}, {"host.notFound", "NOT_FOUND"}, {"host.refused", "RATE_LIMITED"}}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(got, want) {
+		t.Fatalf("ended %v, want %v", got, want)
 	}
 }

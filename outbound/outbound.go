@@ -60,6 +60,11 @@ type Config struct {
 	// TLSConfig, if not nil, is used for https (a private CA, say). It is
 	// cloned. Default: Go's, with the system roots.
 	TLSConfig *tls.Config `json:"-"`
+	// InjectHeaders, if set, may add headers to every request, after the
+	// script's own and before it is sent (redirects carry them as they
+	// carry the script's). ctx is the request's caller's. Kiln's tracing
+	// puts the W3C traceparent here. Nil adds nothing.
+	InjectHeaders func(ctx context.Context, h http.Header) `json:"-"`
 }
 
 // WithDefaults returns a copy of c with every unset field set to its default.
@@ -224,6 +229,9 @@ func (c *Client) Do(ctx context.Context, tenant string, req Request) (*Response,
 		for _, v := range values {
 			httpReq.Header.Add(name, v)
 		}
+	}
+	if c.cfg.InjectHeaders != nil {
+		c.cfg.InjectHeaders(ctx, httpReq.Header)
 	}
 	if host := httpReq.Header.Get("Host"); host != "" {
 		httpReq.Host = host

@@ -210,6 +210,36 @@ func TestAllowed(t *testing.T) {
 	}
 }
 
+// TestInjectHeaders: the hook adds headers after the script's, with the
+// caller's context, and they follow a redirect.
+func TestInjectHeaders(t *testing.T) {
+	t.Parallel()
+	type key struct{}
+	seen := make(chan [2]string, 4)
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/moved" {
+			http.Redirect(w, r, "/here", http.StatusFound)
+			return
+		}
+		seen <- [2]string{r.Header.Get("X-Injected"), r.Header.Get("X-Script")}
+	})
+	b := setup(t, handler, func(c *Config) {
+		c.InjectHeaders = func(ctx context.Context, h http.Header) {
+			if h.Get("X-Script") == "" {
+				t.Errorf("the hook ran before the script's headers were set")
+			}
+			h.Set("X-Injected", ctx.Value(key{}).(string))
+		}
+	})
+	ctx := context.WithValue(context.Background(), key{}, "from ctx")
+	if _, err := b.client.Do(ctx, "acme", Request{URL: b.srv.URL + "/moved", Header: http.Header{"X-Script": {"s"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := <-seen; got != [2]string{"from ctx", "s"} {
+		t.Fatalf("the server saw %q", got)
+	}
+}
+
 func TestProxyEnvironmentIgnored(t *testing.T) {
 	t.Setenv("HTTP_PROXY", "http://127.0.0.1:1")
 	t.Setenv("http_proxy", "http://127.0.0.1:1")

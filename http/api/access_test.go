@@ -16,10 +16,10 @@ import (
 const testOperatorKey = "operator-key-for-tests-0123456789"
 
 // newTestAPI serves a real client (SQLite and embedded JetStream in a
-// temporary folder) through the adapter.
-func newTestAPI(t *testing.T) (*kiln.Client, *API, *httptest.Server) {
+// temporary folder, opts applied) through the adapter.
+func newTestAPI(t *testing.T, opts ...kiln.Option) (*kiln.Client, *API, *httptest.Server) {
 	t.Helper()
-	c, err := kiln.New(kiln.Config{DataDir: t.TempDir(), OperatorKey: testOperatorKey, ShutdownTimeout: 5 * time.Second})
+	c, err := kiln.New(kiln.Config{DataDir: t.TempDir(), OperatorKey: testOperatorKey, ShutdownTimeout: 5 * time.Second}, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

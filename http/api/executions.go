@@ -17,7 +17,8 @@ func (a *API) scriptExecute(w http.ResponseWriter, r *http.Request, p principal)
 		return 0, nil, err
 	}
 	res, err := a.client.Run(r.Context(), kiln.RunParams{TenantID: p.TenantID, ScriptID: r.PathValue("id"),
-		Trigger: kilntype.TriggerManual, Input: b.Input, Async: b.Async})
+		Trigger: kilntype.TriggerManual, Input: b.Input, Async: b.Async,
+		TraceParent: r.Header.Get("Traceparent"), TraceState: r.Header.Get("Tracestate")})
 	if err != nil {
 		return 0, nil, err
 	}

@@ -107,7 +107,8 @@ func (a *API) serveRun(w http.ResponseWriter, r *http.Request, tenantSlug, path 
 		}
 	}
 	res, err := a.client.Run(r.Context(), kiln.RunParams{TenantID: route.TenantID, ScriptID: route.ScriptID,
-		Trigger: kilntype.TriggerHTTP, HTTP: &in})
+		Trigger: kilntype.TriggerHTTP, HTTP: &in,
+		TraceParent: r.Header.Get("Traceparent"), TraceState: r.Header.Get("Tracestate")})
 	if err != nil {
 		writeError(w, a.log, err)
 		return
