@@ -30,7 +30,7 @@ func Errorf(code Code, format string, args ...any) *Error {
 func ErrorCode(err error) Code {
 	// Most errors asked about are nil or an *Error: answer those without
 	// errors.As, whose target escapes (an allocation per call).
-	switch e := err.(type) {
+	switch e := err.(type) { //nolint:errorlint // a fast path; wrapped errors fall through to errors.As below
 	case nil:
 		return EInternal
 	case *Error:
