@@ -10,6 +10,7 @@ import (
 
 	"github.com/kiln-run/kiln/engine"
 	"github.com/kiln-run/kiln/kilntype"
+	"github.com/kiln-run/kiln/sdk/docquery"
 	"github.com/kiln-run/kiln/store"
 )
 
@@ -105,7 +106,7 @@ func (cm *cacheModule) call(ctx context.Context, name string, call engine.HostCa
 		return nil, invalid(name, "the key is missing: call %s('key', …)", name)
 	}
 	if _, ok := call.Args[0].(string); !ok {
-		return nil, invalid(name, "the key must be a string, not %s", describe(call.Args[0]))
+		return nil, invalid(name, "the key must be a string, not %s", docquery.Describe(call.Args[0]))
 	}
 	lim := CacheLimits{MaxValueBytes: cm.opts.MaxValueBytes, MaxTenantBytes: cm.opts.MaxTenantBytes}
 	if cm.opts.TenantLimits != nil {
@@ -180,7 +181,7 @@ func (cm *cacheModule) increment(ctx context.Context, tenantID string, lim Cache
 	if len(args) >= 2 && args[1] != nil {
 		n, ok := args[1].(float64)
 		if !ok {
-			return nil, invalid(name, "the amount must be a number, not %s", describe(args[1]))
+			return nil, invalid(name, "the amount must be a number, not %s", docquery.Describe(args[1]))
 		}
 		by = n
 	}
@@ -205,7 +206,7 @@ func (cm *cacheModule) expiry(v any) (*time.Time, error) {
 	s, ok := v.(float64)
 	ttl := time.Duration(s * float64(time.Second))
 	if !ok || math.IsNaN(s) || s <= 0 || s > maxTTL.Seconds() || ttl < time.Millisecond {
-		return nil, fmt.Errorf("ttlSeconds must be a number of seconds from 0.001 to %d, or left out for no expiry; got %s", int(maxTTL.Seconds()), shortValue(v))
+		return nil, fmt.Errorf("ttlSeconds must be a number of seconds from 0.001 to %d, or left out for no expiry; got %s", int(maxTTL.Seconds()), docquery.ShortValue(v))
 	}
 	t := cm.opts.Now().Add(ttl)
 	return &t, nil

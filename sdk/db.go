@@ -168,7 +168,7 @@ func (db *dbModule) call(ctx context.Context, name string, call engine.HostCall,
 	}
 	collection, ok := call.Args[0].(string)
 	if !ok {
-		return nil, invalid(name, "the collection name must be a string, not %s", describe(call.Args[0]))
+		return nil, invalid(name, "the collection name must be a string, not %s", docquery.Describe(call.Args[0]))
 	}
 	if err := store.ValidCollection(collection); err != nil {
 		return nil, scriptError(name, err)
@@ -248,7 +248,7 @@ func (db *dbModule) insert(ctx context.Context, c Collection, tenantID string, l
 	}
 	doc, ok := args[0].(map[string]any)
 	if !ok {
-		return nil, invalid(name, "the document must be an object, not %s", describe(args[0]))
+		return nil, invalid(name, "the document must be an object, not %s", docquery.Describe(args[0]))
 	}
 	if _, err := store.EncodeDoc(doc, lim.MaxDocumentBytes); err != nil {
 		return nil, err
@@ -256,7 +256,7 @@ func (db *dbModule) insert(ctx context.Context, c Collection, tenantID string, l
 	if id, has := doc["id"]; has {
 		s, ok := id.(string)
 		if !ok {
-			return nil, invalid(name, "the document's id must be a string, or left out to have one generated, not %s", describe(id))
+			return nil, invalid(name, "the document's id must be a string, or left out to have one generated, not %s", docquery.Describe(id))
 		}
 		if err := store.ValidDocID(s); err != nil {
 			return nil, err
@@ -276,7 +276,7 @@ func (db *dbModule) update(ctx context.Context, c Collection, tenantID string, l
 	}
 	patch, ok := args[1].(map[string]any)
 	if !ok {
-		return nil, invalid(name, "the patch must be an object of the fields to change, not %s", describe(args[1]))
+		return nil, invalid(name, "the patch must be an object of the fields to change, not %s", docquery.Describe(args[1]))
 	}
 	if v, has := patch["id"]; has && v != id {
 		return nil, invalid(name, "a document's id cannot change: leave id out of the patch")
@@ -328,26 +328,12 @@ func idArg(name string, args []any, want int) (string, error) {
 	}
 	id, ok := args[0].(string)
 	if !ok {
-		return "", invalid(name, "the document id must be a string, not %s", describe(args[0]))
+		return "", invalid(name, "the document id must be a string, not %s", docquery.Describe(args[0]))
 	}
 	if err := store.ValidDocID(id); err != nil {
 		return "", err
 	}
 	return id, nil
-}
-
-// shortValue renders a scalar for a message, or names its kind.
-func shortValue(v any) string {
-	switch x := v.(type) {
-	case float64:
-		return fmt.Sprint(x)
-	case string:
-		if len(x) > 40 {
-			x = x[:40] + "…"
-		}
-		return fmt.Sprintf("%q", x)
-	}
-	return describe(v)
 }
 
 // storeCollection serves a collection from the built-in store.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/kiln-run/kiln/engine"
 	"github.com/kiln-run/kiln/kilntype"
+	"github.com/kiln-run/kiln/sdk/docquery"
 )
 
 // Publisher makes an event durable for a tenant and returns its ID.
@@ -28,7 +29,7 @@ func EventsModule(publish Publisher) engine.Module {
 			}
 			typ, ok := call.Args[0].(string)
 			if !ok {
-				return nil, engine.Errorf(engine.CodeInvalidArgument, "iota.events.publish: the type must be a string such as 'order.created', not %s", describe(call.Args[0]))
+				return nil, engine.Errorf(engine.CodeInvalidArgument, "iota.events.publish: the type must be a string such as 'order.created', not %s", docquery.Describe(call.Args[0]))
 			}
 			var payload any
 			if len(call.Args) == 2 {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kiln-run/kiln/engine"
 	"github.com/kiln-run/kiln/outbound"
+	"github.com/kiln-run/kiln/sdk/docquery"
 )
 
 // HTTPModule returns iota.http: get, post, put, patch and delete, each an
@@ -82,7 +83,7 @@ func (h httpCall) request(args []any) (outbound.Request, error) {
 	}
 	raw, ok := args[0].(string)
 	if !ok {
-		return req, h.invalid("the URL must be a string, not %s", describe(args[0]))
+		return req, h.invalid("the URL must be a string, not %s", docquery.Describe(args[0]))
 	}
 	if len(args) > 2 {
 		return req, h.invalid("it takes a URL and one options object, not %d arguments", len(args))
@@ -90,7 +91,7 @@ func (h httpCall) request(args []any) (outbound.Request, error) {
 	var opts map[string]any
 	if len(args) == 2 && args[1] != nil {
 		if opts, ok = args[1].(map[string]any); !ok {
-			return req, h.invalid("the options must be an object such as { headers, query, body, timeout }, not %s", describe(args[1]))
+			return req, h.invalid("the options must be an object such as { headers, query, body, timeout }, not %s", docquery.Describe(args[1]))
 		}
 	}
 	for key := range opts {
@@ -112,7 +113,7 @@ func (h httpCall) request(args []any) (outbound.Request, error) {
 	if t, ok := opts["timeout"]; ok && t != nil {
 		ms, ok := t.(float64)
 		if !ok || ms <= 0 || math.IsInf(ms, 0) {
-			return req, h.invalid("timeout must be a positive number of milliseconds, not %s", describe(t))
+			return req, h.invalid("timeout must be a positive number of milliseconds, not %s", docquery.Describe(t))
 		}
 		req.Timeout = time.Duration(min(ms, float64(math.MaxInt64/int64(time.Millisecond))) * float64(time.Millisecond))
 	}
@@ -131,7 +132,7 @@ func withQuery(raw string, query any) (string, error) {
 	}
 	q, ok := query.(map[string]any)
 	if !ok {
-		return "", fmt.Errorf("query must be an object of parameters, not %s", describe(query))
+		return "", fmt.Errorf("query must be an object of parameters, not %s", docquery.Describe(query))
 	}
 	values := url.Values{}
 	for key, v := range q {
@@ -175,7 +176,7 @@ func requestHeaders(headers any) (http.Header, error) {
 	}
 	m, ok := headers.(map[string]any)
 	if !ok {
-		return nil, fmt.Errorf("headers must be an object of names to values, not %s", describe(headers))
+		return nil, fmt.Errorf("headers must be an object of names to values, not %s", docquery.Describe(headers))
 	}
 	out := make(http.Header, len(m))
 	for name, v := range m {
@@ -233,26 +234,7 @@ func scalar(v any) (string, error) {
 	case float64:
 		return strconv.FormatFloat(x, 'f', -1, 64), nil
 	}
-	return "", fmt.Errorf("must be a string, number or boolean, not %s", describe(v))
-}
-
-// describe names a converted JS value's kind for messages.
-func describe(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case string:
-		return "a string"
-	case float64:
-		return "a number"
-	case bool:
-		return "a boolean"
-	case []any:
-		return "an array"
-	case map[string]any:
-		return "an object"
-	}
-	return fmt.Sprintf("a %T", v)
+	return "", fmt.Errorf("must be a string, number or boolean, not %s", docquery.Describe(v))
 }
 
 func responseHeaders(h http.Header) map[string]any {

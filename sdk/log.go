@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 
 	"github.com/kiln-run/kiln/engine"
+	"github.com/kiln-run/kiln/sdk/docquery"
 )
 
 // LogModule returns iota.log: debug, info, warn and error, each a sync
@@ -32,7 +33,7 @@ func LogModule() engine.Module {
 			var fields map[string]any
 			if len(call.Args) == 2 && call.Args[1] != nil {
 				if fields, ok = call.Args[1].(map[string]any); !ok {
-					return nil, invalid(name, "fields must be an object such as { orderId: 42 }, not %s", describe(call.Args[1]))
+					return nil, invalid(name, "fields must be an object such as { orderId: 42 }, not %s", docquery.Describe(call.Args[1]))
 				}
 			}
 			call.Log(level, message, fields)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/kiln-run/kiln/engine"
 	"github.com/kiln-run/kiln/kilntype"
+	"github.com/kiln-run/kiln/sdk/docquery"
 	"github.com/kiln-run/kiln/secrets"
 	"github.com/kiln-run/kiln/store"
 )
@@ -45,7 +46,7 @@ func secretsModule(st SecretReader, box *secrets.Box, onRead func(meta engine.Me
 		}
 		secret, ok := call.Args[0].(string)
 		if !ok {
-			return nil, invalid(name, "the secret name must be a string, not %s", describe(call.Args[0]))
+			return nil, invalid(name, "the secret name must be a string, not %s", docquery.Describe(call.Args[0]))
 		}
 		if err := store.ValidSecretName(secret); err != nil {
 			return nil, scriptError(name, err)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/json"
+	"github.com/kiln-run/kiln/sdk/docquery"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -55,7 +56,7 @@ type CacheIncrementParams struct {
 func ValidCacheKey(key string) error {
 	if key == "" || len(key) > MaxCacheKeyBytes || !utf8.ValidString(key) || strings.ContainsRune(key, 0) {
 		return kilntype.Errorf(kilntype.EInvalidArgument,
-			"cache key %q is not valid: use a non-empty string of at most %d bytes", clip(key), MaxCacheKeyBytes)
+			"cache key %q is not valid: use a non-empty string of at most %d bytes", docquery.Clip(key), MaxCacheKeyBytes)
 	}
 	return nil
 }

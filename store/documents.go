@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/json"
+	"github.com/kiln-run/kiln/sdk/docquery"
 	"regexp"
 	"strings"
 	"time"
@@ -62,7 +63,7 @@ var collectionPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
 func ValidCollection(name string) error {
 	if !collectionPattern.MatchString(name) {
 		return kilntype.Errorf(kilntype.EInvalidArgument,
-			"collection name %q is not valid: use a lower-case letter followed by up to 62 lower-case letters, digits or underscores, such as \"users\" or \"order_items\"", clip(name))
+			"collection name %q is not valid: use a lower-case letter followed by up to 62 lower-case letters, digits or underscores, such as \"users\" or \"order_items\"", docquery.Clip(name))
 	}
 	return nil
 }
@@ -73,7 +74,7 @@ func ValidCollection(name string) error {
 func ValidDocID(id string) error {
 	if id == "" || len(id) > MaxDocIDBytes || !utf8.ValidString(id) || strings.IndexFunc(id, isControl) >= 0 {
 		return kilntype.Errorf(kilntype.EInvalidArgument,
-			"document id %q is not valid: use a non-empty string of at most %d bytes without control characters", clip(id), MaxDocIDBytes)
+			"document id %q is not valid: use a non-empty string of at most %d bytes without control characters", docquery.Clip(id), MaxDocIDBytes)
 	}
 	return nil
 }
@@ -122,16 +123,4 @@ func HasNUL(js []byte) bool {
 		}
 		s = s[i+1:]
 	}
-}
-
-// clip shortens a name quoted in an error message.
-func clip(s string) string {
-	if len(s) <= 80 {
-		return s
-	}
-	i := 80
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return s[:i] + "…"
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"github.com/kiln-run/kiln/sdk/docquery"
 	"regexp"
 	"time"
 
@@ -28,7 +29,7 @@ var secretNamePattern = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,63}$`)
 func ValidSecretName(name string) error {
 	if !secretNamePattern.MatchString(name) {
 		return kilntype.Errorf(kilntype.EInvalidArgument,
-			"secret name %q is not valid: use an upper-case letter followed by up to 63 upper-case letters, digits or underscores, such as \"STRIPE_KEY\"", clip(name))
+			"secret name %q is not valid: use an upper-case letter followed by up to 63 upper-case letters, digits or underscores, such as \"STRIPE_KEY\"", docquery.Clip(name))
 	}
 	return nil
 }

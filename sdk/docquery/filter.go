@@ -81,13 +81,13 @@ func (p *filterParser) object(where map[string]any, depth int) (Filter, error) {
 		case key == "$and" || key == "$or":
 			list, ok := value.([]any)
 			if !ok || len(list) == 0 {
-				return Filter{}, invalidf("where: %s takes a non-empty array of where objects, not %s", key, describe(value))
+				return Filter{}, invalidf("where: %s takes a non-empty array of where objects, not %s", key, Describe(value))
 			}
 			subs := make([]Filter, 0, len(list))
 			for i, item := range list {
 				obj, ok := item.(map[string]any)
 				if !ok {
-					return Filter{}, invalidf("where: %s[%d] must be a where object, not %s", key, i, describe(item))
+					return Filter{}, invalidf("where: %s[%d] must be a where object, not %s", key, i, Describe(item))
 				}
 				sub, err := p.object(obj, depth+1)
 				if err != nil {
@@ -101,7 +101,7 @@ func (p *filterParser) object(where map[string]any, depth int) (Filter, error) {
 				all = append(all, Filter{Or: subs})
 			}
 		case strings.HasPrefix(key, "$"):
-			return Filter{}, invalidf("where: unknown operator %q at the top level: use a field name, $and or $or", clip(key))
+			return Filter{}, invalidf("where: unknown operator %q at the top level: use a field name, $and or $or", Clip(key))
 		default:
 			conds, err := p.field(key, value)
 			if err != nil {
@@ -140,7 +140,7 @@ func (p *filterParser) field(name string, value any) ([]Filter, error) {
 			if !strings.HasPrefix(op, "$") {
 				return nil, invalidf("where: field %q is compared with an object; objects cannot be compared for equality: name a nested field with a dotted path such as %q", name, name+"."+op)
 			}
-			return nil, invalidf("where: unknown operator %q on field %q: use $eq, $ne, $gt, $gte, $lt, $lte, $in or $contains", clip(op), name)
+			return nil, invalidf("where: unknown operator %q on field %q: use $eq, $ne, $gt, $gte, $lt, $lte, $in or $contains", Clip(op), name)
 		}
 		f := Filter{Field: name, Op: Op(op), Value: opsObj[op]}
 		if err := p.check(&f); err != nil {
@@ -158,7 +158,7 @@ func (p *filterParser) check(f *Filter) error {
 	if f.Op == OpIn {
 		list, ok := f.Value.([]any)
 		if !ok {
-			return invalidf("where: $in on field %q takes an array of values, not %s", f.Field, describe(f.Value))
+			return invalidf("where: $in on field %q takes an array of values, not %s", f.Field, Describe(f.Value))
 		}
 		p.conditions += len(list)
 		norm := make([]any, len(list))
@@ -181,7 +181,7 @@ func (p *filterParser) check(f *Filter) error {
 			switch f.Value.(type) {
 			case float64, string:
 			default:
-				return invalidf("where: %s on field %q compares numbers or strings, not %s", f.Op, f.Field, describe(f.Value))
+				return invalidf("where: %s on field %q compares numbers or strings, not %s", f.Op, f.Field, Describe(f.Value))
 			}
 		}
 	}

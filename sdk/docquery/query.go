@@ -67,7 +67,7 @@ var fieldPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-
 func ValidField(name string) error {
 	if len(name) > maxFieldBytes || !fieldPattern.MatchString(name) {
 		return kilntype.Errorf(kilntype.EInvalidArgument,
-			"field %q is not valid: use names made of letters, digits and underscores (not starting with a digit), joined by dots for nested fields, such as \"status\" or \"address.city\"", clip(name))
+			"field %q is not valid: use names made of letters, digits and underscores (not starting with a digit), joined by dots for nested fields, such as \"status\" or \"address.city\"", Clip(name))
 	}
 	return nil
 }
@@ -109,7 +109,7 @@ func Parse(opts any, maxLimit int) (Query, error) {
 	}
 	obj, ok := opts.(map[string]any)
 	if !ok {
-		return Query{}, invalidf("the options must be an object such as { where: { active: true }, limit: 10 }, not %s", describe(opts))
+		return Query{}, invalidf("the options must be an object such as { where: { active: true }, limit: 10 }, not %s", Describe(opts))
 	}
 	for key := range obj {
 		if i := sort.SearchStrings(options, key); i == len(options) || options[i] != key {
@@ -144,7 +144,7 @@ func ParseWhere(v any) (Filter, error) {
 	}
 	where, ok := v.(map[string]any)
 	if !ok {
-		return Filter{}, invalidf("where must be an object such as { active: true }, not %s", describe(v))
+		return Filter{}, invalidf("where must be an object such as { active: true }, not %s", Describe(v))
 	}
 	return ParseFilter(where)
 }
@@ -164,7 +164,7 @@ func ParseOrderBy(v any) ([]Order, error) {
 	for _, item := range items {
 		s, ok := item.(string)
 		if !ok {
-			return nil, invalidf("orderBy takes a field name such as 'createdAt' or 'createdAt desc', or an array of them, not %s", describe(item))
+			return nil, invalidf("orderBy takes a field name such as 'createdAt' or 'createdAt desc', or an array of them, not %s", Describe(item))
 		}
 		field, dir, _ := strings.Cut(strings.TrimSpace(s), " ")
 		o := Order{Field: field}
@@ -187,31 +187,30 @@ func ParseOrderBy(v any) ([]Order, error) {
 func integer(v any, what string, lo, hi int) (int, error) {
 	f, ok := v.(float64)
 	if !ok || f != math.Trunc(f) || f < float64(lo) || f > float64(hi) {
-		return 0, invalidf("%s must be a whole number from %d to %d, not %s", what, lo, hi, shortValue(v))
+		return 0, invalidf("%s must be a whole number from %d to %d, not %s", what, lo, hi, ShortValue(v))
 	}
 	return int(f), nil
 }
 
-// shortValue renders a scalar for a message, or names its kind.
-func shortValue(v any) string {
+// ShortValue renders a JSON-like scalar for an error message (a string
+// quoted and cut at 40 bytes), or names its kind.
+func ShortValue(v any) string {
 	switch x := v.(type) {
 	case float64:
 		return fmt.Sprint(x)
 	case string:
-		if len(x) > 40 {
-			x = x[:40] + "…"
-		}
-		return fmt.Sprintf("%q", x)
+		return fmt.Sprintf("%q", clipAt(x, 40))
 	}
-	return describe(v)
+	return Describe(v)
 }
 
 func invalidf(format string, args ...any) error {
 	return kilntype.Errorf(kilntype.EInvalidArgument, format, args...)
 }
 
-// describe names a JSON-like value's kind for messages.
-func describe(v any) string {
+// Describe names a JSON-like value's kind for an error message: "null",
+// "a string", "a number", "a boolean", "an array", "an object".
+func Describe(v any) string {
 	switch v.(type) {
 	case nil:
 		return "null"
@@ -230,12 +229,15 @@ func describe(v any) string {
 	return fmt.Sprintf("a %T", v)
 }
 
-// clip shortens a name quoted in an error message.
-func clip(s string) string {
-	if len(s) <= 80 {
+// Clip shortens a name quoted in an error message to 80 bytes, on a
+// character boundary.
+func Clip(s string) string { return clipAt(s, 80) }
+
+func clipAt(s string, n int) string {
+	if len(s) <= n {
 		return s
 	}
-	i := 80
+	i := n
 	for i > 0 && !utf8.RuneStart(s[i]) {
 		i--
 	}

@@ -6,12 +6,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
 	_ "modernc.org/sqlite"             // a driver OpenDB must refuse
 
-	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/store"
 	"github.com/kiln-run/kiln/store/postgres"
 	"github.com/kiln-run/kiln/store/storetest"
@@ -107,59 +105,18 @@ func TestOpenHost(t *testing.T) {
 
 // TestOpenHostLeavesHandleOpen: after Close the host's handle still reads
 // what the store wrote, and a second store on it (a restart) finds the
-// schema migrated and the data there.
+// schema migrated and the data there (storetest.ExerciseHostHandle).
 func TestOpenHostLeavesHandleOpen(t *testing.T) {
 	dbURL, admin := connect(t)
 	for _, h := range hosts {
 		t.Run(h.name, func(t *testing.T) {
-			ctx := t.Context()
 			host := h.open(t, withSearchPath(dbURL, createSchema(t, admin)))
-			s, err := host.open(ctx)
-			if err != nil {
-				t.Fatalf("open: %v", err)
-			}
-			tenant, err := s.TenantCreate(ctx, store.TenantCreateParams{Slug: "acme", Name: "Acme"})
-			if err != nil {
-				t.Fatalf("TenantCreate: %v", err)
-			}
-			sc, err := s.ScriptCreate(ctx, store.ScriptCreateParams{
-				TenantID: tenant.ID, Name: "hello", Type: kilntype.TypeManual, Status: kilntype.StatusActive,
-				Version: store.VersionCreateParams{SourceCode: "export default () => 1"},
+			storetest.ExerciseHostHandle(t, storetest.HostHandle{
+				Open: func(ctx context.Context) (store.Store, error) { return host.open(ctx) },
+				ScriptName: func(ctx context.Context, id string) (string, error) {
+					return host.query(ctx, `SELECT name FROM scripts WHERE id = $1`, id)
+				},
 			})
-			if err != nil {
-				t.Fatalf("ScriptCreate: %v", err)
-			}
-			exec := kilntype.Execution{
-				ID: uuid.Must(uuid.NewV7()).String(), TenantID: tenant.ID, ScriptID: sc.ID, Version: 1,
-				Trigger: "manual", Attempt: 1, Status: kilntype.ExecCompleted, CreatedAt: sc.CreatedAt,
-			}
-			if err := s.ExecutionWrite(ctx, []kilntype.Execution{exec}); err != nil {
-				t.Fatalf("ExecutionWrite (prepares the upsert on the host's handle): %v", err)
-			}
-			if err := s.Close(); err != nil {
-				t.Fatalf("Close: %v", err)
-			}
-
-			name, err := host.query(ctx, `SELECT name FROM scripts WHERE id = $1`, sc.ID)
-			if err != nil || name != "hello" {
-				t.Fatalf("the host reading the script after Close: %q, %v", name, err)
-			}
-
-			again, err := host.open(ctx)
-			if err != nil {
-				t.Fatalf("open again: %v", err)
-			}
-			defer again.Close()
-			if err := again.Ping(ctx); err != nil {
-				t.Errorf("Ping: %v", err)
-			}
-			got, err := again.ScriptGet(ctx, tenant.ID, sc.ID)
-			if err != nil || got.Name != "hello" {
-				t.Errorf("ScriptGet through a second store: %+v, %v", got, err)
-			}
-			if e, err := again.ExecutionGet(ctx, tenant.ID, exec.ID); err != nil || e.Status != kilntype.ExecCompleted {
-				t.Errorf("ExecutionGet through a second store: %+v, %v", e, err)
-			}
 		})
 	}
 }

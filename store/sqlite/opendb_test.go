@@ -7,10 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/uuid"
 	_ "github.com/jackc/pgx/v5/stdlib" // a driver OpenDB must refuse
 
-	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/store"
 	"github.com/kiln-run/kiln/store/sqlite"
 	"github.com/kiln-run/kiln/store/storetest"
@@ -44,59 +42,21 @@ func TestOpenDB(t *testing.T) {
 
 // TestOpenDBLeavesHandleOpen: after Close the host's handle still reads
 // what the store wrote and still writes, and a second store on it finds
-// the schema migrated and the data there.
+// the schema migrated and the data there (storetest.ExerciseHostHandle).
 func TestOpenDBLeavesHandleOpen(t *testing.T) {
-	ctx := t.Context()
 	db := hostDB(t, filepath.Join(t.TempDir(), "kiln.db")+"?"+hostParams)
-	s, err := sqlite.OpenDB(ctx, db)
-	if err != nil {
-		t.Fatalf("OpenDB: %v", err)
-	}
-	tenant, err := s.TenantCreate(ctx, store.TenantCreateParams{Slug: "acme", Name: "Acme"})
-	if err != nil {
-		t.Fatalf("TenantCreate: %v", err)
-	}
-	sc, err := s.ScriptCreate(ctx, store.ScriptCreateParams{
-		TenantID: tenant.ID, Name: "hello", Type: kilntype.TypeManual, Status: kilntype.StatusActive,
-		Version: store.VersionCreateParams{SourceCode: "export default () => 1"},
+	storetest.ExerciseHostHandle(t, storetest.HostHandle{
+		Open: func(ctx context.Context) (store.Store, error) { return sqlite.OpenDB(ctx, db) },
+		ScriptName: func(ctx context.Context, id string) (string, error) {
+			var name string
+			err := db.QueryRowContext(ctx, `SELECT name FROM scripts WHERE id = $1`, id).Scan(&name)
+			return name, err
+		},
+		Write: func(ctx context.Context) error {
+			_, err := db.ExecContext(ctx, `CREATE TABLE host_own (x INTEGER)`)
+			return err
+		},
 	})
-	if err != nil {
-		t.Fatalf("ScriptCreate: %v", err)
-	}
-	exec := kilntype.Execution{
-		ID: uuid.Must(uuid.NewV7()).String(), TenantID: tenant.ID, ScriptID: sc.ID, Version: 1,
-		Trigger: "manual", Attempt: 1, Status: kilntype.ExecCompleted, CreatedAt: sc.CreatedAt,
-	}
-	if err := s.ExecutionWrite(ctx, []kilntype.Execution{exec}); err != nil {
-		t.Fatalf("ExecutionWrite (prepares the upsert on the host's handle): %v", err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-
-	var name string
-	if err := db.QueryRowContext(ctx, `SELECT name FROM scripts WHERE id = $1`, sc.ID).Scan(&name); err != nil || name != "hello" {
-		t.Fatalf("the host reading the script after Close: %q, %v", name, err)
-	}
-	if _, err := db.ExecContext(ctx, `CREATE TABLE host_own (x INTEGER)`); err != nil {
-		t.Fatalf("the host writing after Close: %v", err)
-	}
-
-	again, err := sqlite.OpenDB(ctx, db)
-	if err != nil {
-		t.Fatalf("OpenDB again: %v", err)
-	}
-	defer again.Close()
-	if err := again.Ping(ctx); err != nil {
-		t.Errorf("Ping: %v", err)
-	}
-	got, err := again.ScriptGet(ctx, tenant.ID, sc.ID)
-	if err != nil || got.Name != "hello" {
-		t.Errorf("ScriptGet through a second store: %+v, %v", got, err)
-	}
-	if e, err := again.ExecutionGet(ctx, tenant.ID, exec.ID); err != nil || e.Status != kilntype.ExecCompleted {
-		t.Errorf("ExecutionGet through a second store: %+v, %v", e, err)
-	}
 }
 
 // TestOpenDBRefuses: a handle configured so that the store would be wrong

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"github.com/kiln-run/kiln/sdk/docquery"
 	"math"
 	"time"
 
@@ -193,7 +194,7 @@ func (s *Store) CacheIncrement(ctx context.Context, p store.CacheIncrementParams
 			}
 			n, ok := v.(float64)
 			if !ok {
-				return nil, nil, kilntype.Errorf(kilntype.EInvalidArgument, "cache key %q holds %s, not a number, so it cannot be incremented", p.Key, kindOf(v))
+				return nil, nil, kilntype.Errorf(kilntype.EInvalidArgument, "cache key %q holds %s, not a number, so it cannot be incremented", p.Key, docquery.Describe(v))
 			}
 			current, expiresAt = n, old.expiresAt
 		}
@@ -205,22 +206,6 @@ func (s *Store) CacheIncrement(ctx context.Context, p store.CacheIncrementParams
 		return raw, expiresAt, err
 	})
 	return result, err
-}
-
-func kindOf(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case string:
-		return "a string"
-	case bool:
-		return "a boolean"
-	case []any:
-		return "an array"
-	case map[string]any:
-		return "an object"
-	}
-	return "a number"
 }
 
 // CacheDelete deletes an entry and reports whether a live one existed.
