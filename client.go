@@ -270,6 +270,15 @@ func (c *Client) Ping(ctx context.Context) error { return c.store.Ping(ctx) }
 // Config returns the client's configuration, defaults filled.
 func (c *Client) Config() Config { return c.cfg }
 
+// Context returns a context that ends when Stop stops waiting for running
+// executions and cancels them. A host that derives the contexts it passes
+// to Run from it — as kiln serve does for its HTTP requests, through
+// http.Server.BaseContext — saves each run a watch of its own; any other
+// context works as well. (A context cut from its cancellation with
+// context.WithoutCancel and then given a deadline of its own counts as
+// derived: Stop waits for such a run until that deadline.)
+func (c *Client) Context() context.Context { return c.runner.ctx }
+
 // Stop shuts down gracefully: stop the scheduler and the queue, let running
 // executions finish (or cancel and record them at ShutdownTimeout), write
 // pending records, close the store, flush the spans of the tracer

@@ -211,8 +211,14 @@ type runner struct {
 
 func newRunner(e *engine.Engine, p *pool.Pool, rec *recorder, m *metrics, red *sdk.Redactor, cfg Config) *runner {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &runner{engine: e, pool: p, recorder: rec, metrics: m, redactor: red, cfg: cfg, ctx: ctx, cancel: cancel}
+	r := &runner{engine: e, pool: p, recorder: rec, metrics: m, redactor: red, cfg: cfg, cancel: cancel}
+	r.ctx = context.WithValue(ctx, runnerKey{}, r)
+	return r
 }
+
+// runnerKey marks a context derived from a runner's own (Client.Context):
+// it ends at shutdown already, so a run under it needs no watch of its own.
+type runnerKey struct{}
 
 // runJob is a run request with its script, version and the tenant's caps
 // looked up.
@@ -268,9 +274,16 @@ func (r *runner) accept(exec *kilntype.Execution) error {
 func (r *runner) run(ctx context.Context, req runJob, exec *kilntype.Execution) (*engine.Result, error) {
 	defer r.active.Done()
 	// Shutdown cancels r.ctx; the caller's ctx may end too (a client gone).
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	defer context.AfterFunc(r.ctx, cancel)()
+	// A context derived from r.ctx (kiln serve's requests) ends with it
+	// already: watching it again would cost nine allocations a run. One
+	// detached from it (context.WithoutCancel: an async run) has no Done
+	// channel and is watched.
+	if ctx.Value(runnerKey{}) != r || ctx.Done() == nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		defer context.AfterFunc(r.ctx, cancel)()
+	}
 	started := time.Now().UTC()
 	exec.StartedAt = &started
 	exec.Status = kilntype.ExecRunning

@@ -95,6 +95,9 @@ type invocation struct {
 	account  memoryAccount
 	turns    Turns
 	hasTurn  bool
+	// callerGone is set (by the watchdog's goroutine only) once
+	// checkCaller has interrupted the invocation.
+	callerGone bool
 
 	mu          sync.Mutex
 	interrupted *Error // the first limit or sandbox error, if any
@@ -285,22 +288,21 @@ func (vm *VM) run(ctx context.Context, params InvokeParams, body func(*invocatio
 	inv := &invocation{vm: vm, meta: params.Meta, parent: ctx, deadline: start.Add(timeout), timeout: timeout, loop: vm.loop}
 	defer inv.cancelContext()
 	inv.memory = &inv.account
-	vm.engine.memory.open(inv.memory, memLimit, inv)
-	vm.inv = inv
 	// Interrupt a running script when the deadline passes or the caller
 	// cancels; a waiting loop notices through inv.context() itself. The
-	// VM's one deadline timer and an AfterFunc on the caller's context (if
-	// it can end at all) cost less than deriving a context for every
-	// invocation, which only host calls and waits need.
+	// VM's one deadline timer and the watchdog's polling of the caller's
+	// context (if it can end at all) cost less than deriving a context for
+	// every invocation, which only host calls and waits need.
+	vm.engine.memory.open(inv.memory, memLimit, inv, ctx.Done() != nil, start)
+	vm.inv = inv
+	if ctx.Err() != nil {
+		inv.interrupt(ctxError(ctx, timeout))
+	}
 	vm.armed.Store(inv)
 	if vm.deadline == nil {
 		vm.deadline = time.AfterFunc(timeout, vm.deadlinePassed)
 	} else {
 		vm.deadline.Reset(timeout)
-	}
-	stopWatch := noWatch
-	if ctx.Done() != nil {
-		stopWatch = context.AfterFunc(ctx, func() { inv.interrupt(ctxError(ctx, timeout)) })
 	}
 
 	res := &Result{}
@@ -318,7 +320,6 @@ func (vm *VM) run(ctx context.Context, params InvokeParams, body func(*invocatio
 
 	vm.deadline.Stop()
 	vm.armed.Store(nil)
-	stopWatch()
 	// A watcher may be mid-interrupt: finishing under the lock means it
 	// either landed before ClearInterrupt below or will find the
 	// invocation finished and do nothing.
@@ -345,10 +346,6 @@ func (vm *VM) run(ctx context.Context, params InvokeParams, body func(*invocatio
 	return res
 }
 
-// noWatch stands for context.AfterFunc's stop when the caller's context
-// cannot end (context.Background): there is nothing to watch.
-func noWatch() bool { return false }
-
 // deadlinePassed is the VM's deadline timer's function: it interrupts the
 // armed invocation once its deadline has passed. The timer is reused from
 // one invocation to the next, so a firing meant for an earlier invocation
@@ -357,6 +354,15 @@ func noWatch() bool { return false }
 // never fires early: the deadline is taken before the timer is set.
 func (vm *VM) deadlinePassed() {
 	if inv := vm.armed.Load(); inv != nil && !time.Now().Before(inv.deadline) {
+		inv.interrupt(ctxError(inv.parent, inv.timeout))
+	}
+}
+
+// checkCaller interrupts the invocation once its caller's context has
+// ended; the watchdog calls it on every sample while the invocation runs.
+func (inv *invocation) checkCaller() {
+	if !inv.callerGone && inv.parent.Err() != nil {
+		inv.callerGone = true
 		inv.interrupt(ctxError(inv.parent, inv.timeout))
 	}
 }

@@ -185,3 +185,37 @@ func TestCancelledByCaller(t *testing.T) {
 		t.Fatalf("want CANCELLED, got %+v", res.Err)
 	}
 }
+
+// TestCancelledByCallerMidLoop: a CPU-bound script is interrupted when its
+// caller's context ends (the watchdog polls it), long before its timeout;
+// a context already ended stops the script before it runs.
+func TestCancelledByCallerMidLoop(t *testing.T) {
+	e := setup(t, Config{})
+	p, err := e.Compile(context.Background(), Source{Name: "c.js", Code: `export default () => { for (;;) {} };`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm, err := e.NewVM(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(20*time.Millisecond, cancel)
+	start := time.Now()
+	res := vm.Invoke(ctx, InvokeParams{Timeout: time.Minute})
+	if res.Err == nil || res.Err.Code != CodeCancelled {
+		t.Fatalf("want CANCELLED, got %+v", res.Err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("the loop ran %v after its caller left", d)
+	}
+
+	vm, err = e.NewVM(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res = vm.Invoke(ctx, InvokeParams{Timeout: time.Minute})
+	if res.Err == nil || res.Err.Code != CodeCancelled {
+		t.Fatalf("an ended context: want CANCELLED, got %+v", res.Err)
+	}
+}

@@ -33,7 +33,8 @@ const gcRetryGrowth = 8 << 20
 // lingerTicks is how many idle samples the watchdog takes before it exits.
 const lingerTicks = 200
 
-// memoryWatchdog is shared by all VMs of an engine.
+// memoryWatchdog is shared by all VMs of an engine. While it samples, it
+// also stops an invocation whose caller's context ended (checkCaller).
 type memoryWatchdog struct {
 	interval time.Duration
 
@@ -57,14 +58,24 @@ type memoryAccount struct {
 	// used is the latest growth estimate (heap now - baseline).
 	used atomic.Int64
 	// owner is told at most once, from the watchdog goroutine.
-	owner overLimiter
+	owner watched
 	fired atomic.Bool
+	// watchCaller says the owner's caller can end: the watchdog asks it on
+	// every sample.
+	watchCaller bool
 }
 
-// overLimiter is what an account reports to when its invocation passes its
-// limit (an interface rather than a closure: no allocation per account).
-type overLimiter interface {
+// watched is the invocation as the watchdog sees it (an interface rather
+// than closures: no allocation per account).
+type watched interface {
+	// overMemoryLimit stops the invocation for passing its limit.
 	overMemoryLimit(used int64)
+	// checkCaller stops the invocation if its caller's context ended. The
+	// watchdog polls it instead of each invocation registering a
+	// context.AfterFunc: an atomic load per sample costs less than the
+	// four allocations and two locks of a watch set up and torn down per
+	// run, and a run whose caller is gone stops within a sample.
+	checkCaller()
 }
 
 func newMemoryWatchdog(interval time.Duration) *memoryWatchdog {
@@ -92,12 +103,12 @@ func (h *heapSampler) read() int64 {
 // close it with release. While the watchdog runs, its latest sample is the
 // baseline (reading the heap costs more than the rest of a warm
 // invocation's bookkeeping).
-func (w *memoryWatchdog) open(a *memoryAccount, limit int64, owner overLimiter) {
+func (w *memoryWatchdog) open(a *memoryAccount, limit int64, owner watched, watchCaller bool, now time.Time) {
 	baseline := w.latest.Load()
-	if time.Duration(time.Now().UnixNano()-w.latestAt.Load()) > 2*w.interval {
+	if time.Duration(now.UnixNano()-w.latestAt.Load()) > 2*w.interval {
 		baseline = readHeap()
 	}
-	a.limit, a.baseline, a.owner = limit, baseline, owner
+	a.limit, a.baseline, a.owner, a.watchCaller = limit, baseline, owner, watchCaller
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.active[a] = struct{}{}
@@ -198,6 +209,9 @@ func (w *memoryWatchdog) loop(done chan struct{}) {
 		idle = 0
 		confirm := false
 		for _, a := range accounts {
+			if a.watchCaller {
+				a.owner.checkCaller()
+			}
 			used := heap - a.baseline
 			a.used.Store(used)
 			switch {

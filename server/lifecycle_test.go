@@ -16,6 +16,7 @@ import (
 
 	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/pool"
+	"github.com/kiln-run/kiln/store"
 	"github.com/kiln-run/kiln/store/sqlite"
 )
 
@@ -129,6 +130,58 @@ func TestShutdownRecordsRunningExecutions(t *testing.T) {
 	}
 	if got.Status != kilntype.ExecCancelled || got.FinishedAt == nil {
 		t.Fatalf("want a cancelled record, got %+v", got)
+	}
+}
+
+// TestShutdownCancelsHTTPRuns: a synchronous HTTP run whose request's
+// context derives from the client's (http.Server.BaseContext, so the run
+// sets up no watch of its own) is still cancelled when a stop passes its
+// deadline: the caller gets its answer and the record says cancelled.
+func TestShutdownCancelsHTTPRuns(t *testing.T) {
+	dir := t.TempDir()
+	h := setup(t, "sqlite", func(c *Config) { c.DataDir = dir; c.ShutdownTimeout = 300 * time.Millisecond })
+	_, dev, _ := h.tenant("acme")
+	tenant, err := h.app.Client().TenantGetBySlug(context.Background(), "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.script(dev, map[string]any{"name": "spin", "type": "http", "status": "active", "source": "export default () => { for (;;) {} }",
+		"limits": map[string]any{"timeoutMs": 120000}, "trigger": map[string]any{"http": map[string]any{"path": "/spin"}}})
+	answered := make(chan int, 1)
+	go func() {
+		resp, err := http.Get(h.base + "/run/acme/spin")
+		if err != nil {
+			answered <- 0
+			return
+		}
+		_ = resp.Body.Close()
+		answered <- resp.StatusCode
+	}()
+	for deadline := time.Now().Add(30 * time.Second); h.app.Client().Pool().Busy == 0 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	stopped := time.Now()
+	// The error says the request and the run outlived the deadline.
+	_ = h.app.Stop(context.Background())
+	if d := time.Since(stopped); d > 60*time.Second {
+		t.Fatalf("Stop took %v: the running loop was not cancelled", d)
+	}
+	select {
+	case <-answered:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the HTTP caller got no answer after the stop")
+	}
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "kiln.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = st.Close() }()
+	page, _, err := st.ExecutionList(context.Background(), store.ExecutionListParams{TenantID: tenant.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page) != 1 || page[0].Status != kilntype.ExecCancelled || page[0].FinishedAt == nil {
+		t.Fatalf("want one cancelled record, got %+v", page)
 	}
 }
 

@@ -76,7 +76,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*App
 		return nil, err
 	}
 	a := &App{cfg: cfg, log: cfg.Logger, out: out, client: client, api: api.New(client, api.Options{MaxBodyBytes: cfg.MaxBodyBytes})}
-	a.server = &http.Server{Handler: a.api, ReadHeaderTimeout: 10 * time.Second}
+	// Requests' contexts end when the client cancels its runs at
+	// shutdown, so a run needs no watch of its own (Client.Context).
+	a.server = &http.Server{Handler: a.api, ReadHeaderTimeout: 10 * time.Second,
+		BaseContext: func(net.Listener) context.Context { return a.client.Context() }}
 	return a, nil
 }
 
