@@ -248,12 +248,13 @@ func (r *runner) start(req runJob) (*kilntype.Execution, error) {
 	}
 	r.active.Add(1)
 	r.mu.Unlock()
+	now := time.Now()
 	id := req.ExecutionID
 	if id == "" {
-		id = kilntype.NewID(time.Now())
+		id = kilntype.NewID(now)
 	}
 	exec := &kilntype.Execution{ID: id, TenantID: req.Script.TenantID, ScriptID: req.Script.ID, Version: req.Version.Number,
-		Trigger: req.Trigger, Attempt: max(req.Attempt, 1), Status: kilntype.ExecPending, Input: req.Input, CreatedAt: time.Now().UTC()}
+		Trigger: req.Trigger, Attempt: max(req.Attempt, 1), Status: kilntype.ExecPending, Input: req.Input, CreatedAt: now.UTC()}
 	r.recorder.begin(exec)
 	return exec, nil
 }

@@ -122,7 +122,7 @@ func (inv *invocation) takeTurn(turns Turns) error {
 	if err := inv.resumeTurn(inv.parent); err != nil {
 		return err
 	}
-	inv.loop.yield, inv.loop.resume = inv.giveTurn, inv.resumeTurn
+	inv.loop.turn = inv
 	return nil
 }
 

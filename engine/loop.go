@@ -34,10 +34,16 @@ type loop struct {
 	nextID int
 	seq    uint64
 
-	// yield and resume, when set, give up and take back the invocation's
-	// turn to run JavaScript around each wait.
-	yield  func()
-	resume func(context.Context) error
+	// turn, when set, gives up and takes back the invocation's turn to run
+	// JavaScript around each wait (an interface, not two method values:
+	// those would be two allocations a run).
+	turn turnHolder
+}
+
+// turnHolder is an invocation that takes turns.
+type turnHolder interface {
+	giveTurn()
+	resumeTurn(ctx context.Context) error
 }
 
 type timer struct {
@@ -72,7 +78,7 @@ func (l *loop) reset() {
 	default:
 	}
 	l.nextID = 0
-	l.yield, l.resume = nil, nil
+	l.turn = nil
 }
 
 // reserve records one pending async operation and returns the function that
@@ -240,13 +246,13 @@ func (l *loop) runDueTimer(step func() error) error {
 
 // wait blocks until work is queued, the next timer is due, or ctx ends.
 func (l *loop) wait(ctx context.Context) error {
-	if l.yield != nil {
+	if l.turn != nil {
 		// Nothing to run: let another invocation have the turn meanwhile.
-		l.yield()
+		l.turn.giveTurn()
 		if err := l.block(ctx); err != nil {
 			return err
 		}
-		return l.resume(ctx)
+		return l.turn.resumeTurn(ctx)
 	}
 	return l.block(ctx)
 }

@@ -374,6 +374,8 @@ func (s *Store) batchDeleteBefore(ctx context.Context, tx *sql.Tx, tenantID stri
 
 // checkExecution checks a record for ExecutionWrite and ExecutionAppend and
 // returns its error and logs encoded as JSON.
+var emptyLogs = []byte("[]")
+
 func (s *Store) checkExecution(e *kilntype.Execution) (errJSON, logs []byte, err error) {
 	switch {
 	case e.ID == "" || e.TenantID == "" || e.ScriptID == "":
@@ -390,7 +392,11 @@ func (s *Store) checkExecution(e *kilntype.Execution) (errJSON, logs []byte, err
 			return nil, nil, s.wrap(err, "encode error of execution %s", e.ID)
 		}
 	}
-	if e.Logs != nil {
+	switch {
+	case e.Logs == nil:
+	case len(e.Logs) == 0:
+		logs = emptyLogs // most runs log nothing: no encoder for "[]"
+	default:
 		if logs, err = json.Marshal(e.Logs); err != nil {
 			return nil, nil, s.wrap(err, "encode logs of execution %s", e.ID)
 		}
