@@ -96,7 +96,7 @@ func (c *Client) Run(ctx context.Context, p RunParams) (*RunResult, error) {
 		}
 		scriptID = s.ID
 	}
-	return c.run(ctx, runRequest{Tenant: tenant, ScriptID: scriptID, Trigger: p.Trigger, Input: p.Input,
+	return c.run(ctx, runRequest{Tenant: tenant, ScriptID: scriptID, Trigger: p.Trigger, Input: p.Input, HTTP: p.HTTP,
 		Durable: p.Trigger != kilntype.TriggerHTTP, Async: p.Async, TraceParent: p.TraceParent, TraceState: p.TraceState})
 }
 
@@ -127,6 +127,9 @@ type runRequest struct {
 	ScriptID string
 	Trigger  kilntype.Trigger
 	Input    json.RawMessage
+	// HTTP, for the HTTP trigger, is the request Input holds as JSON: the
+	// engine builds the handler's input from it directly.
+	HTTP *kilntype.HTTPInput
 	// Durable makes run wait until the final record is written.
 	Durable bool
 	// Async returns once the pending record is durable.
@@ -337,6 +340,7 @@ func (r *runner) invoke(ctx context.Context, req runJob, exec *kilntype.Executio
 		MaxConcurrent: int(effective(int64(req.Script.Limits.MaxConcurrent), int64(req.Caps.MaxConcurrent), 0)),
 		Params: engine.InvokeParams{
 			Input: req.Input,
+			HTTP:  req.HTTP,
 			Meta: engine.Meta{TenantID: req.Script.TenantID, ScriptID: req.Script.ID, Version: req.Version.Number,
 				ExecutionID: exec.ID, Trigger: req.Trigger, Attempt: exec.Attempt},
 			Timeout:     time.Duration(effective(req.Script.Limits.TimeoutMs, req.Caps.TimeoutMs, r.cfg.Timeout.Milliseconds())) * time.Millisecond,

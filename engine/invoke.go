@@ -29,7 +29,11 @@ type Meta struct {
 type InvokeParams struct {
 	// Input is the handler's first argument, as JSON. Empty means null.
 	Input json.RawMessage
-	Meta  Meta
+	// HTTP, if set, is the first argument instead of Input: an HTTP
+	// request, built as JS objects directly (the same value Input would
+	// be with HTTP.AppendJSON in it, for less).
+	HTTP *kilntype.HTTPInput
+	Meta Meta
 	// Timeout is the wall-clock limit; CPU-bound loops are interrupted.
 	Timeout time.Duration
 	// MemoryLimit is the heap the invocation may grow, in bytes.
@@ -249,7 +253,15 @@ func (vm *VM) Invoke(ctx context.Context, params InvokeParams) *Result {
 		return &Result{Err: Errorf(CodeInternal, "the VM has no program bound; call Bind first")}
 	}
 	return vm.run(ctx, params, func(inv *invocation) (goja.Value, error) {
-		input, err := vm.parseInput(params.Input)
+		var (
+			input goja.Value
+			err   error
+		)
+		if params.HTTP != nil {
+			input, err = vm.httpInput(params.HTTP)
+		} else {
+			input, err = vm.parseInput(params.Input)
+		}
 		if err != nil {
 			return nil, err
 		}
