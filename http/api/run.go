@@ -91,7 +91,7 @@ func (a *API) serveRun(w http.ResponseWriter, r *http.Request, tenantSlug, path 
 	in := kilntype.HTTPInput{Method: r.Method, Path: path, Params: route.Params, Query: firstQueryValues(r.URL), Headers: map[string]string{}}
 	for k, v := range r.Header {
 		if k != "Authorization" && k != "Cookie" {
-			in.Headers[strings.ToLower(k)] = strings.Join(v, ", ")
+			in.Headers[lowerHeaderName(k)] = strings.Join(v, ", ")
 		}
 	}
 	if len(raw) > 0 {
@@ -231,3 +231,24 @@ func writeScriptResponse(w http.ResponseWriter, value json.RawMessage) {
 	_, _ = w.Write(value)
 	_, _ = w.Write([]byte("\n"))
 }
+
+// lowerHeaderName is a header's name in lower case, without allocating for
+// the common ones (net/http gives names in canonical form: Content-Type).
+func lowerHeaderName(k string) string {
+	if l, ok := commonHeaders[k]; ok {
+		return l
+	}
+	return strings.ToLower(k)
+}
+
+var commonHeaders = func() map[string]string {
+	m := map[string]string{}
+	for _, k := range []string{"Accept", "Accept-Encoding", "Accept-Language", "Cache-Control", "Connection",
+		"Content-Length", "Content-Type", "Host", "If-Modified-Since", "If-None-Match", "Origin", "Pragma",
+		"Referer", "Sec-Fetch-Dest", "Sec-Fetch-Mode", "Sec-Fetch-Site", "Traceparent", "Tracestate",
+		"Upgrade-Insecure-Requests", "User-Agent", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto",
+		"X-Real-Ip", "X-Request-Id", "Idempotency-Key"} {
+		m[k] = strings.ToLower(k)
+	}
+	return m
+}()
