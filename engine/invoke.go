@@ -48,13 +48,30 @@ type InvokeParams struct {
 	// than one stretch of JavaScript. Waiting for a turn counts against the
 	// timeout.
 	Turns Turns
+	// TurnSlice, with Turns, is how long the invocation may hold a turn
+	// while others wait: past it, the turn is demoted (Turns.Demote) and
+	// the invocation runs on without one, so a CPU-bound loop cannot
+	// keep other tenants waiting until its timeout. Zero: never demoted.
+	TurnSlice time.Duration
 }
 
 // Turns hands out turns to run JavaScript; *fair.Semaphore is one.
 type Turns interface {
 	Acquire(ctx context.Context, key string, deadline time.Time) error
 	Release(key string)
+	// Demote gives a held turn back to the waiters, if there are any, while
+	// its holder goes on as overtime; it reports whether it did.
+	Demote(key string) bool
+	// EndOvertime ends a demoted turn's overtime.
+	EndOvertime(key string)
 }
+
+// An invocation's turn: none, held, or demoted to overtime.
+const (
+	turnNone = iota
+	turnHeld
+	turnOvertime
+)
 
 // Result is what an invocation produced. Err is nil on success.
 type Result struct {
@@ -98,7 +115,11 @@ type invocation struct {
 	memory   *memoryAccount // &account
 	account  memoryAccount
 	turns    Turns
-	hasTurn  bool
+	slice    time.Duration // TurnSlice
+	// turn and turnAt (Unix nanoseconds, when it was taken) are under mu:
+	// the watchdog demotes a turn held too long (checkTurn).
+	turn   int
+	turnAt int64
 	// callerGone is set (by the watchdog's goroutine only) once
 	// checkCaller has interrupted the invocation.
 	callerGone bool
@@ -118,11 +139,11 @@ type invocation struct {
 
 // takeTurn waits for a turn to run JavaScript, if the invocation takes
 // turns, and sets the loop to give it back while it waits.
-func (inv *invocation) takeTurn(turns Turns) error {
+func (inv *invocation) takeTurn(turns Turns, slice time.Duration) error {
 	if turns == nil {
 		return nil
 	}
-	inv.turns = turns
+	inv.turns, inv.slice = turns, slice
 	if err := inv.resumeTurn(inv.parent); err != nil {
 		return err
 	}
@@ -135,15 +156,39 @@ func (inv *invocation) resumeTurn(ctx context.Context) error {
 	if err := inv.turns.Acquire(ctx, inv.meta.TenantID, inv.deadline); err != nil {
 		return ctxError(inv.parent, inv.timeout)
 	}
-	inv.hasTurn = true
+	inv.mu.Lock()
+	inv.turn, inv.turnAt = turnHeld, time.Now().UnixNano()
+	inv.mu.Unlock()
 	return nil
 }
 
-// giveTurn gives the turn back, if the invocation holds one.
+// giveTurn gives the turn back, or ends its overtime.
 func (inv *invocation) giveTurn() {
-	if inv.hasTurn {
-		inv.hasTurn = false
+	if inv.turns == nil {
+		return
+	}
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	switch inv.turn {
+	case turnHeld:
 		inv.turns.Release(inv.meta.TenantID)
+	case turnOvertime:
+		inv.turns.EndOvertime(inv.meta.TenantID)
+	}
+	inv.turn = turnNone
+}
+
+// checkTurn demotes the invocation's turn once it has held it for longer
+// than its slice while others wait; the watchdog calls it on every sample.
+// goja cannot pause a script, but the Go scheduler shares the cores among
+// goroutines: the demoted invocation runs on beside the ones that take
+// the turn, instead of keeping them waiting until its timeout.
+func (inv *invocation) checkTurn(now int64) {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	if inv.turn == turnHeld && inv.slice > 0 && time.Duration(now-inv.turnAt) > inv.slice &&
+		inv.turns.Demote(inv.meta.TenantID) {
+		inv.turn = turnOvertime
 	}
 }
 
@@ -305,7 +350,7 @@ func (vm *VM) run(ctx context.Context, params InvokeParams, body func(*invocatio
 	// VM's one deadline timer and the watchdog's polling of the caller's
 	// context (if it can end at all) cost less than deriving a context for
 	// every invocation, which only host calls and waits need.
-	vm.engine.memory.open(inv.memory, memLimit, inv, ctx.Done() != nil, start)
+	vm.engine.memory.open(inv.memory, memLimit, inv, ctx.Done() != nil, params.Turns != nil && params.TurnSlice > 0, start)
 	vm.inv = inv
 	if ctx.Err() != nil {
 		inv.interrupt(ctxError(ctx, timeout))
@@ -318,7 +363,7 @@ func (vm *VM) run(ctx context.Context, params InvokeParams, body func(*invocatio
 	}
 
 	res := &Result{}
-	err := inv.takeTurn(params.Turns)
+	err := inv.takeTurn(params.Turns, params.TurnSlice)
 	if err == nil {
 		err = vm.contain(func() error {
 			value, err := body(inv)

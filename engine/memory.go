@@ -34,7 +34,8 @@ const gcRetryGrowth = 8 << 20
 const lingerTicks = 200
 
 // memoryWatchdog is shared by all VMs of an engine. While it samples, it
-// also stops an invocation whose caller's context ended (checkCaller).
+// also stops an invocation whose caller's context ended (checkCaller) and
+// demotes a CPU turn held past its slice (checkTurn).
 type memoryWatchdog struct {
 	interval time.Duration
 
@@ -60,9 +61,9 @@ type memoryAccount struct {
 	// owner is told at most once, from the watchdog goroutine.
 	owner watched
 	fired atomic.Bool
-	// watchCaller says the owner's caller can end: the watchdog asks it on
-	// every sample.
-	watchCaller bool
+	// watchCaller says the owner's caller can end, and watchTurn that it
+	// takes CPU turns: the watchdog asks it on every sample.
+	watchCaller, watchTurn bool
 }
 
 // watched is the invocation as the watchdog sees it (an interface rather
@@ -76,6 +77,9 @@ type watched interface {
 	// four allocations and two locks of a watch set up and torn down per
 	// run, and a run whose caller is gone stops within a sample.
 	checkCaller()
+	// checkTurn demotes a CPU turn held past its slice (now is Unix
+	// nanoseconds).
+	checkTurn(now int64)
 }
 
 func newMemoryWatchdog(interval time.Duration) *memoryWatchdog {
@@ -103,12 +107,12 @@ func (h *heapSampler) read() int64 {
 // close it with release. While the watchdog runs, its latest sample is the
 // baseline (reading the heap costs more than the rest of a warm
 // invocation's bookkeeping).
-func (w *memoryWatchdog) open(a *memoryAccount, limit int64, owner watched, watchCaller bool, now time.Time) {
+func (w *memoryWatchdog) open(a *memoryAccount, limit int64, owner watched, watchCaller, watchTurn bool, now time.Time) {
 	baseline := w.latest.Load()
 	if time.Duration(now.UnixNano()-w.latestAt.Load()) > 2*w.interval {
 		baseline = readHeap()
 	}
-	a.limit, a.baseline, a.owner, a.watchCaller = limit, baseline, owner, watchCaller
+	a.limit, a.baseline, a.owner, a.watchCaller, a.watchTurn = limit, baseline, owner, watchCaller, watchTurn
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.active[a] = struct{}{}
@@ -186,8 +190,9 @@ func (w *memoryWatchdog) loop(done chan struct{}) {
 		case <-ticker.C:
 		}
 		heap := sampler.read()
+		now := time.Now().UnixNano()
 		w.latest.Store(heap)
-		w.latestAt.Store(time.Now().UnixNano())
+		w.latestAt.Store(now)
 		accounts = w.snapshot(accounts[:0])
 		if len(accounts) == 0 {
 			// Linger a while before exiting: invocations tend to come in
@@ -211,6 +216,9 @@ func (w *memoryWatchdog) loop(done chan struct{}) {
 		for _, a := range accounts {
 			if a.watchCaller {
 				a.owner.checkCaller()
+			}
+			if a.watchTurn {
+				a.owner.checkTurn(now)
 			}
 			used := heap - a.baseline
 			a.used.Store(used)

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/kiln-run/kiln/internal/fair"
 )
@@ -65,10 +66,11 @@ func TestBlankVMBindsOnce(t *testing.T) {
 // so the test does not depend on timing.
 func TestTurns(t *testing.T) {
 	var started chan struct{}
-	var done atomic.Bool
+	var done, released atomic.Bool
 	e := setup(t, Config{Modules: []Module{{Name: "t", Funcs: []HostFunc{
 		{Name: "iota.t.started", Fn: func(context.Context, HostCall) (any, error) { close(started); return nil, nil }},
 		{Name: "iota.t.done", Fn: func(context.Context, HostCall) (any, error) { done.Store(true); return nil, nil }},
+		{Name: "iota.t.released", Fn: func(context.Context, HostCall) (any, error) { return released.Load(), nil }},
 	}}}})
 	ctx := context.Background()
 	vmOf := func(src string) *VM {
@@ -88,31 +90,38 @@ func TestTurns(t *testing.T) {
 		// doneFirst: the slow script's JavaScript must be over before the
 		// quick one can run.
 		doneFirst bool
+		// slice is the turn slice: past it, a waiter gets the turn.
+		slice time.Duration
 	}{
-		{"waiting gives the turn", `export default async () => { iota.t.started(); await new Promise((r) => setTimeout(r, 1000)); iota.t.done() }`, false},
-		{"running keeps the turn", `export default () => { iota.t.started(); const end = Date.now() + 300; while (Date.now() < end) {} iota.t.done() }`, true},
+		{"waiting gives the turn", `export default async () => { iota.t.started(); await new Promise((r) => setTimeout(r, 1000)); iota.t.done() }`, false, 0},
+		{"running keeps the turn", `export default () => { iota.t.started(); const end = Date.now() + 300; while (Date.now() < end) {} iota.t.done() }`, true, 0},
+		// The slow one loops until the quick one has run (or 20 s): only a
+		// demoted turn lets the quick one run meanwhile.
+		{"running past the slice gives the turn", `export default () => { iota.t.started(); const end = Date.now() + 20000; while (Date.now() < end && !iota.t.released()) {} iota.t.done() }`, false, 20 * time.Millisecond},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			turns := fair.New(1, 10, func(string) int { return 1 })
 			slow := vmOf(tc.src)
 			started = make(chan struct{})
 			done.Store(false)
+			released.Store(false)
 			finished := make(chan struct{})
 			go func() {
 				defer close(finished)
-				if res := slow.Invoke(ctx, InvokeParams{Turns: turns, Meta: Meta{TenantID: "a"}}); res.Err != nil {
+				if res := slow.Invoke(ctx, InvokeParams{Turns: turns, TurnSlice: tc.slice, Timeout: time.Minute, Meta: Meta{TenantID: "a"}}); res.Err != nil {
 					t.Error(res.Err)
 				}
 			}()
 			<-started // the slow one holds the turn
-			if res := quick.Invoke(ctx, InvokeParams{Turns: turns, Meta: Meta{TenantID: "b"}}); res.Err != nil {
+			if res := quick.Invoke(ctx, InvokeParams{Turns: turns, TurnSlice: tc.slice, Meta: Meta{TenantID: "b"}}); res.Err != nil {
 				t.Fatal(res.Err)
 			}
 			if got := done.Load(); got != tc.doneFirst {
 				t.Errorf("when the quick script ran, the slow one's JavaScript was over: %v, want %v", got, tc.doneFirst)
 			}
+			released.Store(true)
 			<-finished
-			if s := turns.Stats(); s.Held != 0 || s.Waiting != 0 {
+			if s := turns.Stats(); s.Held != 0 || s.Waiting != 0 || s.Overtime != 0 {
 				t.Fatalf("turns left held: %+v", s)
 			}
 		})

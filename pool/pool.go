@@ -56,6 +56,18 @@ type Config struct {
 	// core (cores − CPUTurns) when CPUTurns is the default, else none;
 	// negative: none.
 	SoloTurns int `json:"soloTurns"`
+	// TurnSlice is how long an execution may hold a CPU turn while others
+	// wait for one: past it, its turn goes to the next waiter and it runs
+	// on without one, sharing the cores through the Go scheduler, so a
+	// CPU-bound loop keeps no other tenant waiting until its timeout.
+	// Default 10ms; negative: never.
+	TurnSlice time.Duration `json:"turnSlice"`
+	// TenantOvertime is how many executions of one tenant may run on past
+	// their slice at once: while a tenant has that many, its other
+	// executions get no turn until one of them ends or waits, so one
+	// tenant's loops cannot crowd the cores with goroutines. Default half
+	// the cores (at least 1); negative: no cap.
+	TenantOvertime int `json:"tenantOvertime"`
 	// QueueLimit caps executions waiting for a slot; past it, OVERLOADED.
 	// Default 1000.
 	QueueLimit int `json:"queueLimit"`
@@ -99,6 +111,12 @@ func (c Config) WithDefaults() Config {
 		if c.SoloTurns == 0 {
 			c.SoloTurns = max(0, cores-c.CPUTurns)
 		}
+	}
+	if c.TurnSlice == 0 {
+		c.TurnSlice = 10 * time.Millisecond
+	}
+	if c.TenantOvertime == 0 {
+		c.TenantOvertime = max(1, cores/2)
 	}
 	if c.QueueLimit == 0 {
 		c.QueueLimit = 1000
@@ -221,6 +239,7 @@ func New(e *engine.Engine, cfg Config) (*Pool, error) {
 		// MaxConcurrent; any tenant may use every turn when no other waits.
 		p.turns = fair.New(cfg.CPUTurns, cfg.MaxConcurrent+1, func(string) int { return cfg.CPUTurns })
 		p.turns.SetSolo(cfg.SoloTurns)
+		p.turns.SetOvertime(cfg.TenantOvertime) // negative: no cap
 	}
 	go p.sweep()
 	p.refillers.Add(1)

@@ -47,6 +47,7 @@ func (p *Pool) Run(ctx context.Context, job Job) (*engine.Result, error) {
 	params := job.Params
 	if p.turns != nil {
 		params.Turns = p.turns
+		params.TurnSlice = max(p.cfg.TurnSlice, 0)
 	}
 	res := entry.vm.Invoke(ctx, params)
 	p.giveBack(entry)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"sync"
@@ -136,5 +137,113 @@ func BenchmarkNoisyNeighbour(b *testing.B) {
 		b.ReportMetric(float64(r.bFailures), "B-failures")
 		b.ReportMetric(float64(r.aStatuses[http.StatusOK]), "A-ok")
 		b.ReportMetric(float64(r.aStatuses[http.StatusTooManyRequests]), "A-429")
+	}
+}
+
+// hogResult is what one CPU-hog run measured of tenant B.
+type hogResult struct {
+	latencies []time.Duration // B's, sorted
+	bFailures int
+	aStatuses map[int]int // A's answers by status
+	aRunning  int         // A's executions running when B started
+}
+
+// cpuHog: tenant A keeps as many endless loops running as its quota
+// allows (each stopped by its timeout) while tenant B sends a trivial
+// request every few milliseconds. Before CPU turns were demoted past their
+// slice, each of B's requests waited for the turn A's loop held until its
+// timeout: 9.7–10 s.
+func cpuHog(t testing.TB, h *harness, timeout time.Duration, bRequests int) hogResult {
+	_, devA, _ := h.tenant("hog")
+	_, devB, _ := h.tenant("quiet")
+	h.script(devA, map[string]any{"name": "spin", "type": "http", "status": "active", "source": `export default () => { for (;;) {} }`,
+		"limits": map[string]any{"timeoutMs": timeout.Milliseconds()}, "trigger": map[string]any{"http": map[string]any{"path": "/spin"}}})
+	h.script(devB, map[string]any{"name": "hello", "type": "http", "status": "active", "source": `export default () => ({ hi: 1 })`,
+		"trigger": map[string]any{"http": map[string]any{"path": "/hello"}}})
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	t.Cleanup(client.CloseIdleConnections)
+	get := func(path string) (int, time.Duration) {
+		start := time.Now()
+		resp, err := client.Get(h.base + path)
+		if err != nil {
+			return 0, time.Since(start)
+		}
+		resp.Body.Close()
+		return resp.StatusCode, time.Since(start)
+	}
+	get("/run/quiet/hello") // warm B's VM
+	hog, err := h.app.Client().TenantGetBySlug(context.Background(), "hog")
+	if err != nil {
+		t.Fatal(err)
+	}
+	running := func() int { return h.app.Client().Pool().Tenants[hog.ID].Running }
+	quota := h.app.Client().Pool().Config.TenantConcurrent
+	res := hogResult{aStatuses: map[int]int{}}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range quota {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			status, _ := get("/run/hog/spin")
+			mu.Lock()
+			res.aStatuses[status]++
+			mu.Unlock()
+		}()
+	}
+	for deadline := time.Now().Add(5 * time.Second); running() < quota && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	res.aRunning = running()
+	for range bRequests {
+		status, d := get("/run/quiet/hello")
+		if status != http.StatusOK {
+			res.bFailures++
+		}
+		res.latencies = append(res.latencies, d)
+		time.Sleep(5 * time.Millisecond)
+	}
+	slices.Sort(res.latencies)
+	wg.Wait()
+	return res
+}
+
+// TestCPUHog: while tenant A's endless loops run, tenant B's requests all
+// succeed and none waits anywhere near A's 5 s timeout. The bound is
+// generous (two cores shared with the loops, maybe -race);
+// BenchmarkCPUHog reports the real numbers.
+func TestCPUHog(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs endless loops for 5 s")
+	}
+	h := setup(t, "sqlite")
+	r := cpuHog(t, h, 5*time.Second, 50)
+	p99 := percentile(r.latencies, .99)
+	t.Logf("B p50 %s p99 %s max %s beside %d of A's loops; A answers %v", percentile(r.latencies, .5), p99, r.latencies[len(r.latencies)-1], r.aRunning, r.aStatuses)
+	if r.aRunning == 0 {
+		t.Fatal("tenant A's loops never ran")
+	}
+	if r.bFailures > 0 {
+		t.Errorf("%d of tenant B's requests failed beside tenant A's loops", r.bFailures)
+	}
+	if p99 > 2*time.Second {
+		t.Errorf("tenant B's p99 was %s beside tenant A's loops", p99)
+	}
+	if r.aStatuses[http.StatusGatewayTimeout] == 0 {
+		t.Errorf("tenant A's loops should end at their timeout (504): %v", r.aStatuses)
+	}
+}
+
+// BenchmarkCPUHog reports tenant B's latency beside tenant A's endless
+// loops. Run with -benchtime 1x: one run is A's 10 s timeout.
+func BenchmarkCPUHog(b *testing.B) {
+	for b.Loop() {
+		h := setup(b, "sqlite")
+		r := cpuHog(b, h, 10*time.Second, 1000)
+		b.ReportMetric(float64(percentile(r.latencies, .5).Microseconds())/1000, "B-p50-ms")
+		b.ReportMetric(float64(percentile(r.latencies, .99).Microseconds())/1000, "B-p99-ms")
+		b.ReportMetric(float64(r.latencies[len(r.latencies)-1].Microseconds())/1000, "B-max-ms")
+		b.ReportMetric(float64(r.bFailures), "B-failures")
+		b.ReportMetric(float64(r.aRunning), "A-running")
 	}
 }

@@ -28,11 +28,17 @@ type Semaphore struct {
 	// recent are the last two distinct keys that asked, newest first.
 	solo   int
 	recent [2]asker
+	// overtimeCap is how many demoted units a key may have before it is
+	// granted no more (SetOvertime; 0: no cap).
+	overtimeCap int
 
 	mu      sync.Mutex
 	held    int
 	byKey   map[string]int
-	queues  map[string]*list.List // waiters per key (FIFO)
+	// overtime counts each key's demoted units (Demote): given back to
+	// the capacity, still in use by their holders.
+	overtime map[string]int
+	queues   map[string]*list.List // waiters per key (FIFO)
 	ring    []string              // keys with waiters, in round-robin order
 	next    int
 	waiting int
@@ -62,7 +68,7 @@ func (w *waiter) recycle() {
 // waiters across keys.
 func New(capacity, queueLimit int, quota func(key string) int) *Semaphore {
 	return &Semaphore{capacity: capacity, queueLimit: queueLimit, quota: quota,
-		byKey: map[string]int{}, queues: map[string]*list.List{}}
+		byKey: map[string]int{}, overtime: map[string]int{}, queues: map[string]*list.List{}}
 }
 
 // Acquire takes one unit for key, waiting its fair turn until deadline (the
@@ -137,6 +143,59 @@ func (s *Semaphore) Release(key string) {
 	s.dispatch()
 }
 
+// Demote gives key's held unit back to the capacity while its holder goes
+// on, as overtime, if another key waits and could take it; it reports
+// whether it did. A holder
+// that has run past its slice thus stops keeping waiters out, and the Go
+// scheduler shares the cores between it and them. Once a key has
+// SetOvertime's cap of demoted units, its waiters are granted nothing more
+// until one of them ends (EndOvertime): one key's long holders cannot fill
+// the cores with goroutines.
+func (s *Semaphore) Demote(key string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.waiting == 0 {
+		return false
+	}
+	s.held--
+	if s.byKey[key]--; s.byKey[key] <= 0 {
+		delete(s.byKey, key)
+	}
+	// Only for another key: which of key's own holders goes first is
+	// key's business, and a lone key keeps every unit busy.
+	other := false
+	for _, k := range s.ring {
+		if k != key && s.mayGrant(k) {
+			other = true
+			break
+		}
+	}
+	if !other {
+		s.held++
+		s.byKey[key]++
+		return false
+	}
+	s.overtime[key]++
+	s.dispatch()
+	return true
+}
+
+// EndOvertime ends one of key's demoted units (its holder is done, or
+// waits).
+func (s *Semaphore) EndOvertime(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.overtime[key]--; s.overtime[key] <= 0 {
+		delete(s.overtime, key)
+	}
+	s.dispatch()
+}
+
+// SetOvertime caps each key's demoted units (Demote): past it, the key is
+// granted nothing more until one ends. 0 means no cap. Call it before the
+// semaphore is used.
+func (s *Semaphore) SetOvertime(limit int) { s.overtimeCap = max(0, limit) }
+
 // Changed re-checks the waiters after quotas changed.
 func (s *Semaphore) Changed() {
 	s.mu.Lock()
@@ -147,6 +206,8 @@ func (s *Semaphore) Changed() {
 // Stats is a snapshot.
 type Stats struct {
 	Held, Waiting int
+	// Overtime is the demoted units still in use (Demote).
+	Overtime int
 	Refused       int64
 	// ByKey is each key's held and waiting units.
 	ByKey map[string][2]int
@@ -157,6 +218,9 @@ func (s *Semaphore) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := Stats{Held: s.held, Waiting: s.waiting, Refused: s.refused, ByKey: map[string][2]int{}}
+	for _, n := range s.overtime {
+		st.Overtime += n
+	}
 	for k, n := range s.byKey {
 		v := st.ByKey[k]
 		v[0] = n
@@ -198,7 +262,8 @@ func (s *Semaphore) mayGrant(key string) bool {
 	if s.solo > 0 && s.alone(key) {
 		extra = s.solo
 	}
-	return s.held < s.capacity+extra && s.byKey[key] < s.quota(key)+extra
+	return s.held < s.capacity+extra && s.byKey[key] < s.quota(key)+extra &&
+		(s.overtimeCap == 0 || s.overtime[key] < s.overtimeCap)
 }
 
 // soloQuiet is how long no other key may have asked for a unit before a

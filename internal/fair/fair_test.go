@@ -134,3 +134,79 @@ func TestSolo(t *testing.T) {
 		t.Fatalf("solo unit after soloQuiet without b: %v", err)
 	}
 }
+
+// TestDemote: a holder demoted while another key waits gives its unit to
+// the waiter and keeps running as overtime (a waiter of its own key is no
+// reason); a key at its overtime cap is
+// granted nothing until one of its demoted units ends; with nobody
+// waiting, Demote keeps the unit where it is.
+func TestDemote(t *testing.T) {
+	s := New(1, 100, unlimited)
+	s.SetOvertime(1)
+	ctx := context.Background()
+	if err := s.Acquire(ctx, "a", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if s.Demote("a") {
+		t.Fatal("Demote with nobody waiting must keep the unit")
+	}
+	acquired := func(key string) chan error {
+		done := make(chan error, 1)
+		go func() { done <- s.Acquire(ctx, key, time.Now().Add(time.Hour)) }()
+		return done
+	}
+	waitFor := func(n int) {
+		for s.Waiting() != n {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	// a's own waiter is no reason: a's holders are a's business.
+	own := acquired("a")
+	waitFor(1)
+	if s.Demote("a") {
+		t.Fatal("Demote for the same key's waiter must keep the unit")
+	}
+	s.Release("a")
+	if err := <-own; err != nil {
+		t.Fatal(err)
+	}
+	b := acquired("b")
+	waitFor(1)
+	if !s.Demote("a") {
+		t.Fatal("Demote with a waiter must give the unit away")
+	}
+	if err := <-b; err != nil {
+		t.Fatal(err)
+	}
+	if st := s.Stats(); st.Held != 1 || st.Overtime != 1 {
+		t.Fatalf("after the demotion: %+v, want b holding and a's overtime", st)
+	}
+	// a is at its overtime cap: its next holder waits even once the unit
+	// is free, and c, arriving later, is served first.
+	a2 := acquired("a")
+	waitFor(1)
+	c := acquired("c")
+	waitFor(2)
+	s.Release("b")
+	if err := <-c; err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-a2:
+		t.Fatalf("a was granted past its overtime cap (%v)", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	s.Release("c")
+	select {
+	case err := <-a2:
+		t.Fatalf("a was granted past its overtime cap with the unit free (%v)", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	s.EndOvertime("a")
+	if err := <-a2; err != nil {
+		t.Fatal(err)
+	}
+	if st := s.Stats(); st.Held != 1 || st.Overtime != 0 || st.Waiting != 0 {
+		t.Fatalf("at the end: %+v", st)
+	}
+}
