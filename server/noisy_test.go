@@ -149,11 +149,12 @@ type hogResult struct {
 }
 
 // cpuHog: tenant A keeps as many endless loops running as its quota
-// allows (each stopped by its timeout) while tenant B sends a trivial
-// request every few milliseconds. Before CPU turns were demoted past their
+// allows (each stopped by its timeout, then started again) while tenant B
+// sends a trivial request every few milliseconds for bFor — past A's
+// timeout, so that B also meets A's loops starting over. Before CPU turns were demoted past their
 // slice, each of B's requests waited for the turn A's loop held until its
 // timeout: 9.7–10 s.
-func cpuHog(t testing.TB, h *harness, timeout time.Duration, bRequests int) hogResult {
+func cpuHog(t testing.TB, h *harness, timeout, bFor time.Duration) hogResult {
 	_, devA, _ := h.tenant("hog")
 	_, devB, _ := h.tenant("quiet")
 	h.script(devA, map[string]any{"name": "spin", "type": "http", "status": "active", "source": `export default () => { for (;;) {} }`,
@@ -181,21 +182,24 @@ func cpuHog(t testing.TB, h *harness, timeout time.Duration, bRequests int) hogR
 	res := hogResult{aStatuses: map[int]int{}}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
+	var stop atomic.Bool
 	for range quota {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			status, _ := get("/run/hog/spin")
-			mu.Lock()
-			res.aStatuses[status]++
-			mu.Unlock()
+			for !stop.Load() { // a loop ended: start another
+				status, _ := get("/run/hog/spin")
+				mu.Lock()
+				res.aStatuses[status]++
+				mu.Unlock()
+			}
 		}()
 	}
 	for deadline := time.Now().Add(5 * time.Second); running() < quota && time.Now().Before(deadline); {
 		time.Sleep(time.Millisecond)
 	}
 	res.aRunning = running()
-	for range bRequests {
+	for start := time.Now(); time.Since(start) < bFor; {
 		status, d := get("/run/quiet/hello")
 		if status != http.StatusOK {
 			res.bFailures++
@@ -204,20 +208,21 @@ func cpuHog(t testing.TB, h *harness, timeout time.Duration, bRequests int) hogR
 		time.Sleep(5 * time.Millisecond)
 	}
 	slices.Sort(res.latencies)
+	stop.Store(true)
 	wg.Wait()
 	return res
 }
 
 // TestCPUHog: while tenant A's endless loops run, tenant B's requests all
-// succeed and none waits anywhere near A's 5 s timeout. The bound is
+// succeed and none waits anywhere near A's 3 s timeout. The bound is
 // generous (two cores shared with the loops, maybe -race);
 // BenchmarkCPUHog reports the real numbers.
 func TestCPUHog(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs endless loops for 5 s")
+		t.Skip("runs endless loops for 7 s")
 	}
 	h := setup(t, "sqlite")
-	r := cpuHog(t, h, 5*time.Second, 50)
+	r := cpuHog(t, h, 3*time.Second, 4*time.Second)
 	p99 := percentile(r.latencies, .99)
 	t.Logf("B p50 %s p99 %s max %s beside %d of A's loops; A answers %v", percentile(r.latencies, .5), p99, r.latencies[len(r.latencies)-1], r.aRunning, r.aStatuses)
 	if r.aRunning == 0 {
@@ -226,8 +231,8 @@ func TestCPUHog(t *testing.T) {
 	if r.bFailures > 0 {
 		t.Errorf("%d of tenant B's requests failed beside tenant A's loops", r.bFailures)
 	}
-	if p99 > 2*time.Second {
-		t.Errorf("tenant B's p99 was %s beside tenant A's loops", p99)
+	if worst := r.latencies[len(r.latencies)-1]; worst > time.Second {
+		t.Errorf("one of tenant B's requests took %s beside tenant A's loops", worst)
 	}
 	if r.aStatuses[http.StatusGatewayTimeout] == 0 {
 		t.Errorf("tenant A's loops should end at their timeout (504): %v", r.aStatuses)
@@ -235,11 +240,12 @@ func TestCPUHog(t *testing.T) {
 }
 
 // BenchmarkCPUHog reports tenant B's latency beside tenant A's endless
-// loops. Run with -benchtime 1x: one run is A's 10 s timeout.
+// loops. Run with -benchtime 1x: one run is 12 s of B's requests beside
+// loops with a 10 s timeout, then their end.
 func BenchmarkCPUHog(b *testing.B) {
 	for b.Loop() {
 		h := setup(b, "sqlite")
-		r := cpuHog(b, h, 10*time.Second, 1000)
+		r := cpuHog(b, h, 10*time.Second, 12*time.Second)
 		b.ReportMetric(float64(percentile(r.latencies, .5).Microseconds())/1000, "B-p50-ms")
 		b.ReportMetric(float64(percentile(r.latencies, .99).Microseconds())/1000, "B-p99-ms")
 		b.ReportMetric(float64(r.latencies[len(r.latencies)-1].Microseconds())/1000, "B-max-ms")
