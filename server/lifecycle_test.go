@@ -214,7 +214,7 @@ func TestOverloadedAnswers429(t *testing.T) {
 		t.Fatalf("pool state: %s", r.Body)
 	}
 	h.expect(h.do("GET", "/api/pool", dev, nil), 403, "FORBIDDEN")
-	r = h.do("GET", "/metrics", "", nil)
+	r = h.do("GET", "/metrics", testOperatorKey, nil)
 	if !strings.Contains(string(r.Body), "kiln_pool_refusals_total 1") || !strings.Contains(string(r.Body), "kiln_pool_vms_live") {
 		t.Fatalf("pool metrics missing: %.300s", r.Body)
 	}
