@@ -120,8 +120,9 @@ func attemptError(n int, err error, at time.Time) AttemptError {
 // attempts. Tenant IDs are [A-Za-z0-9_-] (validToken), so the first ':'
 // ends the tenant and no two (tenant, id) pairs give one key. At most
 // 128+1+281 bytes of header-safe characters (ids: validID; a replay's id
-// adds a target and a suffix): NATS bounds neither a message ID's length
-// nor a KV key's, and attemptKey encodes the ':'.
+// adds a target and a suffix): NATS bounds a message ID only by the
+// header's size, and a KV key (attemptKey: base64, under 550 bytes) by
+// the server's 4 KiB control line, which holds the key's subject.
 func tenantKey(tenant, id string) string { return tenant + ":" + id }
 
 // appendEnvelope writes a delivery as stored in the DELIVERIES stream:
