@@ -102,8 +102,11 @@ func retryOf(p *kilntype.RetryPolicy) queue.Retry {
 // the same for a redelivery of that attempt (after a crash), so the attempt
 // has one record and completes at most once. It starts with the event's
 // time, like other execution IDs start with theirs, so IDs sort by time.
+// Execution IDs are unique across tenants and tenants choose their event
+// IDs, so it derives from the delivery's Key (tenant and delivery ID),
+// not its ID.
 func deliveryExecutionID(d queue.Delivery) string {
-	return kilntype.DerivedID(d.Event.PublishedAt, fmt.Sprintf("%s\x00%d", d.ID, d.Attempt))
+	return kilntype.DerivedID(d.Event.PublishedAt, fmt.Sprintf("%s\x00%d", d.Key, d.Attempt))
 }
 
 // deliverEvent runs one attempt of a delivery on the script's current
@@ -186,9 +189,10 @@ type PublishParams struct {
 	Type string
 	// Payload is the event's JSON; empty means null.
 	Payload json.RawMessage
-	// ID, if set, is the event's ID: a second publish with the same ID
-	// within the queue's duplicate window is dropped (the tenant's own
-	// IDs only). Empty: Kiln makes one.
+	// ID, if set, is the event's ID: a second publish of the tenant with
+	// the same ID within the queue's duplicate window is dropped. IDs are
+	// the tenant's own: another tenant's event with the same ID is another
+	// event. Empty: Kiln makes one.
 	ID string
 }
 

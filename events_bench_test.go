@@ -41,7 +41,7 @@ func BenchmarkEvents(b *testing.B) {
 		// it before and after Kiln's run and compare with the mean.
 		rawBefore := rawJetStream(b, c.queue.ClientURL(), events)
 
-		completed := c.metrics.executions.WithLabelValues(tenant.ID, "event", "completed")
+		completed := c.metrics.executions.WithLabelValues(tenant.Slug, "event", "completed")
 		latencies := make([]time.Duration, events)
 		cpuBefore := processCPU()
 		begin := time.Now()

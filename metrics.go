@@ -13,6 +13,11 @@ import (
 
 // metrics are the client's Prometheus metrics, on a registry of the client's
 // own (no global state, so several clients can run in one test process).
+//
+// The tenant label is the tenant's slug: the name an operator knows, and
+// the one already public in /run/{slug}/ URLs. Tenant IDs stay internal. A
+// slug never changes (no operation renames a tenant, and none deletes
+// one), so a tenant's series keep their label for its life.
 type metrics struct {
 	registry   *prometheus.Registry
 	executions *prometheus.CounterVec
@@ -26,6 +31,7 @@ type metrics struct {
 	counts    map[countKey]prometheus.Counter
 	durations map[durationKey]prometheus.Observer
 	waits     map[string]prometheus.Observer
+	slugs     map[string]string // tenant ID → slug, named by nameTenant before a run
 }
 
 type countKey struct {
@@ -37,6 +43,32 @@ type countKey struct {
 type durationKey struct {
 	tenant  string
 	trigger kilntype.Trigger
+}
+
+// nameTenant makes t's slug its label; the runner calls it before each
+// run, so the pool's wait (reported by tenant ID) finds it.
+func (m *metrics) nameTenant(t *kilntype.Tenant) {
+	m.mu.RLock()
+	slug, ok := m.slugs[t.ID]
+	m.mu.RUnlock()
+	if ok && slug == t.Slug {
+		return
+	}
+	m.mu.Lock()
+	m.slugs[t.ID] = t.Slug
+	m.mu.Unlock()
+}
+
+// label is the tenant label of tenantID: its slug. Every run names its
+// tenant first; the ID is only a fallback for a run that did not.
+func (m *metrics) label(tenantID string) string {
+	m.mu.RLock()
+	slug, ok := m.slugs[tenantID]
+	m.mu.RUnlock()
+	if !ok {
+		return tenantID
+	}
+	return slug
 }
 
 // child returns m's cached series for key in cache, making it with newChild
@@ -57,7 +89,7 @@ func child[K comparable, V any](m *metrics, cache map[K]V, key K, newChild func(
 
 // observeWait records how long an execution waited for a pool slot.
 func (m *metrics) observeWait(tenant string, d time.Duration) {
-	child(m, m.waits, tenant, func() prometheus.Observer { return m.wait.WithLabelValues(tenant) }).Observe(d.Seconds())
+	child(m, m.waits, tenant, func() prometheus.Observer { return m.wait.WithLabelValues(m.label(tenant)) }).Observe(d.Seconds())
 }
 
 // observePool exports the pool's state: live, idle, busy and waiting VMs as
@@ -104,6 +136,7 @@ func newMetrics() *metrics {
 		counts:    map[countKey]prometheus.Counter{},
 		durations: map[durationKey]prometheus.Observer{},
 		waits:     map[string]prometheus.Observer{},
+		slugs:     map[string]string{},
 	}
 	reg.MustRegister(m.executions, m.duration, m.wait, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -112,14 +145,15 @@ func newMetrics() *metrics {
 // observe records a finished execution.
 func (m *metrics) observe(e *kilntype.Execution) {
 	child(m, m.counts, countKey{e.TenantID, e.Trigger, e.Status}, func() prometheus.Counter {
-		return m.executions.WithLabelValues(e.TenantID, string(e.Trigger), string(e.Status))
+		return m.executions.WithLabelValues(m.label(e.TenantID), string(e.Trigger), string(e.Status))
 	}).Inc()
 	child(m, m.durations, durationKey{e.TenantID, e.Trigger}, func() prometheus.Observer {
-		return m.duration.WithLabelValues(e.TenantID, string(e.Trigger))
+		return m.duration.WithLabelValues(m.label(e.TenantID), string(e.Trigger))
 	}).Observe(e.DurationMs / 1000)
 }
 
-// Metrics is the client's Prometheus registry: executions by tenant,
-// trigger and status, their durations, pool waits and the pool's state.
-// The HTTP API serves it at /metrics.
+// Metrics is the client's Prometheus registry: executions by tenant (its
+// slug), trigger and status, their durations, pool waits and the pool's
+// state. The HTTP API serves it at /metrics to the operator key; it names
+// every tenant, so a host serving it elsewhere keeps it from tenants.
 func (c *Client) Metrics() prometheus.Gatherer { return c.metrics.registry }

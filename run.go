@@ -333,6 +333,7 @@ func (r *runner) run(ctx context.Context, req runJob, exec *kilntype.Execution) 
 // execution (the caller answers 429).
 func (r *runner) invoke(ctx context.Context, req runJob, exec *kilntype.Execution) *engine.Result {
 	key := pool.Key{Tenant: req.Script.TenantID, Script: req.Script.ID, Version: req.Version.Number}
+	r.metrics.nameTenant(req.Tenant) // the pool reports the wait by tenant ID
 	compile := func(ctx context.Context) (*engine.Program, error) {
 		return r.compile(ctx, req.Script, req.Version.SourceCode)
 	}

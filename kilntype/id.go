@@ -41,7 +41,10 @@ func NewID(at time.Time) string {
 
 // DerivedID returns the ID of the thing made at at and named by key: the
 // same for the same pair, so a retried operation (an event delivery's
-// attempt, redelivered after a crash) finds its earlier record.
+// attempt, redelivered after a crash) finds its earlier record. IDs are
+// unique across tenants, so a key built from what a tenant chooses (an
+// event ID) must name the tenant too: two tenants with the same key at the
+// same millisecond get the same ID.
 func DerivedID(at time.Time, key string) string {
 	var b [IDLen]byte
 	putTime(&b, at)

@@ -10,8 +10,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// attemptRecord is what the attempts bucket keeps per delivery id while the
-// delivery is being retried. Redelivered JetStream messages carry no
+// attemptRecord is what the attempts bucket keeps per delivery (under its
+// Delivery.Key, unique across tenants) while the delivery is being
+// retried. Redelivered JetStream messages carry no
 // history, so the errors the dead-letter sink receives live here. The
 // number of recorded attempts, not the message's delivery count, is the
 // attempt number: a run cut short by a crash is not an attempt.
@@ -22,12 +23,13 @@ type attemptRecord struct {
 	DeadLetter bool `json:"deadLetter,omitempty"`
 }
 
-// attemptKey turns a delivery id into a valid key (ids may hold ':').
-func attemptKey(deliveryID string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(deliveryID))
+// attemptKey turns a delivery's Key into a valid KV key (keys hold ':').
+func attemptKey(deliveryKey string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(deliveryKey))
 }
 
-// loadAttempts returns the record of id and its revision (0 when none).
+// loadAttempts returns the record of the delivery with key id and its
+// revision (0 when none).
 func (q *Queue) loadAttempts(ctx context.Context, id string) (attemptRecord, uint64, error) {
 	entry, err := q.attempts.Get(ctx, attemptKey(id))
 	if errors.Is(err, jetstream.ErrKeyNotFound) {

@@ -132,9 +132,9 @@ func (r *consumer) processEvent(m jetstream.Msg) {
 // the ack. Otherwise (several targets; or a redelivered event, whose
 // in-place run may have been cut short) write one delivery message per
 // target into the tenant's subject; the event is settled once JetStream
-// stored them all. Delivery messages carry the delivery id as Nats-Msg-Id,
-// so an event routed twice yields each delivery once within the dedupe
-// window.
+// stored them all. Delivery messages carry the delivery's key (tenantKey)
+// as Nats-Msg-Id, so an event routed twice yields each delivery once
+// within the dedupe window.
 func (r *consumer) routeEvent(h eventHold, ev Event, raw []byte, redelivered bool) {
 	q := r.q
 	targets, err := r.router.Route(r.ctx, ev)
@@ -178,7 +178,7 @@ func (r *consumer) deliveryMsg(event []byte, ev Event, t Target, mayHaveAttempts
 	msg := &nats.Msg{
 		Subject: r.q.names.deliverySubject(ev.Tenant),
 		Data:    appendEnvelope(make([]byte, 0, len(event)+2*len(id)+96), id, t.ID, retry, event),
-		Header:  nats.Header{jetstream.MsgIDHeader: []string{id}},
+		Header:  nats.Header{jetstream.MsgIDHeader: []string{tenantKey(ev.Tenant, id)}},
 	}
 	if mayHaveAttempts {
 		msg.Header.Set(attemptsHeader, "1")
@@ -247,7 +247,8 @@ func (r *consumer) settleLoop() {
 // which honours the backoff from the recorded failure's time.
 func (r *consumer) runInPlace(h eventHold, ev Event, raw []byte, t Target) {
 	q := r.q
-	d := Delivery{ID: ev.ID + ":" + t.ID, Event: ev, Target: t.ID, Attempt: 1}
+	id := ev.ID + ":" + t.ID
+	d := Delivery{ID: id, Key: tenantKey(ev.Tenant, id), Event: ev, Target: t.ID, Attempt: 1}
 	d.Retry = t.Retry
 	if d.Retry.isZero() {
 		d.Retry = q.cfg.Retry
@@ -269,7 +270,7 @@ func (r *consumer) runInPlace(h eventHold, ev Event, raw []byte, t Target) {
 	var giveUp *giveUpError
 	rec.DeadLetter = errors.As(err, &giveUp) || d.MaxAttempts == 1
 	ctx, cancel := opContext()
-	if serr := q.saveAttempts(ctx, d.ID, rec, 0); serr != nil {
+	if serr := q.saveAttempts(ctx, d.Key, rec, 0); serr != nil {
 		q.log.Warn("record failed attempt", "delivery", d.ID, "err", serr)
 	}
 	cancel()
@@ -297,12 +298,18 @@ func (r *consumer) processDelivery(m jetstream.Msg) {
 		_ = m.Nak()
 		return
 	}
+	d.Key = tenantKey(d.Event.Tenant, d.ID)
+	if m.Headers().Get(jetstream.MsgIDHeader) == d.ID {
+		// Stored before keys were scoped by tenant: its attempts and
+		// its runs' execution IDs are under the old key.
+		d.Key = d.ID
+	}
 	var rec attemptRecord
 	var revision uint64
 	d.MayHaveRun = q.mayHaveRun(meta) || m.Headers().Get(attemptsHeader) != ""
 	if d.MayHaveRun {
 		ctx, cancel := opContext()
-		rec, revision, err = q.loadAttempts(ctx, d.ID)
+		rec, revision, err = q.loadAttempts(ctx, d.Key)
 		cancel()
 		if err != nil {
 			q.log.Warn("cannot read a delivery's attempts; trying later", "delivery", d.ID, "err", err)
@@ -343,7 +350,7 @@ func (r *consumer) processDelivery(m jetstream.Msg) {
 		q.counters.succeeded.Add(1)
 		if len(rec.Attempts) > 0 {
 			ctx, cancel := opContext()
-			if derr := q.deleteAttempts(ctx, d.ID); derr != nil {
+			if derr := q.deleteAttempts(ctx, d.Key); derr != nil {
 				q.log.Warn("forget attempts", "delivery", d.ID, "err", derr)
 			}
 			cancel()
@@ -364,7 +371,7 @@ func (r *consumer) processDelivery(m jetstream.Msg) {
 		return
 	}
 	ctx, cancel := opContext()
-	if serr := q.saveAttempts(ctx, d.ID, rec, revision); serr != nil {
+	if serr := q.saveAttempts(ctx, d.Key, rec, revision); serr != nil {
 		// The attempt will run again under the same number: better than
 		// losing the error the dead-letter sink must see.
 		q.log.Warn("record failed attempt", "delivery", d.ID, "err", serr)
@@ -397,7 +404,7 @@ func (r *consumer) deadLetter(m jetstream.Msg, d Delivery, rec attemptRecord, re
 	defer cancel()
 	rec.DeadLetter = true
 	if save {
-		if err := q.saveAttempts(ctx, d.ID, rec, revision); err != nil {
+		if err := q.saveAttempts(ctx, d.Key, rec, revision); err != nil {
 			q.log.Warn("record dead letter", "delivery", d.ID, "err", err)
 		}
 	}
@@ -411,7 +418,7 @@ func (r *consumer) deadLetter(m jetstream.Msg, d Delivery, rec attemptRecord, re
 		q.log.Warn("ack dead-lettered delivery", "delivery", d.ID, "err", err)
 	}
 	q.counters.deadLettered.Add(1)
-	if err := q.deleteAttempts(ctx, d.ID); err != nil {
+	if err := q.deleteAttempts(ctx, d.Key); err != nil {
 		q.log.Warn("forget attempts", "delivery", d.ID, "err", err)
 	}
 }

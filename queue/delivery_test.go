@@ -51,7 +51,7 @@ func TestRetryThenSuccess(t *testing.T) {
 			}
 		}
 		waitEmpty(t, q.stream)
-		if _, err := q.attempts.Get(context.Background(), attemptKey(id)); !errors.Is(err, jetstream.ErrKeyNotFound) {
+		if _, err := q.attempts.Get(context.Background(), attemptKey(tenantKey("acme", id))); !errors.Is(err, jetstream.ErrKeyNotFound) {
 			t.Errorf("attempt history kept after success: %v", err)
 		}
 		if s := q.Stats(); s.Failed != 2 || s.Succeeded != 1 || s.DeadLettered != 0 {
@@ -97,7 +97,7 @@ func TestDeadLetterAndReplay(t *testing.T) {
 		replaying = true
 		rec.mu.Unlock()
 		waitEmpty(t, q.stream)
-		if _, err := q.attempts.Get(context.Background(), attemptKey(id)); !errors.Is(err, jetstream.ErrKeyNotFound) {
+		if _, err := q.attempts.Get(context.Background(), attemptKey(tenantKey("acme", id))); !errors.Is(err, jetstream.ErrKeyNotFound) {
 			t.Errorf("attempt history kept after dead-lettering: %v", err)
 		}
 

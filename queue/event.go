@@ -15,9 +15,11 @@ import (
 // Event is something that happened in a tenant's world. Publishing it makes
 // it durable; the queue then delivers it to every script its Router names.
 type Event struct {
-	// ID identifies the event: at most 128 letters, digits, '_', '-', '.'
-	// or ':'. Publish makes one (a UUIDv7) when empty; a caller that sets it
-	// gets duplicate publishes within the dedupe window dropped.
+	// ID identifies the event within its tenant: at most 128 letters,
+	// digits, '_', '-', '.' or ':'. Publish makes one (a UUIDv7) when
+	// empty; a caller that sets it gets the tenant's duplicate publishes
+	// within the dedupe window dropped. Another tenant's event with the
+	// same ID is another event.
 	ID string `json:"id"`
 	// Tenant owns the event: letters, digits, '_' and '-', at most 128.
 	Tenant string `json:"tenant"`
@@ -43,9 +45,18 @@ type Target struct {
 // Delivery is one (event, target) pair handed to the Handler.
 type Delivery struct {
 	// ID is "<event id>:<target id>", stable across redeliveries and
-	// retries: handlers use it to make their effects idempotent. A replayed
-	// delivery gets a new ID (the same followed by ":r<unique>").
+	// retries, unique within the event's tenant: handlers use it to make
+	// their effects idempotent. A replayed delivery gets a new ID (the
+	// same followed by ":r<unique>").
 	ID string
+	// Key is ID made unique across tenants, "<tenant>:<ID>" (tenant IDs
+	// hold no ':'): tenants choose their event IDs, so two tenants' IDs
+	// can be equal. The queue drops duplicate delivery messages and keeps
+	// the record of failed attempts under Key, and a handler that keeps
+	// one table for every tenant makes its effects idempotent on Key, not
+	// ID. A delivery message stored by a Kiln from before keys were
+	// scoped by tenant keeps its old key: Key == ID.
+	Key string
 	// Event is what happened.
 	Event Event
 	// Target is the script id the delivery is for.
@@ -102,6 +113,17 @@ func attemptError(n int, err error, at time.Time) AttemptError {
 	}
 	return a
 }
+
+// tenantKey makes id, unique within tenant, unique across tenants: the
+// Nats-Msg-Id of an event or delivery message (the stream's duplicate
+// detection is shared by every tenant) and the key of a delivery's failed
+// attempts. Tenant IDs are [A-Za-z0-9_-] (validToken), so the first ':'
+// ends the tenant and no two (tenant, id) pairs give one key. At most
+// 128+1+281 bytes of header-safe characters (ids: validID; a replay's id
+// adds a target and a suffix): NATS bounds a message ID only by the
+// header's size, and a KV key (attemptKey: base64, under 550 bytes) by
+// the server's 4 KiB control line, which holds the key's subject.
+func tenantKey(tenant, id string) string { return tenant + ":" + id }
 
 // appendEnvelope writes a delivery as stored in the DELIVERIES stream:
 // {"id","target","retry","event"}, where event is the raw bytes of the

@@ -62,13 +62,13 @@ const (
 // Publish stores e and returns its id once JetStream has acknowledged it.
 // It returns an INVALID_ARGUMENT or PAYLOAD_TOO_LARGE *kilntype.Error for an
 // event it refuses, and an UNAVAILABLE one when JetStream did not store it.
-// Publishing an event again with the same ID within the dedupe window
-// stores it once.
+// Publishing an event again with the same tenant and ID within the dedupe
+// window stores it once; the same ID in another tenant is another event.
 //
 // Concurrent publishes of one tenant without an ID share batch messages;
 // each caller still returns only once the message holding its event was
 // stored, and an error storing it reaches each of them. An event with an
-// ID goes alone (its ID is the message's Nats-Msg-Id). When ctx ends
+// ID goes alone (its tenant and ID are the message's Nats-Msg-Id). When ctx ends
 // before the event's message is acknowledged, Publish returns an
 // UNAVAILABLE error and the event may or may not be stored; a caller that
 // publishes a batch waits for the acknowledgement (at most 5 s) even then,
@@ -81,7 +81,7 @@ func (q *Queue) Publish(ctx context.Context, e Event) (string, error) {
 	}
 	subject := q.names.eventSubject(e.Tenant, e.Type)
 	if dedupe {
-		msg := &nats.Msg{Subject: subject, Data: data, Header: nats.Header{jetstream.MsgIDHeader: []string{e.ID}}}
+		msg := &nats.Msg{Subject: subject, Data: data, Header: nats.Header{jetstream.MsgIDHeader: []string{tenantKey(e.Tenant, e.ID)}}}
 		if err := q.publishSync(ctx, msg); err != nil {
 			return "", notStored(e.ID, err)
 		}
@@ -274,7 +274,7 @@ func (q *Queue) PublishBatch(ctx context.Context, events []Event) (ids []string,
 		ids[i] = e.ID
 		subject := q.names.eventSubject(e.Tenant, e.Type)
 		if dedupe {
-			send(&nats.Msg{Subject: subject, Data: data, Header: nats.Header{jetstream.MsgIDHeader: []string{e.ID}}}, e.Tenant, []int{i})
+			send(&nats.Msg{Subject: subject, Data: data, Header: nats.Header{jetstream.MsgIDHeader: []string{tenantKey(e.Tenant, e.ID)}}}, e.Tenant, []int{i})
 			continue
 		}
 		b := batches[e.Tenant]

@@ -395,7 +395,7 @@ func (q *Queue) Replay(ctx context.Context, d Delivery) (string, error) {
 	msg := &nats.Msg{
 		Subject: q.names.deliverySubject(d.Event.Tenant),
 		Data:    appendEnvelope(nil, id, d.Target, retry, event),
-		Header:  nats.Header{jetstream.MsgIDHeader: []string{id}},
+		Header:  nats.Header{jetstream.MsgIDHeader: []string{tenantKey(d.Event.Tenant, id)}},
 	}
 	if err := q.publishSync(ctx, msg); err != nil {
 		return "", fmt.Errorf("%w: %w", kilntype.Errorf(kilntype.EUnavailable, "replay of %s was not stored", d.ID), err)

@@ -189,3 +189,63 @@ func TestEventPublishing(t *testing.T) {
 		return len(runs) == 1 && runs[0].Status == "completed"
 	})
 }
+
+// TestEventIDsPerTenant: through the HTTP API, two tenants publishing the
+// same event ID both get their event delivered (one tenant's ID can no
+// longer suppress another's); a tenant's own repeat is still dropped. On
+// both queue modes.
+func TestEventIDsPerTenant(t *testing.T) {
+	for _, mode := range queueModes {
+		t.Run(mode.name, func(t *testing.T) {
+			t.Parallel()
+			h := setup(t, "sqlite", func(c *Config) { mode.apply(t, c) })
+			type tenant struct{ dev, viewer, script string }
+			tenants := map[string]*tenant{}
+			for _, slug := range []string{"acme", "globex"} {
+				_, dev, viewer := h.tenant(slug)
+				tenants[slug] = &tenant{dev: dev, viewer: viewer,
+					script: h.script(dev, eventScript("seen", "order.created", `export default (input) => input.id`, 0))}
+			}
+			publish := func(slug, id string) {
+				t.Helper()
+				r := h.do("POST", "/api/events", tenants[slug].dev, map[string]any{"type": "order.created", "id": id, "payload": map[string]any{}})
+				h.expect(r, 202, "")
+				var got struct{ ID string }
+				r.json(t, &got)
+				if got.ID != id {
+					t.Fatalf("%s published %s, the API answered %s", slug, id, r.Body)
+				}
+			}
+			publish("acme", "ORDER-1001")
+			publish("globex", "ORDER-1001")
+			publish("acme", "ORDER-1001") // acme's own repeat: dropped
+			publish("acme", "ORDER-1002") // once these ran, a stored repeat would have been fetched
+			publish("globex", "ORDER-1002")
+
+			seen := func(slug string) string {
+				tn := tenants[slug]
+				out := map[string]int{}
+				for _, e := range h.executionsOf(tn.viewer, tn.script) {
+					var full struct {
+						Status string
+						Input  struct{ ID string }
+						Output string
+					}
+					h.do("GET", "/api/executions/"+e.ID, tn.viewer, nil).json(t, &full)
+					out[full.Status+" "+full.Input.ID+"="+full.Output]++
+				}
+				return fmt.Sprint(out)
+			}
+			const want = "map[completed ORDER-1001=ORDER-1001:1 completed ORDER-1002=ORDER-1002:1]"
+			for slug := range tenants {
+				h.waitUntil(slug+"'s script sees both its events", func() bool { return seen(slug) == want })
+			}
+			time.Sleep(200 * time.Millisecond) // room for a wrong extra run
+			for slug := range tenants {
+				if got := seen(slug); got != want {
+					t.Errorf("%s's script saw %s, want %s", slug, got, want)
+				}
+			}
+		})
+	}
+}

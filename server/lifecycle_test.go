@@ -193,6 +193,10 @@ func TestConfigValidate(t *testing.T) {
 	}{
 		{"defaults", Config{}, ""},
 		{"bad addr", Config{Addr: "8080"}, "host:port"},
+		{"bad metrics addr", Config{MetricsAddr: "9091"}, "--metrics-addr"},
+		{"metrics addr without a port number", Config{MetricsAddr: "10.0.0.5:metrics"}, "not host:port"},
+		{"metrics on the main addr", Config{Addr: "127.0.0.1:8080", MetricsAddr: "127.0.0.1:8080"}, "an address of its own"},
+		{"metrics on another port", Config{MetricsAddr: "127.0.0.1:9091"}, ""},
 		{"bad db", Config{Config: kiln.Config{DB: "mysql://x"}}, "postgres:// URL"},
 		{"short operator key", Config{Config: kiln.Config{OperatorKey: "short"}}, "at least 16"},
 		{"timeout over max", Config{Config: kiln.Config{Timeout: time.Hour}}, "at most the max timeout"},
@@ -267,8 +271,56 @@ func TestOverloadedAnswers429(t *testing.T) {
 		t.Fatalf("pool state: %s", r.Body)
 	}
 	h.expect(h.do("GET", "/api/pool", dev, nil), 403, "FORBIDDEN")
-	r = h.do("GET", "/metrics", "", nil)
+	r = h.do("GET", "/metrics", testOperatorKey, nil)
 	if !strings.Contains(string(r.Body), "kiln_pool_refusals_total 1") || !strings.Contains(string(r.Body), "kiln_pool_vms_live") {
 		t.Fatalf("pool metrics missing: %.300s", r.Body)
+	}
+}
+
+// TestMetricsListener: with MetricsAddr, a second listener serves
+// /metrics without a key (labelled by tenant slug) and nothing else; the
+// main listener's /metrics still answers only the operator key. A busy
+// metrics port fails Start with a hint, before any operator key is made.
+func TestMetricsListener(t *testing.T) {
+	h := setup(t, "sqlite", func(c *Config) { c.MetricsAddr = "127.0.0.1:0" })
+	_, dev, _ := h.tenant("acme")
+	id := h.script(dev, map[string]any{"name": "one", "type": "manual", "source": "export default () => 1"})
+	h.expect(h.do("POST", "/api/scripts/"+id+"/execute", dev, map[string]any{}), 200, "")
+
+	metrics := &harness{t: t, base: "http://" + h.app.MetricsAddr()}
+	if h.app.MetricsAddr() == "" || h.app.MetricsAddr() == h.app.Addr() {
+		t.Fatalf("metrics listener at %q, main at %q", h.app.MetricsAddr(), h.app.Addr())
+	}
+	r := metrics.do("GET", "/metrics", "", nil)
+	h.expect(r, 200, "")
+	if !strings.Contains(string(r.Body), `kiln_executions_total{status="completed",tenant="acme",trigger="manual"} 1`) {
+		t.Fatalf("the metrics listener: %.400s", r.Body)
+	}
+	for _, path := range []string{"/api/tenants", "/run/acme/x", "/"} {
+		h.expect(metrics.do("GET", path, testOperatorKey, nil), 404, "NOT_FOUND")
+	}
+	h.expect(h.do("GET", "/metrics", "", nil), 401, "UNAUTHORIZED")
+	h.expect(h.do("GET", "/metrics", dev, nil), 403, "FORBIDDEN")
+	h.expect(h.do("GET", "/metrics", testOperatorKey, nil), 200, "")
+
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	var out bytes.Buffer
+	app, err := New(context.Background(), Config{Addr: "127.0.0.1:0", MetricsAddr: busy.Addr().String(), Config: kiln.Config{DataDir: t.TempDir()}},
+		slog.New(slog.NewTextHandler(io.Discard, nil)), &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := app.Start(context.Background()); err == nil || !strings.Contains(err.Error(), "--metrics-addr") {
+		t.Fatalf("Start with a busy metrics port: %v; want an error that suggests --metrics-addr", err)
+	}
+	if out.Len() != 0 {
+		t.Fatalf("a failed start printed %q", out.String())
+	}
+	if err := app.Stop(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 }

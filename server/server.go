@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,6 +25,12 @@ import (
 type Config struct {
 	// Addr is where the server listens. Default "127.0.0.1:8080".
 	Addr string `json:"addr"`
+	// MetricsAddr, if set, is a second listener (host:port) that serves
+	// GET /metrics without a key, and nothing else, for Prometheus. The
+	// metrics name every tenant, so bind it where only the scraper reaches
+	// it. The main listener's /metrics needs the operator key either way.
+	// Default empty: no second listener.
+	MetricsAddr string `json:"metricsAddr"`
 	// MaxBodyBytes caps HTTP request bodies (API and /run). Default 1 MiB.
 	MaxBodyBytes int64 `json:"maxBodyBytes"`
 	kiln.Config
@@ -46,6 +53,15 @@ func (c Config) Validate() error {
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return fmt.Errorf("--addr %q is not host:port (for example 127.0.0.1:8080)", c.Addr)
 	}
+	if c.MetricsAddr != "" {
+		_, port, err := net.SplitHostPort(c.MetricsAddr)
+		if _, perr := strconv.ParseUint(port, 10, 16); err != nil || perr != nil {
+			return fmt.Errorf("the metrics address %q (--metrics-addr, KILN_METRICS_ADDR or metricsAddr) is not host:port (for example 10.0.0.5:9091); leave it empty to scrape /metrics on --addr with the operator key", c.MetricsAddr)
+		}
+		if c.MetricsAddr == c.Addr && port != "0" {
+			return fmt.Errorf("the metrics address %q is the main address: give the metrics listener an address of its own, or leave it empty to scrape /metrics on %s with the operator key", c.MetricsAddr, c.Addr)
+		}
+	}
 	if c.MaxBodyBytes < 1024 {
 		return fmt.Errorf("max body size %d bytes is too small: use at least 1 KiB", c.MaxBodyBytes)
 	}
@@ -61,6 +77,9 @@ type App struct {
 	api      *api.API
 	server   *http.Server
 	listener net.Listener
+	// The metrics listener (Config.MetricsAddr); nil without one.
+	metricsServer   *http.Server
+	metricsListener net.Listener
 }
 
 // New builds the server: the client (store, pool, queue) and the HTTP
@@ -80,6 +99,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*App
 	// shutdown, so a run needs no watch of its own (Client.Context).
 	a.server = &http.Server{Handler: a.api, ReadHeaderTimeout: 10 * time.Second,
 		BaseContext: func(net.Listener) context.Context { return a.client.Context() }}
+	if cfg.MetricsAddr != "" {
+		a.metricsServer = &http.Server{Handler: a.api.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second}
+	}
 	return a, nil
 }
 
@@ -87,38 +109,70 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*App
 // it.
 func (a *App) Client() *kiln.Client { return a.client }
 
-// Start binds the listener — before anything else, so that a busy port
+// Start binds the listeners — before anything else, so that a busy port
 // fails here and never swallows an operator key that is shown only once —
 // then makes sure there is an operator key, starts the client and serves.
 func (a *App) Start(ctx context.Context) error {
-	ln, err := net.Listen("tcp", a.cfg.Addr)
+	ln, err := listen(a.cfg.Addr, "--addr (or KILN_ADDR)")
 	if err != nil {
-		hint := ""
-		if strings.Contains(err.Error(), "address already in use") {
-			hint = "; another process uses it — stop it or choose another address with --addr (or KILN_ADDR)"
+		return err
+	}
+	var metricsLn net.Listener
+	if a.metricsServer != nil {
+		if metricsLn, err = listen(a.cfg.MetricsAddr, "--metrics-addr (or KILN_METRICS_ADDR)"); err != nil {
+			_ = ln.Close()
+			return err
 		}
-		return fmt.Errorf("listen on %s: %w%s", a.cfg.Addr, err, hint)
+	}
+	closeAll := func() {
+		_ = ln.Close()
+		if metricsLn != nil {
+			_ = metricsLn.Close()
+		}
 	}
 	if err := a.client.EnsureOperatorKey(ctx, a.out); err != nil {
-		_ = ln.Close()
+		closeAll()
 		return fmt.Errorf("operator key: %w", err)
 	}
 	if err := a.client.Start(ctx); err != nil {
-		_ = ln.Close()
+		closeAll()
 		return err
 	}
-	a.listener = ln
-	go func() {
-		if err := a.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			a.log.Error("HTTP server stopped", "err", err)
-		}
-	}()
-	a.log.Info("kiln is serving", "addr", ln.Addr().String(), "store", a.client.StoreName())
+	a.listener, a.metricsListener = ln, metricsLn
+	a.serve(a.server, ln, "HTTP server stopped")
+	attrs := []any{"addr", ln.Addr().String(), "store", a.client.StoreName()}
+	if metricsLn != nil {
+		a.serve(a.metricsServer, metricsLn, "metrics listener stopped")
+		attrs = append(attrs, "metrics", metricsLn.Addr().String())
+	}
+	a.log.Info("kiln is serving", attrs...)
 	return nil
 }
 
-// Handler is the server's HTTP handler — API, /run, metrics and the admin
-// UI.
+// listen binds addr; flag names the setting to change when it is taken.
+func listen(addr, flag string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		hint := ""
+		if strings.Contains(err.Error(), "address already in use") {
+			hint = "; another process uses it — stop it or choose another address with " + flag
+		}
+		return nil, fmt.Errorf("listen on %s: %w%s", addr, err, hint)
+	}
+	return ln, nil
+}
+
+// serve runs srv on ln until Stop.
+func (a *App) serve(srv *http.Server, ln net.Listener, stopped string) {
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.log.Error(stopped, "err", err)
+		}
+	}()
+}
+
+// Handler is the server's HTTP handler — API, /run, metrics (operator
+// key) and the admin UI.
 func (a *App) Handler() http.Handler { return a.api }
 
 // Addr is the address the server listens on (after Start).
@@ -129,6 +183,15 @@ func (a *App) Addr() string {
 	return a.listener.Addr().String()
 }
 
+// MetricsAddr is the address the metrics listener listens on (after
+// Start), or "" without one.
+func (a *App) MetricsAddr() string {
+	if a.metricsListener == nil {
+		return ""
+	}
+	return a.metricsListener.Addr().String()
+}
+
 // Stop shuts down gracefully: stop accepting, then stop the client (which
 // lets running executions finish, or cancels and records them at the
 // shutdown timeout).
@@ -137,9 +200,12 @@ func (a *App) Stop(ctx context.Context) error {
 	// deadline end when the client cancels those runs.
 	ctx, cancel := context.WithTimeout(ctx, a.cfg.ShutdownTimeout)
 	defer cancel()
-	var err error
+	var err, metricsErr error
 	if a.listener != nil {
 		err = a.server.Shutdown(ctx)
 	}
-	return errors.Join(err, a.client.Stop(ctx))
+	if a.metricsListener != nil {
+		metricsErr = a.metricsServer.Shutdown(ctx)
+	}
+	return errors.Join(err, metricsErr, a.client.Stop(ctx))
 }

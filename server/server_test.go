@@ -254,10 +254,12 @@ func TestExecuteAndRecords(t *testing.T) {
 		if !strings.Contains(string(r.Body), `"status":"failed"`) || !strings.Contains(string(r.Body), `"position":"script.ts:2:9"`) {
 			t.Fatalf("got %s", r.Body)
 		}
-		r = h.do("GET", "/metrics", "", nil)
+		h.expect(h.do("GET", "/metrics", "", nil), 401, "UNAUTHORIZED")
+		h.expect(h.do("GET", "/metrics", viewer, nil), 403, "FORBIDDEN")
+		r = h.do("GET", "/metrics", testOperatorKey, nil)
 		h.expect(r, 200, "")
-		if !strings.Contains(string(r.Body), `kiln_executions_total{status="failed",tenant=`) || !strings.Contains(string(r.Body), `trigger="manual"`) {
-			t.Fatalf("metrics lack the failed execution: %.400s", r.Body)
+		if !strings.Contains(string(r.Body), `kiln_executions_total{status="failed",tenant="acme",trigger="manual"} 1`) {
+			t.Fatalf("metrics lack the failed execution, labelled with the tenant's slug: %.400s", r.Body)
 		}
 		r = h.do("GET", "/api/executions?script="+bad+"&status=failed", viewer, nil)
 		var list struct{ Executions []struct{ ID string } }

@@ -91,6 +91,7 @@ func TestRouteAccess(t *testing.T) {
 		"GET /api/pool": AccessOperator, "PUT /api/secrets/{name}": AccessAdmin, "GET /api/secrets": AccessAdmin,
 		"DELETE /api/secrets/{name}": AccessAdmin, "POST /api/events": AccessDeveloper, "GET /api/dlq": AccessViewer,
 		"GET /api/dlq/{id}": AccessViewer, "POST /api/dlq/{id}/replay": AccessDeveloper, "DELETE /api/dlq/{id}": AccessDeveloper,
+		"GET /metrics": AccessOperator,
 	}
 	if len(routes) != len(want) {
 		t.Errorf("the table has %d routes, the test knows %d: add the new route's access here", len(routes), len(want))

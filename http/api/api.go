@@ -1,6 +1,6 @@
 // Package api is Kiln's HTTP adapter: the JSON API under /api/, HTTP
-// scripts under /run/{tenant}/{path}, /metrics, /healthz, /readyz and the
-// admin UI, all over a *kiln.Client. A handler decodes the request, calls
+// scripts under /run/{tenant}/{path}, /metrics (operator key), /healthz,
+// /readyz and the admin UI, all over a *kiln.Client. A handler decodes the request, calls
 // the client and encodes the answer; business rules live in the client.
 // One route table drives the mux, the role each route needs (enforced by
 // one middleware) and the OpenAPI document.
@@ -32,6 +32,7 @@ type API struct {
 	log     *slog.Logger
 	maxBody int64
 	handler http.Handler
+	metrics http.Handler // the Prometheus exposition, without a key check
 }
 
 // New builds the HTTP adapter over client.
@@ -42,7 +43,8 @@ func New(client *kiln.Client, opts Options) *API {
 	if opts.Logger == nil {
 		opts.Logger = client.Config().Logger
 	}
-	a := &API{client: client, log: opts.Logger, maxBody: opts.MaxBodyBytes}
+	a := &API{client: client, log: opts.Logger, maxBody: opts.MaxBodyBytes,
+		metrics: promhttp.HandlerFor(client.Metrics(), promhttp.HandlerOpts{})}
 	a.handler = a.routes()
 	return a
 }
@@ -51,7 +53,8 @@ func New(client *kiln.Client, opts Options) *API {
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.handler.ServeHTTP(w, r) }
 
 // apiHandler is an API route: it returns the status and body to send, or an
-// error that writeError turns into the {"error": …} body.
+// error that writeError turns into the {"error": …} body. A handler whose
+// answer is not JSON (/metrics) writes it itself and returns status 0.
 type apiHandler func(w http.ResponseWriter, r *http.Request, p principal) (int, any, error)
 
 // routes builds the mux.
@@ -61,7 +64,6 @@ func (a *API) routes() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", a.ready)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(a.client.Metrics(), promhttp.HandlerOpts{}))
 	for pattern, h := range a.publicRoutes() {
 		mux.HandleFunc(pattern, h)
 	}
@@ -130,6 +132,7 @@ func (a *API) apiRoutes() []apiRoute {
 		{"GET", "/api/dlq/{id}", "Get a dead letter with every attempt's error", AccessViewer, a.deadLetterGet, nil, nil, 200},
 		{"POST", "/api/dlq/{id}/replay", "Deliver the event again to the script's current version", AccessDeveloper, a.deadLetterReplay, nil, nil, 202},
 		{"DELETE", "/api/dlq/{id}", "Discard a dead letter (its record stays, as discarded)", AccessDeveloper, a.deadLetterDiscard, nil, nil, 204},
+		{"GET", "/metrics", "Prometheus metrics of every tenant (text exposition format)", AccessOperator, a.serveMetrics, nil, nil, 200},
 	}
 }
 
@@ -150,6 +153,9 @@ func (a *API) authed(access Access, h apiHandler) http.Handler {
 		if err != nil {
 			writeError(w, a.log, err)
 			return
+		}
+		if status == 0 {
+			return // h wrote its answer
 		}
 		if body == nil {
 			w.WriteHeader(status)
@@ -183,6 +189,29 @@ func (a *API) ready(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// serveMetrics serves the Prometheus metrics. They name every tenant
+// (slug) with its counts and latencies, so only the operator key reads
+// them here; MetricsHandler serves them without a key on a listener of
+// their own.
+func (a *API) serveMetrics(w http.ResponseWriter, r *http.Request, p principal) (int, any, error) {
+	a.metrics.ServeHTTP(w, r)
+	return 0, nil, nil
+}
+
+// MetricsHandler serves GET /metrics without a key and answers NOT_FOUND
+// to anything else: for a listener of its own (`kiln serve
+// --metrics-addr`), which the operator binds where only Prometheus
+// reaches it. The main handler's /metrics keeps asking for the operator
+// key.
+func (a *API) MetricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", a.metrics)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, a.log, kilntype.Errorf(kilntype.ENotFound, "this listener serves only GET /metrics; the API is on the main address"))
+	})
+	return mux
 }
 
 // poolState shows the pool's live, idle, busy and waiting counts and its

@@ -67,12 +67,16 @@ lists every setting.
 				return err
 			}
 			fmt.Fprintf(stdout, "kiln is serving on http://%s\n", app.Addr())
+			if addr := app.MetricsAddr(); addr != "" {
+				fmt.Fprintf(stdout, "metrics, without a key, on http://%s/metrics\n", addr)
+			}
 			<-ctx.Done()
 			log.Info("shutting down")
 			return app.Stop(context.Background())
 		},
 	}
 	cmd.Flags().String("addr", "", "address to listen on (default 127.0.0.1:8080; env KILN_ADDR)")
+	cmd.Flags().String("metrics-addr", "", "a second address that serves /metrics without a key, for Prometheus; bind it where only the scraper reaches it (default none: /metrics on --addr needs the operator key; env KILN_METRICS_ADDR)")
 	cmd.Flags().String("data", "", "data folder for the embedded database (default ./kiln-data; env KILN_DATA)")
 	cmd.Flags().String("db", "", "a postgres:// URL to use PostgreSQL instead of SQLite (env KILN_DB)")
 	cmd.Flags().String("nats", "", "a nats:// URL of an external NATS (JetStream) for the event queue; default: embedded (env KILN_NATS)")
@@ -95,6 +99,7 @@ type serveSetting struct {
 func serveSettings() []serveSetting {
 	return []serveSetting{
 		{"addr", "addr", "KILN_ADDR", func(c *server.Config, v string) { c.Addr = v }},
+		{"metricsAddr", "metrics-addr", "KILN_METRICS_ADDR", func(c *server.Config, v string) { c.MetricsAddr = v }},
 		{"data", "data", "KILN_DATA", func(c *server.Config, v string) { c.DataDir = v }},
 		{"db", "db", "KILN_DB", func(c *server.Config, v string) { c.DB = v }},
 		{"", "", "KILN_OPERATOR_KEY", func(c *server.Config, v string) { c.OperatorKey = v }},

@@ -82,6 +82,40 @@ func TestServeConfigPrecedenceTable(t *testing.T) {
 	}
 }
 
+// TestServeMetricsAddrPrecedence: the metrics listener's address comes
+// from --metrics-addr, KILN_METRICS_ADDR, "metricsAddr" in the file, or
+// nowhere (no listener), in that order.
+func TestServeMetricsAddrPrecedence(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "kiln.json")
+	if err := os.WriteFile(file, []byte(`{"metricsAddr": "10.0.0.1:9091"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	flag := "10.0.0.3:9091"
+	for _, tt := range []struct {
+		name  string
+		file  string
+		env   map[string]string
+		flags map[string]*string
+		want  string
+	}{
+		{"default: none", "", nil, nil, ""},
+		{"file", file, nil, nil, "10.0.0.1:9091"},
+		{"env beats file", file, map[string]string{"KILN_METRICS_ADDR": "10.0.0.2:9091"}, nil, "10.0.0.2:9091"},
+		{"an empty env var is unset", file, map[string]string{"KILN_METRICS_ADDR": ""}, nil, "10.0.0.1:9091"},
+		{"flag beats env", file, map[string]string{"KILN_METRICS_ADDR": "10.0.0.2:9091"}, map[string]*string{"metrics-addr": &flag}, "10.0.0.3:9091"},
+	} {
+		lookup := func(k string) (string, bool) { v, ok := tt.env[k]; return v, ok }
+		cfg, err := resolveServeConfig(tt.file, lookup, tt.flags)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cfg.WithDefaults().MetricsAddr; got != tt.want {
+			t.Errorf("%s: metrics address %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
 // TestServeSettingsFlags: every flag a setting names is a flag of kiln
 // serve.
 func TestServeSettingsFlags(t *testing.T) {
@@ -134,6 +168,8 @@ func TestServeBadUsage(t *testing.T) {
 		{"serve", "extra-argument"},
 		{"serve", "--http-allow", "localhost:9000"},
 		{"serve", "--nats", "http://127.0.0.1:4222"},
+		{"serve", "--metrics-addr", "9091"},
+		{"serve", "--addr", "127.0.0.1:8080", "--metrics-addr", "127.0.0.1:8080"},
 	} {
 		code, _, stderr := run(t, args...)
 		if code != ExitUsage || stderr == "" {
