@@ -34,14 +34,12 @@ type VM struct {
 	started  time.Time
 	jsonCall goja.Callable // JSON.stringify, captured before scripts run
 	jsonObj  goja.Value
-	parse    goja.Callable // the original JSON.parse, for inputs
-	plain    plainProtos   // for appendPlain
-	plainBuf []byte        // appendPlain's buffer, kept between invocations
-	meta     metaMaker     // makes ctx
-	// httpInputMake makes an HTTP request's input object (httpinput.go).
-	httpInputMake goja.Callable
-	regexp2       map[string]bool // by flags/source: does regexp2 run it?
-	promise       *goja.Object
+	parse    goja.Callable   // the original JSON.parse, for inputs
+	plain    plainProtos     // for appendPlain
+	plainBuf []byte          // appendPlain's buffer, kept between invocations
+	meta     metaMaker       // makes ctx
+	regexp2  map[string]bool // by flags/source: does regexp2 run it?
+	promise  *goja.Object
 	// errorCtor is the original Error constructor, for host-call errors.
 	errorCtor goja.Constructor
 
