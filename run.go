@@ -12,7 +12,6 @@ import (
 	"github.com/kiln-run/kiln/engine"
 	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/pool"
-	"github.com/kiln-run/kiln/sdk"
 )
 
 // RunParams is one execution to perform: which script, why, with what.
@@ -199,7 +198,6 @@ type runner struct {
 	pool     *pool.Pool
 	recorder *recorder
 	metrics  *metrics
-	redactor *sdk.Redactor // secrets a run read never reach its record
 	cfg      Config
 
 	mu     sync.Mutex
@@ -209,9 +207,9 @@ type runner struct {
 	ctx    context.Context
 }
 
-func newRunner(e *engine.Engine, p *pool.Pool, rec *recorder, m *metrics, red *sdk.Redactor, cfg Config) *runner {
+func newRunner(e *engine.Engine, p *pool.Pool, rec *recorder, m *metrics, cfg Config) *runner {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &runner{engine: e, pool: p, recorder: rec, metrics: m, redactor: red, cfg: cfg, ctx: ctx, cancel: cancel}
+	return &runner{engine: e, pool: p, recorder: rec, metrics: m, cfg: cfg, ctx: ctx, cancel: cancel}
 }
 
 // runJob is a run request with its script, version and the tenant's caps
@@ -301,8 +299,7 @@ func (r *runner) run(ctx context.Context, req runJob, exec *kilntype.Execution) 
 	}
 	r.metrics.observe(exec)
 	pendingQueued := r.recorder.end(exec) // before redaction changes exec's input
-	r.redactor.RedactExecution(exec)
-	r.redactor.Forget(exec.ID)
+	res.Secrets.RedactExecution(exec)     // every secret the VM ever read: it may keep one between runs
 	done := r.recorder.record(exec, req.Durable, writtenOnce(pendingQueued, req.runRequest, exec.Status))
 	if req.Durable {
 		if err := <-done; err != nil {
