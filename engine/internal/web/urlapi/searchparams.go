@@ -237,4 +237,3 @@ func (in *installation) pairsFromSequence(seq *goja.Object) []pair {
 	})
 	return list
 }
-
