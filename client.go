@@ -57,7 +57,6 @@ type Client struct {
 	queue    *queue.Queue
 	secrets  *secrets.Box
 	cron     *schedule.Scheduler
-	redactor *sdk.Redactor
 	events   *eventRouter
 	catalog  *catalog
 	metrics  *metrics
@@ -119,13 +118,13 @@ func New(cfg Config, opts ...Option) (c *Client, err error) {
 	if err != nil {
 		return nil, err
 	}
-	c = &Client{cfg: cfg, log: log, store: st, outbound: client, secrets: box, redactor: sdk.NewRedactor(), tracing: tr, bgStop: make(chan struct{})}
+	c = &Client{cfg: cfg, log: log, store: st, outbound: client, secrets: box, tracing: tr, bgStop: make(chan struct{})}
 	publish := func(ctx context.Context, tenantID, typ string, payload json.RawMessage) (string, error) {
 		return c.publish(ctx, tenantID, typ, payload, "")
 	}
 	limiter := newHostCallLimiter(c)
 	modules := sdk.Modules(sdk.ModulesConfig{Store: st, DB: sdk.DBOptions{Collections: cfg.Collections},
-		Secrets: box, OnSecretRead: c.redactor.Record, Outbound: client, Publish: publish})
+		Secrets: box, Outbound: client, Publish: publish})
 	hostModule, err := cfg.hostModule()
 	if err != nil {
 		return nil, err
@@ -158,7 +157,7 @@ func New(cfg Config, opts ...Option) (c *Client, err error) {
 	}
 	undo = append(undo, c.pool.Close)
 	c.metrics.observePool(c.pool)
-	c.runner = newRunner(eng, c.pool, c.recorder, c.metrics, c.redactor, cfg)
+	c.runner = newRunner(eng, c.pool, c.recorder, c.metrics, cfg)
 	c.catalog = newCatalog(st, c.pool)
 	if err := c.catalog.loadTenants(ctx); err != nil {
 		return nil, fmt.Errorf("load tenants: %w", err)

@@ -12,7 +12,6 @@ import (
 	"github.com/kiln-run/kiln/engine"
 	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/pool"
-	"github.com/kiln-run/kiln/sdk"
 )
 
 // RunParams is one execution to perform: which script, why, with what.
@@ -202,7 +201,6 @@ type runner struct {
 	pool     *pool.Pool
 	recorder *recorder
 	metrics  *metrics
-	redactor *sdk.Redactor // secrets a run read never reach its record
 	cfg      Config
 
 	mu     sync.Mutex
@@ -212,9 +210,9 @@ type runner struct {
 	ctx    context.Context
 }
 
-func newRunner(e *engine.Engine, p *pool.Pool, rec *recorder, m *metrics, red *sdk.Redactor, cfg Config) *runner {
+func newRunner(e *engine.Engine, p *pool.Pool, rec *recorder, m *metrics, cfg Config) *runner {
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &runner{engine: e, pool: p, recorder: rec, metrics: m, redactor: red, cfg: cfg, cancel: cancel}
+	r := &runner{engine: e, pool: p, recorder: rec, metrics: m, cfg: cfg, cancel: cancel}
 	r.ctx = context.WithValue(ctx, runnerKey{}, r)
 	return r
 }
@@ -318,8 +316,7 @@ func (r *runner) run(ctx context.Context, req runJob, exec *kilntype.Execution) 
 	}
 	r.metrics.observe(exec)
 	pendingQueued := r.recorder.end(exec) // before redaction changes exec's input
-	r.redactor.RedactExecution(exec)
-	r.redactor.Forget(exec.ID)
+	res.Secrets.RedactExecution(exec)     // every secret the VM ever read: it may keep one between runs
 	done := r.recorder.record(exec, req.Durable, writtenOnce(pendingQueued, req.runRequest, exec.Status))
 	if req.Durable {
 		if err := <-done; err != nil {

@@ -203,9 +203,10 @@ var globals = sync.OnceValue(func() *globalTable {
 		return vm.thrower("eval", "eval is not allowed in Kiln scripts")
 	}, false, false, false, "eval")
 	add(func(vm *VM, _ string) goja.Value { return vm.functionThrower }, false, false, false, "Function")
-	add(func(vm *VM, _ string) goja.Value {
-		return vm.thrower("require", "require is not allowed in Kiln scripts: import files from the script's own folder instead")
-	}, false, false, false, "require")
+	// No require: typeof require is "undefined", as in any script that
+	// is not CommonJS, so that a UMD bundle that probes for it takes its
+	// plain-script path. Bundling resolves a script's require of its own
+	// files; any other require is refused then (compile.go).
 
 	// Guarded built-ins, guarded as they are resolved.
 	add(func(vm *VM, _ string) goja.Value {
@@ -276,7 +277,7 @@ func (vm *VM) guardedBuiltin(name string) *goja.Object {
 		vm.guardJSON(vm.jsonObj.(*goja.Object))
 	case "Reflect":
 		vm.guardReflect(vm.scope.builtin("Reflect"))
-	case "eval", "Function", "require":
+	case "eval", "Function":
 		return nil // not for the web globals
 	}
 	if _, ok := vm.scope.table.builtinIndex[name]; !ok {

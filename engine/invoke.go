@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"github.com/kiln-run/kiln/kilntype"
+	"github.com/kiln-run/kiln/redact"
 	"reflect"
 	"sync"
 	"time"
@@ -88,6 +89,10 @@ type Result struct {
 	LogsTruncated bool             `json:"logsTruncated,omitempty"`
 	HostCalls     []HostCallRecord `json:"hostCalls,omitempty"`
 	Metrics       Metrics          `json:"metrics"`
+	// Secrets are the secret values the VM has handed its script in this
+	// invocation or any before it (HostCall.Secret): cut them out of
+	// whatever is kept of the run. Never nil for a Result of a VM.
+	Secrets *redact.Set `json:"-"`
 }
 
 // Metrics describe one invocation's cost.
@@ -362,7 +367,7 @@ func (vm *VM) run(ctx context.Context, params InvokeParams, body func(*invocatio
 		vm.deadline.Reset(timeout)
 	}
 
-	res := &Result{}
+	res := &Result{Secrets: vm.secrets}
 	err := inv.takeTurn(params.Turns, params.TurnSlice)
 	if err == nil {
 		err = vm.contain(func() error {

@@ -62,6 +62,13 @@ func (vm *VM) errorFromValue(v goja.Value) *Error {
 	name := safeString(obj.Get("name"))
 	msg := safeString(obj.Get("message"))
 	switch {
+	case name == "ReferenceError" && msg == "require is not defined":
+		// A require (or a dynamic import, which the bundler lowers to one)
+		// of a name the bundler could not see met the missing global at
+		// run time: the sandbox's refusal. (A script may catch the
+		// ReferenceError and carry on, as with any other.)
+		e.Code = CodeSandboxViolation
+		e.Message = "require is not allowed in Kiln scripts: import files from the script's own folder instead (import x from './x'), and use the iota SDK and web globals"
 	case name != "" && msg != "":
 		e.Message = name + ": " + msg
 	case msg != "":

@@ -13,6 +13,7 @@ import (
 	"github.com/dop251/goja"
 	"github.com/dop251/goja/parser"
 	"github.com/kiln-run/kiln/engine/internal/web"
+	"github.com/kiln-run/kiln/redact"
 )
 
 // VM is a sandboxed JavaScript runtime bound to one Program. It runs one
@@ -31,6 +32,9 @@ type VM struct {
 	deadline *time.Timer // interrupts the armed invocation at its deadline
 	armed    atomic.Pointer[invocation]
 	broken   bool // an invocation was interrupted mid-way; state may be torn
+	// secrets are the secret values the VM's script has been handed, in
+	// any of its runs (secrets.go); never nil.
+	secrets  *redact.Set
 	started  time.Time
 	jsonCall goja.Callable // JSON.stringify, captured before scripts run
 	jsonObj  goja.Value
@@ -82,7 +86,7 @@ func (e *Engine) NewVM(ctx context.Context, p *Program) (*VM, error) {
 // few of these so that a cold start only has to run the script's own
 // module code. Bind it before invoking it.
 func (e *Engine) NewBlankVM() (*VM, error) {
-	vm := &VM{engine: e, rt: goja.New(), started: e.cfg.Clock.Now()}
+	vm := &VM{engine: e, rt: goja.New(), started: e.cfg.Clock.Now(), secrets: &redact.Set{}}
 	vm.gate = gate{vm: vm}
 	if err := vm.install(); err != nil {
 		return nil, fmt.Errorf("set up VM: %w", err)
@@ -170,11 +174,12 @@ func (vm *VM) Program() *Program { return vm.program }
 
 // Usable reports whether the VM may run another invocation. A VM whose
 // invocation was interrupted (timeout, memory, sandbox) may hold torn state
-// and should be discarded.
+// and should be discarded, as should one that holds many secret values
+// (secrets.go).
 func (vm *VM) Usable() bool {
 	vm.mu.Lock()
 	defer vm.mu.Unlock()
-	return !vm.broken
+	return !vm.broken && !vm.secretsRetire()
 }
 
 // install sets up the sandbox and every global a script may use. Most

@@ -87,9 +87,7 @@ func TestDtsSDK(t *testing.T) {
 
 // undeclaredGlobals are globals a VM has that iota.d.ts leaves out on
 // purpose, with the reason.
-var undeclaredGlobals = map[string]string{
-	"require": "the sandbox's stub that fails with SANDBOX_VIOLATION; imports of the script's own files are bundled and never reach it",
-}
+var undeclaredGlobals = map[string]string{}
 
 // TestDtsGlobals requires every global a real VM has beyond goja's
 // ECMAScript built-ins to be declared in iota.d.ts, every value iota.d.ts

@@ -366,10 +366,11 @@ declare namespace iota {
     /**
      * The value of one of the tenant's secrets. Names look like environment
      * variables: an upper-case letter, then up to 63 upper-case letters,
-     * digits or underscores. Values read are cut out of the execution's
-     * record, but do not log them.
+     * digits or underscores. Values read are cut out of the records of
+     * this run and of every later run of the same VM (with their JSON,
+     * URL, base64 and hex forms), but do not log them.
      *
-     * @throws {KilnError} NOT_FOUND if the secret is not set (set it with PUT /api/secrets/NAME), INVALID_ARGUMENT
+     * @throws {KilnError} NOT_FOUND if the secret is not set (set it with PUT /api/secrets/NAME), INVALID_ARGUMENT, QUOTA_EXCEEDED past 256 distinct values (256 KiB) read by one VM
      */
     export function get(name: string): Promise<string>;
   }

@@ -26,8 +26,9 @@ type ModulesConfig struct {
 	Cache CacheOptions
 	// Secrets opens the sealed values Store holds.
 	Secrets *secrets.Box
-	// OnSecretRead is SecretsModule's onRead: pass a Redactor's Record.
-	// Nil records nothing.
+	// OnSecretRead is SecretsModule's onRead, called with every secret
+	// value a script reads. It may be nil: each VM keeps what its script
+	// read in every Result's Secrets.
 	OnSecretRead func(meta engine.Meta, name, value string)
 	// HowToSetSecret, if set, returns what iota.secrets.get's NOT_FOUND
 	// message tells a script author to do, such as "pass --secret

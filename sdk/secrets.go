@@ -22,9 +22,12 @@ type SecretReader interface {
 //	get(name) → the secret's value, a string
 //
 // reading the calling tenant's secret from st and opening it with box.
-// onRead is called with every value handed to a script, before the script
-// sees it; pass a Redactor's Record so that the value can be removed from
-// the execution's logs, output and error. A missing secret is NOT_FOUND
+// Every value handed to a script is recorded on its VM first
+// (engine.HostCall.Secret), which then lists it in the Result.Secrets of
+// this run and every later run of the VM: cut them out of what is kept
+// of a run. A VM that holds too many secret values refuses more with
+// QUOTA_EXCEEDED. onRead, if not nil, is also called with every value
+// handed over, before the script sees it. A missing secret is NOT_FOUND
 // with a message that says how to set it.
 func SecretsModule(st SecretReader, box *secrets.Box, onRead func(meta engine.Meta, name, value string)) engine.Module {
 	return secretsModule(st, box, onRead, nil)
@@ -65,6 +68,11 @@ func secretsModule(st SecretReader, box *secrets.Box, onRead func(meta engine.Me
 			return nil, fmt.Errorf("%s: secret %s of tenant %s: %w", name, secret, call.Meta.TenantID, err)
 		}
 		if err != nil {
+			return nil, err
+		}
+		// The VM keeps the value for life, so that every later run's record
+		// is redacted too: a script may keep it between runs.
+		if err := call.Secret(secret, string(value)); err != nil {
 			return nil, err
 		}
 		if onRead != nil {

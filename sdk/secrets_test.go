@@ -13,8 +13,8 @@ import (
 )
 
 // setupSecrets stores acme's STRIPE_KEY and returns an engine with
-// iota.secrets and iota.log, and the Redactor that records reads.
-func setupSecrets(t *testing.T, value string) (*sdkBundle, *secrets.Box, *Redactor) {
+// iota.secrets and iota.log.
+func setupSecrets(t *testing.T, value string) (*sdkBundle, *secrets.Box) {
 	t.Helper()
 	st := openStore(t)
 	box, err := secrets.NewBox(bytes.Repeat([]byte{7}, secrets.KeySize))
@@ -28,13 +28,12 @@ func setupSecrets(t *testing.T, value string) (*sdkBundle, *secrets.Box, *Redact
 	if _, err := st.SecretPut(t.Context(), "acme", "STRIPE_KEY", sealed); err != nil {
 		t.Fatal(err)
 	}
-	r := NewRedactor()
-	return setupSDK(t, st, SecretsModule(st, box, r.Record), LogModule()), box, r
+	return setupSDK(t, st, SecretsModule(st, box, nil), LogModule()), box
 }
 
 func TestSecretsGet(t *testing.T) {
 	t.Parallel()
-	b, box, _ := setupSecrets(t, "sk_live_abc")
+	b, box := setupSecrets(t, "sk_live_abc")
 	if got := b.value(t, "acme", `export default async () => iota.secrets.get('STRIPE_KEY')`); got != `"sk_live_abc"` {
 		t.Fatalf("got %s", got)
 	}
@@ -83,7 +82,7 @@ func execution(id string, res *engine.Result) *kilntype.Execution {
 func TestSecretRedaction(t *testing.T) {
 	t.Parallel()
 	const secret = `s3cr3t"<&>\value`
-	b, _, r := setupSecrets(t, secret)
+	b, _ := setupSecrets(t, secret)
 	for _, src := range []string{
 		`export default async () => {
 			const key = await iota.secrets.get('STRIPE_KEY');
@@ -98,7 +97,7 @@ func TestSecretRedaction(t *testing.T) {
 	} {
 		res := b.run(t, "acme", src)
 		e := execution("ex-acme", res)
-		r.RedactExecution(e)
+		res.Secrets.RedactExecution(e)
 		out, _ := json.Marshal(e)
 		for _, leaked := range []string{secret, `s3cr3t\"\u003c\u0026\u003e\\value`, `s3cr3t\"<&>\\value`, "s3cr3t"} {
 			if strings.Contains(string(out), leaked) {
@@ -114,48 +113,6 @@ func TestSecretRedaction(t *testing.T) {
 		if string(e.Input) != `{"note":"plain"}` {
 			t.Errorf("input without a secret changed: %s", e.Input)
 		}
-	}
-	r.Forget("ex-acme")
-	if got := r.Redact("ex-acme", secret); got != secret {
-		t.Errorf("after Forget, Redact still cuts: %q", got)
-	}
-}
-
-func TestRedactor(t *testing.T) {
-	t.Parallel()
-	r := NewRedactor()
-	meta := engine.Meta{ExecutionID: "e1"}
-	r.Record(meta, "SHORT", "abc")
-	r.Record(meta, "LONG", "abcdef")
-	r.Record(meta, "PIN", "4242")
-	r.Record(meta, "EMPTY", "")
-	r.Record(engine.Meta{ExecutionID: "e2"}, "OTHER", "zzz")
-
-	if got := r.Redact("e1", "abcdef abc zzz"); got != "[REDACTED:LONG] [REDACTED:SHORT] zzz" {
-		t.Errorf("Redact = %q", got)
-	}
-	if got := r.Redact("e3", "abcdef"); got != "abcdef" {
-		t.Errorf("an execution that read nothing: %q", got)
-	}
-	for _, tt := range []struct{ in, want string }{
-		{`{"a":"x","n":1}`, `{"a":"x","n":1}`},
-		{`{ "keep" : "spacing", "n" : 1.50 }`, `{ "keep" : "spacing", "n" : 1.50 }`},
-		{`{"a":"<abc>","n":142420}`, `{"a":"<[REDACTED:SHORT]>","n":"1[REDACTED:PIN]0"}`},
-		{`{"abc":[1,"abcdef",{"x":4242}]}`, `{"[REDACTED:SHORT]":[1,"[REDACTED:LONG]",{"x":"[REDACTED:PIN]"}]}`},
-		{`not json abc`, `"not json [REDACTED:SHORT]"`},
-		{`"abc" "two values"`, `"\"[REDACTED:SHORT]\" \"two values\""`},
-	} {
-		if got := string(r.RedactJSON("e1", json.RawMessage(tt.in))); got != tt.want {
-			t.Errorf("RedactJSON(%s) = %s, want %s", tt.in, got, tt.want)
-		}
-	}
-	fields := map[string]any{"a": "abc", "b": []any{"ok", 4242.0}, "c": "clean"}
-	got := r.RedactValue("e1", fields)
-	if b, _ := json.Marshal(got); string(b) != `{"a":"[REDACTED:SHORT]","b":["ok","[REDACTED:PIN]"],"c":"clean"}` {
-		t.Errorf("RedactValue = %s", b)
-	}
-	if fields["a"] != "abc" {
-		t.Error("RedactValue changed its argument")
 	}
 }
 

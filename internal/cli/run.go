@@ -249,7 +249,7 @@ func (p *runPlan) execute(ctx context.Context, stdout, stderr io.Writer) error {
 	}
 	defer func() { _ = client.Close() }()
 	st := &localStore{Store: local.store, box: local.box, dir: p.data, flags: p.secrets}
-	r := &localRunner{redactor: sdk.NewRedactor(), store: st, tenantID: local.tenantID, handlers: p.handlers, stderr: stderr}
+	r := &localRunner{store: st, tenantID: local.tenantID, handlers: p.handlers, stderr: stderr}
 	r.engine, err = engine.New(engine.Config{Timeout: p.timeout, MemoryLimit: p.memory, Fetch: sdk.Fetch(client),
 		Modules: sdk.Modules(sdk.ModulesConfig{Store: st, Secrets: local.box, OnSecretRead: r.secretRead,
 			HowToSetSecret: howToSetSecret, Outbound: client, Publish: r.publish})})

@@ -13,7 +13,7 @@ import (
 	"github.com/kiln-run/kiln/engine"
 	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/queue"
-	"github.com/kiln-run/kiln/sdk"
+	"github.com/kiln-run/kiln/redact"
 )
 
 // maxLocalDeliveries bounds the event scripts one kiln run runs: event
@@ -22,32 +22,25 @@ const maxLocalDeliveries = 100
 
 // localRunner runs scripts for kiln run, one at a time, each with a fresh
 // execution ID, and prints what each did to stderr with secrets cut out.
-// The server cuts the secrets an execution read out of its record;
-// kiln run cuts every secret any of its runs has read so far, so that an
-// --on script that logs an event payload holding a secret its publisher
-// read does not print it either.
+// The server cuts every secret a VM has read out of the records of its
+// runs; kiln run cuts every secret any of its runs has read so far, so
+// that an --on script that logs an event payload holding a secret its
+// publisher read does not print it either.
 type localRunner struct {
 	engine   *engine.Engine
-	redactor *sdk.Redactor
 	store    *localStore
 	tenantID string // the local tenant's
 	handlers []eventHandler
 	stderr   io.Writer
+	secrets  redact.Set // read so far, by any run
 
 	mu        sync.Mutex
-	published []localEvent      // by the run in progress
-	read      map[string]string // secrets read so far, by name
+	published []localEvent // by the run in progress
 }
 
 // secretRead is iota.secrets' onRead.
-func (r *localRunner) secretRead(meta engine.Meta, name, value string) {
-	r.redactor.Record(meta, name, value)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.read == nil {
-		r.read = map[string]string{}
-	}
-	r.read[name] = value
+func (r *localRunner) secretRead(_ engine.Meta, name, value string) {
+	r.secrets.Add(name, value)
 }
 
 // eventHandler is an --on PATTERN=FILE script.
@@ -94,21 +87,16 @@ func (r *localRunner) publish(_ context.Context, _, typ string, payload json.Raw
 // its error. It returns the result and those events.
 func (r *localRunner) run(ctx context.Context, src engine.Source, trigger string, input json.RawMessage) (*engine.Result, []localEvent) {
 	meta := engine.Meta{TenantID: r.tenantID, ScriptID: src.Name, ExecutionID: newID(), Trigger: kilntype.Trigger(trigger), Attempt: 1}
-	defer r.redactor.Forget(meta.ExecutionID)
-	r.mu.Lock()
-	for name, value := range r.read {
-		r.redactor.Record(meta, name, value)
-	}
-	r.mu.Unlock()
 	res := r.invoke(ctx, src, input, meta)
+	r.secrets.AddAll(res.Secrets)
 	r.mu.Lock()
 	events := r.published
 	r.published = nil
 	r.mu.Unlock()
 
 	for _, l := range res.Logs {
-		l.Message = r.redactor.Redact(meta.ExecutionID, l.Message)
-		if f, ok := r.redactor.RedactValue(meta.ExecutionID, l.Fields).(map[string]any); ok {
+		l.Message = r.secrets.Redact(l.Message)
+		if f, ok := r.secrets.RedactValue(l.Fields).(map[string]any); ok {
 			l.Fields = f
 		}
 		writeLog(r.stderr, l)
@@ -121,15 +109,15 @@ func (r *localRunner) run(ctx context.Context, src engine.Source, trigger string
 		if len(r.handlers) > 0 && !r.handled(e.typ) {
 			note = "; no --on script matches it"
 		}
-		fmt.Fprintf(r.stderr, "[event] published %s %s (id %s%s)\n", e.typ, r.redactor.RedactJSON(meta.ExecutionID, e.payload), e.id, note)
+		fmt.Fprintf(r.stderr, "[event] published %s %s (id %s%s)\n", e.typ, r.secrets.RedactJSON(e.payload), e.id, note)
 	}
 	for _, p := range r.store.takeProblems() {
 		fmt.Fprintf(r.stderr, "kiln: %s\n", p)
 	}
 	if res.Err != nil {
 		redacted := *res.Err
-		redacted.Message = r.redactor.Redact(meta.ExecutionID, redacted.Message)
-		redacted.Stack = r.redactor.Redact(meta.ExecutionID, redacted.Stack)
+		redacted.Message = r.secrets.Redact(redacted.Message)
+		redacted.Stack = r.secrets.Redact(redacted.Stack)
 		writeError(r.stderr, &redacted)
 	}
 	return res, events

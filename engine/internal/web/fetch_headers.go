@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/dop251/goja"
+
+	"github.com/kiln-run/kiln/engine/internal/web/idl"
 )
 
 // headerGuard is a Headers object's guard. Only "immutable" refuses
@@ -285,11 +287,8 @@ func (f *fetchRealm) headersInit(v goja.Value, ctx string) [][2]string {
 		})
 		return pairs
 	}
-	for _, k := range o.Keys() {
-		name := f.byteString(r.rt.ToValue(k), ctx)
-		pairs = append(pairs, [2]string{name, f.byteString(get(o, k), ctx)})
-	}
-	return pairs
+	convert := func(v goja.Value) string { return f.byteString(v, ctx) }
+	return idl.Record(r.rt, r.builtin("Reflect"), o, convert, convert)
 }
 
 // fillHeaders appends pairs to h, validating each.

@@ -22,6 +22,18 @@ func TestHeaders(t *testing.T) {
 		{"from generator", `new Headers((function* () { yield ["a", "1"]; yield new Set(["b", "2"]) })()).get("b")`, "2"},
 		{"record ignores inherited and non-enumerable", `const o = Object.create({a: "1"});
 			Object.defineProperty(o, "b", {value: "2", enumerable: false}); o.c = "3"; [...new Headers(o)].join("|")`, "c,3"},
+		// WebIDL's record conversion: one ownKeys, then each key's
+		// descriptor and value in turn; a symbol key that is enumerable is
+		// a TypeError, one that is not is skipped.
+		{"record reads each key's descriptor, then its value", `const log = [];
+			const p = new Proxy({a: "1", b: "2"}, {
+				ownKeys(t) { log.push("ownKeys"); return Reflect.ownKeys(t) },
+				getOwnPropertyDescriptor(t, k) { log.push("gopd " + String(k)); return Reflect.getOwnPropertyDescriptor(t, k) },
+				get(t, k) { if (k !== Symbol.iterator) log.push("get " + String(k)); return Reflect.get(t, k) } });
+			new Headers(p); log.join("|")`, "ownKeys|gopd a|get a|gopd b|get b"},
+		{"record with a symbol key", `[thrown(() => new Headers({a: "1", [Symbol("s")]: "x"})),
+			[...new Headers(Object.defineProperty({a: "1"}, Symbol("hidden"), {value: "x", enumerable: false}))].join()].join(" ")`,
+			"TypeError a,1"},
 		{"not objects", `[null, 5, "a: b", true].map(v => thrown(() => new Headers(v))).join()`,
 			"TypeError,TypeError,TypeError,TypeError"},
 		{"bad pairs", `[[["a"]], [["a", "b", "c"]], ["ab"], [5], {[Symbol.iterator]: 5}].map(v => thrown(() => new Headers(v))).join()`,

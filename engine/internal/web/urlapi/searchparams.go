@@ -1,6 +1,10 @@
 package urlapi
 
-import "github.com/dop251/goja"
+import (
+	"github.com/dop251/goja"
+
+	"github.com/kiln-run/kiln/engine/internal/web/idl"
+)
 
 // paramsState is a URLSearchParams object's list and, for a URL's
 // searchParams, the URL it writes back to.
@@ -200,14 +204,15 @@ func (in *installation) initList(init goja.Value) []pair {
 	if m := obj.GetSymbol(goja.SymIterator); !isNullish(m) {
 		return in.pairsFromSequence(obj)
 	}
-	var list []pair
-	for _, key := range obj.Keys() {
-		list = append(list, pair{key, in.usv(obj.Get(key))})
+	// Reflect as the script sees it, as the lazy classes' traps use it: a
+	// script that replaced it only changes how its own record is read.
+	reflect, ok := in.rt.Get("Reflect").(*goja.Object)
+	if !ok {
+		in.throwTypeError("Reflect is not available")
 	}
-	for _, sym := range obj.Symbols() {
-		if in.isEnumerableSymbol(obj, sym) {
-			in.throwTypeError("Cannot convert a Symbol value to a string")
-		}
+	var list []pair
+	for _, p := range idl.Record(in.rt, reflect, obj, in.usv, in.usv) {
+		list = append(list, pair{p[0], p[1]})
 	}
 	return list
 }
@@ -231,19 +236,4 @@ func (in *installation) pairsFromSequence(seq *goja.Object) []pair {
 		return true
 	})
 	return list
-}
-
-// isEnumerableSymbol asks Object.prototype.propertyIsEnumerable; goja has
-// no Go API for property descriptors.
-func (in *installation) isEnumerableSymbol(obj *goja.Object, sym *goja.Symbol) bool {
-	op := in.rt.Get("Object").ToObject(in.rt).Get("prototype").ToObject(in.rt)
-	f, ok := goja.AssertFunction(op.Get("propertyIsEnumerable"))
-	if !ok {
-		return true
-	}
-	r, err := f(obj, sym)
-	if err != nil {
-		panic(err)
-	}
-	return r.ToBoolean()
 }

@@ -17,6 +17,16 @@ func TestURLSearchParams(t *testing.T) {
 		{"empty sequences skipped", `new URLSearchParams("&&a&=b&").toString()`, "a=&=b"},
 		{"from pairs", `new URLSearchParams([["a", "1"], ["b", 2]]).toString()`, "a=1&b=2"},
 		{"from record", `new URLSearchParams({x: "1", y: "é"}).toString()`, "x=1&y=%C3%A9"},
+		// A record key with a lone surrogate is a USVString like any other:
+		// converted to U+FFFD (it crashed the engine: INTERNAL).
+		{"record key with a lone surrogate", `const p = new URLSearchParams({"\uD835x": "1", "a\uDC01": "\uD800"}); [...p.keys()].join() + "|" + p.get("a\uFFFD")`, "\uFFFDx,a\uFFFD|\uFFFD"},
+		{"record with an enumerable symbol key", `try { new URLSearchParams({a: "1", [Symbol()]: "2"}); "no" } catch (e) { e.name }`, "TypeError"},
+		{"record reads each key's descriptor, then its value", `const log = [];
+			new URLSearchParams(new Proxy({a: "1", b: "2"}, {
+				ownKeys(t) { log.push("ownKeys"); return Reflect.ownKeys(t) },
+				getOwnPropertyDescriptor(t, k) { log.push("gopd " + String(k)); return Reflect.getOwnPropertyDescriptor(t, k) },
+				get(t, k) { if (k !== Symbol.iterator) log.push("get " + String(k)); return Reflect.get(t, k) } })); log.join("|")`,
+			"ownKeys|gopd a|get a|gopd b|get b"},
 		{"from URLSearchParams copies", `const a = new URLSearchParams("q=1"); const b = new URLSearchParams(a); b.append("r", "2"); a + "|" + b`, "q=1|q=1&r=2"},
 		{"from iterable of iterables", `new URLSearchParams(new Map([["k", "v"]])).toString()`, "k=v"},
 		{"undefined init", `new URLSearchParams(undefined).size`, "0"},
