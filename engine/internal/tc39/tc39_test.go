@@ -26,6 +26,7 @@ const (
 var (
 	update = flag.Bool("update", false, "rewrite testdata/known_failures.txt with the failures of this run (keeping the reasons of entries that stay)")
 	only   = flag.String("only", "", "run only the tests whose path (under test/) contains this")
+	lost   = flag.String("lost", "", "write every run that passes on bare goja and fails through Kiln to this file, with why it failed")
 )
 
 // test is one vendored test file.
@@ -87,6 +88,11 @@ func TestTC39(t *testing.T) {
 	report(t, runs)
 	t.Logf("%d tests, %d runs in %s", len(tests), len(runs), time.Since(start).Round(time.Millisecond))
 
+	if *lost != "" {
+		if err := writeLost(*lost, runs); err != nil {
+			t.Fatal(err)
+		}
+	}
 	known, err := readKnownFailures(knownFailuresFile)
 	if err != nil {
 		t.Fatal(err)
@@ -321,6 +327,22 @@ func writeKnownFailures(name string, runs []*run, known map[string]string) error
 	return os.WriteFile(name, []byte(knownFailuresHeader+strings.Join(lines, "\n")+"\n"), 0o644)
 }
 
+// writeLost writes the regressions of runs and why each failed, through
+// Kiln and shaped as a module on bare goja.
+func writeLost(name string, runs []*run) error {
+	var sb strings.Builder
+	for _, r := range runs {
+		if r.regression() {
+			shaped := "passes shaped as a module"
+			if !r.moduleShaped.pass {
+				shaped = "fails shaped as a module: " + oneLine(r.moduleShaped.why)
+			}
+			fmt.Fprintf(&sb, "%s\t%s\t%s\n", r.key(), oneLine(r.kiln.why), shaped)
+		}
+	}
+	return os.WriteFile(name, []byte(sb.String()), 0o644)
+}
+
 // classify gives a new known failure the reason its cause shows.
 func classify(r *run) string {
 	why := r.kiln.why
@@ -361,4 +383,3 @@ func sampleWhy() string {
 	}
 	return "-short"
 }
-
