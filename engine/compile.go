@@ -189,14 +189,21 @@ func bundle(entry, code string, files fs.FS) (string, map[string]string, error) 
 		},
 	}
 	result := api.Build(api.BuildOptions{
-		EntryPoints:    []string{entry},
-		Bundle:         true,
-		Write:          false,
-		Outfile:        "out.js",
-		Format:         api.FormatCommonJS,
-		Platform:       api.PlatformNeutral,
-		Target:         api.ES2020,
-		Supported:      map[string]bool{"async-generator": false, "for-await": false, "dynamic-import": false},
+		EntryPoints: []string{entry},
+		Bundle:      true,
+		Write:       false,
+		Outfile:     "out.js",
+		Format:      api.FormatCommonJS,
+		Platform:    api.PlatformNeutral,
+		// The syntax goja supports is passed through, not lowered: lowering
+		// changes what scripts see (a private method's name, the order in
+		// which class fields are defined) and moves code where goja
+		// mishandles it. What goja lacks is lowered, or refused.
+		Target:    api.ESNext,
+		Supported: gojaSupport,
+		// Every statement of the script runs, even one whose result nothing
+		// uses: an unused `try { x; let x } catch {}` throws and is caught.
+		TreeShaking:    api.TreeShakingFalse,
 		Sourcemap:      api.SourceMapInline,
 		SourcesContent: api.SourcesContentExclude,
 		Charset:        api.CharsetUTF8,
@@ -213,6 +220,15 @@ func bundle(entry, code string, files fs.FS) (string, map[string]string, error) 
 		return "", nil, Errorf(CodeInternal, "the bundler produced %d files, want 1", len(result.OutputFiles))
 	}
 	return string(result.OutputFiles[0].Contents), deps, nil
+}
+
+// gojaSupport marks the syntax of ESNext that goja lacks: async
+// generators and for await are lowered, explicit resource management
+// (using) and decorators too; import() is refused (a script imports only
+// its own files, statically).
+var gojaSupport = map[string]bool{
+	"async-generator": false, "for-await": false, "using": false, "decorators": false,
+	"dynamic-import": false,
 }
 
 // nodeBuiltins are named in the refusal so a user who tries `fs` learns why.
