@@ -303,10 +303,12 @@ const knownFailuresHeader = `# Tests that pass on bare goja and fail through Kil
 # passes on bare goja fails through Kiln and is not listed here, and when a
 # listed run passes. docs/conformance.md explains the reasons.
 #
-# go test ./engine/internal/tc39 -run TestTC39 -update rewrites this file:
-# it keeps the reason of every entry that still fails, and gives new ones
-# the reason their cause shows (see classify in tc39_test.go), or
-# "unexplained", which a person must replace before committing.
+# go test ./engine/internal/tc39 -run TestTC39 -update rewrites this file.
+# It gives each run the reason its cause shows (classify in tc39_test.go):
+# "sandbox: …" for a refused eval or Function, "module: …" when bare goja
+# fails the test too once it is shaped as a module body, and otherwise
+# "unexplained: …", which a person must replace with the reason. It keeps
+# the reasons people wrote.
 `
 
 // writeKnownFailures writes the regressions of runs, keeping the reasons
@@ -318,7 +320,7 @@ func writeKnownFailures(name string, runs []*run, known map[string]string) error
 			continue
 		}
 		reason, ok := known[r.key()]
-		if !ok {
+		if !ok || automatic(reason) {
 			reason = classify(r)
 		}
 		lines = append(lines, r.key()+"\t"+oneLine(reason))
@@ -343,7 +345,13 @@ func writeLost(name string, runs []*run) error {
 	return os.WriteFile(name, []byte(sb.String()), 0o644)
 }
 
-// classify gives a new known failure the reason its cause shows.
+// automaticReasons start the reasons classify gives, which -update
+// gives again; any other reason was written by a person and is kept.
+var automaticReasons = []string{"sandbox: ", "module: ", "unexplained: "}
+
+func automatic(reason string) bool { return hasPrefix(reason, automaticReasons...) }
+
+// classify gives a known failure the reason its cause shows.
 func classify(r *run) string {
 	why := r.kiln.why
 	switch {
