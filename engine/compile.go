@@ -101,11 +101,12 @@ func (c *compiler) compile(src Source) (*Program, error) {
 	if err != nil {
 		return nil, &Error{Code: CodeSyntaxError, Message: "the bundled script does not parse: " + err.Error(), Position: name}
 	}
+	syntax := prepareProgram(prg) // before compiling: it rewrites direct evals
 	compiled, err := goja.CompileAST(prg, false)
 	if err != nil {
 		return nil, &Error{Code: CodeSyntaxError, Message: err.Error(), Position: name}
 	}
-	p := &Program{Name: name, Hash: key, JS: js, program: compiled, syntax: scanSyntax(prg)}
+	p := &Program{Name: name, Hash: key, JS: js, program: compiled, syntax: syntax}
 	c.store(key, &cacheEntry{program: p, deps: deps})
 	return p, nil
 }

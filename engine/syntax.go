@@ -30,18 +30,33 @@ const (
 func (s syntaxFeatures) has(f syntaxFeatures) bool { return s&syntaxKnown == 0 || s&f != 0 }
 
 var (
+	callExpressionType  = reflect.TypeFor[ast.CallExpression]()
+	withStatementType   = reflect.TypeFor[ast.WithStatement]()
 	functionLiteralType = reflect.TypeFor[ast.FunctionLiteral]()
 	arrowLiteralType    = reflect.TypeFor[ast.ArrowFunctionLiteral]()
 	regExpLiteralType   = reflect.TypeFor[ast.RegExpLiteral]()
 )
 
-// scanSyntax walks a parsed program and reports its syntax features. It
+// prepareProgram readies a parsed program for compiling: it walks the
+// tree, reports the program's syntax features and rewrites direct evals. It
 // looks at every node of the tree (by reflection, as goja's ast package has
 // no walker), so it cannot miss a function nested anywhere: in a class body,
 // a default parameter, a computed key or a template literal.
-func scanSyntax(prg *ast.Program) syntaxFeatures {
+//
+// It also makes every direct eval an indirect one: `eval(s)` becomes
+// `(0, eval)(s)`. No eval can run in a Kiln script (eval is the sandbox's
+// refusal), but goja compiles a direct eval's scope apart from the others,
+// and in a function's scope (every module's) it then mishandles some
+// (a derived class's field initializer, a constructor reading the
+// module's variables) and panics, an INTERNAL error instead of the
+// SANDBOX_VIOLATION. The indirect call reaches the same refusal, or the same
+// function if the script declared its own eval. A call inside a with
+// statement's body is left as it is: there eval may be a property of the
+// with object, called with that object as this.
+func prepareProgram(prg *ast.Program) syntaxFeatures {
 	f := syntaxKnown
 	seen := map[uintptr]bool{}
+	inWith := 0
 	var walk func(v reflect.Value)
 	walk = func(v reflect.Value) {
 		switch v.Kind() {
@@ -55,6 +70,21 @@ func scanSyntax(prg *ast.Program) syntaxFeatures {
 				seen[p] = true
 			}
 			switch v.Type().Elem() {
+			case callExpressionType:
+				if call := v.Interface().(*ast.CallExpression); inWith == 0 {
+					if id, ok := call.Callee.(*ast.Identifier); ok && id.Name == "eval" {
+						call.Callee = &ast.SequenceExpression{Sequence: []ast.Expression{
+							&ast.NumberLiteral{Idx: id.Idx, Literal: "0", Value: int64(0)}, id,
+						}}
+					}
+				}
+			case withStatementType:
+				with := v.Interface().(*ast.WithStatement)
+				walk(reflect.ValueOf(with.Object))
+				inWith++
+				walk(reflect.ValueOf(with.Body))
+				inWith--
+				return
 			case functionLiteralType:
 				fn := v.Interface().(*ast.FunctionLiteral)
 				if fn.Async {
