@@ -3,7 +3,7 @@
 // metrics. It knows nothing of HTTP, stores or queues: triggers and the
 // server are thin adapters around it.
 //
-// The life of a script: Compile bundles and lowers a Source once (cached by
+// The life of a script: Compile transforms and lowers a Source once (cached by
 // content hash); NewVM creates a sandboxed VM bound to that Program and runs
 // its module code; Invoke calls its handler, as many times as the caller
 // likes, one at a time.
@@ -182,7 +182,7 @@ func (e *Engine) Close() error {
 	return nil
 }
 
-// Compile bundles, lowers and compiles src. It returns a SYNTAX_ERROR (with
+// Compile transforms, lowers and compiles src. It returns a SYNTAX_ERROR (with
 // the user's file, line and column) when the source does not parse, and a
 // SANDBOX_VIOLATION when it imports anything but its own files. Results are
 // cached by content hash.

@@ -204,7 +204,7 @@ var globals = sync.OnceValue(func() *globalTable {
 	}, false, false, false, "eval")
 	add(func(vm *VM, _ string) goja.Value { return vm.functionThrower }, false, false, false, "Function")
 	add(func(vm *VM, _ string) goja.Value {
-		return vm.thrower("require", "require is not allowed in Kiln scripts: import files from the script's own folder instead")
+		return vm.thrower("require", requireRefusal)
 	}, false, false, false, "require")
 
 	// Guarded built-ins, guarded as they are resolved.
