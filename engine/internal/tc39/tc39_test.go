@@ -306,7 +306,8 @@ const knownFailuresHeader = `# Tests that pass on bare goja and fail through Kil
 # go test ./engine/internal/tc39 -run TestTC39 -update rewrites this file.
 # It gives each run the reason its cause shows (classify in tc39_test.go):
 # "sandbox: …" for a refused eval or Function, "module: …" when bare goja
-# fails the test too once it is shaped as a module body, and otherwise
+# fails the test too once it is shaped as a module body, "limits: …" when a
+# guard refused a call's size before the built-in ran, and otherwise
 # "unexplained: …", which a person must replace with the reason. It keeps
 # the reasons people wrote.
 `
@@ -347,7 +348,7 @@ func writeLost(name string, runs []*run) error {
 
 // automaticReasons start the reasons classify gives, which -update
 // gives again; any other reason was written by a person and is kept.
-var automaticReasons = []string{"sandbox: ", "module: ", "unexplained: "}
+var automaticReasons = []string{"sandbox: ", "module: ", "limits: ", "unexplained: "}
 
 func automatic(reason string) bool { return hasPrefix(reason, automaticReasons...) }
 
@@ -359,6 +360,10 @@ func classify(r *run) string {
 		return "sandbox: " + strings.TrimPrefix(why, string(engine.CodeSandboxViolation)+": ")
 	case r.moduleShaped != nil && !r.moduleShaped.pass:
 		return "module: " + r.moduleShaped.why
+	case strings.HasPrefix(why, string(engine.CodeMemoryLimit)):
+		// The built-in and the size, not the budget left, which varies.
+		what, _, _ := strings.Cut(why, ", more than")
+		return "limits: " + what
 	}
 	return "unexplained: " + why
 }
