@@ -33,6 +33,7 @@ var (
 	callExpressionType  = reflect.TypeFor[ast.CallExpression]()
 	withStatementType   = reflect.TypeFor[ast.WithStatement]()
 	identifierType      = reflect.TypeFor[ast.Identifier]()
+	classLiteralType    = reflect.TypeFor[ast.ClassLiteral]()
 	functionLiteralType = reflect.TypeFor[ast.FunctionLiteral]()
 	arrowLiteralType    = reflect.TypeFor[ast.ArrowFunctionLiteral]()
 	regExpLiteralType   = reflect.TypeFor[ast.RegExpLiteral]()
@@ -64,8 +65,11 @@ var (
 // first statement (after its directives): evaluating it has no effect but
 // to make goja capture the binding. (An arrow in a default parameter value
 // is not covered: parameters are compiled before the body.)
+//
+// Last, it takes back the name-keeping calls the transform added where
+// they change nothing (names.go).
 func prepareProgram(prg *ast.Program) syntaxFeatures {
-	w := &astWalker{features: syntaxKnown, seen: map[uintptr]bool{}}
+	w := &astWalker{features: syntaxKnown, seen: map[uintptr]bool{}, keepsNames: declaresNameHelper(prg)}
 	w.walk(reflect.ValueOf(prg))
 	return w.features
 }
@@ -80,6 +84,9 @@ type astWalker struct {
 	// arguments.
 	inArrow     int
 	argsInArrow bool
+	// keepsNames is set when the program declares the transform's
+	// name-keeping helper (names.go).
+	keepsNames bool
 }
 
 func (w *astWalker) walk(v reflect.Value) {
@@ -135,12 +142,22 @@ func (w *astWalker) walk(v reflect.Value) {
 			return
 		case regExpLiteralType:
 			w.features |= syntaxRegExp
+		case classLiteralType:
+			if w.keepsNames {
+				dropNameBlock(v.Interface().(*ast.ClassLiteral))
+			}
 		}
 		w.walk(v.Elem())
 	case reflect.Interface:
-		if !v.IsNil() {
-			w.walk(v.Elem())
+		if v.IsNil() {
+			return
 		}
+		if w.keepsNames && v.CanSet() {
+			if named := unneededName(v.Elem()); named != nil {
+				v.Set(reflect.ValueOf(named))
+			}
+		}
+		w.walk(v.Elem())
 	case reflect.Struct:
 		for i := 0; i < v.NumField(); i++ {
 			if v.Type().Field(i).IsExported() {

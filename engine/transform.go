@@ -114,10 +114,14 @@ func transformFile(p, text string) (*transformed, []string, error) {
 		SourcesContent: api.SourcesContentExclude,
 		Charset:        api.CharsetUTF8,
 		LegalComments:  api.LegalCommentsNone,
-		Banner:         map[string]string{"js": moduleBanner},
-		Footer:         map[string]string{"js": moduleFooter},
-		Metafile:       true,
-		LogLevel:       api.LogLevelSilent,
+		// esbuild renames a binding that would shadow another (var g =
+		// function g() {} became function g2), which changes the
+		// function's name; it then sets the name back.
+		KeepNames: true,
+		Banner:    map[string]string{"js": moduleBanner},
+		Footer:    map[string]string{"js": moduleFooter},
+		Metafile:  true,
+		LogLevel:  api.LogLevelSilent,
 	})
 	if len(result.Errors) > 0 {
 		return nil, nil, buildError(result.Errors)
