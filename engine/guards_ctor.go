@@ -56,8 +56,15 @@ func (vm *VM) guardedConstructor(name string) *goja.Object {
 		// No script has seen %TypedArray%.prototype yet: its length getter
 		// is the original, which plainLength trusts.
 		if proto, ok := orig.Get("prototype").(*goja.Object); ok && proto.Prototype() != nil {
-			if d := vm.ownDescriptor(proto.Prototype(), "length"); d != nil {
+			typedArrayProto := proto.Prototype()
+			if d := vm.ownDescriptor(typedArrayProto, "length"); d != nil {
 				vm.guarded.typedArrayLength, _ = d.Get("get").(*goja.Object)
+			}
+			// %TypedArray%.prototype.toString is the very function
+			// Array.prototype.toString is: the guarded one, which also
+			// charges a typed array's join.
+			if toString := vm.plain.array.Get("toString"); toString != nil {
+				_ = typedArrayProto.DefineDataProperty("toString", toString, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
 			}
 		}
 	}
