@@ -332,12 +332,17 @@ func runModuleShaped(h *harness, tc *test, m mode) ending {
 
 // kilnShim gives a test, through Kiln, what test262's INTERPRETING.md asks
 // of a host, made of what any script may use: print collects lines for the
-// handler to return; $262.detachArrayBuffer transfers the buffer away with
+// handler to return (defining them, so that no setter a test puts on
+// Array.prototype runs); $262.detachArrayBuffer transfers the buffer away with
 // structuredClone; $262.evalScript is an indirect eval (which the sandbox
 // refuses); createRealm and SharedArrayBuffer, which the runner does not
 // provide, throw an error the runner recognises (as bare goja's do).
 const kilnShim = `var __test262Printed = [];
-var print = function (msg) { __test262Printed[__test262Printed.length] = "" + msg; };
+var print = (function (define) {
+  return function (msg) {
+    define(__test262Printed, __test262Printed.length, { value: "" + msg, writable: true, enumerable: true, configurable: true });
+  };
+})(Object.defineProperty);
 function IgnorableTestError() {}
 IgnorableTestError.prototype.name = "Test262Ignorable";
 IgnorableTestError.prototype.message = "needs what the runner does not provide";

@@ -307,9 +307,10 @@ const knownFailuresHeader = `# Tests that pass on bare goja and fail through Kil
 # It gives each run the reason its cause shows (classify in tc39_test.go):
 # "sandbox: …" for a refused eval or Function, "module: …" when bare goja
 # fails the test too once it is shaped as a module body, "limits: …" when a
-# guard refused a call's size before the built-in ran, and otherwise
-# "unexplained: …", which a person must replace with the reason. It keeps
-# the reasons people wrote.
+# guard refused a call's size before the built-in ran, "rejection: …" when
+# the test leaves a promise rejected, and otherwise "unexplained: …", which
+# a person must replace with the reason. It keeps the reasons people wrote
+# (every other reason: lazy, guard, goja, esbuild, es-module, locked).
 `
 
 // writeKnownFailures writes the regressions of runs, keeping the reasons
@@ -354,7 +355,7 @@ func writeLost(name string, runs []*run) error {
 
 // automaticReasons start the reasons classify gives, which -update
 // gives again; any other reason was written by a person and is kept.
-var automaticReasons = []string{"sandbox: ", "module: ", "limits: ", "unexplained: "}
+var automaticReasons = []string{"sandbox: ", "module: ", "limits: ", "rejection: ", "unexplained: "}
 
 func automatic(reason string) bool { return hasPrefix(reason, automaticReasons...) }
 
@@ -366,6 +367,11 @@ func classify(r *run) string {
 		return "sandbox: " + strings.TrimPrefix(why, string(engine.CodeSandboxViolation)+": ")
 	case r.moduleShaped != nil && !r.moduleShaped.pass:
 		return "module: " + r.moduleShaped.why
+	case strings.HasPrefix(why, string(engine.CodeUnhandledRejection)):
+		// The test's own code ran to its end; a promise it left rejected
+		// fails a Kiln run (DESIGN.md: an unhandled rejection fails the
+		// execution).
+		return "rejection: the test leaves a promise rejected and unhandled, which fails a Kiln run"
 	case strings.HasPrefix(why, string(engine.CodeMemoryLimit)):
 		// The built-in and the size, not the budget left, which varies.
 		what, _, _ := strings.Cut(why, ", more than")
