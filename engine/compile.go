@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"container/list"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -60,12 +61,11 @@ type module struct {
 }
 
 // compiler transforms and compiles sources, caching programs by content
-// hash.
+// hash, and each file of them by its path and content: a script saved
+// with one file changed compiles that file alone.
 type compiler struct {
-	mu    sync.Mutex
-	cache map[string]*cacheEntry
-	order []string // insertion order, for a simple bounded cache
-	limit int
+	programs *boundedCache[*cacheEntry]
+	files    *boundedCache[*compiledFile]
 }
 
 type cacheEntry struct {
@@ -75,8 +75,25 @@ type cacheEntry struct {
 	deps map[string]string
 }
 
+// compiledFile is one file transformed and compiled: what does not depend
+// on the folder around it (its imports are resolved for each program).
+type compiledFile struct {
+	js string
+	// specs are the specifiers of the file's require calls.
+	specs   []string
+	program *goja.Program
+	syntax  syntaxFeatures
+}
+
+// filesPerProgram is how many files the file cache keeps per program the
+// program cache keeps.
+const filesPerProgram = 4
+
 func newCompiler(limit int) *compiler {
-	return &compiler{cache: make(map[string]*cacheEntry), limit: limit}
+	return &compiler{
+		programs: newBoundedCache[*cacheEntry](limit),
+		files:    newBoundedCache[*compiledFile](limit * filesPerProgram),
+	}
 }
 
 var loaders = map[string]api.Loader{
@@ -107,25 +124,70 @@ func (c *compiler) compile(src Source) (*Program, error) {
 	if p := c.lookup(key, src.Files); p != nil {
 		return p, nil
 	}
-	files, deps, err := transformAll(name, src.Code, src.Files)
+	p := &Program{Name: name, Hash: key, modules: map[string]*module{}, syntax: syntaxKnown}
+	deps := map[string]string{}
+	queue := []string{name}
+	for len(queue) > 0 {
+		file := queue[0]
+		queue = queue[1:]
+		if p.modules[file] != nil {
+			continue
+		}
+		text := src.Code
+		if file != name {
+			b, err := fs.ReadFile(src.Files, file)
+			if err != nil {
+				return nil, Errorf(CodeSyntaxError, "cannot read %s", file)
+			}
+			text = string(b)
+			deps[file] = hashString(text)
+		}
+		f, err := c.compileFile(file, text)
+		if err != nil {
+			return nil, err
+		}
+		m := &module{program: f.program, imports: make(map[string]string, len(f.specs))}
+		for _, spec := range f.specs {
+			target, err := resolveImport(spec, file, src.Files)
+			if err != nil {
+				return nil, importError(err, spec, file, text)
+			}
+			m.imports[spec] = target
+			queue = append(queue, target)
+		}
+		p.modules[file] = m
+		p.syntax |= f.syntax
+		if file == name {
+			p.JS = f.js
+		}
+	}
+	c.programs.put(key, &cacheEntry{program: p, deps: deps})
+	return p, nil
+}
+
+// compileFile transforms and compiles the file at p (whose content is
+// text), or returns it from the file cache.
+func (c *compiler) compileFile(p, text string) (*compiledFile, error) {
+	key := hashString(p, text)
+	if f, ok := c.files.get(key); ok {
+		return f, nil
+	}
+	js, specs, err := transformFile(p, text)
 	if err != nil {
 		return nil, err
 	}
-	p := &Program{Name: name, Hash: key, JS: files[name].js, modules: make(map[string]*module, len(files)), syntax: syntaxKnown}
-	for file, t := range files {
-		prg, err := goja.Parse(file, t.js, parser.WithSourceMapLoader(refuseSourceMapFile))
-		if err != nil {
-			return nil, &Error{Code: CodeSyntaxError, Message: "the transformed script does not parse: " + err.Error(), Position: file}
-		}
-		p.syntax |= prepareProgram(prg) // before compiling: it rewrites direct evals
-		compiled, err := goja.CompileAST(prg, false)
-		if err != nil {
-			return nil, &Error{Code: CodeSyntaxError, Message: err.Error(), Position: file}
-		}
-		p.modules[file] = &module{program: compiled, imports: t.imports}
+	prg, err := goja.Parse(p, js, parser.WithSourceMapLoader(refuseSourceMapFile))
+	if err != nil {
+		return nil, &Error{Code: CodeSyntaxError, Message: "the transformed script does not parse: " + err.Error(), Position: p}
 	}
-	c.store(key, &cacheEntry{program: p, deps: deps})
-	return p, nil
+	syntax := prepareProgram(prg) // before compiling: it rewrites direct evals
+	compiled, err := goja.CompileAST(prg, false)
+	if err != nil {
+		return nil, &Error{Code: CodeSyntaxError, Message: err.Error(), Position: p}
+	}
+	f := &compiledFile{js: js, specs: specs, program: compiled, syntax: syntax}
+	c.files.put(key, f)
+	return f, nil
 }
 
 // refuseSourceMapFile keeps goja's parser from reading a source map from the
@@ -135,10 +197,8 @@ func refuseSourceMapFile(string) ([]byte, error) {
 }
 
 func (c *compiler) lookup(key string, files fs.FS) *Program {
-	c.mu.Lock()
-	e := c.cache[key]
-	c.mu.Unlock()
-	if e == nil {
+	e, ok := c.programs.get(key)
+	if !ok {
 		return nil
 	}
 	for dep, h := range e.deps {
@@ -153,15 +213,48 @@ func (c *compiler) lookup(key string, files fs.FS) *Program {
 	return e.program
 }
 
-func (c *compiler) store(key string, e *cacheEntry) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.cache[key]; !ok {
-		c.order = append(c.order, key)
+// boundedCache is a map that keeps its limit most recently used entries.
+// It is safe for concurrent use.
+type boundedCache[V any] struct {
+	mu      sync.Mutex
+	entries map[string]*list.Element // of *cached[V]
+	recent  *list.List               // front: most recently used
+	limit   int
+}
+
+type cached[V any] struct {
+	key   string
+	value V
+}
+
+func newBoundedCache[V any](limit int) *boundedCache[V] {
+	return &boundedCache[V]{entries: map[string]*list.Element{}, recent: list.New(), limit: limit}
+}
+
+func (b *boundedCache[V]) get(key string) (V, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	el, ok := b.entries[key]
+	if !ok {
+		var zero V
+		return zero, false
 	}
-	c.cache[key] = e
-	for len(c.order) > c.limit {
-		delete(c.cache, c.order[0])
-		c.order = c.order[1:]
+	b.recent.MoveToFront(el)
+	return el.Value.(*cached[V]).value, true
+}
+
+func (b *boundedCache[V]) put(key string, v V) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if el, ok := b.entries[key]; ok {
+		el.Value.(*cached[V]).value = v
+		b.recent.MoveToFront(el)
+		return
+	}
+	b.entries[key] = b.recent.PushFront(&cached[V]{key: key, value: v})
+	for b.recent.Len() > b.limit {
+		oldest := b.recent.Back()
+		b.recent.Remove(oldest)
+		delete(b.entries, oldest.Value.(*cached[V]).key)
 	}
 }

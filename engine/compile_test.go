@@ -121,3 +121,33 @@ value = typeof helper;`)},
 		t.Fatalf("a require the script did not import: got %s %v, want SANDBOX_VIOLATION", res.Value, res.Err)
 	}
 }
+
+// TestCompileFileCache: a file that did not change is transformed and
+// compiled once, whichever program imports it; a changed file is compiled
+// again.
+func TestCompileFileCache(t *testing.T) {
+	e := setup(t, Config{})
+	ctx := context.Background()
+	files := fstest.MapFS{
+		"a.ts":     {Data: []byte(`import { v } from "./lib.ts"; export default () => v;`)},
+		"b.ts":     {Data: []byte(`import { v } from "./lib.ts"; export default () => v + 1;`)},
+		"lib.ts":   {Data: []byte(`export const v: number = 1;`)},
+		"other.ts": {Data: []byte(`export default () => 0;`)},
+	}
+	compile := func(name string) *Program {
+		t.Helper()
+		p, err := e.Compile(ctx, Source{Name: name, Code: string(files[name].Data), Files: files})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	a, b := compile("a.ts"), compile("b.ts")
+	if a.modules["lib.ts"].program != b.modules["lib.ts"].program {
+		t.Fatal("an unchanged file imported by two programs was compiled twice")
+	}
+	files["lib.ts"] = &fstest.MapFile{Data: []byte(`export const v: number = 2;`)}
+	if c := compile("b.ts"); c.modules["lib.ts"].program == b.modules["lib.ts"].program {
+		t.Fatal("a changed file was not compiled again")
+	}
+}

@@ -42,7 +42,10 @@ type Config struct {
 	// (goja cannot interrupt a native call). A match that runs this long
 	// fails the invocation with TIMEOUT. Default 100ms.
 	RegexpTimeout time.Duration
-	// CacheSize is how many compiled programs are kept. Default 512.
+	// CacheSize is how many compiled programs are kept, the most recently
+	// used; four times as many compiled files are kept besides, so that a
+	// program whose files mostly did not change compiles only the changed
+	// ones. Default 512.
 	CacheSize int
 	// Clock is the time every script sees. Default SystemClock.
 	Clock Clock

@@ -44,56 +44,10 @@ var gojaSupport = map[string]bool{
 	"dynamic-import": false,
 }
 
-// transformed is one file of a script, transformed.
-type transformed struct {
-	js string
-	// imports maps the specifiers of the file's require calls (its static
-	// imports, import() of a literal and require of a literal) to the files
-	// they resolve to.
-	imports map[string]string
-}
-
-// transformAll transforms the entry file and every file it imports,
-// directly or not. It returns them by path, with the hash of every file
-// other than the entry.
-func transformAll(entry, code string, files fs.FS) (map[string]*transformed, map[string]string, error) {
-	out := map[string]*transformed{}
-	deps := map[string]string{}
-	queue := []string{entry}
-	for len(queue) > 0 {
-		p := queue[0]
-		queue = queue[1:]
-		if out[p] != nil {
-			continue
-		}
-		text := code
-		if p != entry {
-			b, err := fs.ReadFile(files, p)
-			if err != nil {
-				return nil, nil, Errorf(CodeSyntaxError, "cannot read %s", p)
-			}
-			text = string(b)
-			deps[p] = hashString(text)
-		}
-		t, specs, err := transformFile(p, text)
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, spec := range specs {
-			target, err := resolveImport(spec, p, files)
-			if err != nil {
-				return nil, nil, importError(err, spec, p, text)
-			}
-			t.imports[spec] = target
-			queue = append(queue, target)
-		}
-		out[p] = t
-	}
-	return out, deps, nil
-}
-
-// transformFile transforms one file and lists the specifiers it requires.
-func transformFile(p, text string) (*transformed, []string, error) {
+// transformFile transforms one file and lists the specifiers its require
+// calls name: its static imports, import() of a literal and require of a
+// literal.
+func transformFile(p, text string) (js string, specs []string, err error) {
 	result := api.Build(api.BuildOptions{
 		Stdin: &api.StdinOptions{Contents: text, Sourcefile: namespace + ":" + p, Loader: loaders[path.Ext(p)]},
 		// Not bundled: each file keeps its own top level (see above).
@@ -124,10 +78,10 @@ func transformFile(p, text string) (*transformed, []string, error) {
 		LogLevel:  api.LogLevelSilent,
 	})
 	if len(result.Errors) > 0 {
-		return nil, nil, buildError(result.Errors)
+		return "", nil, buildError(result.Errors)
 	}
 	if len(result.OutputFiles) != 1 {
-		return nil, nil, Errorf(CodeInternal, "the transform produced %d files, want 1", len(result.OutputFiles))
+		return "", nil, Errorf(CodeInternal, "the transform produced %d files, want 1", len(result.OutputFiles))
 	}
 	var meta struct {
 		Inputs map[string]struct {
@@ -140,13 +94,12 @@ func transformFile(p, text string) (*transformed, []string, error) {
 		} `json:"outputs"`
 	}
 	if err := json.Unmarshal([]byte(result.Metafile), &meta); err != nil {
-		return nil, nil, Errorf(CodeInternal, "the transform's metafile: %v", err)
+		return "", nil, Errorf(CodeInternal, "the transform's metafile: %v", err)
 	}
-	js := string(result.OutputFiles[0].Contents)
+	js = string(result.OutputFiles[0].Contents)
 	if meta.Inputs[namespace+":"+p].Format == "esm" || path.Ext(p) == ".mjs" || path.Ext(p) == ".mts" {
 		js = strings.Replace(js, moduleBanner, strictBanner, 1)
 	}
-	var specs []string
 	seen := map[string]bool{}
 	for _, o := range meta.Outputs {
 		for _, imp := range o.Imports {
@@ -156,7 +109,7 @@ func transformFile(p, text string) (*transformed, []string, error) {
 			}
 		}
 	}
-	return &transformed{js: js, imports: map[string]string{}}, specs, nil
+	return js, specs, nil
 }
 
 // nodeBuiltins are named in the refusal so a user who tries `fs` learns why.
