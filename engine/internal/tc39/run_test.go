@@ -9,9 +9,12 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"testing/fstest"
 	"time"
 
 	"github.com/dop251/goja"
+	"github.com/dop251/goja/ast"
+	"github.com/dop251/goja/parser"
 
 	"github.com/kiln-run/kiln/engine"
 )
@@ -115,6 +118,9 @@ func judge(m *meta, e ending) verdict {
 type harness struct {
 	text     map[string]string
 	programs map[string]*goja.Program
+	// modules holds the harness files as Kiln modules (kilnSource), and
+	// the shim, under harness/.
+	modules fstest.MapFS
 	// sabStub makes SharedArrayBuffer, which goja lacks, throw
 	// IgnorableTestError, as goja's own runner does.
 	sabStub *goja.Program
@@ -125,7 +131,8 @@ const sabStubSource = `Object.defineProperty(this, "SharedArrayBuffer", {
 });`
 
 func loadHarness(dir string) (*harness, error) {
-	h := &harness{text: map[string]string{}, programs: map[string]*goja.Program{}}
+	h := &harness{text: map[string]string{}, programs: map[string]*goja.Program{},
+		modules: fstest.MapFS{shimModule: {Data: []byte(kilnShim)}}}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
@@ -139,6 +146,11 @@ func loadHarness(dir string) (*harness, error) {
 		if h.programs[e.Name()], err = goja.Compile(e.Name(), string(b), false); err != nil {
 			return nil, fmt.Errorf("harness %s: %w", e.Name(), err)
 		}
+		mod, err := harnessModule(e.Name(), string(b))
+		if err != nil {
+			return nil, fmt.Errorf("harness %s: %w", e.Name(), err)
+		}
+		h.modules["harness/"+e.Name()] = &fstest.MapFile{Data: []byte(mod)}
 	}
 	h.sabStub = goja.MustCompile("sabStub.js", sabStubSource, false)
 	return h, nil
@@ -286,9 +298,9 @@ func runBare(h *harness, tc *test, m mode) ending {
 }
 
 // runModuleShaped runs tc on bare goja shaped as Kiln runs it, without
-// Kiln: the harness and the test in one function body standing for the
-// module (strict, with an undefined `this`, for an ES module; non-strict,
-// with `this` the exports object, for CommonJS). A test that fails so
+// Kiln: the harness as scripts, then the test in a function body standing
+// for the module (strict, with an undefined `this`, for an ES module;
+// non-strict, with `this` the exports object, for CommonJS). A test that fails so
 // fails because Kiln runs every script as a module, not as a global
 // script: it is a known failure for that reason, and no fault of the
 // transform, the sandbox or the guards.
@@ -298,16 +310,17 @@ func runModuleShaped(h *harness, tc *test, m mode) ending {
 		return ending{broken: true, message: err.Error()}
 	}
 	return b.guard(func() ending {
+		for _, inc := range tc.includes() {
+			if _, err := b.rt.RunProgram(h.programs[inc]); err != nil {
+				return ending{broken: true, message: "harness " + inc + ": " + err.Error()}
+			}
+		}
 		var sb strings.Builder
 		sb.WriteString("(function (module, exports) {")
 		if m == strict {
 			sb.WriteString("'use strict';")
 		}
 		sb.WriteString("\n")
-		for _, inc := range tc.includes() {
-			sb.WriteString(h.text[inc])
-			sb.WriteString("\n")
-		}
 		sb.WriteString(tc.src)
 		sb.WriteString("\n})")
 		prg, err := goja.Compile(tc.path, sb.String(), false)
@@ -330,23 +343,31 @@ func runModuleShaped(h *harness, tc *test, m mode) ending {
 	})
 }
 
-// kilnShim gives a test, through Kiln, what test262's INTERPRETING.md asks
-// of a host, made of what any script may use: print collects lines for the
-// handler to return (defining them, so that no setter a test puts on
-// Array.prototype runs); $262.detachArrayBuffer transfers the buffer away with
-// structuredClone; $262.evalScript is an indirect eval (which the sandbox
-// refuses); createRealm and SharedArrayBuffer, which the runner does not
-// provide, throw an error the runner recognises (as bare goja's do).
-const kilnShim = `var __test262Printed = [];
-var print = (function (define) {
-  return function (msg) {
-    define(__test262Printed, __test262Printed.length, { value: "" + msg, writable: true, enumerable: true, configurable: true });
-  };
-})(Object.defineProperty);
+// Through Kiln, the harness files are modules the test's script imports,
+// each one ending by copying its top-level declarations onto globalThis:
+// a test sees them as globals, as it does when the harness runs as scripts
+// (asyncHelpers.js looks for $DONE on the global object), and each file is
+// transformed and compiled once for the whole suite, through the engine's
+// file cache.
+
+// kilnShim is the first module of a test's script. It gives the test what
+// test262's INTERPRETING.md asks of a host, made of what any script may
+// use: print collects lines for the handler to return (defining them, so
+// that no setter a test puts on Array.prototype runs);
+// $262.detachArrayBuffer transfers the buffer away with structuredClone;
+// $262.evalScript is an indirect eval (which the sandbox refuses);
+// createRealm and SharedArrayBuffer, which the runner does not provide,
+// throw an error the runner recognises (as bare goja's do).
+const kilnShim = `var define = Object.defineProperty;
+var printed = [];
 function IgnorableTestError() {}
 IgnorableTestError.prototype.name = "Test262Ignorable";
 IgnorableTestError.prototype.message = "needs what the runner does not provide";
-var $262 = (function (clone) {
+globalThis.__test262Printed = printed;
+globalThis.print = function (msg) {
+  define(printed, printed.length, { value: "" + msg, writable: true, enumerable: true, configurable: true });
+};
+globalThis.$262 = (function (clone) {
   return {
     global: globalThis,
     createRealm: function () { throw new IgnorableTestError(); },
@@ -354,40 +375,78 @@ var $262 = (function (clone) {
     evalScript: function (source) { return (0, eval)(source); }
   };
 })(structuredClone);
-Object.defineProperty(globalThis, "SharedArrayBuffer", {
+define(globalThis, "SharedArrayBuffer", {
   get: function () { throw new IgnorableTestError(); }, configurable: true
 });
 `
+
+// shimModule is the shim's path in a test's script.
+const shimModule = "harness/kiln-shim.js"
 
 // fnGlobalObject is harness/fnGlobalObject.js for Kiln: the original gets
 // the global object from `Function("return this;")()`, which the sandbox
 // refuses; test262 lets a host replace harness functions.
 const fnGlobalObject = "function fnGlobalObject() { return globalThis; }\n"
 
-// kilnSource is the script Kiln runs for tc in mode m: the shim, the
-// harness, the test, and a handler that returns what was printed (as
-// module.exports for a CommonJS run, export default for an ES module
-// run), which is how Kiln finds a script's handler.
-func kilnSource(h *harness, tc *test, m mode) string {
-	var sb strings.Builder
-	if !tc.meta.hasFlag("raw") {
-		sb.WriteString(kilnShim)
-		for _, inc := range tc.includes() {
-			if inc == "fnGlobalObject.js" {
-				sb.WriteString(fnGlobalObject)
-				continue
+// harnessModule is the text of harness file name as a Kiln module: the
+// file, then its top-level declarations copied onto globalThis.
+func harnessModule(name, text string) (string, error) {
+	if name == "fnGlobalObject.js" {
+		text = fnGlobalObject
+	}
+	prg, err := parser.ParseFile(nil, name, text, 0)
+	if err != nil {
+		return "", err
+	}
+	var names []string
+	for _, st := range prg.Body {
+		switch d := st.(type) {
+		case *ast.FunctionDeclaration:
+			names = append(names, d.Function.Name.Name.String())
+		case *ast.VariableStatement:
+			for _, b := range d.List {
+				if id, ok := b.Target.(*ast.Identifier); ok {
+					names = append(names, id.Name.String())
+				}
 			}
-			sb.WriteString(h.text[inc])
-			sb.WriteString("\n")
 		}
 	}
-	sb.WriteString(tc.src)
-	if m == strict {
-		sb.WriteString("\n;export default function () { return typeof __test262Printed === 'undefined' ? [] : __test262Printed; }\n")
-	} else {
-		sb.WriteString("\n;module.exports = function () { return typeof __test262Printed === 'undefined' ? [] : __test262Printed; };\n")
+	var sb strings.Builder
+	sb.WriteString(text)
+	sb.WriteString("\n;")
+	for _, n := range names {
+		fmt.Fprintf(&sb, "globalThis.%s = %s;", n, n)
 	}
-	return sb.String()
+	sb.WriteString("\n")
+	return sb.String(), nil
+}
+
+// kilnSource is the script Kiln runs for tc in mode m: an entry file that
+// imports the shim and the harness files (from files, which holds them),
+// then holds the test and a handler that returns what was printed (as
+// module.exports for a CommonJS run, export default for an ES module run),
+// which is how Kiln finds a script's handler.
+func kilnSource(h *harness, tc *test, m mode) engine.Source {
+	var sb strings.Builder
+	if !tc.meta.hasFlag("raw") {
+		// One line, so that the test's lines keep their numbers but one.
+		for _, inc := range append([]string{"kiln-shim.js"}, tc.includes()...) {
+			if m == strict {
+				fmt.Fprintf(&sb, "import \"./harness/%s\";", inc)
+			} else {
+				fmt.Fprintf(&sb, "require(\"./harness/%s\");", inc)
+			}
+		}
+		sb.WriteString("\n")
+	}
+	sb.WriteString(tc.src)
+	const handler = "function () { var p = globalThis.__test262Printed; return p === undefined ? [] : p; }"
+	if m == strict {
+		sb.WriteString("\n;export default " + handler + "\n")
+	} else {
+		sb.WriteString("\n;module.exports = " + handler + ";\n")
+	}
+	return engine.Source{Name: path.Base(tc.path), Code: sb.String(), Files: h.modules}
 }
 
 // runKiln runs tc through Kiln's engine in mode m, as a script runs: the
@@ -397,7 +456,7 @@ func kilnSource(h *harness, tc *test, m mode) string {
 // printed.
 func runKiln(e *engine.Engine, h *harness, tc *test, m mode) ending {
 	ctx := context.Background()
-	p, err := e.Compile(ctx, engine.Source{Name: path.Base(tc.path), Code: kilnSource(h, tc, m)})
+	p, err := e.Compile(ctx, kilnSource(h, tc, m))
 	if err != nil {
 		return kilnEnd(err, true)
 	}
