@@ -220,7 +220,8 @@ func report(t *testing.T, runs []*run) {
 		}
 	}
 	line("total", &total)
-	sb.WriteString("goja, kiln: runs that pass; lost: pass on goja, fail through Kiln; gained: the reverse; n/a: need $262.createRealm\n")
+	sb.WriteString("goja, kiln: runs that pass; lost: pass on goja, fail through Kiln; gained: the reverse;\n" +
+		"n/a: need what neither runner provides ($262.createRealm, SharedArrayBuffer)\n")
 	slowest := slices.Clone(runs)
 	slices.SortFunc(slowest, func(a, b *run) int { return int(b.took - a.took) })
 	sb.WriteString("slowest runs:")
