@@ -69,7 +69,7 @@ var (
 // Last, it takes back the name-keeping calls the transform added where
 // they change nothing (names.go).
 func prepareProgram(prg *ast.Program) syntaxFeatures {
-	w := &astWalker{features: syntaxKnown, seen: map[uintptr]bool{}, keepsNames: declaresNameHelper(prg)}
+	w := &astWalker{features: syntaxKnown, fields: map[reflect.Type][]int{}, keepsNames: declaresNameHelper(prg)}
 	w.walk(reflect.ValueOf(prg))
 	return w.features
 }
@@ -77,8 +77,10 @@ func prepareProgram(prg *ast.Program) syntaxFeatures {
 // astWalker is prepareProgram's walk.
 type astWalker struct {
 	features syntaxFeatures
-	seen     map[uintptr]bool
-	inWith   int // how many with bodies enclose the node
+	// fields holds, per struct type, the indexes of the fields that can
+	// hold nodes (see nodeFields).
+	fields map[reflect.Type][]int
+	inWith int // how many with bodies enclose the node
 	// inArrow is how many arrow functions enclose the node within the
 	// nearest other function; argsInArrow is set when one of them reads
 	// arguments.
@@ -92,10 +94,9 @@ type astWalker struct {
 func (w *astWalker) walk(v reflect.Value) {
 	switch v.Kind() {
 	case reflect.Pointer:
-		if v.IsNil() || w.seen[v.Pointer()] {
+		if v.IsNil() {
 			return
 		}
-		w.seen[v.Pointer()] = true
 		switch v.Type().Elem() {
 		case callExpressionType:
 			if call := v.Interface().(*ast.CallExpression); w.inWith == 0 {
@@ -159,19 +160,47 @@ func (w *astWalker) walk(v reflect.Value) {
 		}
 		w.walk(v.Elem())
 	case reflect.Struct:
-		for i := 0; i < v.NumField(); i++ {
-			if v.Type().Field(i).IsExported() {
-				w.walk(v.Field(i))
-			}
+		fields, ok := w.fields[v.Type()]
+		if !ok {
+			fields = nodeFields(v.Type())
+			w.fields[v.Type()] = fields
+		}
+		for _, i := range fields {
+			w.walk(v.Field(i))
 		}
 	case reflect.Slice, reflect.Array:
-		if k := v.Type().Elem().Kind(); k != reflect.Pointer && k != reflect.Interface && k != reflect.Struct && k != reflect.Slice {
-			return // strings, positions, flags: no nodes inside
+		if !mayHoldNodes(v.Type().Elem()) {
+			return
 		}
 		for i := 0; i < v.Len(); i++ {
 			w.walk(v.Index(i))
 		}
 	}
+}
+
+// nodeFields returns the indexes of the fields of struct type t that can
+// hold nodes: exported, and not DeclarationList, whose declarations are
+// the body's own nodes again (walking them twice would rewrite twice).
+func nodeFields(t reflect.Type) []int {
+	var fields []int
+	for i := 0; i < t.NumField(); i++ {
+		if f := t.Field(i); f.IsExported() && f.Name != "DeclarationList" && mayHoldNodes(f.Type) {
+			fields = append(fields, i)
+		}
+	}
+	return fields
+}
+
+// mayHoldNodes reports whether a value of type t can hold an AST node:
+// strings, positions and flags cannot.
+func mayHoldNodes(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Pointer, reflect.Interface, reflect.Struct:
+		return true
+	case reflect.Slice, reflect.Array:
+		return mayHoldNodes(t.Elem())
+	}
+	return false
 }
 
 // readArgumentsFirst makes `arguments;` the first statement of body after
