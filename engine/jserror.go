@@ -119,10 +119,10 @@ func cleanStack(stack string) string {
 			} else {
 				t = pcSuffix.ReplaceAllString(t, "")
 			}
-			if strings.Contains(t, namespace+":") {
-				// Frames in the user's code come through the bundle's source
-				// map, whose columns goja reports 0-based.
-				t = strings.ReplaceAll(t, namespace+":", "")
+			if strings.Contains(t, sourcePrefix) {
+				// Frames in the user's code come through its files' source
+				// maps, whose columns goja reports 0-based.
+				t = strings.ReplaceAll(t, sourcePrefix, "")
 				t = framePosition.ReplaceAllStringFunc(t, oneBasedColumn)
 			}
 			out = append(out, "    "+t)

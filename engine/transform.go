@@ -21,6 +21,12 @@ import (
 
 const namespace = "kiln"
 
+// sourcePrefix starts the name of every file of a script in its source
+// map, so that stack frames in the user's code can be told apart (and
+// stripped of it). It ends in a slash so that esbuild names a file's
+// default export after the file alone (hello_default, not kiln_hello_default).
+const sourcePrefix = namespace + ":/"
+
 // Each file becomes a function expression, so that running its program
 // defines no globals and yields the file's factory, called with its own
 // module, exports and require. goja's source-map finder skips a trailing
@@ -49,7 +55,7 @@ var gojaSupport = map[string]bool{
 // literal.
 func transformFile(p, text string) (js string, specs []string, err error) {
 	result := api.Build(api.BuildOptions{
-		Stdin: &api.StdinOptions{Contents: text, Sourcefile: namespace + ":" + p, Loader: loaders[path.Ext(p)]},
+		Stdin: &api.StdinOptions{Contents: text, Sourcefile: sourcePrefix + p, Loader: loaders[path.Ext(p)]},
 		// Not bundled: each file keeps its own top level (see above).
 		Bundle:   false,
 		Write:    false,
@@ -97,7 +103,7 @@ func transformFile(p, text string) (js string, specs []string, err error) {
 		return "", nil, Errorf(CodeInternal, "the transform's metafile: %v", err)
 	}
 	js = string(result.OutputFiles[0].Contents)
-	if meta.Inputs[namespace+":"+p].Format == "esm" || path.Ext(p) == ".mjs" || path.Ext(p) == ".mts" {
+	if meta.Inputs[sourcePrefix+p].Format == "esm" || path.Ext(p) == ".mjs" || path.Ext(p) == ".mts" {
 		js = strings.Replace(js, moduleBanner, strictBanner, 1)
 	}
 	seen := map[string]bool{}
@@ -178,7 +184,7 @@ func buildError(msgs []api.Message) *Error {
 	m := msgs[0]
 	e := &Error{Code: CodeSyntaxError, Message: m.Text}
 	if loc := m.Location; loc != nil {
-		e.Position = fmt.Sprintf("%s:%d:%d", strings.TrimPrefix(loc.File, namespace+":"), loc.Line, loc.Column+1)
+		e.Position = fmt.Sprintf("%s:%d:%d", strings.TrimPrefix(loc.File, sourcePrefix), loc.Line, loc.Column+1)
 		if loc.LineText != "" {
 			e.Message += "\n    " + strings.TrimSpace(loc.LineText)
 		}
