@@ -209,7 +209,7 @@ func BenchmarkColdInvoke(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		vm, err := e.NewVM(ctx, &Program{Name: "cold.js", JS: js, program: compiled})
+		vm, err := e.NewVM(ctx, &Program{Name: "cold.js", JS: js, modules: map[string]*module{"cold.js": {program: compiled}}})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"container/list"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -30,28 +31,41 @@ type Source struct {
 	Files fs.FS
 }
 
-// Program is a compiled script: bundled, lowered for goja and compiled. It is
-// immutable and safe to run in many VMs at once.
+// Program is a compiled script: each of its files transformed for goja
+// (transform.go) and compiled. It is immutable and safe to run in many VMs
+// at once.
 type Program struct {
 	// Name is the entry file's name.
 	Name string
 	// Hash is the content hash of everything the program was built from.
 	Hash string
-	// JS is the bundled JavaScript, with an inline source map.
+	// JS is the entry file's JavaScript as goja runs it, with an inline
+	// source map.
 	JS string
 
-	program *goja.Program
+	// modules are the program's files by path; the entry is modules[Name].
+	modules map[string]*module
 	// syntax tells which guarded intrinsics the program can create
 	// (syntax.go); the zero value, for a Program made elsewhere, means all.
 	syntax syntaxFeatures
 }
 
-// compiler bundles and compiles sources, caching programs by content hash.
+// module is one file of a program, compiled.
+type module struct {
+	// program evaluates to the file's factory, a function of (module,
+	// exports, require).
+	program *goja.Program
+	// imports maps each specifier the file may require to a file of the
+	// program.
+	imports map[string]string
+}
+
+// compiler transforms and compiles sources, caching programs by content
+// hash, and each file of them by its path and content: a script saved
+// with one file changed compiles that file alone.
 type compiler struct {
-	mu    sync.Mutex
-	cache map[string]*cacheEntry
-	order []string // insertion order, for a simple bounded cache
-	limit int
+	programs *boundedCache[*cacheEntry]
+	files    *boundedCache[*compiledFile]
 }
 
 type cacheEntry struct {
@@ -61,8 +75,25 @@ type cacheEntry struct {
 	deps map[string]string
 }
 
+// compiledFile is one file transformed and compiled: what does not depend
+// on the folder around it (its imports are resolved for each program).
+type compiledFile struct {
+	js string
+	// specs are the specifiers of the file's require calls.
+	specs   []string
+	program *goja.Program
+	syntax  syntaxFeatures
+}
+
+// filesPerProgram is how many files the file cache keeps per program the
+// program cache keeps.
+const filesPerProgram = 4
+
 func newCompiler(limit int) *compiler {
-	return &compiler{cache: make(map[string]*cacheEntry), limit: limit}
+	return &compiler{
+		programs: newBoundedCache[*cacheEntry](limit),
+		files:    newBoundedCache[*compiledFile](limit * filesPerProgram),
+	}
 }
 
 var loaders = map[string]api.Loader{
@@ -93,34 +124,81 @@ func (c *compiler) compile(src Source) (*Program, error) {
 	if p := c.lookup(key, src.Files); p != nil {
 		return p, nil
 	}
-	js, deps, err := bundle(name, src.Code, src.Files)
-	if err != nil {
-		return nil, err
+	p := &Program{Name: name, Hash: key, modules: map[string]*module{}, syntax: syntaxKnown}
+	deps := map[string]string{}
+	queue := []string{name}
+	for len(queue) > 0 {
+		file := queue[0]
+		queue = queue[1:]
+		if p.modules[file] != nil {
+			continue
+		}
+		text := src.Code
+		if file != name {
+			b, err := fs.ReadFile(src.Files, file)
+			if err != nil {
+				return nil, Errorf(CodeSyntaxError, "cannot read %s", file)
+			}
+			text = string(b)
+			deps[file] = hashString(text)
+		}
+		f, err := c.compileFile(file, text)
+		if err != nil {
+			return nil, err
+		}
+		m := &module{program: f.program, imports: make(map[string]string, len(f.specs))}
+		for _, spec := range f.specs {
+			target, err := resolveImport(spec, file, src.Files)
+			if err != nil {
+				return nil, importError(err, spec, file, text)
+			}
+			m.imports[spec] = target
+			queue = append(queue, target)
+		}
+		p.modules[file] = m
+		p.syntax |= f.syntax
+		if file == name {
+			p.JS = f.js
+		}
 	}
-	prg, err := goja.Parse(name, js, parser.WithSourceMapLoader(refuseSourceMapFile))
-	if err != nil {
-		return nil, &Error{Code: CodeSyntaxError, Message: "the bundled script does not parse: " + err.Error(), Position: name}
-	}
-	compiled, err := goja.CompileAST(prg, false)
-	if err != nil {
-		return nil, &Error{Code: CodeSyntaxError, Message: err.Error(), Position: name}
-	}
-	p := &Program{Name: name, Hash: key, JS: js, program: compiled, syntax: scanSyntax(prg)}
-	c.store(key, &cacheEntry{program: p, deps: deps})
+	c.programs.put(key, &cacheEntry{program: p, deps: deps})
 	return p, nil
 }
 
+// compileFile transforms and compiles the file at p (whose content is
+// text), or returns it from the file cache.
+func (c *compiler) compileFile(p, text string) (*compiledFile, error) {
+	key := hashString(p, text)
+	if f, ok := c.files.get(key); ok {
+		return f, nil
+	}
+	js, specs, err := transformFile(p, text)
+	if err != nil {
+		return nil, err
+	}
+	prg, err := goja.Parse(p, js, parser.WithSourceMapLoader(refuseSourceMapFile))
+	if err != nil {
+		return nil, &Error{Code: CodeSyntaxError, Message: "the transformed script does not parse: " + err.Error(), Position: p}
+	}
+	syntax := prepareProgram(prg) // before compiling: it rewrites direct evals
+	compiled, err := goja.CompileAST(prg, false)
+	if err != nil {
+		return nil, &Error{Code: CodeSyntaxError, Message: err.Error(), Position: p}
+	}
+	f := &compiledFile{js: js, specs: specs, program: compiled, syntax: syntax}
+	c.files.put(key, f)
+	return f, nil
+}
+
 // refuseSourceMapFile keeps goja's parser from reading a source map from the
-// host file system: only the inline map the bundler wrote is used.
+// host file system: only the inline map the transform wrote is used.
 func refuseSourceMapFile(string) ([]byte, error) {
 	return nil, errors.New("source maps are only read inline")
 }
 
 func (c *compiler) lookup(key string, files fs.FS) *Program {
-	c.mu.Lock()
-	e := c.cache[key]
-	c.mu.Unlock()
-	if e == nil {
+	e, ok := c.programs.get(key)
+	if !ok {
 		return nil
 	}
 	for dep, h := range e.deps {
@@ -135,139 +213,48 @@ func (c *compiler) lookup(key string, files fs.FS) *Program {
 	return e.program
 }
 
-func (c *compiler) store(key string, e *cacheEntry) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.cache[key]; !ok {
-		c.order = append(c.order, key)
-	}
-	c.cache[key] = e
-	for len(c.order) > c.limit {
-		delete(c.cache, c.order[0])
-		c.order = c.order[1:]
-	}
+// boundedCache is a map that keeps its limit most recently used entries.
+// It is safe for concurrent use.
+type boundedCache[V any] struct {
+	mu      sync.Mutex
+	entries map[string]*list.Element // of *cached[V]
+	recent  *list.List               // front: most recently used
+	limit   int
 }
 
-const namespace = "kiln"
-
-// The bundle is CommonJS wrapped in a function expression, so that running
-// the program defines no globals and yields the module factory. goja's
-// source-map finder skips a trailing "})" line, which is why the footer is
-// exactly that.
-const (
-	bundleBanner = "(function (module, exports) {"
-	bundleFooter = "})"
-)
-
-// bundle transforms and bundles the entry and its relative imports in memory.
-func bundle(entry, code string, files fs.FS) (string, map[string]string, error) {
-	deps := map[string]string{}
-	var mu sync.Mutex
-	plugin := api.Plugin{
-		Name: "kiln-sandbox",
-		Setup: func(b api.PluginBuild) {
-			b.OnResolve(api.OnResolveOptions{Filter: ".*"}, func(args api.OnResolveArgs) (api.OnResolveResult, error) {
-				if args.Kind == api.ResolveEntryPoint {
-					return api.OnResolveResult{Path: entry, Namespace: namespace}, nil
-				}
-				return resolveImport(args, files)
-			})
-			b.OnLoad(api.OnLoadOptions{Filter: ".*", Namespace: namespace}, func(args api.OnLoadArgs) (api.OnLoadResult, error) {
-				text := code
-				if args.Path != entry {
-					b, err := fs.ReadFile(files, args.Path)
-					if err != nil {
-						return api.OnLoadResult{}, fmt.Errorf("cannot read %s", args.Path)
-					}
-					text = string(b)
-					mu.Lock()
-					deps[args.Path] = hashString(text)
-					mu.Unlock()
-				}
-				return api.OnLoadResult{Contents: &text, Loader: loaders[path.Ext(args.Path)]}, nil
-			})
-		},
-	}
-	result := api.Build(api.BuildOptions{
-		EntryPoints:    []string{entry},
-		Bundle:         true,
-		Write:          false,
-		Outfile:        "out.js",
-		Format:         api.FormatCommonJS,
-		Platform:       api.PlatformNeutral,
-		Target:         api.ES2020,
-		Supported:      map[string]bool{"async-generator": false, "for-await": false, "dynamic-import": false},
-		Sourcemap:      api.SourceMapInline,
-		SourcesContent: api.SourcesContentExclude,
-		Charset:        api.CharsetUTF8,
-		LegalComments:  api.LegalCommentsNone,
-		Banner:         map[string]string{"js": bundleBanner},
-		Footer:         map[string]string{"js": bundleFooter},
-		LogLevel:       api.LogLevelSilent,
-		Plugins:        []api.Plugin{plugin},
-	})
-	if len(result.Errors) > 0 {
-		return "", nil, buildError(result.Errors)
-	}
-	if len(result.OutputFiles) != 1 {
-		return "", nil, Errorf(CodeInternal, "the bundler produced %d files, want 1", len(result.OutputFiles))
-	}
-	return string(result.OutputFiles[0].Contents), deps, nil
+type cached[V any] struct {
+	key   string
+	value V
 }
 
-// nodeBuiltins are named in the refusal so a user who tries `fs` learns why.
-var nodeBuiltins = map[string]bool{
-	"fs": true, "path": true, "os": true, "child_process": true, "http": true, "https": true,
-	"net": true, "process": true, "crypto": true, "util": true, "stream": true, "events": true,
-	"buffer": true, "worker_threads": true, "vm": true, "dns": true, "tls": true, "cluster": true,
+func newBoundedCache[V any](limit int) *boundedCache[V] {
+	return &boundedCache[V]{entries: map[string]*list.Element{}, recent: list.New(), limit: limit}
 }
 
-func resolveImport(args api.OnResolveArgs, files fs.FS) (api.OnResolveResult, error) {
-	spec := args.Path
-	if !strings.HasPrefix(spec, "./") && !strings.HasPrefix(spec, "../") {
-		bare := strings.TrimPrefix(spec, "node:")
-		why := "a script can import only files from its own folder, with a relative path such as './util'"
-		if nodeBuiltins[bare] {
-			why = "Kiln scripts have no file system, processes or Node built-ins; use the iota SDK and web globals instead"
-		}
-		return api.OnResolveResult{}, fmt.Errorf("import of %q is not allowed: %s", spec, why)
+func (b *boundedCache[V]) get(key string) (V, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	el, ok := b.entries[key]
+	if !ok {
+		var zero V
+		return zero, false
 	}
-	if files == nil {
-		return api.OnResolveResult{}, fmt.Errorf("import of %q is not allowed: this script was saved as a single file, so it cannot import other files", spec)
-	}
-	p := path.Join(path.Dir(args.Importer), spec)
-	if p == ".." || strings.HasPrefix(p, "../") {
-		return api.OnResolveResult{}, fmt.Errorf("import of %q is not allowed: it leaves the script's folder", spec)
-	}
-	for _, suffix := range resolveOrder {
-		candidate := p + suffix
-		if _, ok := loaders[path.Ext(candidate)]; !ok {
-			continue
-		}
-		if st, err := fs.Stat(files, candidate); err == nil && !st.IsDir() {
-			return api.OnResolveResult{Path: candidate, Namespace: namespace}, nil
-		}
-	}
-	return api.OnResolveResult{}, fmt.Errorf("cannot find %q (looked for %s with .ts, .js, .mjs, .cjs, .json)", spec, p)
+	b.recent.MoveToFront(el)
+	return el.Value.(*cached[V]).value, true
 }
 
-// buildError turns the bundler's first error into a SYNTAX_ERROR (or a
-// SANDBOX_VIOLATION for a refused import) at the user's line and column.
-func buildError(msgs []api.Message) *Error {
-	m := msgs[0]
-	code := CodeSyntaxError
-	if strings.Contains(m.Text, "is not allowed") {
-		code = CodeSandboxViolation
+func (b *boundedCache[V]) put(key string, v V) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if el, ok := b.entries[key]; ok {
+		el.Value.(*cached[V]).value = v
+		b.recent.MoveToFront(el)
+		return
 	}
-	e := &Error{Code: code, Message: m.Text}
-	if loc := m.Location; loc != nil {
-		e.Position = fmt.Sprintf("%s:%d:%d", strings.TrimPrefix(loc.File, namespace+":"), loc.Line, loc.Column+1)
-		if loc.LineText != "" {
-			e.Message += "\n    " + strings.TrimSpace(loc.LineText)
-		}
+	b.entries[key] = b.recent.PushFront(&cached[V]{key: key, value: v})
+	for b.recent.Len() > b.limit {
+		oldest := b.recent.Back()
+		b.recent.Remove(oldest)
+		delete(b.entries, oldest.Value.(*cached[V]).key)
 	}
-	if len(msgs) > 1 {
-		e.Message += fmt.Sprintf(" (and %d more errors)", len(msgs)-1)
-	}
-	return e
 }

@@ -22,9 +22,15 @@ func TestPanicContained(t *testing.T) {
 	}{
 		{"host function", `export default () => iota.boom.now()`, "", false},
 		{"async host function", `export default () => iota.boom.later()`, "", false},
+		// The engine works around goja's fault with arguments in an
+		// arrow in a function's body (prepareProgram), not in a default
+		// parameter value: that one still panics.
 		{"goja arguments in an arrow called through Reflect.apply",
 			`function f() { const g = () => arguments; return Reflect.apply(g, null, []); }
 			 export default () => f(1);`, `{"0":1}`, true},
+		{"goja arguments in an arrow in a default parameter",
+			`function f(g = () => arguments) { return Reflect.apply(g, null, []); }
+			 export default () => f(undefined, 1);`, `{"0":null,"1":1}`, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()

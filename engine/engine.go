@@ -3,7 +3,7 @@
 // metrics. It knows nothing of HTTP, stores or queues: triggers and the
 // server are thin adapters around it.
 //
-// The life of a script: Compile bundles and lowers a Source once (cached by
+// The life of a script: Compile transforms and lowers a Source once (cached by
 // content hash); NewVM creates a sandboxed VM bound to that Program and runs
 // its module code; Invoke calls its handler, as many times as the caller
 // likes, one at a time.
@@ -42,7 +42,10 @@ type Config struct {
 	// (goja cannot interrupt a native call). A match that runs this long
 	// fails the invocation with TIMEOUT. Default 100ms.
 	RegexpTimeout time.Duration
-	// CacheSize is how many compiled programs are kept. Default 512.
+	// CacheSize is how many compiled programs are kept, the most recently
+	// used; four times as many compiled files are kept besides, so that a
+	// program whose files mostly did not change compiles only the changed
+	// ones. Default 512.
 	CacheSize int
 	// Clock is the time every script sees. Default SystemClock.
 	Clock Clock
@@ -182,7 +185,7 @@ func (e *Engine) Close() error {
 	return nil
 }
 
-// Compile bundles, lowers and compiles src. It returns a SYNTAX_ERROR (with
+// Compile transforms, lowers and compiles src. It returns a SYNTAX_ERROR (with
 // the user's file, line and column) when the source does not parse, and a
 // SANDBOX_VIOLATION when it imports anything but its own files. Results are
 // cached by content hash.

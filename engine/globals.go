@@ -205,8 +205,8 @@ var globals = sync.OnceValue(func() *globalTable {
 	add(func(vm *VM, _ string) goja.Value { return vm.functionThrower }, false, false, false, "Function")
 	// No require: typeof require is "undefined", as in any script that
 	// is not CommonJS, so that a UMD bundle that probes for it takes its
-	// plain-script path. Bundling resolves a script's require of its own
-	// files; any other require is refused then (compile.go).
+	// plain-script path. The linker resolves a script's require of its
+	// own files; any other require is refused (compile.go, link.go).
 
 	// Guarded built-ins, guarded as they are resolved.
 	add(func(vm *VM, _ string) goja.Value {

@@ -345,8 +345,36 @@ func (vm *VM) guardRegExp() {
 		name string
 	}{{goja.SymMatch, "match"}, {goja.SymMatchAll, "matchAll"}, {goja.SymReplace, "replace"}, {goja.SymSearch, "search"}, {goja.SymSplit, "split"}} {
 		if orig, length, ok := originalSymbol(proto, s.sym); ok {
+			if s.sym == goja.SymSplit {
+				orig = vm.splitCharged(orig)
+			}
 			_ = proto.DefineDataPropertySymbol(s.sym, guard("[Symbol."+s.name+"]", orig, length), goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
 		}
+	}
+}
+
+// splitCharged runs RegExp.prototype[Symbol.split] (orig) after charging
+// the values splitting the string into single characters would make. It
+// converts the string first, as the built-in does once it knows the
+// receiver is an object. A primitive limit is converted to the built-in's
+// uint32 too: goja's own conversion of it is wrong (ToLength, not
+// ToUint32: a limit of -1 split into nothing) on the path it takes once
+// exec is guarded.
+func (vm *VM) splitCharged(orig native) native {
+	return func(call goja.FunctionCall) goja.Value {
+		if !isObject(call.This) {
+			return orig(call) // the built-in throws
+		}
+		str := arg(call.Arguments, 0).ToString()
+		if !vm.chargeIf(stringLength(str)*valueBytes*2, "RegExp.prototype[Symbol.split]") {
+			return goja.Undefined()
+		}
+		limit := arg(call.Arguments, 1)
+		if !goja.IsUndefined(limit) && !isObject(limit) {
+			limit = vm.rt.ToValue(toUint32(limit))
+		}
+		call.Arguments = []goja.Value{str, limit}
+		return orig(call)
 	}
 }
 

@@ -263,5 +263,22 @@ func (vm *VM) arrayMethod(m string, orig native, length goja.Value) *goja.Object
 			return unpin(orig(call), this, v)
 		}
 	}
+	guarded := f
+	f = func(call goja.FunctionCall) goja.Value {
+		// Each method begins with ToObject(this) or, for sort and
+		// toSorted, with checking the comparator: what fails there fails
+		// before the guard reads a length or converts an argument.
+		if goja.IsUndefined(call.This) || goja.IsNull(call.This) {
+			return orig(call)
+		}
+		if m == "sort" || m == "toSorted" {
+			if c := arg(call.Arguments, 0); !goja.IsUndefined(c) {
+				if _, ok := goja.AssertFunction(c); !ok {
+					return orig(call)
+				}
+			}
+		}
+		return guarded(call)
+	}
 	return vm.newNative(m, length, f)
 }

@@ -198,7 +198,10 @@ func (vm *VM) ownDescriptor(o *goja.Object, key string) *goja.Object {
 // pinLength returns a proxy for obj whose length is always n and which
 // forwards every other operation to obj: a built-in walking it reads the
 // length its guard charged. Element reads go to obj itself, so its getters
-// and traps see obj, as they would without the proxy.
+// and traps see obj, as they would without the proxy. A property obj does
+// not have reads as nil, not undefined, as goja's own objects answer: the
+// built-ins skip an index that answers nil (a hole), as they must, and
+// would call their callback for one that answers undefined.
 func (vm *VM) pinLength(obj *goja.Object, n float64) *goja.Object {
 	length := vm.rt.ToValue(n)
 	p := vm.rt.NewProxy(obj, &goja.ProxyTrapConfig{
@@ -206,23 +209,16 @@ func (vm *VM) pinLength(obj *goja.Object, n float64) *goja.Object {
 			if key == "length" {
 				return length
 			}
-			return orUndefined(t.Get(key))
+			return t.Get(key)
 		},
 		GetIdx: func(t *goja.Object, i int, _ goja.Value) goja.Value {
-			return orUndefined(t.Get(strconv.Itoa(i)))
+			return t.Get(strconv.Itoa(i))
 		},
 		GetSym: func(t *goja.Object, s *goja.Symbol, _ goja.Value) goja.Value {
-			return orUndefined(t.GetSymbol(s))
+			return t.GetSymbol(s)
 		},
 	})
 	return vm.rt.ToValue(p).(*goja.Object)
-}
-
-func orUndefined(v goja.Value) goja.Value {
-	if v == nil {
-		return goja.Undefined()
-	}
-	return v
 }
 
 // unpin maps a built-in's result back from the proxy pinLength made (in

@@ -56,8 +56,15 @@ func (vm *VM) guardedConstructor(name string) *goja.Object {
 		// No script has seen %TypedArray%.prototype yet: its length getter
 		// is the original, which plainLength trusts.
 		if proto, ok := orig.Get("prototype").(*goja.Object); ok && proto.Prototype() != nil {
-			if d := vm.ownDescriptor(proto.Prototype(), "length"); d != nil {
+			typedArrayProto := proto.Prototype()
+			if d := vm.ownDescriptor(typedArrayProto, "length"); d != nil {
 				vm.guarded.typedArrayLength, _ = d.Get("get").(*goja.Object)
+			}
+			// %TypedArray%.prototype.toString is the very function
+			// Array.prototype.toString is: the guarded one, which also
+			// charges a typed array's join.
+			if toString := vm.plain.array.Get("toString"); toString != nil {
+				_ = typedArrayProto.DefineDataProperty("toString", toString, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
 			}
 		}
 	}
@@ -132,15 +139,15 @@ func (vm *VM) preludeGuardMaker() goja.Callable {
 				// new ArrayBuffer(length) converts an object to a number.
 				n := x.ToNumber()
 				_ = args.Set("0", n)
-				return rt.ToValue(toCount(n) * per)
+				return rt.ToValue(allocatable(toCount(n), per))
 			}
 			pinned, n := vm.arrayLike(x)
 			if pinned != a0 {
 				_ = args.Set("0", pinned)
 			}
-			return rt.ToValue(n * per)
+			return rt.ToValue(allocatable(n, per))
 		case goja.String:
-			return rt.ToValue(toCount(x) * per)
+			return rt.ToValue(allocatable(toCount(x), per))
 		}
 		if goja.IsUndefined(a0) || goja.IsNull(a0) {
 			return rt.ToValue(0)
@@ -148,7 +155,7 @@ func (vm *VM) preludeGuardMaker() goja.Callable {
 		if _, isSym := a0.(*goja.Symbol); isSym {
 			return rt.ToValue(0)
 		}
-		return rt.ToValue(toCount(a0) * per)
+		return rt.ToValue(allocatable(toCount(a0), per))
 	})
 	_ = k.Set("charge", func(n float64, what string) bool { return vm.chargeIf(n, what) })
 	_ = k.Set("notNew", func(call goja.FunctionCall) goja.Value {
@@ -185,6 +192,21 @@ func (vm *VM) preludeGuardMaker() goja.Callable {
 	}
 	f, _ := goja.AssertFunction(made)
 	return f
+}
+
+// allocatable is the bytes n elements of per bytes take, or 0 when no
+// buffer can hold them: the built-in refuses those itself with the
+// language's RangeError, which a script can catch, so the guard leaves
+// them to it. That is a count past 2^53 - 1 or infinite (ToIndex), and
+// 2^48 bytes or more: the most Go allocates on a 64-bit platform, past
+// which goja's allocation fails into a RangeError (a smaller one would be
+// attempted, so it is charged).
+func allocatable(n, per float64) float64 {
+	const maxCount, maxBytes = 1<<53 - 1, 1 << 48
+	if b := n * per; n <= maxCount && b < maxBytes {
+		return b
+	}
+	return 0
 }
 
 // isInstance reports whether ctor.prototype is on o's prototype chain,

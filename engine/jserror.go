@@ -62,7 +62,7 @@ func (vm *VM) errorFromValue(v goja.Value) *Error {
 	name := safeString(obj.Get("name"))
 	msg := safeString(obj.Get("message"))
 	switch {
-	case name == "ReferenceError" && msg == "require is not defined":
+	case name == "ReferenceError" && (msg == "require is not defined" || msg == noRequire+" is not defined"):
 		// A require (or a dynamic import, which the bundler lowers to one)
 		// of a name the bundler could not see met the missing global at
 		// run time: the sandbox's refusal. (A script may catch the
@@ -126,10 +126,10 @@ func cleanStack(stack string) string {
 			} else {
 				t = pcSuffix.ReplaceAllString(t, "")
 			}
-			if strings.Contains(t, namespace+":") {
-				// Frames in the user's code come through the bundle's source
-				// map, whose columns goja reports 0-based.
-				t = strings.ReplaceAll(t, namespace+":", "")
+			if strings.Contains(t, sourcePrefix) {
+				// Frames in the user's code come through its files' source
+				// maps, whose columns goja reports 0-based.
+				t = strings.ReplaceAll(t, sourcePrefix, "")
 				t = framePosition.ReplaceAllStringFunc(t, oneBasedColumn)
 			}
 			out = append(out, "    "+t)

@@ -107,21 +107,11 @@ func (vm *VM) Bind(ctx context.Context, p *Program) error {
 	vm.guardSyntax(p.syntax)
 	var handler goja.Value
 	res := vm.run(ctx, InvokeParams{}, func(inv *invocation) (goja.Value, error) {
-		factory, err := rt.RunProgram(p.program)
+		exports, err := newLinker(vm, p).load(p.Name)
 		if err != nil {
 			return nil, err
 		}
-		fn, ok := goja.AssertFunction(factory)
-		if !ok {
-			return nil, Errorf(CodeInternal, "bundle did not produce a module factory")
-		}
-		module := rt.NewObject()
-		exports := rt.NewObject()
-		_ = module.Set("exports", exports)
-		if _, err := fn(goja.Undefined(), module, exports); err != nil {
-			return nil, err
-		}
-		handler = findHandler(rt, module.Get("exports"))
+		handler = findHandler(rt, exports)
 		return goja.Undefined(), nil
 	})
 	if res.Err != nil {

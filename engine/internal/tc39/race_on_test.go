@@ -1,0 +1,5 @@
+//go:build race
+
+package tc39
+
+const raceEnabled = true

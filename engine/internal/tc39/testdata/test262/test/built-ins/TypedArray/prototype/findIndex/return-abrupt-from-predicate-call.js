@@ -1,0 +1,38 @@
+// Copyright (C) 2016 the V8 project authors. All rights reserved.
+// This code is governed by the BSD license found in the LICENSE file.
+/*---
+esid: sec-%typedarray%.prototype.findindex
+description: >
+  Return abrupt from predicate call.
+info: |
+  22.2.3.11 %TypedArray%.prototype.findIndex ( predicate [ , thisArg ] )
+
+  %TypedArray%.prototype.findIndex is a distinct function that implements the
+  same algorithm as Array.prototype.findIndex as defined in 22.1.3.9 except that
+  the this object's [[ArrayLength]] internal slot is accessed in place of
+  performing a [[Get]] of "length".
+
+  ...
+
+  22.1.3.9 Array.prototype.findIndex ( predicate[ , thisArg ] )
+
+  ...
+  5. Let k be 0.
+  6. Repeat, while k < len
+    ...
+    c. Let testResult be ToBoolean(? Call(predicate, T, « kValue, k, O »)).
+  ...
+includes: [testTypedArray.js]
+features: [TypedArray]
+---*/
+
+var predicate = function() {
+  throw new Test262Error();
+};
+
+testWithTypedArrayConstructors(function(TA, makeCtorArg) {
+  var sample = new TA(makeCtorArg(1));
+  assert.throws(Test262Error, function() {
+    sample.findIndex(predicate);
+  });
+});

@@ -1,0 +1,17 @@
+// Copyright 2016 Microsoft, Inc. All rights reserved.
+// This code is governed by the BSD license found in the LICENSE file.
+
+/*---
+author: Brian Terlson <brian.terlson@microsoft.com>
+esid: pending
+description: >
+  Declarations allow line breaks after function and after arguments list
+---*/
+
+async function
+foo()
+{
+  
+}
+
+assert(foo instanceof Function);
