@@ -59,6 +59,7 @@ func (vm *VM) guardedConstructor(name string) *goja.Object {
 			if d := vm.ownDescriptor(proto.Prototype(), "length"); d != nil {
 				vm.guarded.typedArrayLength, _ = d.Get("get").(*goja.Object)
 			}
+			vm.guardTypedArrayPrototype(proto.Prototype())
 		}
 	}
 	rt := vm.rt
