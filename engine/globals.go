@@ -223,6 +223,8 @@ var globals = sync.OnceValue(func() *globalTable {
 		vm.guardRegExp()
 		return vm.scope.builtin("RegExp")
 	}, true, false, true, "RegExp")
+	// Number.parseFloat, guarded with Number (guards_text.go).
+	add(func(vm *VM, _ string) goja.Value { return vm.scope.builtin("Number").Get("parseFloat") }, true, false, true, "parseFloat")
 	ctor := func(vm *VM, name string) goja.Value { return vm.guardedConstructor(name) }
 	add(ctor, true, false, true, "ArrayBuffer")
 	for name := range typedArrays {

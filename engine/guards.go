@@ -110,7 +110,7 @@ func toStringArg(v goja.Value) goja.Value {
 // withArg returns args with args[i] set to v, copying args first (the
 // caller's slice may be the script's own arguments).
 func withArg(args []goja.Value, i int, v goja.Value) []goja.Value {
-	if i < len(args) && args[i] == v {
+	if i < len(args) && sameObject(args[i], v) {
 		return args
 	}
 	n := max(len(args), i+1)
@@ -121,6 +121,14 @@ func withArg(args []goja.Value, i int, v goja.Value) []goja.Value {
 	}
 	out[i] = v
 	return out
+}
+
+// sameObject reports whether a and b are the same object. Values are not
+// compared with ==: a goja string may be a slice, which == panics on.
+func sameObject(a, b goja.Value) bool {
+	ao, ok := a.(*goja.Object)
+	bo, ok2 := b.(*goja.Object)
+	return ok && ok2 && ao == bo
 }
 
 // stringLength is String(v).length.

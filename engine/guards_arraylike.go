@@ -229,7 +229,7 @@ func orUndefined(v goja.Value) goja.Value {
 // place of v) to the object it stands for: fill, reverse, sort… return
 // their receiver.
 func unpin(ret, pinned, v goja.Value) goja.Value {
-	if pinned != v && ret == pinned {
+	if isObject(pinned) && !sameObject(pinned, v) && ret == pinned {
 		if p, ok := pinned.(*goja.Object).Export().(goja.Proxy); ok {
 			return p.Target()
 		}

@@ -39,20 +39,22 @@ func (vm *VM) guardStrings() {
 		call.Arguments = args
 		return vm.chargeIf(n, "String.prototype.concat")
 	})
-	vm.guardStringMethod(proto, "split", func(vm *VM, call *goja.FunctionCall) bool {
-		// Splitting into single characters makes one value per character.
-		sep := arg(call.Arguments, 0)
-		if s, ok := sep.(goja.String); (ok && s.Length() == 0) || isObject(sep) {
-			call.This = toStringArg(call.This)
-			return vm.chargeIf(stringLength(call.This)*valueBytes*2, "String.prototype.split")
-		}
-		return true
-	})
 	for _, m := range []string{"match", "matchAll", "search"} {
 		vm.guardMethod(proto, m, func(vm *VM, _ goja.Value, _ []goja.Value) bool {
 			vm.guardRegExp()
 			return true
 		})
+	}
+	vm.guardStringSearches(proto)
+	if str, ok := proto.Get("constructor").(*goja.Object); ok {
+		vm.guardStringStatics(str)
+	}
+	// Number, like String, is reached from any of its values.
+	if num := vm.scope.builtin("Number"); num != nil {
+		if orig, length, ok := original(num, "parseFloat"); ok {
+			f := vm.newNative("parseFloat", length, vm.parseFloat(orig))
+			_ = num.DefineDataProperty("parseFloat", f, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
+		}
 	}
 	if orig, length, ok := originalSymbol(proto, goja.SymIterator); ok {
 		f := vm.newNative("[Symbol.iterator]", length, func(call goja.FunctionCall) goja.Value {
