@@ -331,31 +331,60 @@ func (vm *VM) guardRegExp() {
 		return
 	}
 	vm.guarded.regexp = true
-	proto := vm.scope.builtin("RegExp").Get("prototype").(*goja.Object)
+	ctor := vm.scope.builtin("RegExp")
+	proto := ctor.Get("prototype").(*goja.Object)
 	limit := vm.engine.cfg.RegexpTimeout
+	rn := &regexpNatives{ctor: ctor, limit: limit}
 	guard := func(name string, orig native, length goja.Value) *goja.Object {
 		return vm.newNative(name, length, func(call goja.FunctionCall) goja.Value {
+			if !vm.chargeSubject(call.This, arg(call.Arguments, 0), "RegExp.prototype."+name, false) {
+				return goja.Undefined()
+			}
 			start := time.Now()
 			v := orig(call)
-			if elapsed := time.Since(start); elapsed >= limit && vm.backtracks(call.This) {
-				vm.interrupt(Errorf(CodeTimeout, "a regular expression ran for %s in one call and was stopped: it backtracks catastrophically on this input; simplify the pattern (avoid nested quantifiers combined with backreferences or lookarounds)", elapsed.Round(time.Millisecond)))
+			// regexp2 reports a match that hit its timeout as no match: a
+			// call that took that long and found nothing was stopped.
+			if elapsed := time.Since(start); elapsed >= limit && (vm.backtracks(call.This) || noMatch(name, v)) {
+				vm.interrupt(errBacktracking(elapsed))
 			}
 			return v
 		})
 	}
 	for _, name := range []string{"exec", "test"} {
 		if orig, length, ok := original(proto, name); ok {
-			_ = proto.DefineDataProperty(name, guard(name, orig, length), goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
+			g := guard(name, orig, length)
+			if name == "exec" {
+				rn.exec, rn.execFn = orig, g
+			}
+			_ = proto.DefineDataProperty(name, g, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
 		}
 	}
 	for _, s := range []struct {
 		sym  *goja.Symbol
 		name string
-	}{{goja.SymMatch, "match"}, {goja.SymMatchAll, "matchAll"}, {goja.SymReplace, "replace"}, {goja.SymSearch, "search"}, {goja.SymSplit, "split"}} {
+	}{{goja.SymMatchAll, "matchAll"}, {goja.SymSearch, "search"}} {
 		if orig, length, ok := originalSymbol(proto, s.sym); ok {
 			_ = proto.DefineDataPropertySymbol(s.sym, guard("[Symbol."+s.name+"]", orig, length), goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
 		}
 	}
+	// match, replace and split run many matches in one call: step by step
+	// for large subjects (guards_regexp.go).
+	if rn.exec != nil {
+		vm.guardRegExpSubjects(proto, rn)
+	}
+}
+
+// noMatch reports whether v is what the method name returns for no match.
+func noMatch(name string, v goja.Value) bool {
+	switch name {
+	case "exec":
+		return goja.IsNull(v)
+	case "test":
+		return !v.ToBoolean()
+	case "[Symbol.search]":
+		return v.ToInteger() == -1
+	}
+	return false
 }
 
 // backtracks reports whether re is run by the backtracking engine (regexp2)
