@@ -96,19 +96,35 @@ const plainBufKeep = 512
 // (small plain values with appendPlain). undefined (no return value)
 // becomes null.
 func (vm *VM) stringify(v goja.Value) ([]byte, error) {
+	return vm.stringifyResult(v, math.MaxInt64)
+}
+
+// stringifyResult is stringify for a result of at most outputCap bytes of
+// JSON: one whose JSON is surely longer (its measured lower bound is) is
+// refused with OUTPUT_TOO_LARGE before any of it is written.
+func (vm *VM) stringifyResult(v goja.Value, outputCap int64) ([]byte, error) {
 	if v == nil || goja.IsUndefined(v) {
 		return []byte("null"), nil
 	}
 	var out []byte
 	var plain bool
 	var checkErr error
+	var least int64
 	// Measuring and the plain walk read properties, so a getter may
 	// throw: that is the script's error, as it is inside JSON.stringify.
 	ex := vm.rt.Try(func() {
 		if out, plain = appendPlain(vm.plainBuf[:0], vm.plain, v); !plain {
-			checkErr = vm.checkStringify(v)
+			shape := vm.measureJSON(v)
+			if shape.depth <= maxJSONNesting && shape.bytes > outputCap {
+				least = shape.bytes
+				return
+			}
+			_, checkErr = vm.checkShape(shape, 0)
 		}
 	})
+	if least > 0 {
+		return nil, Errorf(CodeOutputTooLarge, "the result is at least %s of JSON, more than the %s output limit; return less data or store it with iota.db", formatBytes(least), formatBytes(outputCap))
+	}
 	if cap(out) <= plainBufKeep {
 		vm.plainBuf = out
 	}

@@ -282,7 +282,8 @@ func (vm *VM) rangeError(msg string) *goja.Object {
 }
 
 // guardReflect guards Reflect.apply and Reflect.construct, which copy an
-// array-like into an argument list natively.
+// array-like into an argument list natively, and Reflect.ownKeys
+// (guards_keys.go).
 func (vm *VM) guardReflect(reflect *goja.Object) {
 	if vm.guarded.reflect {
 		return
@@ -290,6 +291,9 @@ func (vm *VM) guardReflect(reflect *goja.Object) {
 	vm.guarded.reflect = true
 	vm.guardArgList(reflect, "apply", 2, "Reflect.apply")
 	vm.guardArgList(reflect, "construct", 1, "Reflect.construct")
+	vm.guardMethod(reflect, "ownKeys", func(vm *VM, _ goja.Value, a []goja.Value) bool {
+		return vm.chargeIf(vm.indexKeys(arg(a, 0), false)*keyBytes, "Reflect.ownKeys")
+	})
 }
 
 // guardJSON guards JSON.stringify and JSON.parse, each one native call.
@@ -303,11 +307,14 @@ func (vm *VM) guardJSON(json *goja.Object) {
 	}
 	vm.guarded.json = true
 	vm.guardMethod(json, "stringify", func(vm *VM, _ goja.Value, a []goja.Value) bool {
-		if v, ok := arg(a, 0).(*goja.Object); ok {
-			if err := vm.checkStringify(v); err != nil {
+		switch v := arg(a, 0).(type) {
+		case *goja.Object:
+			if _, err := vm.measureStringify(v, jsonGap(arg(a, 2))); err != nil {
 				panic(vm.rangeError("JSON.stringify: " + err.Error()))
 			}
 			return !vm.stopped()
+		case goja.String:
+			return vm.chargeIf(float64(v.Length()), "JSON.stringify")
 		}
 		return true
 	})
@@ -317,6 +324,22 @@ func (vm *VM) guardJSON(json *goja.Object) {
 		}
 		return true
 	})
+}
+
+// jsonGap is the indent JSON.stringify's space argument asks for, if it is
+// a primitive (a Number or String object converts through script code: 0,
+// a lower bound).
+func jsonGap(space goja.Value) int64 {
+	switch space.(type) {
+	case goja.String:
+		return int64(min(stringLength(space), 10))
+	case *goja.Object:
+		return 0
+	}
+	if goja.IsNumber(space) {
+		return int64(min(max(space.ToFloat(), 0), 10))
+	}
+	return 0
 }
 
 // guardRegExp wraps the RegExp methods that run a match (exec, test and

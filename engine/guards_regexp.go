@@ -222,9 +222,9 @@ func advance(s goja.String, i int64, unicode bool) int64 {
 	return i + 1
 }
 
-// stringBytes is what goja allocates for a substring of length n of s (an
+// substringBytes is what goja allocates for a substring of length n of s (an
 // ASCII substring shares its bytes).
-func stringBytes(s goja.String, n int) float64 {
+func substringBytes(s goja.String, n int) float64 {
 	if isASCII(s) {
 		return valueBytes
 	}
@@ -269,7 +269,7 @@ func (vm *VM) regexpMatch(rn *regexpNatives, orig native, call goja.FunctionCall
 	var found []any
 	if !vm.steps(rn, p, mt, func(res *goja.Object) bool {
 		m := vm.toStr(orUndefined(res.Get("0")))
-		if !mt.add(stepMatchBytes + stringBytes(p.s, m.Length())) {
+		if !mt.add(stepMatchBytes + substringBytes(p.s, m.Length())) {
 			return false
 		}
 		found = append(found, m)
@@ -340,7 +340,7 @@ func (vm *VM) regexpSplit(rn *regexpNatives, orig native, call goja.FunctionCall
 		if str, ok := v.(goja.String); ok {
 			n = str.Length()
 		}
-		if !mt.add(stepMatchBytes + stringBytes(s, n)) {
+		if !mt.add(stepMatchBytes + substringBytes(s, n)) {
 			return false
 		}
 		out = append(out, v)

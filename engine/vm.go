@@ -218,6 +218,7 @@ func (vm *VM) install() error {
 	vm.guardFunctionPrototype()
 	vm.guardArrays()
 	vm.guardStrings()
+	vm.guardObjectKeys(vm.scope.builtin("Object"))
 	vm.web = web.NewGlobals(rt, web.Host{
 		Random:      cfg.Random.Read,
 		SetTimeout:  vm.setBackgroundTimeout,
@@ -293,14 +294,27 @@ const bytesPerJSONValue = 8
 // native call: nested too deep (a RangeError, catchable), or expanding past
 // the memory budget (MEMORY_LIMIT).
 func (vm *VM) checkStringify(v goja.Value) error {
-	shape := measureJSON(v)
+	_, err := vm.measureStringify(v, 0)
+	return err
+}
+
+// measureStringify is checkStringify for JSON indented by gap characters a
+// level; it returns the lower bound of the JSON's size it charged.
+func (vm *VM) measureStringify(v goja.Value, gap int64) (int64, error) {
+	return vm.checkShape(vm.measureJSON(v), gap)
+}
+
+// checkShape is measureStringify for a value already measured.
+func (vm *VM) checkShape(shape jsonShape, gap int64) (int64, error) {
 	if shape.depth > maxJSONNesting {
-		return errTooDeep
+		return 0, errTooDeep
 	}
-	if n := shape.values * bytesPerJSONValue; n > 1<<16 && !vm.charge(n, "JSON.stringify") {
-		return errOverBudget // the invocation is interrupted with MEMORY_LIMIT
+	// With a gap every value is on a line of its own, indented.
+	n := min(shape.values*(bytesPerJSONValue+gap)+shape.bytes, maxJSONCount)
+	if n > 1<<16 && !vm.charge(n, "JSON.stringify") {
+		return n, errOverBudget // the invocation is interrupted with MEMORY_LIMIT
 	}
-	return nil
+	return n, nil
 }
 
 var errOverBudget = errors.New("the value's JSON would not fit in the script's memory limit")
