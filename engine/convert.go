@@ -161,7 +161,41 @@ func isString(v goja.Value) bool {
 // float64, string, []any, map[string]any. Functions, symbols and cycles are
 // refused with INVALID_ARGUMENT, so no JS object leaks into Go code.
 func fromJS(v goja.Value) (any, *Error) {
-	return fromJSDepth(v, 0)
+	return fromJSDepth(v, 0, nil)
+}
+
+// fromJSBudget is fromJS under b, which every value converted spends.
+func fromJSBudget(v goja.Value, b *argBudget) (any, *Error) {
+	return fromJSDepth(v, 0, b)
+}
+
+// argBudget is what converting a host call's arguments may allocate: the
+// invocation's remaining memory. Converting copies every value reached,
+// shared references once per path (41 nested arrays each holding the next
+// twice are 2^40 values), in Go, where no timeout reaches; so each value is
+// paid for before it is made, and running out ends the invocation with
+// MEMORY_LIMIT.
+type argBudget struct {
+	vm          *VM
+	what        string
+	left, spent float64
+}
+
+// goValueBytes is a lower bound of one converted value: an interface, and
+// the slice slot or map entry holding it.
+const goValueBytes = 3 * valueBytes
+
+// spend takes n bytes from b (nil: no budget).
+func (b *argBudget) spend(n float64) *Error {
+	if b == nil {
+		return nil
+	}
+	b.spent += n
+	if b.left -= n; b.left >= 0 {
+		return nil
+	}
+	b.vm.charge(int64(b.spent), b.what+"'s arguments")
+	return Errorf(CodeMemoryLimit, "%s's arguments would not fit in the script's memory limit", b.what)
 }
 
 const maxArgDepth = 64
@@ -169,7 +203,7 @@ const maxArgDepth = 64
 // maxArgElements caps one array in a host call's arguments.
 const maxArgElements = 1 << 20
 
-func fromJSDepth(v goja.Value, depth int) (any, *Error) {
+func fromJSDepth(v goja.Value, depth int, b *argBudget) (any, *Error) {
 	if depth > maxArgDepth {
 		return nil, Errorf(CodeInvalidArgument, "the argument is nested more than %d levels deep", maxArgDepth)
 	}
@@ -180,6 +214,17 @@ func fromJSDepth(v goja.Value, depth int) (any, *Error) {
 	if !ok || obj.ClassName() == "Date" {
 		// Primitives and dates only: Export copies any other object (a
 		// sparse array to its full length) before the checks below.
+		if s, ok := v.(goja.String); ok {
+			// Export shares an ASCII string's bytes and converts any other
+			// to UTF-8, up to 3 bytes a character.
+			n := float64(goValueBytes)
+			if !isASCII(s) {
+				n += 3 * float64(s.Length())
+			}
+			if err := b.spend(n); err != nil {
+				return nil, err
+			}
+		}
 		switch x := v.Export().(type) {
 		case bool, string:
 			return x, nil
@@ -205,9 +250,12 @@ func fromJSDepth(v goja.Value, depth int) (any, *Error) {
 			// costs as much as a value.
 			return nil, Errorf(CodeInvalidArgument, "an array of %d elements cannot be passed to a host call (at most %d); pass less data per call", n, maxArgElements)
 		}
+		if err := b.spend(float64(n+1) * goValueBytes); err != nil {
+			return nil, err
+		}
 		out := make([]any, n)
 		for i := range n {
-			e, err := fromJSDepth(obj.Get(fmt.Sprint(i)), depth+1)
+			e, err := fromJSDepth(obj.Get(fmt.Sprint(i)), depth+1, b)
 			if err != nil {
 				return nil, err
 			}
@@ -215,13 +263,22 @@ func fromJSDepth(v goja.Value, depth int) (any, *Error) {
 		}
 		return out, nil
 	}
+	if b != nil {
+		// A typed array's or String object's keys exist only when listed.
+		if err := b.spend((b.vm.indexKeys(obj, false) + 1) * goValueBytes); err != nil {
+			return nil, err
+		}
+	}
 	out := make(map[string]any)
 	for _, k := range obj.Keys() {
+		if err := b.spend(goValueBytes); err != nil {
+			return nil, err
+		}
 		val := obj.Get(k)
 		if _, isFn := goja.AssertFunction(val); isFn {
 			continue // methods are not data, as in JSON
 		}
-		e, err := fromJSDepth(val, depth+1)
+		e, err := fromJSDepth(val, depth+1, b)
 		if err != nil {
 			return nil, err
 		}
