@@ -253,7 +253,7 @@ var globals = sync.OnceValue(func() *globalTable {
 // use.
 func (vm *VM) urlClass(i int) *goja.Object {
 	if vm.url[0] == nil {
-		u, p, err := urlapi.Classes(vm.rt, vm.scope.builtin("Proxy"))
+		u, p, err := urlapi.Classes(vm.rt, vm.scope.builtin("Proxy"), vm.chargeIf)
 		if err != nil {
 			panic(vm.rt.NewTypeError("%s", err.Error()))
 		}

@@ -225,6 +225,7 @@ func (vm *VM) install() error {
 		ReportError: vm.reportListenerError,
 		Fetch:       vm.fetch,
 		Builtin:     vm.guardedBuiltin,
+		Charge:      vm.chargeIf,
 	})
 	return nil
 }
