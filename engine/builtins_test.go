@@ -306,4 +306,3 @@ func newEngine(t *testing.T, cfg engine.Config) *engine.Engine {
 	t.Cleanup(func() { _ = e.Close() })
 	return e
 }
-

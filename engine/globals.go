@@ -225,6 +225,15 @@ var globals = sync.OnceValue(func() *globalTable {
 	}, true, false, true, "RegExp")
 	// Number.parseFloat, guarded with Number (guards_text.go).
 	add(func(vm *VM, _ string) goja.Value { return vm.scope.builtin("Number").Get("parseFloat") }, true, false, true, "parseFloat")
+	// BigInt, and DataView, whose getters return BigInts (guards_bigint.go).
+	add(func(vm *VM, _ string) goja.Value {
+		vm.guardBigInt()
+		return vm.scope.builtin("BigInt")
+	}, true, false, true, "BigInt")
+	add(func(vm *VM, name string) goja.Value {
+		vm.guardBigInt()
+		return vm.scope.builtin(name)
+	}, true, false, true, "DataView")
 	ctor := func(vm *VM, name string) goja.Value { return vm.guardedConstructor(name) }
 	add(ctor, true, false, true, "ArrayBuffer")
 	for name := range typedArrays {

@@ -254,6 +254,9 @@ func (vm *VM) guardSyntax(s syntaxFeatures) {
 	if s.has(syntaxRegExp) {
 		vm.guardRegExp()
 	}
+	if s.has(syntaxBigInt) {
+		vm.guardBigInt()
+	}
 }
 
 func isObject(v goja.Value) bool {

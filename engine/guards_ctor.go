@@ -41,6 +41,9 @@ func (vm *VM) guardedConstructor(name string) *goja.Object {
 	}
 	if name != "ArrayBuffer" {
 		vm.guardedConstructor("ArrayBuffer")
+		if size == 8 && name != "Float64Array" {
+			vm.guardBigInt() // its elements are BigInts
+		}
 	} else {
 		size = 1
 	}

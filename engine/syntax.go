@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"math/big"
 	"reflect"
 
 	"github.com/dop251/goja/ast"
@@ -23,6 +24,7 @@ const (
 	syntaxAsync                                // an async function, arrow or method
 	syntaxGenerator                            // a generator function or method
 	syntaxRegExp                               // a regular expression literal
+	syntaxBigInt                               // a BigInt literal
 )
 
 // has reports whether the program may use f. An unknown program may use
@@ -33,6 +35,7 @@ var (
 	functionLiteralType = reflect.TypeFor[ast.FunctionLiteral]()
 	arrowLiteralType    = reflect.TypeFor[ast.ArrowFunctionLiteral]()
 	regExpLiteralType   = reflect.TypeFor[ast.RegExpLiteral]()
+	numberLiteralType   = reflect.TypeFor[ast.NumberLiteral]()
 )
 
 // scanSyntax walks a parsed program and reports its syntax features. It
@@ -69,6 +72,10 @@ func scanSyntax(prg *ast.Program) syntaxFeatures {
 				}
 			case regExpLiteralType:
 				f |= syntaxRegExp
+			case numberLiteralType:
+				if _, ok := v.Interface().(*ast.NumberLiteral).Value.(*big.Int); ok {
+					f |= syntaxBigInt
+				}
 			}
 			walk(v.Elem())
 		case reflect.Interface:

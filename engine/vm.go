@@ -54,6 +54,7 @@ type VM struct {
 	guarded         struct {        // guards installed on demand
 		async, generator, regexp bool
 		json, reflect            bool
+		bigint                   bool
 		ctors                    map[string]*goja.Object // guarded ArrayBuffer and typed arrays
 		makeGuard                goja.Callable           // the prelude's constructor guard maker
 		species                  *goja.Object
