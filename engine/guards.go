@@ -398,6 +398,10 @@ func (vm *VM) guardRegExp() {
 	if rn.exec != nil {
 		vm.guardRegExpSubjects(proto, rn)
 	}
+	// compile compiles a new pattern.
+	vm.guardMethod(proto, "compile", func(vm *VM, _ goja.Value, a []goja.Value) bool {
+		return vm.chargePattern(arg(a, 0), "RegExp.prototype.compile")
+	})
 }
 
 // noMatch reports whether v is what the method name returns for no match.

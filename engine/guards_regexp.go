@@ -40,6 +40,21 @@ const (
 	stopCheckEvery = 64
 )
 
+// patternBytes is a lower bound of what compiling a pattern costs a
+// character, in Go's regexp and in regexp2 alike (measured: 125 to 145
+// bytes; new RegExp('a'.repeat(2 ** 22)) peaked at 526 MiB and ran 4.8 s).
+const patternBytes = 128
+
+// chargePattern charges compiling v if it is a primitive pattern: an
+// object is a RegExp, or has its own Symbol.match, or converts through
+// script code.
+func (vm *VM) chargePattern(v goja.Value, what string) bool {
+	if isObject(v) || isNullish(v) {
+		return true
+	}
+	return vm.chargeIf(stringLength(v)*patternBytes, what)
+}
+
 // regexpNatives are RegExp.prototype's original implementations, captured
 // by guardRegExp before any script could see them.
 type regexpNatives struct {

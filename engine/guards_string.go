@@ -40,9 +40,11 @@ func (vm *VM) guardStrings() {
 		return vm.chargeIf(n, "String.prototype.concat")
 	})
 	for _, m := range []string{"match", "matchAll", "search"} {
-		vm.guardMethod(proto, m, func(vm *VM, _ goja.Value, _ []goja.Value) bool {
+		what := "String.prototype." + m
+		vm.guardMethod(proto, m, func(vm *VM, _ goja.Value, a []goja.Value) bool {
 			vm.guardRegExp()
-			return true
+			// A string pattern is compiled (guards_regexp.go).
+			return vm.chargePattern(arg(a, 0), what)
 		})
 	}
 	vm.guardStringSearches(proto)
