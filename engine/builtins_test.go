@@ -159,21 +159,48 @@ func TestBuiltinsClassified(t *testing.T) {
 	t.Logf("%d functions reachable (%d native, %d engine JavaScript); classes: %v", len(found), counts["native"], counts["js"], byClass)
 }
 
-// runawayKnown lists scalable built-ins that still escape a limit, with
-// why; TestBuiltinRunaways skips them unless -builtins.known is set.
-var runawayKnown = map[string]string{}
+// runawayKnown lists scalable built-ins that still escape a bound, and
+// why; TestBuiltinRunaways skips them unless -builtins.known is set. The
+// goja fork with per-runtime allocation accounting (issue 14) should close
+// the ones marked "fork".
+var runawayKnown = map[string]string{
+	"RegExp": "fork: compiling a pattern is one native call of about 128 bytes and 1 µs a character " +
+		"(new RegExp('(a|b)'.repeat(2 ** 18)) peaks near 190 MiB, stopped by the watchdog after it); " +
+		"guarding the constructor needs a JavaScript wrapper (new.target), which changes RegExp's " +
+		"source text and reads a pattern's Symbol.match twice; compile, match, matchAll and search are charged",
+	"String.prototype.localeCompare": "fork: one call of x/text/collate, about 1 µs a character and " +
+		"50 bytes of garbage a character (two 4M-character strings: 2.7 s, 227 MiB)",
+	"BigInt": "fork: math/big parses a decimal string in quadratic time, one call (a million digits: 2.3 s); " +
+		"parsing by halves would fix it but needs BigInt wrapped, which changes its TypeError message",
+	"BigInt.prototype.toString": "fork: math/big formats in one call, superlinear (30M bits: 6 s); " +
+		"the operators that make such a number (<<, **, *) are not built-ins and are not charged either",
+	"BigInt.prototype.toLocaleString": "as BigInt.prototype.toString",
+}
 
 var runKnown = flag.Bool("builtins.known", false, "TestBuiltinRunaways: also run the known failures")
 
+// steppedHeap are scalable built-ins whose native loop steps an iterator
+// that stops once the run is interrupted: nothing charges them up front,
+// and the memory watchdog stops them, as it stops a push loop, past the
+// strict heap bound (docs/limits.md, incremental growth).
+var steppedHeap = map[string]bool{
+	"Promise.all": true, "Promise.allSettled": true, "Promise.any": true, "Promise.race": true,
+	"%arguments%[Symbol.iterator]": true,
+}
+
 // Runaway bounds. A probe must end with MEMORY_LIMIT or TIMEOUT (or, if
-// bounded, succeed), within runawayTime of its start, and the heap must not
-// grow past runawayHeap. Both are generous, for a loaded machine and the
-// race detector; docs/limits.md gives the measured values.
+// bounded, succeed) within the timeout and runawayLate (times the race
+// detector's slowdown) of its start, and the heap must not
+// grow past runawayHeap (runawaySteppedHeap for the stepped ones). The
+// bounds allow for the probe's own inputs (a 32 MiB string is half the
+// limit), a loaded machine and the race detector; docs/limits.md gives
+// the measured values.
 const (
-	runawayLimit   = 64 << 20
-	runawayTimeout = 2 * time.Second
-	runawayTime    = runawayTimeout + 3*time.Second
-	runawayHeap    = 4 * runawayLimit
+	runawayLimit       = 64 << 20
+	runawayTimeout     = 2 * time.Second
+	runawayLate        = 500 * time.Millisecond
+	runawayHeap        = runawayLimit + 32<<20
+	runawaySteppedHeap = 3 * runawayLimit
 )
 
 // TestBuiltinRunaways calls every built-in classes.txt calls scalable with
@@ -194,21 +221,25 @@ func TestBuiltinRunaways(t *testing.T) {
 				t.Skip("known failure: " + why)
 			}
 			src := probeFor(t, r)
-			runRunaway(t, e, src, r.bounded)
+			heap := int64(runawayHeap)
+			if steppedHeap[r.path] {
+				heap = runawaySteppedHeap
+			}
+			runRunaway(t, e, src, r.bounded, heap)
 		})
 	}
 }
 
 // runRunaway runs the expression src as a handler under the runaway limits
 // and checks how it ended.
-func runRunaway(t *testing.T, e *engine.Engine, src string, bounded bool) {
+func runRunaway(t *testing.T, e *engine.Engine, src string, bounded bool, heap int64) {
 	t.Helper()
 	var (
 		res  *engine.Result
 		d    time.Duration
 		peak int64
 	)
-	bound := runawayTime * engine.RaceSlowdown
+	bound := runawayTimeout + runawayLate*engine.RaceSlowdown
 	for attempt := 1; ; attempt++ {
 		end := engine.WatchHeap()
 		start := time.Now()
@@ -236,8 +267,8 @@ func runRunaway(t *testing.T, e *engine.Engine, src string, bounded bool) {
 	if d > bound {
 		t.Errorf("took %s, past %s", d.Round(time.Millisecond), bound)
 	}
-	if peak > runawayHeap {
-		t.Errorf("heap grew %s, past %s", engine.FormatBytes(peak), engine.FormatBytes(runawayHeap))
+	if peak > heap {
+		t.Errorf("heap grew %s, past %s", engine.FormatBytes(peak), engine.FormatBytes(heap))
 	}
 }
 

@@ -63,6 +63,12 @@ func (vm *VM) guardTypedArrayPrototype(proto *goja.Object) {
 			}
 			target := call.This
 			if m == "toSorted" {
+				// The copy: as many bytes as the receiver's elements.
+				if s, _ := typedArraySlice(target.(*goja.Object)); s != nil {
+					if !vm.chargeIf(float64(reflect.ValueOf(s).Len())*float64(reflect.TypeOf(s).Elem().Size()), "%TypedArray%.prototype.toSorted") {
+						return goja.Undefined()
+					}
+				}
 				// A copy of the same type (toReversed, like toSorted, does
 				// not use the species), put back in order.
 				target = reversed(goja.FunctionCall{This: call.This})
