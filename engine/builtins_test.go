@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dop251/goja"
+
 	"github.com/kiln-run/kiln/engine"
 	"github.com/kiln-run/kiln/sdk"
 )
@@ -336,4 +338,99 @@ func newEngine(t *testing.T, cfg engine.Config) *engine.Engine {
 	}
 	t.Cleanup(func() { _ = e.Close() })
 	return e
+}
+
+// TestBuiltinSpecErrors: a guard must not turn the spec's early errors into
+// MEMORY_LIMIT. Each case throws a catchable TypeError or RangeError before
+// any work in the spec (a length near 2^53 on splice, an array length past
+// 2^32 - 1, a negative size), or does little work on a huge array-like (a
+// slice of its last three indexes); the engine must answer what goja
+// without the sandbox does, error name and message included.
+func TestBuiltinSpecErrors(t *testing.T) {
+	t.Parallel()
+	cases := []string{
+		`Array.prototype.splice.call({ length: 2 ** 53 - 1 }, 0, 0, 1)`,
+		`Array.prototype.unshift.call({ length: 2 ** 53 - 1 }, 1)`,
+		`Array.prototype.push.call({ length: 2 ** 53 - 1 }, 1)`,
+		`Array.prototype.toSpliced.call({ length: 2 ** 53 - 1 }, 0, 0, 1)`,
+		`Array.prototype.toSpliced.call({ length: 2 ** 32 }, 0, 0)`,
+		`Array.prototype.toReversed.call({ length: 2 ** 32 })`,
+		`Array.prototype.toSorted.call({ length: 2 ** 32 })`,
+		`Array.prototype.with.call({ length: 2 ** 32 }, 0, 1)`,
+		`new Array(2 ** 32 - 1).with(2 ** 32, 1)`,
+		`Array.prototype.map.call({ length: 2 ** 32 }, (x) => x)`,
+		`Array.prototype.slice.call({ length: 2 ** 32 })`,
+		`Array.prototype.forEach.call({ length: 2 ** 53 - 1 }, 1)`,
+		`Array.prototype.sort.call({ length: 2 ** 53 - 1 }, 1)`,
+		`Array.prototype.unshift.call({ length: 2 ** 53 - 1 })`,
+		`Array.prototype.slice.call({ length: 2 ** 53 - 1 }, -3)`,
+		`Array.prototype.indexOf.call({ length: 2 ** 53 - 1, [2 ** 53 - 2]: 7 }, 7, -1)`,
+		`Array.prototype.lastIndexOf.call({ length: 2 ** 53 - 1, 1: 7 }, 7, 2)`,
+		`Array.prototype.fill.call({ length: 2 ** 53 - 1 }, 0, -2).length`,
+		`new Float64Array(2 ** 53)`,
+		`new ArrayBuffer(2 ** 53)`,
+		`[].reduce(() => 0)`,
+		`Math.max.apply(null, 1)`,
+		`Reflect.apply(Math.max, null, 1)`,
+		`'x'.repeat(-1)`,
+		`'x'.repeat(Infinity)`,
+		`'x'.normalize('X')`,
+		`'x'.replaceAll(/x/, 'y')`,
+		`String.prototype.split.call(null, '')`,
+		`String.prototype.replace.call(undefined, 'a', 'b')`,
+		`String.raw()`,
+		`new Uint8Array(-1)`,
+		`new Uint8Array(2 ** 53)`,
+		`new ArrayBuffer(-1)`,
+		`BigInt.asUintN(-1, 1n)`,
+		`BigInt.asUintN(2 ** 53, 1n)`,
+		`BigInt.asIntN(8)`,
+		`Object.keys(null)`,
+		`Reflect.ownKeys('x')`,
+		`Object.freeze(new Uint8Array(2))`,
+		`JSON.parse('{')`,
+		`RegExp.prototype[Symbol.replace].call(1, 'x', 'y')`,
+		`RegExp.prototype[Symbol.match].call(null, 'x')`,
+		`RegExp.prototype[Symbol.split].call(undefined, 'x')`,
+		`Object.getPrototypeOf(Uint8Array).prototype.join.call({}, ',')`,
+		`Object.getPrototypeOf(Uint8Array).prototype.sort.call([2, 1])`,
+		`new Uint8Array(2).sort(1)`,
+	}
+	// The web globals are not goja's: their errors as the web globals
+	// throw them.
+	web := map[string]string{
+		`new URLSearchParams([1])`: "TypeError: URLSearchParams: each init pair must be an iterable of two strings",
+		`new TextDecoder('utf-8', { fatal: true }).decode(new Uint8Array([0xff]))`: "TypeError: The encoded data was not valid for encoding utf-8",
+		`new TextEncoder().encode(Symbol())`:                                       "TypeError: Cannot convert a Symbol value to a string",
+	}
+	for c := range web {
+		cases = append(cases, c)
+	}
+	e := newEngine(t, builtinsConfig())
+	wrap := func(expr string) string {
+		return `(() => { try { return String(` + expr + `) } catch (e) { return e.name + ': ' + e.message } })()`
+	}
+	for _, c := range cases {
+		t.Run(c, func(t *testing.T) {
+			want, ok := web[c]
+			if !ok {
+				v, err := goja.New().RunString(wrap(c))
+				if err != nil {
+					t.Fatalf("goja: %v", err)
+				}
+				want = v.String()
+			}
+			res := runExpr(t, e, wrap(c))
+			if res.Err != nil {
+				t.Fatalf("got %v, want %s", res.Err, want)
+			}
+			var got string
+			if err := json.Unmarshal(res.Value, &got); err != nil {
+				t.Fatal(err)
+			}
+			if got != want {
+				t.Errorf("got %q, want %q (goja without the sandbox)", got, want)
+			}
+		})
+	}
 }

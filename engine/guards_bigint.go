@@ -32,7 +32,7 @@ func (vm *VM) guardBigInt() {
 			// bits is converted once, here, and passed on as a number.
 			bits := toNumberArg(arg(call.Arguments, 0))
 			call.Arguments = withArg(call.Arguments, 0, bits)
-			if !vm.chargeIf(toCount(bits)/8, what) {
+			if n := toCount(bits); n <= maxSafeInteger && !vm.chargeIf(n/8, what) { // past it: ToIndex's RangeError
 				return goja.Undefined()
 			}
 			return orig(call)

@@ -154,7 +154,11 @@ func (vm *VM) preludeGuardMaker() goja.Callable {
 		}
 		return rt.ToValue(toCount(a0) * per)
 	})
-	_ = k.Set("charge", func(n float64, what string) bool { return vm.chargeIf(n, what) })
+	// A size past 2^53 - 1 is ToIndex's RangeError, which the
+	// constructor throws before it allocates: such a size is not charged.
+	_ = k.Set("charge", func(n float64, per float64, what string) bool {
+		return n/max(per, 1) > maxSafeInteger || vm.chargeIf(n, what)
+	})
 	_ = k.Set("notNew", func(call goja.FunctionCall) goja.Value {
 		panic(rt.NewTypeError("Constructor %s requires 'new'", arg(call.Arguments, 0).String()))
 	})

@@ -2,6 +2,7 @@ package engine
 
 import (
 	_ "embed"
+	"math"
 
 	"github.com/dop251/goja"
 )
@@ -17,6 +18,9 @@ func (vm *VM) guardStrings() {
 		call.This = toStringArg(call.This)
 		count := toNumberArg(arg(call.Arguments, 0))
 		call.Arguments = withArg(call.Arguments, 0, count)
+		if c := count.ToFloat(); c < 0 || math.IsInf(c, 1) {
+			return true // a RangeError, before any work
+		}
 		return vm.chargeIf(stringLength(call.This)*toCount(count), "String.prototype.repeat")
 	})
 	for _, m := range []string{"padStart", "padEnd"} {
