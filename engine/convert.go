@@ -92,16 +92,11 @@ func (vm *VM) metaObject(m Meta) (goja.Value, error) {
 // result: enough for the usual small result, little for an idle VM.
 const plainBufKeep = 512
 
-// stringify serializes a handler's result with the captured JSON.stringify
-// (small plain values with appendPlain). undefined (no return value)
-// becomes null.
-func (vm *VM) stringify(v goja.Value) ([]byte, error) {
-	return vm.stringifyResult(v, math.MaxInt64)
-}
-
-// stringifyResult is stringify for a result of at most outputCap bytes of
-// JSON: one whose JSON is surely longer (its measured lower bound is) is
-// refused with OUTPUT_TOO_LARGE before any of it is written.
+// stringifyResult serializes a handler's result with the captured
+// JSON.stringify (small plain values with appendPlain). undefined (no
+// return value) becomes null. A result whose JSON is surely longer than
+// outputCap bytes (its measured lower bound is) is refused with
+// OUTPUT_TOO_LARGE before any of it is written.
 func (vm *VM) stringifyResult(v goja.Value, outputCap int64) ([]byte, error) {
 	if v == nil || goja.IsUndefined(v) {
 		return []byte("null"), nil
@@ -159,13 +154,9 @@ func isString(v goja.Value) bool {
 
 // fromJS converts a script's argument into a JSON-like Go value: nil, bool,
 // float64, string, []any, map[string]any. Functions, symbols and cycles are
-// refused with INVALID_ARGUMENT, so no JS object leaks into Go code.
-func fromJS(v goja.Value) (any, *Error) {
-	return fromJSDepth(v, 0, nil)
-}
-
-// fromJSBudget is fromJS under b, which every value converted spends.
-func fromJSBudget(v goja.Value, b *argBudget) (any, *Error) {
+// refused with INVALID_ARGUMENT, so no JS object leaks into Go code. Every
+// value converted spends b.
+func fromJS(v goja.Value, b *argBudget) (any, *Error) {
 	return fromJSDepth(v, 0, b)
 }
 
@@ -185,11 +176,8 @@ type argBudget struct {
 // the slice slot or map entry holding it.
 const goValueBytes = 3 * valueBytes
 
-// spend takes n bytes from b (nil: no budget).
+// spend takes n bytes from b.
 func (b *argBudget) spend(n float64) *Error {
-	if b == nil {
-		return nil
-	}
 	b.spent += n
 	if b.left -= n; b.left >= 0 {
 		return nil
@@ -263,11 +251,9 @@ func fromJSDepth(v goja.Value, depth int, b *argBudget) (any, *Error) {
 		}
 		return out, nil
 	}
-	if b != nil {
-		// A typed array's or String object's keys exist only when listed.
-		if err := b.spend((b.vm.indexKeys(obj, false) + 1) * goValueBytes); err != nil {
-			return nil, err
-		}
+	// A typed array's or String object's keys exist only when listed.
+	if err := b.spend((b.vm.indexKeys(obj, false) + 1) * goValueBytes); err != nil {
+		return nil, err
 	}
 	out := make(map[string]any)
 	for _, k := range obj.Keys() {

@@ -58,11 +58,10 @@ func (vm *VM) chargePattern(v goja.Value, what string) bool {
 // regexpNatives are RegExp.prototype's original implementations, captured
 // by guardRegExp before any script could see them.
 type regexpNatives struct {
-	exec    native       // the original exec
-	execFn  *goja.Object // exec as guardRegExp installs it: "the built-in exec"
-	ctor    *goja.Object // the original RegExp constructor
-	limit   time.Duration
-	symbols map[string]native // the original match, replace and split
+	exec   native       // the original exec
+	execFn *goja.Object // exec as guardRegExp installs it: "the built-in exec"
+	ctor   *goja.Object // the original RegExp constructor
+	limit  time.Duration
 }
 
 // guardRegExpSubjects installs match, replace and split on proto, and

@@ -40,7 +40,7 @@ func (vm *VM) hostFunction(f HostFunc) func(goja.FunctionCall) goja.Value {
 		args := make([]any, len(call.Arguments))
 		budget := &argBudget{vm: vm, what: f.Name, left: vm.budget()}
 		for i, a := range call.Arguments {
-			v, e := fromJSBudget(a, budget)
+			v, e := fromJS(a, budget)
 			if e != nil {
 				e.Message = f.Name + ": argument " + strconv.Itoa(i+1) + ": " + e.Message
 				if f.Async {

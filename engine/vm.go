@@ -292,16 +292,11 @@ func (vm *VM) stopped() bool {
 // bytesPerJSONValue is a conservative size of one value in JSON text.
 const bytesPerJSONValue = 8
 
-// checkStringify refuses values JSON.stringify cannot write safely in one
-// native call: nested too deep (a RangeError, catchable), or expanding past
-// the memory budget (MEMORY_LIMIT).
-func (vm *VM) checkStringify(v goja.Value) error {
-	_, err := vm.measureStringify(v, 0)
-	return err
-}
-
-// measureStringify is checkStringify for JSON indented by gap characters a
-// level; it returns the lower bound of the JSON's size it charged.
+// measureStringify refuses values JSON.stringify cannot write safely in
+// one native call: nested too deep (a RangeError, catchable), or expanding
+// past the memory budget (MEMORY_LIMIT), for JSON indented by gap
+// characters a level. It returns the lower bound of the JSON's size it
+// charged.
 func (vm *VM) measureStringify(v goja.Value, gap int64) (int64, error) {
 	return vm.checkShape(vm.measureJSON(v), gap)
 }
