@@ -32,17 +32,17 @@ type Semaphore struct {
 	// granted no more (SetOvertime; 0: no cap).
 	overtimeCap int
 
-	mu      sync.Mutex
-	held    int
-	byKey   map[string]int
+	mu    sync.Mutex
+	held  int
+	byKey map[string]int
 	// overtime counts each key's demoted units (Demote): given back to
 	// the capacity, still in use by their holders.
 	overtime map[string]int
 	queues   map[string]*list.List // waiters per key (FIFO)
-	ring    []string              // keys with waiters, in round-robin order
-	next    int
-	waiting int
-	refused int64
+	ring     []string              // keys with waiters, in round-robin order
+	next     int
+	waiting  int
+	refused  int64
 }
 
 // waiter is one Acquire waiting. Waiters are reused (waiters): a busy
@@ -208,7 +208,7 @@ type Stats struct {
 	Held, Waiting int
 	// Overtime is the demoted units still in use (Demote).
 	Overtime int
-	Refused       int64
+	Refused  int64
 	// ByKey is each key's held and waiting units.
 	ByKey map[string][2]int
 }
