@@ -64,9 +64,8 @@ type regexpNatives struct {
 	limit  time.Duration
 }
 
-// guardRegExpSubjects installs match, replace and split on proto, and
-// returns the check exec, test and search run before the original: the
-// subject copy the backtracking engine makes is charged.
+// guardRegExpSubjects installs the step-by-step Symbol.match, replace and
+// split on proto.
 func (vm *VM) guardRegExpSubjects(proto *goja.Object, rn *regexpNatives) {
 	for _, s := range []struct {
 		sym  *goja.Symbol
@@ -82,7 +81,7 @@ func (vm *VM) guardRegExpSubjects(proto *goja.Object, rn *regexpNatives) {
 			continue
 		}
 		f := s.f
-		g := vm.newNative("["+"Symbol."+s.name+"]", length, func(call goja.FunctionCall) goja.Value {
+		g := vm.newNative("[Symbol."+s.name+"]", length, func(call goja.FunctionCall) goja.Value {
 			return f(rn, orig, call)
 		})
 		_ = proto.DefineDataPropertySymbol(s.sym, g, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
@@ -131,8 +130,8 @@ func isASCII(s goja.String) bool {
 	return reflect.TypeOf(s).Name() == "asciiString"
 }
 
-// regexpPlan is what a match, replace or split of rx over s decides before
-// it runs: the subject, the flags, and whether goja's own call may run.
+// regexpPlan is what a match, replace or split of rx over s reads before it
+// runs: the subject, the flags, and whether exec is the built-in.
 type regexpPlan struct {
 	rx       *goja.Object
 	s        goja.String
