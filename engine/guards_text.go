@@ -115,10 +115,13 @@ func (vm *VM) guardStringSearches(proto *goja.Object) {
 		sep := vm.toStr(sepArg)
 		call.Arguments = withArg(call.Arguments, 0, sep)
 		var pieces float64
-		if sep.Length() == 0 {
+		rem := vm.budget()
+		switch {
+		case sep.Length() == 0:
 			pieces = min(float64(s.Length()), limit)
-		} else {
-			rem := vm.budget()
+		case min(float64(s.Length()/sep.Length()+1), limit)*pieceBytes <= rem:
+			return orig(*call) // even a separator everywhere fits: no need to count
+		default:
 			pieces = 1
 			each(s, sep, func(int) bool {
 				pieces++
@@ -159,6 +162,12 @@ func (vm *VM) guardStringSearches(proto *goja.Object) {
 		}
 		n, m := float64(s.Length()), float64(search.Length())
 		rem := vm.budget()
+		// At most a match a position (or every m characters): if even that
+		// fits, there is no need to count.
+		most := n/max(m, 1) + 1
+		if worst := most*matchBytes + n + most*(t.literal+t.match*m+(t.before+t.after)*n); worst <= rem {
+			return orig(*call)
+		}
 		var matches, sumPos float64
 		// The matches goja records, and the result: the unmatched text
 		// and each replacement.
