@@ -170,6 +170,7 @@ type argBudget struct {
 	vm          *VM
 	what        string
 	left, spent float64
+	measured    bool // left is the invocation's remaining memory, not yet read
 }
 
 // goValueBytes is a lower bound of one converted value: an interface, and
@@ -181,6 +182,14 @@ func (b *argBudget) spend(n float64) *Error {
 	b.spent += n
 	if b.left -= n; b.left >= 0 {
 		return nil
+	}
+	if !b.measured {
+		// Small arguments never read the heap: the budget starts at
+		// smallAllocation and is read once that is spent.
+		b.measured = true
+		if b.left = b.vm.budget() - b.spent; b.left >= 0 {
+			return nil
+		}
 	}
 	b.vm.charge(int64(b.spent), b.what+"'s arguments")
 	return Errorf(CodeMemoryLimit, "%s's arguments would not fit in the script's memory limit", b.what)

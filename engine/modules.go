@@ -38,7 +38,7 @@ func (vm *VM) hostFunction(f HostFunc) func(goja.FunctionCall) goja.Value {
 			panic(vm.jsError(Errorf(CodeInvalidArgument, "%s can only be called while the handler runs", f.Name)))
 		}
 		args := make([]any, len(call.Arguments))
-		budget := &argBudget{vm: vm, what: f.Name, left: vm.budget()}
+		budget := &argBudget{vm: vm, what: f.Name, left: smallAllocation}
 		for i, a := range call.Arguments {
 			v, e := fromJS(a, budget)
 			if e != nil {
