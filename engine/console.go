@@ -56,7 +56,11 @@ func (vm *VM) installConsole() {
 	} {
 		_ = console.Set(name, func(call goja.FunctionCall) goja.Value {
 			if vm.inv != nil {
-				vm.inv.log(LogEntry{Level: level, Message: vm.format(call.Arguments), Source: "console"})
+				if msg, ok := vm.format(call.Arguments); ok {
+					vm.inv.log(LogEntry{Level: level, Message: msg, Source: "console"})
+				} else {
+					vm.inv.dropLog()
+				}
 			}
 			return goja.Undefined()
 		})
@@ -65,16 +69,32 @@ func (vm *VM) installConsole() {
 }
 
 // format renders console arguments the way people expect from Node: strings
-// as they are, everything else as compact JSON where possible.
-func (vm *VM) format(args []goja.Value) string {
+// as they are, everything else as compact JSON where possible. It stops,
+// and reports false, once the line is longer than the log's byte cap,
+// which would drop it: arguments of a gigabyte together are not joined.
+func (vm *VM) format(args []goja.Value) (string, bool) {
+	limit := vm.engine.cfg.MaxLogBytes
 	var b strings.Builder
 	for i, a := range args {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
+		if s, ok := a.(goja.String); ok && b.Len()+s.Length() > limit {
+			return "", false
+		}
 		b.WriteString(vm.inspect(a))
+		if b.Len() > limit {
+			return "", false
+		}
 	}
-	return b.String()
+	return b.String(), true
+}
+
+// dropLog records that a log line was dropped for its size.
+func (inv *invocation) dropLog() {
+	inv.mu.Lock()
+	inv.truncated = true
+	inv.mu.Unlock()
 }
 
 func (vm *VM) inspect(v goja.Value) string {
@@ -97,7 +117,7 @@ func (vm *VM) inspect(v goja.Value) string {
 		}
 		return safeString(v)
 	}
-	if shape := measureJSON(v); shape.depth > maxJSONNesting || shape.values > 1<<16 {
+	if shape := vm.measureJSON(v); shape.depth > maxJSONNesting || shape.values > 1<<16 || shape.bytes > int64(vm.engine.cfg.MaxLogBytes) {
 		return "[" + obj.ClassName() + " too large to log]"
 	}
 	if s, err := vm.jsonCall(vm.jsonObj, v); err == nil && !goja.IsUndefined(s) {

@@ -92,23 +92,34 @@ func (vm *VM) metaObject(m Meta) (goja.Value, error) {
 // result: enough for the usual small result, little for an idle VM.
 const plainBufKeep = 512
 
-// stringify serializes a handler's result with the captured JSON.stringify
-// (small plain values with appendPlain). undefined (no return value)
-// becomes null.
-func (vm *VM) stringify(v goja.Value) ([]byte, error) {
+// stringifyResult serializes a handler's result with the captured
+// JSON.stringify (small plain values with appendPlain). undefined (no
+// return value) becomes null. A result whose JSON is surely longer than
+// outputCap bytes (its measured lower bound is) is refused with
+// OUTPUT_TOO_LARGE before any of it is written.
+func (vm *VM) stringifyResult(v goja.Value, outputCap int64) ([]byte, error) {
 	if v == nil || goja.IsUndefined(v) {
 		return []byte("null"), nil
 	}
 	var out []byte
 	var plain bool
 	var checkErr error
+	var least int64
 	// Measuring and the plain walk read properties, so a getter may
 	// throw: that is the script's error, as it is inside JSON.stringify.
 	ex := vm.rt.Try(func() {
 		if out, plain = appendPlain(vm.plainBuf[:0], vm.plain, v); !plain {
-			checkErr = vm.checkStringify(v)
+			shape := vm.measureJSON(v)
+			if shape.depth <= maxJSONNesting && shape.bytes > outputCap {
+				least = shape.bytes
+				return
+			}
+			_, checkErr = vm.checkShape(shape, 0)
 		}
 	})
+	if least > 0 {
+		return nil, Errorf(CodeOutputTooLarge, "the result is at least %s of JSON, more than the %s output limit; return less data or store it with iota.db", formatBytes(least), formatBytes(outputCap))
+	}
 	if cap(out) <= plainBufKeep {
 		vm.plainBuf = out
 	}
@@ -143,9 +154,45 @@ func isString(v goja.Value) bool {
 
 // fromJS converts a script's argument into a JSON-like Go value: nil, bool,
 // float64, string, []any, map[string]any. Functions, symbols and cycles are
-// refused with INVALID_ARGUMENT, so no JS object leaks into Go code.
-func fromJS(v goja.Value) (any, *Error) {
-	return fromJSDepth(v, 0)
+// refused with INVALID_ARGUMENT, so no JS object leaks into Go code. Every
+// value converted spends b.
+func fromJS(v goja.Value, b *argBudget) (any, *Error) {
+	return fromJSDepth(v, 0, b)
+}
+
+// argBudget is what converting a host call's arguments may allocate: the
+// invocation's remaining memory. Converting copies every value reached,
+// shared references once per path (41 nested arrays each holding the next
+// twice are 2^40 values), in Go, where no timeout reaches; so each value is
+// paid for before it is made, and running out ends the invocation with
+// MEMORY_LIMIT.
+type argBudget struct {
+	vm          *VM
+	what        string
+	left, spent float64
+	measured    bool // left is the invocation's remaining memory, not yet read
+}
+
+// goValueBytes is a lower bound of one converted value: an interface, and
+// the slice slot or map entry holding it.
+const goValueBytes = 3 * valueBytes
+
+// spend takes n bytes from b.
+func (b *argBudget) spend(n float64) *Error {
+	b.spent += n
+	if b.left -= n; b.left >= 0 {
+		return nil
+	}
+	if !b.measured {
+		// Small arguments never read the heap: the budget starts at
+		// smallAllocation and is read once that is spent.
+		b.measured = true
+		if b.left = b.vm.budget() - b.spent; b.left >= 0 {
+			return nil
+		}
+	}
+	b.vm.charge(int64(b.spent), b.what+"'s arguments")
+	return Errorf(CodeMemoryLimit, "%s's arguments would not fit in the script's memory limit", b.what)
 }
 
 const maxArgDepth = 64
@@ -153,7 +200,7 @@ const maxArgDepth = 64
 // maxArgElements caps one array in a host call's arguments.
 const maxArgElements = 1 << 20
 
-func fromJSDepth(v goja.Value, depth int) (any, *Error) {
+func fromJSDepth(v goja.Value, depth int, b *argBudget) (any, *Error) {
 	if depth > maxArgDepth {
 		return nil, Errorf(CodeInvalidArgument, "the argument is nested more than %d levels deep", maxArgDepth)
 	}
@@ -164,6 +211,17 @@ func fromJSDepth(v goja.Value, depth int) (any, *Error) {
 	if !ok || obj.ClassName() == "Date" {
 		// Primitives and dates only: Export copies any other object (a
 		// sparse array to its full length) before the checks below.
+		if s, ok := v.(goja.String); ok {
+			// Export shares an ASCII string's bytes and converts any other
+			// to UTF-8, up to 3 bytes a character.
+			n := float64(goValueBytes)
+			if !isASCII(s) {
+				n += 3 * float64(s.Length())
+			}
+			if err := b.spend(n); err != nil {
+				return nil, err
+			}
+		}
 		switch x := v.Export().(type) {
 		case bool, string:
 			return x, nil
@@ -189,9 +247,12 @@ func fromJSDepth(v goja.Value, depth int) (any, *Error) {
 			// costs as much as a value.
 			return nil, Errorf(CodeInvalidArgument, "an array of %d elements cannot be passed to a host call (at most %d); pass less data per call", n, maxArgElements)
 		}
+		if err := b.spend(float64(n+1) * goValueBytes); err != nil {
+			return nil, err
+		}
 		out := make([]any, n)
 		for i := range n {
-			e, err := fromJSDepth(obj.Get(fmt.Sprint(i)), depth+1)
+			e, err := fromJSDepth(obj.Get(fmt.Sprint(i)), depth+1, b)
 			if err != nil {
 				return nil, err
 			}
@@ -199,13 +260,20 @@ func fromJSDepth(v goja.Value, depth int) (any, *Error) {
 		}
 		return out, nil
 	}
+	// A typed array's or String object's keys exist only when listed.
+	if err := b.spend((b.vm.indexKeys(obj, false) + 1) * goValueBytes); err != nil {
+		return nil, err
+	}
 	out := make(map[string]any)
 	for _, k := range obj.Keys() {
+		if err := b.spend(goValueBytes); err != nil {
+			return nil, err
+		}
 		val := obj.Get(k)
 		if _, isFn := goja.AssertFunction(val); isFn {
 			continue // methods are not data, as in JSON
 		}
-		e, err := fromJSDepth(val, depth+1)
+		e, err := fromJSDepth(val, depth+1, b)
 		if err != nil {
 			return nil, err
 		}

@@ -223,6 +223,17 @@ var globals = sync.OnceValue(func() *globalTable {
 		vm.guardRegExp()
 		return vm.scope.builtin("RegExp")
 	}, true, false, true, "RegExp")
+	// Number.parseFloat, guarded with Number (guards_text.go).
+	add(func(vm *VM, _ string) goja.Value { return vm.scope.builtin("Number").Get("parseFloat") }, true, false, true, "parseFloat")
+	// BigInt, and DataView, whose getters return BigInts (guards_bigint.go).
+	add(func(vm *VM, _ string) goja.Value {
+		vm.guardBigInt()
+		return vm.scope.builtin("BigInt")
+	}, true, false, true, "BigInt")
+	add(func(vm *VM, name string) goja.Value {
+		vm.guardBigInt()
+		return vm.scope.builtin(name)
+	}, true, false, true, "DataView")
 	ctor := func(vm *VM, name string) goja.Value { return vm.guardedConstructor(name) }
 	add(ctor, true, false, true, "ArrayBuffer")
 	for name := range typedArrays {
@@ -251,7 +262,7 @@ var globals = sync.OnceValue(func() *globalTable {
 // use.
 func (vm *VM) urlClass(i int) *goja.Object {
 	if vm.url[0] == nil {
-		u, p, err := urlapi.Classes(vm.rt, vm.scope.builtin("Proxy"))
+		u, p, err := urlapi.Classes(vm.rt, vm.scope.builtin("Proxy"), vm.chargeIf)
 		if err != nil {
 			panic(vm.rt.NewTypeError("%s", err.Error()))
 		}

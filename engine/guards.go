@@ -110,7 +110,7 @@ func toStringArg(v goja.Value) goja.Value {
 // withArg returns args with args[i] set to v, copying args first (the
 // caller's slice may be the script's own arguments).
 func withArg(args []goja.Value, i int, v goja.Value) []goja.Value {
-	if i < len(args) && args[i] == v {
+	if i < len(args) && sameObject(args[i], v) {
 		return args
 	}
 	n := max(len(args), i+1)
@@ -121,6 +121,14 @@ func withArg(args []goja.Value, i int, v goja.Value) []goja.Value {
 	}
 	out[i] = v
 	return out
+}
+
+// sameObject reports whether a and b are the same object. Values are not
+// compared with ==: a goja string may be a slice, which == panics on.
+func sameObject(a, b goja.Value) bool {
+	ao, ok := a.(*goja.Object)
+	bo, ok2 := b.(*goja.Object)
+	return ok && ok2 && ao == bo
 }
 
 // stringLength is String(v).length.
@@ -153,6 +161,14 @@ func (vm *VM) chargeIf(n float64, what string) bool {
 		return vm.charge(int64(min(n, math.MaxInt64/2)), what)
 	}
 	return true
+}
+
+// orUndefined is v, or undefined for a missing value (nil).
+func orUndefined(v goja.Value) goja.Value {
+	if v == nil {
+		return goja.Undefined()
+	}
+	return v
 }
 
 func arg(args []goja.Value, i int) goja.Value {
@@ -246,6 +262,9 @@ func (vm *VM) guardSyntax(s syntaxFeatures) {
 	if s.has(syntaxRegExp) {
 		vm.guardRegExp()
 	}
+	if s.has(syntaxBigInt) {
+		vm.guardBigInt()
+	}
 }
 
 func isObject(v goja.Value) bool {
@@ -274,7 +293,8 @@ func (vm *VM) rangeError(msg string) *goja.Object {
 }
 
 // guardReflect guards Reflect.apply and Reflect.construct, which copy an
-// array-like into an argument list natively.
+// array-like into an argument list natively, and Reflect.ownKeys
+// (guards_keys.go).
 func (vm *VM) guardReflect(reflect *goja.Object) {
 	if vm.guarded.reflect {
 		return
@@ -282,6 +302,9 @@ func (vm *VM) guardReflect(reflect *goja.Object) {
 	vm.guarded.reflect = true
 	vm.guardArgList(reflect, "apply", 2, "Reflect.apply")
 	vm.guardArgList(reflect, "construct", 1, "Reflect.construct")
+	vm.guardMethod(reflect, "ownKeys", func(vm *VM, _ goja.Value, a []goja.Value) bool {
+		return vm.chargeIf(vm.indexKeys(arg(a, 0), false)*keyBytes, "Reflect.ownKeys")
+	})
 }
 
 // guardJSON guards JSON.stringify and JSON.parse, each one native call.
@@ -295,11 +318,14 @@ func (vm *VM) guardJSON(json *goja.Object) {
 	}
 	vm.guarded.json = true
 	vm.guardMethod(json, "stringify", func(vm *VM, _ goja.Value, a []goja.Value) bool {
-		if v, ok := arg(a, 0).(*goja.Object); ok {
-			if err := vm.checkStringify(v); err != nil {
+		switch v := arg(a, 0).(type) {
+		case *goja.Object:
+			if _, err := vm.measureStringify(v, jsonGap(arg(a, 2))); err != nil {
 				panic(vm.rangeError("JSON.stringify: " + err.Error()))
 			}
 			return !vm.stopped()
+		case goja.String:
+			return vm.chargeIf(float64(v.Length()), "JSON.stringify")
 		}
 		return true
 	})
@@ -309,6 +335,22 @@ func (vm *VM) guardJSON(json *goja.Object) {
 		}
 		return true
 	})
+}
+
+// jsonGap is the indent JSON.stringify's space argument asks for, if it is
+// a primitive (a Number or String object converts through script code: 0,
+// a lower bound).
+func jsonGap(space goja.Value) int64 {
+	switch space.(type) {
+	case goja.String:
+		return int64(min(stringLength(space), 10))
+	case *goja.Object:
+		return 0
+	}
+	if goja.IsNumber(space) {
+		return int64(min(max(space.ToFloat(), 0), 10))
+	}
+	return 0
 }
 
 // guardRegExp wraps the RegExp methods that run a match (exec, test and
@@ -323,27 +365,38 @@ func (vm *VM) guardRegExp() {
 		return
 	}
 	vm.guarded.regexp = true
-	proto := vm.scope.builtin("RegExp").Get("prototype").(*goja.Object)
+	ctor := vm.scope.builtin("RegExp")
+	proto := ctor.Get("prototype").(*goja.Object)
 	limit := vm.engine.cfg.RegexpTimeout
+	rn := &regexpNatives{ctor: ctor, limit: limit}
 	guard := func(name string, orig native, length goja.Value) *goja.Object {
 		return vm.newNative(name, length, func(call goja.FunctionCall) goja.Value {
+			if !vm.chargeSubject(call.This, arg(call.Arguments, 0), "RegExp.prototype."+name, false) {
+				return goja.Undefined()
+			}
 			start := time.Now()
 			v := orig(call)
-			if elapsed := time.Since(start); elapsed >= limit && vm.backtracks(call.This) {
-				vm.interrupt(Errorf(CodeTimeout, "a regular expression ran for %s in one call and was stopped: it backtracks catastrophically on this input; simplify the pattern (avoid nested quantifiers combined with backreferences or lookarounds)", elapsed.Round(time.Millisecond)))
+			// regexp2 reports a match that hit its timeout as no match: a
+			// call that took that long and found nothing was stopped.
+			if elapsed := time.Since(start); elapsed >= limit && (vm.backtracks(call.This) || noMatch(name, v)) {
+				vm.interrupt(errBacktracking(elapsed))
 			}
 			return v
 		})
 	}
 	for _, name := range []string{"exec", "test"} {
 		if orig, length, ok := original(proto, name); ok {
-			_ = proto.DefineDataProperty(name, guard(name, orig, length), goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
+			g := guard(name, orig, length)
+			if name == "exec" {
+				rn.exec, rn.execFn = orig, g
+			}
+			_ = proto.DefineDataProperty(name, g, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
 		}
 	}
 	for _, s := range []struct {
 		sym  *goja.Symbol
 		name string
-	}{{goja.SymMatch, "match"}, {goja.SymMatchAll, "matchAll"}, {goja.SymReplace, "replace"}, {goja.SymSearch, "search"}, {goja.SymSplit, "split"}} {
+	}{{goja.SymMatchAll, "matchAll"}, {goja.SymSearch, "search"}} {
 		if orig, length, ok := originalSymbol(proto, s.sym); ok {
 			if s.sym == goja.SymSplit {
 				orig = vm.splitCharged(orig)
@@ -351,6 +404,28 @@ func (vm *VM) guardRegExp() {
 			_ = proto.DefineDataPropertySymbol(s.sym, guard("[Symbol."+s.name+"]", orig, length), goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
 		}
 	}
+	// match, replace and split run many matches in one call: step by step
+	// for large subjects (guards_regexp.go).
+	if rn.exec != nil {
+		vm.guardRegExpSubjects(proto, rn)
+	}
+	// compile compiles a new pattern.
+	vm.guardMethod(proto, "compile", func(vm *VM, _ goja.Value, a []goja.Value) bool {
+		return vm.chargePattern(arg(a, 0), "RegExp.prototype.compile")
+	})
+}
+
+// noMatch reports whether v is what the method name returns for no match.
+func noMatch(name string, v goja.Value) bool {
+	switch name {
+	case "exec":
+		return goja.IsNull(v)
+	case "test":
+		return !v.ToBoolean()
+	case "[Symbol.search]":
+		return v.ToInteger() == -1
+	}
+	return false
 }
 
 // splitCharged runs RegExp.prototype[Symbol.split] (orig) after charging
@@ -371,7 +446,7 @@ func (vm *VM) splitCharged(orig native) native {
 		}
 		limit := arg(call.Arguments, 1)
 		if !goja.IsUndefined(limit) && !isObject(limit) {
-			limit = vm.rt.ToValue(toUint32(limit))
+			limit = vm.rt.ToValue(toUint32(limit.ToFloat()))
 		}
 		call.Arguments = []goja.Value{str, limit}
 		return orig(call)

@@ -2,6 +2,7 @@ package engine
 
 import (
 	_ "embed"
+	"math"
 	"sync"
 
 	"github.com/dop251/goja"
@@ -254,12 +255,12 @@ func (vm *VM) arrayMethod(m string, orig native, length goja.Value) *goja.Object
 		}
 	default:
 		f = func(call goja.FunctionCall) goja.Value {
-			this, _, ok := vm.measured(call.This, what)
-			if !ok {
+			v := call.This
+			this, n := vm.arrayLike(v)
+			call.This = this
+			if walk, early := arrayWalk(m, v, n, &call); !early && !vm.chargeIf(walk*valueBytes, what) {
 				return goja.Undefined()
 			}
-			v := call.This
-			call.This = this
 			return unpin(orig(call), this, v)
 		}
 	}
@@ -281,4 +282,123 @@ func (vm *VM) arrayMethod(m string, orig native, length goja.Value) *goja.Object
 		return guarded(call)
 	}
 	return vm.newNative(m, length, f)
+}
+
+// Lengths past which the spec's array built-ins throw before any work.
+const (
+	maxArrayLength = 1<<32 - 1 // ArrayCreate: a RangeError
+	maxSafeInteger = 1<<53 - 1 // a length's arithmetic: a TypeError
+)
+
+// arrayWalk is how many indexes Array.prototype[m], called on an
+// array-like v of length n, walks (a range the arguments choose, or all
+// n), or early true if it throws a TypeError or RangeError before it walks
+// anything: a callback that is not callable, a result longer than an array
+// can be, a length past 2^53 - 1, an index out of range. The guard lets
+// such a call throw rather than refusing the walk with MEMORY_LIMIT, which
+// a script cannot catch. The arguments it needs are converted once, here,
+// and passed on converted (call is updated).
+func arrayWalk(m string, v goja.Value, n float64, call *goja.FunctionCall) (walk float64, early bool) {
+	num := func(i int) float64 {
+		a := toNumberArg(arg(call.Arguments, i))
+		call.Arguments = withArg(call.Arguments, i, a)
+		return toInteger(a)
+	}
+	rel := func(i int, absent float64) float64 { // a relative index, clamped to [0, n]
+		if i >= len(call.Arguments) || goja.IsUndefined(call.Arguments[i]) {
+			if i < len(call.Arguments) {
+				num(i) // undefined converts to 0, nothing runs
+			}
+			return absent
+		}
+		r := num(i)
+		if r < 0 {
+			return max(n+r, 0)
+		}
+		return min(r, n)
+	}
+	callable := func(i int) bool {
+		_, ok := goja.AssertFunction(arg(call.Arguments, i))
+		return ok
+	}
+	array := false
+	if o, ok := v.(*goja.Object); ok {
+		array = o.ClassName() == "Array"
+	}
+	args := float64(len(call.Arguments))
+	switch m {
+	case "every", "filter", "find", "findIndex", "findLast", "findLastIndex", "forEach", "map", "reduce", "reduceRight", "some":
+		return n, !callable(0) || m == "map" && !array && n > maxArrayLength
+	case "sort", "toSorted":
+		if !goja.IsUndefined(arg(call.Arguments, 0)) && !callable(0) {
+			return 0, true
+		}
+		return n, m == "toSorted" && n > maxArrayLength
+	case "toReversed":
+		return n, n > maxArrayLength
+	case "unshift":
+		if args == 0 {
+			return 0, false // sets the length only
+		}
+		return n, n+args > maxSafeInteger
+	case "with":
+		r := num(0)
+		if r < 0 {
+			r += n
+		}
+		return n, r < 0 || r >= n || n > maxArrayLength
+	case "slice":
+		start := rel(0, 0)
+		end := rel(1, n)
+		count := max(end-start, 0)
+		return count, !array && count > maxArrayLength
+	case "fill":
+		// fill(value, start, end)
+		start := rel(1, 0)
+		return max(rel(2, n)-start, 0), false
+	case "copyWithin":
+		// copyWithin(target, start, end)
+		to := rel(0, 0)
+		from := rel(1, 0)
+		return max(min(rel(2, n)-from, n-to), 0), false
+	case "includes", "indexOf":
+		// (value, fromIndex)
+		return n - rel(1, 0), false
+	case "lastIndexOf":
+		if args < 2 {
+			return n, false
+		}
+		from := num(1)
+		if from < 0 {
+			from += n
+		}
+		return min(max(from+1, 0), n), false
+	case "splice", "toSpliced":
+		start := rel(0, 0)
+		del := 0.0
+		switch {
+		case args == 1:
+			del = n - start
+		case args > 1:
+			del = min(max(num(1), 0), n-start)
+		}
+		length := n + max(args-2, 0) - del
+		if length > maxSafeInteger {
+			return 0, true
+		}
+		if m == "splice" {
+			return n, !array && del > maxArrayLength
+		}
+		return n, length > maxArrayLength
+	}
+	return n, false
+}
+
+// toInteger is the spec's ToIntegerOrInfinity of a number.
+func toInteger(v goja.Value) float64 {
+	f := v.ToFloat()
+	if math.IsNaN(f) {
+		return 0
+	}
+	return math.Trunc(f)
 }

@@ -225,7 +225,7 @@ func (vm *VM) pinLength(obj *goja.Object, n float64) *goja.Object {
 // place of v) to the object it stands for: fill, reverse, sort… return
 // their receiver.
 func unpin(ret, pinned, v goja.Value) goja.Value {
-	if pinned != v && ret == pinned {
+	if isObject(pinned) && !sameObject(pinned, v) && ret == pinned {
 		if p, ok := pinned.(*goja.Object).Export().(goja.Proxy); ok {
 			return p.Target()
 		}

@@ -41,6 +41,9 @@ func (vm *VM) guardedConstructor(name string) *goja.Object {
 	}
 	if name != "ArrayBuffer" {
 		vm.guardedConstructor("ArrayBuffer")
+		if size == 8 && name != "Float64Array" {
+			vm.guardBigInt() // its elements are BigInts
+		}
 	} else {
 		size = 1
 	}
@@ -60,6 +63,7 @@ func (vm *VM) guardedConstructor(name string) *goja.Object {
 			if d := vm.ownDescriptor(typedArrayProto, "length"); d != nil {
 				vm.guarded.typedArrayLength, _ = d.Get("get").(*goja.Object)
 			}
+			vm.guardTypedArrayPrototype(proto.Prototype())
 			// %TypedArray%.prototype.toString is the very function
 			// Array.prototype.toString is: the guarded one, which also
 			// charges a typed array's join.
@@ -157,7 +161,11 @@ func (vm *VM) preludeGuardMaker() goja.Callable {
 		}
 		return rt.ToValue(allocatable(toCount(a0), per))
 	})
-	_ = k.Set("charge", func(n float64, what string) bool { return vm.chargeIf(n, what) })
+	// A size past 2^53 - 1 is ToIndex's RangeError, which the
+	// constructor throws before it allocates: such a size is not charged.
+	_ = k.Set("charge", func(n float64, per float64, what string) bool {
+		return n/max(per, 1) > maxSafeInteger || vm.chargeIf(n, what)
+	})
 	_ = k.Set("notNew", func(call goja.FunctionCall) goja.Value {
 		panic(rt.NewTypeError("Constructor %s requires 'new'", arg(call.Arguments, 0).String()))
 	})

@@ -501,7 +501,7 @@ func (vm *VM) settle(inv *invocation, value goja.Value, res *Result, outputCap i
 	if isResponse, err := vm.asResponse(value, res, outputCap); isResponse || err != nil {
 		return err
 	}
-	out, err := vm.stringify(value)
+	out, err := vm.stringifyResult(value, outputCap)
 	if err != nil {
 		return err
 	}

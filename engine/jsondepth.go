@@ -10,28 +10,69 @@ import (
 // minutes in one uninterruptible native call. Real JSON is never this deep.
 const maxJSONNesting = 1000
 
-// jsonShape is what stringify will face: the deepest nesting and how many
+// jsonShape is what stringify will face: the deepest nesting, how many
 // values it will write once shared references are expanded (a lattice of 40
-// levels of shared objects writes 2^40 values from a few dozen objects).
+// levels of shared objects writes 2^40 values from a few dozen objects),
+// and a lower bound of the bytes of its strings and keys, each written
+// whole every time it is reached (an array holding one 1 MiB string 2,000
+// times writes 2 GiB).
 type jsonShape struct {
 	depth  int
 	values int64
+	bytes  int64
+}
+
+// maxJSONCount caps the counts, which expanded references can make
+// astronomical.
+const maxJSONCount = 1 << 40
+
+// add adds c's values and bytes to s.
+func (s *jsonShape) add(c jsonShape) {
+	s.values = min(s.values+c.values, maxJSONCount)
+	s.bytes = min(s.bytes+c.bytes, maxJSONCount)
+}
+
+// stringBytes is a lower bound of v's JSON if v is a string: its
+// characters and quotes.
+func stringBytes(v goja.Value) int64 {
+	if s, ok := v.(goja.String); ok {
+		return int64(s.Length()) + 2
+	}
+	return 0
+}
+
+// leafShape measures an object stringify does not walk as a plain object
+// or array: a typed array's elements (listing its keys would make them; a
+// typed array's class is Object), a String object's string, another
+// object's own keys.
+func (vm *VM) leafShape(o *goja.Object) jsonShape {
+	shape := jsonShape{depth: 1, values: 1}
+	switch n := vm.indexKeys(o, false); {
+	case n > 0 && o.ClassName() == "String":
+		shape.bytes = int64(n) + 2
+	case n > 0:
+		shape.values += int64(n)
+		shape.bytes = 4 * int64(n) // "i":v, at least
+	default:
+		shape.values += int64(len(o.Keys()))
+	}
+	return shape
 }
 
 // measureJSON walks v's plain objects and arrays once each (no Go
 // recursion), computing the depth and expanded value count stringify will
 // see. It stops early once the depth passes maxJSONNesting. Cycles are left
 // for stringify itself to reject.
-func measureJSON(v goja.Value) jsonShape {
+func (vm *VM) measureJSON(v goja.Value) jsonShape {
 	root, ok := v.(*goja.Object)
 	if !ok {
-		return jsonShape{depth: 0, values: 1}
+		return jsonShape{depth: 0, values: 1, bytes: stringBytes(v)}
 	}
 	budget := smallJSONNodes
-	if shape, ok := measureSmall(root, &budget); ok {
+	if shape, ok := vm.measureSmall(root, &budget); ok {
 		return shape
 	}
-	return measureLarge(root)
+	return vm.measureLarge(root)
 }
 
 // smallJSONNodes is how many objects measureSmall visits before it leaves
@@ -43,32 +84,37 @@ const smallJSONNodes = 32
 // measureLarge linear on shared references and safe on cycles (a request's
 // result was measured with two maps and a frame per object). It gives up
 // (ok false) after budget objects, which also ends a cycle.
-func measureSmall(o *goja.Object, budget *int) (shape jsonShape, ok bool) {
+func (vm *VM) measureSmall(o *goja.Object, budget *int) (shape jsonShape, ok bool) {
 	if *budget--; *budget < 0 {
 		return jsonShape{}, false
 	}
 	shape = jsonShape{depth: 1, values: 1}
 	children := false
-	if cls := o.ClassName(); cls == "Object" || cls == "Array" {
+	if cls := o.ClassName(); (cls == "Object" || cls == "Array") && vm.indexKeys(o, false) == 0 {
 		keys := o.Keys()
 		for _, k := range keys {
-			child, isObj := o.Get(k).(*goja.Object)
+			if cls == "Object" {
+				shape.bytes += int64(len(k)) + 3
+			}
+			v := o.Get(k)
+			child, isObj := v.(*goja.Object)
 			if !isObj {
+				shape.bytes += stringBytes(v)
 				continue
 			}
 			children = true
-			cs, ok := measureSmall(child, budget)
+			cs, ok := vm.measureSmall(child, budget)
 			if !ok {
 				return jsonShape{}, false
 			}
 			shape.depth = max(shape.depth, cs.depth+1)
-			shape.values = min(shape.values+cs.values, 1<<40)
+			shape.add(cs)
 		}
 		if !children {
 			shape.values += int64(len(keys))
 		}
 	} else {
-		shape.values += int64(len(o.Keys()))
+		shape = vm.leafShape(o)
 	}
 	if o.ClassName() == "Array" {
 		shape.values += min(o.Get("length").ToInteger(), 1<<40)
@@ -77,12 +123,14 @@ func measureSmall(o *goja.Object, budget *int) (shape jsonShape, ok bool) {
 }
 
 // measureLarge is measureJSON for any object graph.
-func measureLarge(root *goja.Object) jsonShape {
+func (vm *VM) measureLarge(root *goja.Object) jsonShape {
 	type frame struct {
 		obj      *goja.Object
 		depth    int
 		children []*goja.Object
 		expanded bool
+		bytes    int64 // its own keys and strings
+		leaf     bool  // not walked as a plain object or array
 	}
 	// memo holds each finished object's shape; inProgress marks the path.
 	memo := map[*goja.Object]jsonShape{}
@@ -100,12 +148,20 @@ func measureLarge(root *goja.Object) jsonShape {
 				continue
 			}
 			inProgress[f.obj] = true
-			if cls := f.obj.ClassName(); cls == "Object" || cls == "Array" {
+			if cls := f.obj.ClassName(); (cls == "Object" || cls == "Array") && vm.indexKeys(f.obj, false) == 0 {
 				for _, k := range f.obj.Keys() {
-					if child, ok := f.obj.Get(k).(*goja.Object); ok {
+					if cls == "Object" {
+						f.bytes += int64(len(k)) + 3
+					}
+					v := f.obj.Get(k)
+					if child, ok := v.(*goja.Object); ok {
 						f.children = append(f.children, child)
+					} else {
+						f.bytes += stringBytes(v)
 					}
 				}
+			} else {
+				f.leaf = true
 			}
 			for _, c := range f.children {
 				stack = append(stack, &frame{obj: c, depth: f.depth + 1})
@@ -113,16 +169,16 @@ func measureLarge(root *goja.Object) jsonShape {
 			continue
 		}
 		stack = stack[:len(stack)-1]
-		shape := jsonShape{depth: 1, values: 1}
+		shape := jsonShape{depth: 1, values: 1, bytes: f.bytes}
+		if f.leaf {
+			shape = vm.leafShape(f.obj)
+		}
 		for _, c := range f.children {
 			cs := memo[c] // a cycle's back edge has no memo yet: counts as 0
 			shape.depth = max(shape.depth, cs.depth+1)
-			shape.values += cs.values
-			if shape.values > 1<<40 {
-				shape.values = 1 << 40
-			}
+			shape.add(cs)
 		}
-		if len(f.children) == 0 {
+		if len(f.children) == 0 && !f.leaf {
 			shape.values += int64(len(f.obj.Keys()))
 		}
 		if f.obj.ClassName() == "Array" {

@@ -25,8 +25,11 @@ func TestMeasureSmallMatchesLarge(t *testing.T) {
 		{`(() => { const a = [1]; a.push([a]); return a })()`, false},
 		{`Array.from({length: 40}, (_, i) => ({i}))`, false},
 		{`(() => { let o = {}; for (let i = 0; i < 40; i++) o = {o}; return o })()`, false},
+		{`(() => { const s = 'x'.repeat(100); return {a: s, b: [s, s, {c: s}]} })()`, true},
+		{`({s: new String('abc'), t: new Uint8Array(4), k: 'é'})`, true},
 	}
 	rt := goja.New()
+	vm := &VM{}
 	for _, tt := range tests {
 		v, err := rt.RunString(tt.src)
 		if err != nil {
@@ -34,11 +37,11 @@ func TestMeasureSmallMatchesLarge(t *testing.T) {
 		}
 		o := v.(*goja.Object)
 		budget := smallJSONNodes
-		small, ok := measureSmall(o, &budget)
+		small, ok := vm.measureSmall(o, &budget)
 		if ok != tt.small {
 			t.Errorf("%s: measureSmall ok = %v, want %v", tt.src, ok, tt.small)
 		}
-		if large := measureLarge(o); ok && small != large {
+		if large := vm.measureLarge(o); ok && small != large {
 			t.Errorf("%s: measureSmall %+v, measureLarge %+v", tt.src, small, large)
 		}
 	}

@@ -38,8 +38,9 @@ func (vm *VM) hostFunction(f HostFunc) func(goja.FunctionCall) goja.Value {
 			panic(vm.jsError(Errorf(CodeInvalidArgument, "%s can only be called while the handler runs", f.Name)))
 		}
 		args := make([]any, len(call.Arguments))
+		budget := &argBudget{vm: vm, what: f.Name, left: smallAllocation}
 		for i, a := range call.Arguments {
-			v, e := fromJS(a)
+			v, e := fromJS(a, budget)
 			if e != nil {
 				e.Message = f.Name + ": argument " + strconv.Itoa(i+1) + ": " + e.Message
 				if f.Async {

@@ -20,7 +20,7 @@
     const Guard = function () {
       if (new.target === undefined) return notNew(name);
       const n = size(arguments, bytesPerElement, ArrayBufferOrig, name);
-      if (n > 65536 && !charge(n, name)) return undefined;
+      if (n > 65536 && !charge(n, bytesPerElement, name)) return undefined;
       return construct(Orig, new.target === Guard ? Orig : new.target, arguments);
     };
     return Guard;

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"math/big"
 	"reflect"
 
 	"github.com/dop251/goja/ast"
@@ -23,6 +24,7 @@ const (
 	syntaxAsync                                // an async function, arrow or method
 	syntaxGenerator                            // a generator function or method
 	syntaxRegExp                               // a regular expression literal
+	syntaxBigInt                               // a BigInt literal
 )
 
 // has reports whether the program may use f. An unknown program may use
@@ -37,6 +39,7 @@ var (
 	functionLiteralType = reflect.TypeFor[ast.FunctionLiteral]()
 	arrowLiteralType    = reflect.TypeFor[ast.ArrowFunctionLiteral]()
 	regExpLiteralType   = reflect.TypeFor[ast.RegExpLiteral]()
+	numberLiteralType   = reflect.TypeFor[ast.NumberLiteral]()
 )
 
 // prepareProgram readies a parsed program for compiling: it walks the
@@ -143,6 +146,10 @@ func (w *astWalker) walk(v reflect.Value) {
 			return
 		case regExpLiteralType:
 			w.features |= syntaxRegExp
+		case numberLiteralType:
+			if _, ok := v.Interface().(*ast.NumberLiteral).Value.(*big.Int); ok {
+				w.features |= syntaxBigInt
+			}
 		case classLiteralType:
 			if w.keepsNames {
 				dropNameBlock(v.Interface().(*ast.ClassLiteral))

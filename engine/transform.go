@@ -84,7 +84,7 @@ const noRequire = "__kiln_no_require"
 func transformOnce(p, text string, define map[string]string) (js string, specs []string, esm bool, calls int, err error) {
 	result := api.Build(api.BuildOptions{
 		Define: define,
-		Stdin: &api.StdinOptions{Contents: text, Sourcefile: sourcePrefix + p, Loader: loaders[path.Ext(p)]},
+		Stdin:  &api.StdinOptions{Contents: text, Sourcefile: sourcePrefix + p, Loader: loaders[path.Ext(p)]},
 		// Not bundled: each file keeps its own top level (see above).
 		Bundle:   false,
 		Write:    false,

@@ -54,6 +54,7 @@ type VM struct {
 	guarded         struct {        // guards installed on demand
 		async, generator, regexp bool
 		json, reflect            bool
+		bigint                   bool
 		ctors                    map[string]*goja.Object // guarded ArrayBuffer and typed arrays
 		makeGuard                goja.Callable           // the prelude's constructor guard maker
 		species                  *goja.Object
@@ -208,12 +209,14 @@ func (vm *VM) install() error {
 	vm.guardFunctionPrototype()
 	vm.guardArrays()
 	vm.guardStrings()
+	vm.guardObjectKeys(vm.scope.builtin("Object"))
 	vm.web = web.NewGlobals(rt, web.Host{
 		Random:      cfg.Random.Read,
 		SetTimeout:  vm.setBackgroundTimeout,
 		ReportError: vm.reportListenerError,
 		Fetch:       vm.fetch,
 		Builtin:     vm.guardedBuiltin,
+		Charge:      vm.chargeIf,
 	})
 	return nil
 }
@@ -279,18 +282,26 @@ func (vm *VM) stopped() bool {
 // bytesPerJSONValue is a conservative size of one value in JSON text.
 const bytesPerJSONValue = 8
 
-// checkStringify refuses values JSON.stringify cannot write safely in one
-// native call: nested too deep (a RangeError, catchable), or expanding past
-// the memory budget (MEMORY_LIMIT).
-func (vm *VM) checkStringify(v goja.Value) error {
-	shape := measureJSON(v)
+// measureStringify refuses values JSON.stringify cannot write safely in
+// one native call: nested too deep (a RangeError, catchable), or expanding
+// past the memory budget (MEMORY_LIMIT), for JSON indented by gap
+// characters a level. It returns the lower bound of the JSON's size it
+// charged.
+func (vm *VM) measureStringify(v goja.Value, gap int64) (int64, error) {
+	return vm.checkShape(vm.measureJSON(v), gap)
+}
+
+// checkShape is measureStringify for a value already measured.
+func (vm *VM) checkShape(shape jsonShape, gap int64) (int64, error) {
 	if shape.depth > maxJSONNesting {
-		return errTooDeep
+		return 0, errTooDeep
 	}
-	if n := shape.values * bytesPerJSONValue; n > 1<<16 && !vm.charge(n, "JSON.stringify") {
-		return errOverBudget // the invocation is interrupted with MEMORY_LIMIT
+	// With a gap every value is on a line of its own, indented.
+	n := min(shape.values*(bytesPerJSONValue+gap)+shape.bytes, maxJSONCount)
+	if n > 1<<16 && !vm.charge(n, "JSON.stringify") {
+		return n, errOverBudget // the invocation is interrupted with MEMORY_LIMIT
 	}
-	return nil
+	return n, nil
 }
 
 var errOverBudget = errors.New("the value's JSON would not fit in the script's memory limit")

@@ -252,6 +252,10 @@ func check(t *testing.T, runs []*run, known map[string]string) {
 		seen[r.key()] = true
 		_, listed := known[r.key()]
 		switch {
+		case listed && strings.HasPrefix(known[r.key()], "flaky: "):
+			// Its outcome depends on the process's heap (the engine's
+			// watchdog charges a run all growth while it runs): either is
+			// accepted until runs are charged only their own memory.
 		case r.regression() && !listed:
 			unknown = append(unknown, fmt.Sprintf("%s (%s): %s", r.tc.path, r.mode, r.kiln.why))
 		case !r.regression() && listed:

@@ -37,6 +37,11 @@ func (r *realm) textEncoderClass() *classInfo {
 		brand(call)
 		s := ""
 		if v := call.Argument(0); !goja.IsUndefined(v) {
+			// The string's UTF-8 copy, then the bytes: up to 3 bytes a
+			// UTF-16 unit, twice.
+			if js, ok := v.(goja.String); ok && js.Length() > 1<<14 && !r.charge(2*float64(utf8Len(js)), "TextEncoder.prototype.encode") {
+				return goja.Undefined()
+			}
 			s = r.toDOMString(v)
 		}
 		return r.newUint8Array([]byte(validUTF8(s)))
@@ -147,9 +152,34 @@ func (r *realm) textDecoderClass() *classInfo {
 		if o := r.dictionary(call.Argument(1), "TextDecodeOptions"); o != nil {
 			stream = get(o, "stream").ToBoolean()
 		}
+		// The UTF-8 result and its copy as a string.
+		if len(in) > 1<<14 && !r.charge(2*float64(decodedLen(d.enc, in)), "TextDecoder.prototype.decode") {
+			return goja.Undefined()
+		}
 		return r.rt.ToValue(d.decode(r, in, stream))
 	})
 	return c
+}
+
+// decodedLen is about how many bytes of UTF-8 decoding in makes: for UTF-8,
+// the input with each byte of an invalid sequence replaced by the three of
+// U+FFFD (the standard replaces a sequence's longest valid prefix once: at
+// most that); for the single-byte encodings, at least a byte a byte.
+func decodedLen(enc string, in []byte) int {
+	if enc != encUTF8 {
+		return len(in)
+	}
+	n := 0
+	for i := 0; i < len(in); {
+		r, size := utf8.DecodeRune(in[i:])
+		if r == utf8.RuneError && size == 1 {
+			n += 3
+		} else {
+			n += size
+		}
+		i += size
+	}
+	return n
 }
 
 // decode runs TextDecoder.prototype.decode's steps on in.

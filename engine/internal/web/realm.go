@@ -268,6 +268,31 @@ func (r *realm) recoverInternal(name string) {
 
 // toDOMString converts v as WebIDL converts to DOMString (and, since goja
 // turns lone surrogates into U+FFFD on the way to Go, to USVString).
+// charge asks the host for bytes (see Host.Charge); true if it has no say.
+func (r *realm) charge(bytes float64, what string) bool {
+	return r.host.Charge == nil || bytes <= 1<<16 || r.host.Charge(bytes, what)
+}
+
+// utf8Len is the length of s in UTF-8, a lone surrogate counting as the
+// three bytes of U+FFFD it becomes.
+func utf8Len(s goja.String) int {
+	n, l := 0, s.Length()
+	for i := 0; i < l; i++ {
+		switch c := s.CharAt(i); {
+		case c < 0x80:
+			n++
+		case c < 0x800:
+			n += 2
+		case c >= 0xD800 && c < 0xDC00 && i+1 < l && s.CharAt(i+1) >= 0xDC00 && s.CharAt(i+1) < 0xE000:
+			n += 4
+			i++
+		default:
+			n += 3
+		}
+	}
+	return n
+}
+
 func (r *realm) toDOMString(v goja.Value) string {
 	if _, ok := v.(*goja.Symbol); ok {
 		panic(r.typeError("Cannot convert a Symbol value to a string"))

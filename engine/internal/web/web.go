@@ -52,6 +52,13 @@ type Host struct {
 	// nothing. If Fetch is nil there is no fetch global.
 	Fetch func(req FetchRequest, complete func(*FetchResponse, error) error) (cancel func(), err error)
 
+	// Charge, if not nil, is asked before an allocation that grows with an
+	// argument's size (TextEncoder.encode's bytes, TextDecoder.decode's
+	// string), with a lower bound of its bytes; false means the host has
+	// stopped the run (an interrupt) and the call must return without
+	// allocating.
+	Charge func(bytes float64, what string) bool
+
 	// Builtin, if not nil, returns the built-in global name (Uint8Array,
 	// RegExp, URL…) as the host's sandbox guards it, whatever the script
 	// did to the global object since, or nil if there is none. The web

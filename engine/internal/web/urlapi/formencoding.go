@@ -9,6 +9,23 @@ import (
 // pair is one name/value entry of a URLSearchParams list.
 type pair struct{ name, value string }
 
+// pairBytes is a lower bound of one parsed pair: its entry in the list,
+// which grows by doubling.
+const pairBytes = 64
+
+// parseQuery is parseFormURLEncoded, charged first to the host: a query
+// makes a pair per '&' (new URLSearchParams('a&'.repeat(2**23)) peaked at
+// 770 MiB from 16 MiB). If the host refuses, it has stopped the run, and
+// the list is empty.
+func (in *installation) parseQuery(s string) []pair {
+	if in.charge != nil && len(s) > 1<<12 {
+		if !in.charge(float64(strings.Count(s, "&")+1)*pairBytes, "URLSearchParams") {
+			return nil
+		}
+	}
+	return parseFormURLEncoded(s)
+}
+
 // parseFormURLEncoded implements the application/x-www-form-urlencoded
 // parser.
 func parseFormURLEncoded(s string) []pair {

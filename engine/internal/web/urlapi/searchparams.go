@@ -196,7 +196,7 @@ func (in *installation) initList(init goja.Value) []pair {
 	if !isObj {
 		s := in.usv(init)
 		var list []pair
-		if !safely(func() { list = parseFormURLEncoded(trimLeading(s, '?')) }) {
+		if !safely(func() { list = in.parseQuery(trimLeading(s, '?')) }) {
 			in.throwTypeError("URLSearchParams: cannot parse init")
 		}
 		return list

@@ -102,7 +102,7 @@ func (in *installation) buildURL(c *lazyClass) {
 		if s.query != nil {
 			s.query.list = nil
 			if rec.hasQuery {
-				s.query.list = parseFormURLEncoded(rec.query)
+				s.query.list = in.parseQuery(rec.query)
 			}
 		}
 		return goja.Undefined()
@@ -132,7 +132,7 @@ func (in *installation) buildURL(c *lazyClass) {
 			// than from the encoded query; both parse to the same pairs.
 			s.query.list = nil
 			if v != "" {
-				s.query.list = parseFormURLEncoded(trimLeading(v, '?'))
+				s.query.list = in.parseQuery(trimLeading(v, '?'))
 			}
 		}
 		return goja.Undefined()
@@ -182,7 +182,7 @@ func (in *installation) searchParamsOf(s *urlSlot) *goja.Object {
 	if s.searchParams == nil {
 		ps := &paramsState{url: s.urlState}
 		if s.rec.hasQuery {
-			ps.list = parseFormURLEncoded(s.rec.query)
+			ps.list = in.parseQuery(s.rec.query)
 		}
 		s.query = ps
 		in.paramsClass.ensure()

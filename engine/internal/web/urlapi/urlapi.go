@@ -33,12 +33,15 @@ func Install(rt *goja.Runtime) error {
 
 // Classes builds URL and URLSearchParams without defining any global, for
 // a host that defines globals itself. proxy must be rt's original Proxy
-// constructor.
-func Classes(rt *goja.Runtime, proxy *goja.Object) (url, searchParams *goja.Object, err error) {
+// constructor. charge, if not nil, is asked before a query string is
+// parsed into pairs, with a lower bound of their bytes; false means the
+// host has stopped the run, and the list is left empty.
+func Classes(rt *goja.Runtime, proxy *goja.Object, charge func(bytes float64, what string) bool) (url, searchParams *goja.Object, err error) {
 	in, err := build(rt, proxy)
 	if err != nil {
 		return nil, nil, err
 	}
+	in.charge = charge
 	return in.urlClass.ctor, in.paramsClass.ctor, nil
 }
 
@@ -97,6 +100,9 @@ type installation struct {
 
 	// Captured at Install, before any script can replace it.
 	proxyCtor *goja.Object
+
+	// charge is the host's memory check (Classes), or nil.
+	charge func(bytes float64, what string) bool
 }
 
 // fn wraps f as a JS function with the given name and length. rt.ToValue

@@ -1,0 +1,632 @@
+package engine
+
+import (
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dop251/goja"
+)
+
+// The RegExp built-ins whose work grows with the subject. goja finds every
+// match of a global match, replace or split in one native call (4M matches
+// of /x/g took 29 s and 3 GiB), and a replacement pattern writes the
+// matches times its length. Kiln runs these three itself, one exec at a
+// time, with the spec's algorithm — the one goja runs too here: the
+// sandbox's guard on RegExp.prototype.exec turns off goja's fast paths, so
+// goja itself calls exec once a match (and split once a character) — but
+// it charges what it keeps as it goes, checks for an interrupt between
+// matches, and times each match against the regexp timeout. Split finds
+// each piece with one search from where the last ended instead of a
+// sticky match at every position: the same pieces, a call a match.
+//
+// A RegExp whose exec is not the built-in (a script's own) runs goja's
+// algorithm: each match then calls script code, which an interrupt stops.
+//
+// exec and test (and search, matchAll, which call exec) are charged the
+// copy goja makes of the subject when the backtracking engine runs: a rune
+// per character, and a position map with the u flag.
+
+const (
+	// runeBytes is what goja's regexp2 path copies a subject into: a rune
+	// per UTF-16 unit, and with the u flag an int position for each.
+	runeBytes, runePosBytes = 4, 8
+	// stepMatchBytes is what the step-by-step algorithm keeps per match of
+	// a match or split: the array slot and the string.
+	stepMatchBytes = 2 * valueBytes
+	// stopCheckEvery is how many matches run between two checks for an
+	// interrupt.
+	stopCheckEvery = 64
+)
+
+// patternBytes is a lower bound of what compiling a pattern costs a
+// character, in Go's regexp and in regexp2 alike (measured: 125 to 145
+// bytes; new RegExp('a'.repeat(2 ** 22)) peaked at 526 MiB and ran 4.8 s).
+const patternBytes = 128
+
+// chargePattern charges compiling v if it is a primitive pattern: an
+// object is a RegExp, or has its own Symbol.match, or converts through
+// script code.
+func (vm *VM) chargePattern(v goja.Value, what string) bool {
+	if isObject(v) || isNullish(v) {
+		return true
+	}
+	return vm.chargeIf(stringLength(v)*patternBytes, what)
+}
+
+// regexpNatives are RegExp.prototype's original implementations, captured
+// by guardRegExp before any script could see them.
+type regexpNatives struct {
+	exec   native       // the original exec
+	execFn *goja.Object // exec as guardRegExp installs it: "the built-in exec"
+	ctor   *goja.Object // the original RegExp constructor
+	limit  time.Duration
+}
+
+// guardRegExpSubjects installs the step-by-step Symbol.match, replace and
+// split on proto.
+func (vm *VM) guardRegExpSubjects(proto *goja.Object, rn *regexpNatives) {
+	for _, s := range []struct {
+		sym  *goja.Symbol
+		name string
+		f    func(rn *regexpNatives, orig native, call goja.FunctionCall) goja.Value
+	}{
+		{goja.SymMatch, "match", vm.regexpMatch},
+		{goja.SymReplace, "replace", vm.regexpReplace},
+		{goja.SymSplit, "split", vm.regexpSplit},
+	} {
+		orig, length, ok := originalSymbol(proto, s.sym)
+		if !ok {
+			continue
+		}
+		f := s.f
+		g := vm.newNative("[Symbol."+s.name+"]", length, func(call goja.FunctionCall) goja.Value {
+			return f(rn, orig, call)
+		})
+		_ = proto.DefineDataPropertySymbol(s.sym, g, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
+	}
+}
+
+// chargeSubject charges the copy of subject s goja's regexp2 path makes
+// for a match of rx: when regexp2 runs the pattern, a global or sticky
+// match starts past 0 (or will: pastZero), or the u flag meets a string
+// that is not ASCII.
+func (vm *VM) chargeSubject(rx goja.Value, s goja.Value, what string, pastZero bool) bool {
+	_, ok := vm.subjectCopy(rx, s, what, pastZero)
+	return ok
+}
+
+// subjectCopy is chargeSubject, also returning the bytes charged.
+func (vm *VM) subjectCopy(rx goja.Value, s goja.Value, what string, pastZero bool) (float64, bool) {
+	str, ok := s.(goja.String)
+	o, isObj := rx.(*goja.Object)
+	if !ok || !isObj || float64(str.Length())*runeBytes <= smallAllocation {
+		return 0, true
+	}
+	flags := ""
+	if f := o.Get("flags"); f != nil {
+		flags = f.String()
+	}
+	unicode := strings.ContainsRune(flags, 'u')
+	copies := pastZero || vm.backtracks(rx) || unicode && !isASCII(str)
+	if !copies && (strings.ContainsAny(flags, "gy")) {
+		copies = toLength(o.Get("lastIndex")) > 0
+	}
+	if !copies {
+		return 0, true
+	}
+	per := float64(runeBytes)
+	if unicode {
+		per += runePosBytes
+	}
+	n := float64(str.Length()) * per
+	return n, vm.chargeIf(n, what)
+}
+
+// isASCII reports whether s is one of goja's ASCII strings (a string of
+// another kind may still hold only ASCII: this errs towards charging).
+func isASCII(s goja.String) bool {
+	return reflect.TypeOf(s).Name() == "asciiString"
+}
+
+// regexpPlan is what a match, replace or split of rx over s reads before it
+// runs: the subject, the flags, and whether exec is the built-in.
+type regexpPlan struct {
+	rx       *goja.Object
+	s        goja.String
+	flags    string
+	global   bool
+	unicode  bool
+	standard bool // exec is the built-in: no script code runs per match
+}
+
+// plan converts call's subject (argument 0) once, passing it on, and reads
+// rx's flags.
+func (vm *VM) plan(rn *regexpNatives, call *goja.FunctionCall) (regexpPlan, bool) {
+	rx, ok := call.This.(*goja.Object)
+	if !ok {
+		return regexpPlan{}, false
+	}
+	s := vm.toStr(arg(call.Arguments, 0))
+	call.Arguments = withArg(call.Arguments, 0, s)
+	p := regexpPlan{rx: rx, s: s}
+	if f := rx.Get("flags"); !isNullish(f) {
+		p.flags = f.String()
+	}
+	p.global = strings.ContainsRune(p.flags, 'g')
+	p.unicode = strings.ContainsRune(p.flags, 'u')
+	exec, _ := rx.Get("exec").(*goja.Object)
+	p.standard = exec == rn.execFn
+	return p, true
+}
+
+// steps runs exec over p.s from lastIndex 0 (or once, if not global),
+// calling each with every match result until it returns false. It times
+// each match against the regexp timeout, checks for an interrupt every
+// stopCheckEvery matches, and reports false if the invocation was
+// interrupted.
+func (vm *VM) steps(rn *regexpNatives, p regexpPlan, mt *meter, each func(res *goja.Object) bool) bool {
+	// Past the first match exec starts from a lastIndex past 0: goja
+	// copies the subject for regexp2, which the meter's budget must leave
+	// room for.
+	copied, ok := vm.subjectCopy(p.rx, p.s, mt.what, p.global)
+	if !ok {
+		return false
+	}
+	mt.rem -= copied
+	if p.global {
+		setLastIndex(p.rx, 0)
+	}
+	args := []goja.Value{p.s}
+	for n := 1; ; n++ {
+		start := time.Now()
+		v := rn.exec(goja.FunctionCall{This: p.rx, Arguments: args})
+		if !vm.inTime(rn, p.rx, v, start) {
+			return false
+		}
+		res, ok := v.(*goja.Object)
+		if !ok || !each(res) || !p.global {
+			return !vm.stopped()
+		}
+		if m := res.Get("0"); m == nil || m.String() == "" {
+			i := toLength(p.rx.Get("lastIndex"))
+			setLastIndex(p.rx, advance(p.s, int64(i), p.unicode))
+		}
+		if n%stopCheckEvery == 0 && vm.stopped() {
+			return false
+		}
+	}
+}
+
+// inTime checks one exec that started at start and returned v: one that
+// ran for the regexp timeout and found nothing hit regexp2's match timeout
+// (which reads as no match), and one of a backtracking pattern ran away.
+// Either interrupts the invocation with TIMEOUT and reports false.
+func (vm *VM) inTime(rn *regexpNatives, rx *goja.Object, v goja.Value, start time.Time) bool {
+	elapsed := time.Since(start)
+	if elapsed < rn.limit || !goja.IsNull(v) && !vm.backtracks(rx) {
+		return true
+	}
+	vm.interrupt(errBacktracking(elapsed))
+	return false
+}
+
+func errBacktracking(elapsed time.Duration) *Error {
+	return Errorf(CodeTimeout, "a regular expression ran for %s in one call and was stopped: it backtracks catastrophically on this input; simplify the pattern (avoid nested quantifiers combined with backreferences or lookarounds)", elapsed.Round(time.Millisecond))
+}
+
+func setLastIndex(rx *goja.Object, i int64) {
+	if err := rx.Set("lastIndex", i); err != nil {
+		panic(err)
+	}
+}
+
+// advance is the spec's AdvanceStringIndex.
+func advance(s goja.String, i int64, unicode bool) int64 {
+	if !unicode || i+1 >= int64(s.Length()) {
+		return i + 1
+	}
+	if c := s.CharAt(int(i)); c >= 0xD800 && c < 0xDC00 {
+		if d := s.CharAt(int(i + 1)); d >= 0xDC00 && d < 0xE000 {
+			return i + 2
+		}
+	}
+	return i + 1
+}
+
+// substringBytes is what goja allocates for a substring of length n of s (an
+// ASCII substring shares its bytes).
+func substringBytes(s goja.String, n int) float64 {
+	if isASCII(s) {
+		return valueBytes
+	}
+	return valueBytes + 2*float64(n)
+}
+
+// meter counts what a step-by-step built-in keeps against the budget the
+// invocation had when it started.
+type meter struct {
+	vm        *VM
+	what      string
+	rem, used float64
+}
+
+func (vm *VM) meter(what string) *meter { return &meter{vm: vm, what: what, rem: vm.budget()} }
+
+// add counts n more bytes and reports whether they fit; if not, the
+// invocation has been interrupted with MEMORY_LIMIT.
+func (m *meter) add(n float64) bool {
+	if m == nil {
+		return true
+	}
+	m.used += n
+	if m.used <= m.rem {
+		return true
+	}
+	// Garbage collected meanwhile may have made room.
+	if !m.vm.charge(int64(m.used), m.what) {
+		return false
+	}
+	m.rem = m.used + m.vm.budget()
+	return true
+}
+
+// regexpMatch is RegExp.prototype[Symbol.match].
+func (vm *VM) regexpMatch(rn *regexpNatives, orig native, call goja.FunctionCall) goja.Value {
+	p, ok := vm.plan(rn, &call)
+	if !ok || !p.global || !p.standard {
+		return orig(call)
+	}
+	mt := vm.meter("RegExp.prototype[Symbol.match]")
+	var found []any
+	if !vm.steps(rn, p, mt, func(res *goja.Object) bool {
+		m := vm.toStr(orUndefined(res.Get("0")))
+		if !mt.add(stepMatchBytes + substringBytes(p.s, m.Length())) {
+			return false
+		}
+		found = append(found, m)
+		return true
+	}) {
+		return goja.Undefined()
+	}
+	if len(found) == 0 {
+		return goja.Null()
+	}
+	return vm.rt.NewArray(found...)
+}
+
+// regexpSplit is RegExp.prototype[Symbol.split]. goja's own runs unless
+// the subject is large or the pattern backtracks, and the splitter is the
+// built-in one (the species is RegExp and exec the built-in); then the
+// pieces are found with a global copy of the pattern, each search going
+// from where the last piece ended to the next match — what the spec's
+// sticky match at every position finds, without a call per position.
+func (vm *VM) regexpSplit(rn *regexpNatives, orig native, call goja.FunctionCall) goja.Value {
+	p, ok := vm.plan(rn, &call)
+	if !ok || !p.standard {
+		return orig(call)
+	}
+	if c := p.rx.Get("constructor"); c != nil && !goja.IsUndefined(c) {
+		co, isObj := c.(*goja.Object)
+		if !isObj {
+			return orig(call)
+		}
+		if sp := co.GetSymbol(goja.SymSpecies); !isNullish(sp) {
+			if spo, ok := sp.(*goja.Object); !ok || spo != rn.ctor {
+				return orig(call)
+			}
+		}
+	}
+	limit := float64(1<<32 - 1)
+	if l := arg(call.Arguments, 1); !goja.IsUndefined(l) {
+		limit = toUint32(l.ToFloat())
+	}
+	if limit == 0 {
+		return vm.rt.NewArray()
+	}
+	ctor, _ := goja.AssertConstructor(rn.ctor)
+	flags := strings.ReplaceAll(p.flags, "y", "")
+	if !p.global {
+		flags += "g"
+	}
+	splitter, err := ctor(nil, p.rx, vm.rt.ToValue(flags))
+	if err != nil {
+		panic(err)
+	}
+	s, size := p.s, int64(p.s.Length())
+	if size == 0 {
+		if v := rn.exec(goja.FunctionCall{This: splitter, Arguments: []goja.Value{s}}); !goja.IsNull(v) {
+			return vm.rt.NewArray()
+		}
+		return vm.rt.NewArray(s)
+	}
+	mt := vm.meter("RegExp.prototype[Symbol.split]")
+	copied, ok := vm.subjectCopy(splitter, s, mt.what, true)
+	if !ok {
+		return goja.Undefined()
+	}
+	mt.rem -= copied
+	var out []any
+	push := func(v goja.Value) bool {
+		n := 0
+		if str, ok := v.(goja.String); ok {
+			n = str.Length()
+		}
+		if !mt.add(stepMatchBytes + substringBytes(s, n)) {
+			return false
+		}
+		out = append(out, v)
+		return float64(len(out)) < limit
+	}
+	args := []goja.Value{s}
+	last, q := int64(0), int64(0)
+	for n := 1; q < size; n++ {
+		if n%stopCheckEvery == 0 && vm.stopped() {
+			return goja.Undefined()
+		}
+		setLastIndex(splitter, q)
+		start := time.Now()
+		v := rn.exec(goja.FunctionCall{This: splitter, Arguments: args})
+		if !vm.inTime(rn, splitter, v, start) {
+			return goja.Undefined()
+		}
+		z, ok := v.(*goja.Object)
+		if !ok {
+			break // no match from q on
+		}
+		at := z.Get("index").ToInteger()
+		e := min(toLength(splitter.Get("lastIndex")), float64(size))
+		if at >= size {
+			break
+		}
+		if int64(e) == last {
+			q = advance(s, max(at, q), p.unicode)
+			continue
+		}
+		if !push(s.Substring(int(last), int(at))) {
+			return vm.splitResult(out)
+		}
+		last = int64(e)
+		captures := int(max(toLength(z.Get("length"))-1, 0))
+		for i := 1; i <= captures; i++ {
+			if !push(orUndefined(z.Get(strconv.Itoa(i)))) {
+				return vm.splitResult(out)
+			}
+		}
+		q = last
+	}
+	if vm.stopped() {
+		return goja.Undefined()
+	}
+	push(s.Substring(int(last), int(size)))
+	return vm.splitResult(out)
+}
+
+// splitResult is split's array, unless the invocation was stopped.
+func (vm *VM) splitResult(out []any) goja.Value {
+	if vm.stopped() {
+		return goja.Undefined()
+	}
+	return vm.rt.NewArray(out...)
+}
+
+// regexpReplace is RegExp.prototype[Symbol.replace].
+func (vm *VM) regexpReplace(rn *regexpNatives, orig native, call goja.FunctionCall) goja.Value {
+	p, ok := vm.plan(rn, &call)
+	if !ok || !p.standard {
+		return orig(call)
+	}
+	repl := arg(call.Arguments, 1)
+	fn, functional := goja.AssertFunction(repl)
+	var tmpl goja.String
+	if !functional {
+		tmpl = vm.toStr(repl)
+	}
+	return vm.replaceSteps(rn, p, tmpl, fn)
+}
+
+// replaceMatch is what replace keeps of one match for a function
+// replacement: the arguments the function is called with.
+type replaceMatch struct {
+	args     []goja.Value
+	position int
+	length   int
+}
+
+// replaceSteps runs replace step by step: the result is built as the
+// matches are found (a template), or the matches are kept and the function
+// called for each once all are found (as the spec orders it), every piece
+// charged before it is written.
+func (vm *VM) replaceSteps(rn *regexpNatives, p regexpPlan, tmpl goja.String, fn goja.Callable) goja.Value {
+	s := p.s
+	n := s.Length()
+	mt := vm.meter("RegExp.prototype[Symbol.replace]")
+	b := builder{mt: mt}
+	next := 0
+	write := b.write
+	var kept []replaceMatch
+	if !vm.steps(rn, p, mt, func(res *goja.Object) bool {
+		captures := int(max(toLength(res.Get("length"))-1, 0))
+		matched := vm.toStr(orUndefined(res.Get("0")))
+		position := int(min(max(res.Get("index").ToInteger(), 0), int64(n)))
+		caps := make([]goja.Value, 1, captures+4)
+		caps[0] = matched
+		for i := 1; i <= captures; i++ {
+			c := orUndefined(res.Get(strconv.Itoa(i)))
+			if !goja.IsUndefined(c) {
+				c = vm.toStr(c)
+			}
+			caps = append(caps, c)
+		}
+		groups := orUndefined(res.Get("groups"))
+		if fn != nil {
+			args := append(caps, vm.rt.ToValue(position), s)
+			if !goja.IsUndefined(groups) {
+				args = append(args, groups)
+			}
+			if !mt.add(float64(len(args)+4) * valueBytes) {
+				return false
+			}
+			kept = append(kept, replaceMatch{args: args, position: position, length: matched.Length()})
+			return true
+		}
+		if position < next {
+			return true
+		}
+		if !write(s.Substring(next, position)) {
+			return false
+		}
+		groupsObj, _ := groups.(*goja.Object)
+		if !vm.substitute(s, position, caps, groupsObj, tmpl, write) {
+			return false
+		}
+		next = position + matched.Length()
+		return true
+	}) {
+		return goja.Undefined()
+	}
+	for i, m := range kept {
+		if i%stopCheckEvery == 0 && vm.stopped() {
+			return goja.Undefined()
+		}
+		r := vm.toStr(call(fn, goja.Undefined(), m.args...))
+		if m.position < next {
+			continue
+		}
+		if !write(s.Substring(next, m.position)) || !write(r) {
+			return goja.Undefined()
+		}
+		next = m.position + m.length
+	}
+	if next < n && !write(s.Substring(next, n)) {
+		return goja.Undefined()
+	}
+	if vm.stopped() {
+		return goja.Undefined()
+	}
+	return b.b.String()
+}
+
+// builder is a goja.StringBuilder whose growth is charged to a meter
+// before it happens: it grows the buffer itself, doubling, and counts each
+// new buffer whole (the old one is garbage the heap still holds).
+type builder struct {
+	b        goja.StringBuilder
+	mt       *meter
+	len, cap int
+	unicode  bool
+}
+
+// write appends s, or reports false if the meter refused the room.
+func (b *builder) write(s goja.String) bool {
+	n := s.Length()
+	if n == 0 {
+		return true
+	}
+	switching := !b.unicode && !isASCII(s)
+	if b.len+n > b.cap || switching {
+		newCap := max(b.len+n, 2*b.cap, 64)
+		if switching {
+			b.unicode = true
+		}
+		per := 1.0
+		if b.unicode {
+			per = 2
+		}
+		if !b.mt.add(float64(newCap) * per) {
+			return false
+		}
+		if switching {
+			b.b.LikelyUnicode(newCap - b.len)
+		} else {
+			b.b.Grow(newCap - b.len)
+		}
+		b.cap = newCap
+	}
+	b.b.WriteString(s)
+	b.len += n
+	return true
+}
+
+// substitute writes the replacement template for one match, as goja's
+// GetSubstitution (writeSubstitution) does: captures[0] is the match, the
+// others its groups ($1…$99), groups the named ones ($<name>).
+func (vm *VM) substitute(s goja.String, position int, captures []goja.Value, groups *goja.Object, tmpl goja.String, write func(goja.String) bool) bool {
+	l, rl := s.Length(), tmpl.Length()
+	matched := captures[0].(goja.String)
+	tail := position + matched.Length()
+	capture := func(i int) goja.String {
+		if c, ok := captures[i].(goja.String); ok {
+			return c
+		}
+		return s.Substring(0, 0)
+	}
+	lit := 0 // start of the pending literal run
+	flush := func(end int) bool {
+		if end > lit {
+			return write(tmpl.Substring(lit, end))
+		}
+		return true
+	}
+	for i := 0; i < rl; i++ {
+		if tmpl.CharAt(i) != '$' || i == rl-1 {
+			continue
+		}
+		var piece goja.String
+		skip := 1 // characters after the $ the piece consumes
+		switch ch := tmpl.CharAt(i + 1); ch {
+		case '$':
+			piece = tmpl.Substring(i, i+1)
+		case '`':
+			piece = s.Substring(0, position)
+		case '\'':
+			if tail < l {
+				piece = s.Substring(tail, l)
+			} else {
+				piece = s.Substring(l, l)
+			}
+		case '&':
+			piece = matched
+		case '<':
+			j := i + 2
+			for j < rl && tmpl.CharAt(j) != '>' {
+				j++
+			}
+			if groups == nil || j >= rl {
+				continue // written as it is
+			}
+			ref := tmpl.Substring(i+2, j).String()
+			if c := groups.Get(ref); c != nil && !goja.IsUndefined(c) {
+				piece = vm.toStr(c)
+			} else {
+				piece = s.Substring(0, 0)
+			}
+			skip = j - i
+		default:
+			index, j := 0, i+1
+			for lim := min(j+2, rl); j < lim; j++ {
+				c := tmpl.CharAt(j)
+				if c < '0' || c > '9' {
+					break
+				}
+				m := index*10 + int(c-'0')
+				if m >= len(captures) {
+					break
+				}
+				index = m
+			}
+			if index == 0 {
+				continue // "$" and the character, as they are
+			}
+			piece = capture(index)
+			skip = j - i - 1
+		}
+		if !flush(i) || !write(piece) {
+			return false
+		}
+		i += skip
+		lit = i + 1
+	}
+	return flush(rl)
+}
