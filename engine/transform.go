@@ -66,11 +66,13 @@ func transformFile(p, text string) (js string, specs []string, err error) {
 	// requires one of the script's files by a literal name (mixing require
 	// and import, as bundlers allow) keeps the linker's require: the
 	// second pass then makes fewer require calls than the first.
-	js2, _, _, calls2, err := transformOnce(p, text, map[string]string{"require": noRequire})
-	if err != nil || calls2 != calls {
-		return js, specs, nil
+	js2, _, _, calls2, err2 := transformOnce(p, text, map[string]string{"require": noRequire})
+	if err2 != nil || calls2 != calls {
+		// The first pass stands: it compiled, and its require is the
+		// linker's.
+		return js, specs, err
 	}
-	return js2, specs, nil
+	return js2, specs, err
 }
 
 // noRequire is what an ES module's require becomes: no global has this
