@@ -27,22 +27,18 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 	return sorted[min(len(sorted)-1, int(float64(len(sorted))*p))]
 }
 
-// noisyNeighbour: tenant A floods a 50 ms busy loop with 200 concurrent
-// requests while tenant B keeps sending a trivial one; B's latency is
-// measured before (unloaded) and during the flood.
-func noisyNeighbour(t testing.TB, h *harness, bRequests int) noisyResult {
-	_, devA, _ := h.tenant("noisy")
-	_, devB, _ := h.tenant("quiet")
-	h.script(devA, map[string]any{"name": "busy", "type": "http", "status": "active", "source": busyLoop,
-		"trigger": map[string]any{"http": map[string]any{"path": "/busy"}}})
+// quietTenant saves tenant B's trivial script (devB is its developer key)
+// and returns a GET that answers the status and the latency, through a
+// client of conns connections per host.
+func quietTenant(t testing.TB, h *harness, devB string, conns int) func(path string) (int, time.Duration) {
 	h.script(devB, map[string]any{"name": "hello", "type": "http", "status": "active", "source": `export default () => ({ hi: 1 })`,
 		"trigger": map[string]any{"http": map[string]any{"path": "/hello"}}})
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conns}}
 	// Cleanups run last-in first-out: close the client's connections before
 	// the server stops, or connections the transport dialed but never used
 	// hold Shutdown for 5 s.
 	t.Cleanup(client.CloseIdleConnections)
-	get := func(path string) (int, time.Duration) {
+	return func(path string) (int, time.Duration) {
 		start := time.Now()
 		resp, err := client.Get(h.base + path)
 		if err != nil {
@@ -51,6 +47,17 @@ func noisyNeighbour(t testing.TB, h *harness, bRequests int) noisyResult {
 		resp.Body.Close()
 		return resp.StatusCode, time.Since(start)
 	}
+}
+
+// noisyNeighbour: tenant A floods a 50 ms busy loop with 200 concurrent
+// requests while tenant B keeps sending a trivial one; B's latency is
+// measured before (unloaded) and during the flood.
+func noisyNeighbour(t testing.TB, h *harness, bRequests int) noisyResult {
+	_, devA, _ := h.tenant("noisy")
+	_, devB, _ := h.tenant("quiet")
+	h.script(devA, map[string]any{"name": "busy", "type": "http", "status": "active", "source": busyLoop,
+		"trigger": map[string]any{"http": map[string]any{"path": "/busy"}}})
+	get := quietTenant(t, h, devB, 256)
 	var res noisyResult
 	measureB := func() (lat []time.Duration) {
 		for range bRequests {
@@ -159,19 +166,7 @@ func cpuHog(t testing.TB, h *harness, timeout, bFor time.Duration) hogResult {
 	_, devB, _ := h.tenant("quiet")
 	h.script(devA, map[string]any{"name": "spin", "type": "http", "status": "active", "source": `export default () => { for (;;) {} }`,
 		"limits": map[string]any{"timeoutMs": timeout.Milliseconds()}, "trigger": map[string]any{"http": map[string]any{"path": "/spin"}}})
-	h.script(devB, map[string]any{"name": "hello", "type": "http", "status": "active", "source": `export default () => ({ hi: 1 })`,
-		"trigger": map[string]any{"http": map[string]any{"path": "/hello"}}})
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
-	t.Cleanup(client.CloseIdleConnections)
-	get := func(path string) (int, time.Duration) {
-		start := time.Now()
-		resp, err := client.Get(h.base + path)
-		if err != nil {
-			return 0, time.Since(start)
-		}
-		resp.Body.Close()
-		return resp.StatusCode, time.Since(start)
-	}
+	get := quietTenant(t, h, devB, 64)
 	get("/run/quiet/hello") // warm B's VM
 	hog, err := h.app.Client().TenantGetBySlug(context.Background(), "hog")
 	if err != nil {
