@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dop251/goja"
-	"github.com/dop251/goja/parser"
+	"github.com/kiln-run/kiln/internal/goja"
+	"github.com/kiln-run/kiln/internal/goja/parser"
 )
 
 // The benchmarks pair each engine path with raw goja doing the same work in

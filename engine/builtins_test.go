@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dop251/goja"
+	"github.com/kiln-run/kiln/internal/goja"
 
 	"github.com/kiln-run/kiln/engine"
 	"github.com/kiln-run/kiln/sdk"

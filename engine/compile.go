@@ -11,8 +11,8 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/dop251/goja"
-	"github.com/dop251/goja/parser"
+	"github.com/kiln-run/kiln/internal/goja"
+	"github.com/kiln-run/kiln/internal/goja/parser"
 	"github.com/evanw/esbuild/pkg/api"
 )
 

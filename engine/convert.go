@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/dop251/goja"
+	"github.com/kiln-run/kiln/internal/goja"
 )
 
 // parseInput turns the invocation's JSON input into a JS value with the

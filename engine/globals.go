@@ -4,7 +4,7 @@ import (
 	"math"
 	"sync"
 
-	"github.com/dop251/goja"
+	"github.com/kiln-run/kiln/internal/goja"
 
 	"github.com/kiln-run/kiln/engine/internal/web"
 	"github.com/kiln-run/kiln/engine/internal/web/urlapi"

@@ -6,8 +6,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/dop251/goja"
-	"github.com/dop251/goja/parser"
+	"github.com/kiln-run/kiln/internal/goja"
+	"github.com/kiln-run/kiln/internal/goja/parser"
 )
 
 // Guarded built-ins. goja cannot interrupt a single native call, so any

@@ -5,7 +5,7 @@ import (
 	"math"
 	"sync"
 
-	"github.com/dop251/goja"
+	"github.com/kiln-run/kiln/internal/goja"
 )
 
 // arrayMethods are the Array.prototype methods that walk or copy every

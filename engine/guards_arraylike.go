@@ -5,7 +5,7 @@ import (
 	"math"
 	"strconv"
 
-	"github.com/dop251/goja"
+	"github.com/kiln-run/kiln/internal/goja"
 )
 
 // Measuring the array-likes a built-in is about to walk, and pinning what

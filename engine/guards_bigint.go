@@ -1,7 +1,7 @@
 package engine
 
 import (
-	"github.com/dop251/goja"
+	"github.com/kiln-run/kiln/internal/goja"
 )
 
 // Guards on BigInt. BigInt.asUintN(bits, x) and asIntN compute 2^bits

@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"sync"
 
-	"github.com/dop251/goja"
+	"github.com/kiln-run/kiln/internal/goja"
 )
 
 // The guarded ArrayBuffer and typed array constructors, made by the

@@ -1,7 +1,7 @@
 package engine
 
 import (
-	"github.com/dop251/goja"
+	"github.com/kiln-run/kiln/internal/goja"
 )
 
 // Guards on the built-ins that list or walk an object's own keys. A string

@@ -3,7 +3,7 @@ package engine
 import (
 	"strconv"
 
-	"github.com/dop251/goja"
+	"github.com/kiln-run/kiln/internal/goja"
 )
 
 // RegExp.prototype[Symbol.replace], step by step (guards_regexp.go has the

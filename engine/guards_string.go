@@ -4,7 +4,7 @@ import (
 	_ "embed"
 	"math"
 
-	"github.com/dop251/goja"
+	"github.com/kiln-run/kiln/internal/goja"
 )
 
 // guardStrings guards String.prototype: the methods whose result length

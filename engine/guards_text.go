@@ -7,8 +7,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/dop251/goja"
-	"github.com/dop251/goja/parser"
+	"github.com/kiln-run/kiln/internal/goja"
+	"github.com/kiln-run/kiln/internal/goja/parser"
 	"golang.org/x/text/unicode/norm"
 )
 

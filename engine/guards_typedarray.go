@@ -6,7 +6,7 @@ import (
 	"reflect"
 	"slices"
 
-	"github.com/dop251/goja"
+	"github.com/kiln-run/kiln/internal/goja"
 )
 
 // Guards on %TypedArray%.prototype, installed with the first typed array

@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"slices"
 
-	"github.com/dop251/goja"
+	"github.com/kiln-run/kiln/internal/goja"
 	"github.com/kiln-run/kiln/kilntype"
 )
 

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/dop251/goja"
+	"github.com/kiln-run/kiln/internal/goja"
 )
 
 // Meta identifies an invocation. It is what the script sees as its second

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/dop251/goja"
+	"github.com/kiln-run/kiln/internal/goja"
 )
 
 // toError turns whatever ended an invocation into an *Error with a code and

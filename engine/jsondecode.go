@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
-	"github.com/dop251/goja"
+	"github.com/kiln-run/kiln/internal/goja"
 )
 
 // decodeJSON turns JSON text into plain JS values directly, preserving key

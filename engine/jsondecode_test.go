@@ -3,7 +3,7 @@ package engine
 import (
 	"testing"
 
-	"github.com/dop251/goja"
+	"github.com/kiln-run/kiln/internal/goja"
 )
 
 // sameAsJSONParse checks that decodeJSON, when it accepts text, builds

@@ -1,7 +1,7 @@
 package engine
 
 import (
-	"github.com/dop251/goja"
+	"github.com/kiln-run/kiln/internal/goja"
 )
 
 // maxJSONNesting is how deep a value JSON.stringify accepts. goja's

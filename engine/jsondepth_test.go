@@ -3,7 +3,7 @@ package engine
 import (
 	"testing"
 
-	"github.com/dop251/goja"
+	"github.com/kiln-run/kiln/internal/goja"
 )
 
 // TestMeasureSmallMatchesLarge: where measureSmall answers, it answers what

@@ -1,6 +1,6 @@
 package engine
 
-import "github.com/dop251/goja"
+import "github.com/kiln-run/kiln/internal/goja"
 
 // linker runs a program's files in a VM as CommonJS modules: each file's
 // factory runs once, the first time something requires it, with the

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/dop251/goja"
+	"github.com/kiln-run/kiln/internal/goja"
 )
 
 // loop is an invocation's event loop. Everything that touches the VM runs

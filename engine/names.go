@@ -3,7 +3,7 @@ package engine
 import (
 	"reflect"
 
-	"github.com/dop251/goja/ast"
+	"github.com/kiln-run/kiln/internal/goja/ast"
 )
 
 // The transform keeps names (esbuild's KeepNames). esbuild renames every

@@ -4,7 +4,7 @@ import (
 	"math/big"
 	"reflect"
 
-	"github.com/dop251/goja/ast"
+	"github.com/kiln-run/kiln/internal/goja/ast"
 )
 
 // syntaxFeatures records which of the language's hidden intrinsics a

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/dop251/goja"
+	"github.com/kiln-run/kiln/internal/goja"
 )
 
 // maxTimerMs is the longest delay browsers honour (2^31-1 ms); longer ones

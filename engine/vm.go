@@ -10,8 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/dop251/goja"
-	"github.com/dop251/goja/parser"
+	"github.com/kiln-run/kiln/internal/goja"
+	"github.com/kiln-run/kiln/internal/goja/parser"
 	"github.com/kiln-run/kiln/engine/internal/web"
 	"github.com/kiln-run/kiln/redact"
 )

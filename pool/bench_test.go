@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dop251/goja"
+	"github.com/kiln-run/kiln/internal/goja"
 	"github.com/kiln-run/kiln/engine"
 )
 

@@ -14,7 +14,7 @@ import (
 	"testing/fstest"
 	"time"
 
-	"github.com/dop251/goja"
+	"github.com/kiln-run/kiln/internal/goja"
 
 	"github.com/kiln-run/kiln/engine"
 	"github.com/kiln-run/kiln/outbound"

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/dop251/goja"
+	"github.com/kiln-run/kiln/internal/goja"
 )
 
 type vm struct {

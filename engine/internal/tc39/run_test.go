@@ -12,9 +12,9 @@ import (
 	"testing/fstest"
 	"time"
 
-	"github.com/dop251/goja"
-	"github.com/dop251/goja/ast"
-	"github.com/dop251/goja/parser"
+	"github.com/kiln-run/kiln/internal/goja"
+	"github.com/kiln-run/kiln/internal/goja/ast"
+	"github.com/kiln-run/kiln/internal/goja/parser"
 
 	"github.com/kiln-run/kiln/engine"
 )

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"math"
 
-	"github.com/dop251/goja"
+	"github.com/kiln-run/kiln/internal/goja"
 )
 
 // abortGlobals are AbortController and AbortSignal

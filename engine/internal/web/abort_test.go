@@ -4,7 +4,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/dop251/goja"
+	"github.com/kiln-run/kiln/internal/goja"
 )
 
 func TestAbortController(t *testing.T) {

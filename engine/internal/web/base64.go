@@ -3,7 +3,7 @@ package web
 import (
 	"encoding/base64"
 
-	"github.com/dop251/goja"
+	"github.com/kiln-run/kiln/internal/goja"
 )
 
 // base64Globals are atob and btoa

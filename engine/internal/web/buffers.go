@@ -3,7 +3,7 @@ package web
 import (
 	"reflect"
 
-	"github.com/dop251/goja"
+	"github.com/kiln-run/kiln/internal/goja"
 )
 
 // viewIntrinsics are the brand-checking getters of %TypedArray%.prototype

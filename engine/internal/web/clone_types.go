@@ -4,7 +4,7 @@ import (
 	"math"
 	"time"
 
-	"github.com/dop251/goja"
+	"github.com/kiln-run/kiln/internal/goja"
 )
 
 // method2 returns the built-in method ctor.prototype[name], looked up once.

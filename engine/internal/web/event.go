@@ -1,6 +1,6 @@
 package web
 
-import "github.com/dop251/goja"
+import "github.com/kiln-run/kiln/internal/goja"
 
 // This file is a minimal DOM event model (https://dom.spec.whatwg.org/#events):
 // enough for AbortSignal and for scripts that use EventTarget as an

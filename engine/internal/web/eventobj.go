@@ -1,6 +1,6 @@
 package web
 
-import "github.com/dop251/goja"
+import "github.com/kiln-run/kiln/internal/goja"
 
 // eventClass builds Event.
 func (r *realm) eventClass() *classInfo {

@@ -5,7 +5,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/dop251/goja"
+	"github.com/kiln-run/kiln/internal/goja"
 	"github.com/kiln-run/kiln/engine/internal/web/urlapi"
 )
 

@@ -4,7 +4,7 @@ import (
 	"sync"
 	"weak"
 
-	"github.com/dop251/goja"
+	"github.com/kiln-run/kiln/internal/goja"
 )
 
 // installFetchClasses defines Headers, Request and Response

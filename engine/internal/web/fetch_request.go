@@ -3,7 +3,7 @@ package web
 import (
 	"strings"
 
-	"github.com/dop251/goja"
+	"github.com/kiln-run/kiln/internal/goja"
 )
 
 // requestState is a Request's internal state.

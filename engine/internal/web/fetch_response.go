@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"math"
 
-	"github.com/dop251/goja"
+	"github.com/kiln-run/kiln/internal/goja"
 )
 
 // responseState is a Response's internal state.

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"weak"
 
-	"github.com/dop251/goja"
+	"github.com/kiln-run/kiln/internal/goja"
 	"github.com/kiln-run/kiln/engine/internal/web/urlapi"
 )
 

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"weak"
 
-	"github.com/dop251/goja"
+	"github.com/kiln-run/kiln/internal/goja"
 )
 
 // realm is the per-runtime state that the five installers share: the classes

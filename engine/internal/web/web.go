@@ -11,7 +11,7 @@
 // output.
 package web
 
-import "github.com/dop251/goja"
+import "github.com/kiln-run/kiln/internal/goja"
 
 // Host is what the web globals need from the engine.
 type Host struct {

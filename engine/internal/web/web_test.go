@@ -8,7 +8,7 @@ import (
 	"testing"
 	"weak"
 
-	"github.com/dop251/goja"
+	"github.com/kiln-run/kiln/internal/goja"
 )
 
 // seqRandom is a reproducible Host.Random: it yields 0, 1, 2, … 255, 0, …

@@ -5,7 +5,7 @@ package idl
 import (
 	"strconv"
 
-	"github.com/dop251/goja"
+	"github.com/kiln-run/kiln/internal/goja"
 )
 
 // Record converts o as WebIDL converts an object to a record<K, V>: for

@@ -3,7 +3,7 @@ package urlapi
 import (
 	"testing"
 
-	"github.com/dop251/goja"
+	"github.com/kiln-run/kiln/internal/goja"
 )
 
 // BenchmarkInstall measures the per-runtime cost of Install alone; the

@@ -3,7 +3,7 @@ package urlapi
 import (
 	"testing"
 
-	"github.com/dop251/goja"
+	"github.com/kiln-run/kiln/internal/goja"
 )
 
 // fuzzProbe parses (input, base) in JS. It returns "" when the URL does not

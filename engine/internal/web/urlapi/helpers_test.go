@@ -3,7 +3,7 @@ package urlapi
 import (
 	"testing"
 
-	"github.com/dop251/goja"
+	"github.com/kiln-run/kiln/internal/goja"
 )
 
 func newTestRuntime(t testing.TB) *goja.Runtime {

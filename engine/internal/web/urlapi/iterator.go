@@ -1,6 +1,6 @@
 package urlapi
 
-import "github.com/dop251/goja"
+import "github.com/kiln-run/kiln/internal/goja"
 
 type iterKind uint8
 

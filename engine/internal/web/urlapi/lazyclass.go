@@ -1,6 +1,6 @@
 package urlapi
 
-import "github.com/dop251/goja"
+import "github.com/kiln-run/kiln/internal/goja"
 
 // lazyClass is a WebIDL interface object (URL, URLSearchParams) whose
 // members are built the first time anything touches it.

@@ -1,7 +1,7 @@
 package urlapi
 
 import (
-	"github.com/dop251/goja"
+	"github.com/kiln-run/kiln/internal/goja"
 
 	"github.com/kiln-run/kiln/engine/internal/web/idl"
 )

@@ -1,6 +1,6 @@
 package urlapi
 
-import "github.com/dop251/goja"
+import "github.com/kiln-run/kiln/internal/goja"
 
 // urlState is what a URL object holds. It must never reference a goja
 // object: the URL's URLSearchParams state points back here, and a

@@ -5,7 +5,7 @@ import (
 	"sync"
 	"weak"
 
-	"github.com/dop251/goja"
+	"github.com/kiln-run/kiln/internal/goja"
 )
 
 // weakTable maps a goja object to the Go state behind it, without keeping

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/dop251/goja"
+	"github.com/kiln-run/kiln/internal/goja"
 )
 
 var updateKnownFailures = flag.Bool("update-known-failures", false,
