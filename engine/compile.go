@@ -11,9 +11,9 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/evanw/esbuild/pkg/api"
 	"github.com/kiln-run/kiln/internal/goja"
 	"github.com/kiln-run/kiln/internal/goja/parser"
-	"github.com/evanw/esbuild/pkg/api"
 )
 
 // Source is a script to compile: one entry file and, optionally, the folder

@@ -10,9 +10,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/kiln-run/kiln/engine/internal/web"
 	"github.com/kiln-run/kiln/internal/goja"
 	"github.com/kiln-run/kiln/internal/goja/parser"
-	"github.com/kiln-run/kiln/engine/internal/web"
 	"github.com/kiln-run/kiln/redact"
 )
 

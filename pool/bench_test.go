@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kiln-run/kiln/internal/goja"
 	"github.com/kiln-run/kiln/engine"
+	"github.com/kiln-run/kiln/internal/goja"
 )
 
 // BenchmarkWarmInvoke is an invocation through the pool on a warm VM — the

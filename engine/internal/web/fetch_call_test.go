@@ -5,8 +5,8 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/kiln-run/kiln/internal/goja"
 	"github.com/kiln-run/kiln/engine/internal/web/urlapi"
+	"github.com/kiln-run/kiln/internal/goja"
 )
 
 // fakeNetwork is a Host.Fetch that keeps each request for the test to

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"weak"
 
-	"github.com/kiln-run/kiln/internal/goja"
 	"github.com/kiln-run/kiln/engine/internal/web/urlapi"
+	"github.com/kiln-run/kiln/internal/goja"
 )
 
 // newFetchVM is newVM with urlapi's URL and URLSearchParams installed too,
