@@ -134,7 +134,7 @@ func New(cfg Config, opts ...Option) (c *Client, err error) {
 	}
 	engCfg := engine.Config{Timeout: cfg.Timeout, MemoryLimit: cfg.MemoryBytes, OutputBytes: cfg.OutputBytes,
 		Clock: cfg.Clock, Random: cfg.Random, HostCallGuard: limiter.guard,
-		Fetch: sdk.Fetch(client), Modules: modules}
+		Fetch: sdk.Fetch(client), Modules: modules, ManageHeapLimit: cfg.ManageHeapLimit}
 	if tr != nil {
 		engCfg.OnHostCall = tr.hostCall
 	}

@@ -46,6 +46,13 @@ type Config struct {
 	MemoryBytes    int64         `json:"memoryBytes"`
 	MaxMemoryBytes int64         `json:"maxMemoryBytes"`
 	OutputBytes    int64         `json:"outputBytes"`
+	// ManageHeapLimit keeps the Go runtime's soft memory limit at the
+	// process's idle live heap plus the memory limits of the scripts
+	// running plus 64 MiB, so scripts' garbage is collected before the
+	// process passes what they may hold (engine.Config.ManageHeapLimit).
+	// The limit is the process's: leave it off if the host tunes
+	// GOMEMLIMIT itself. kiln serve turns it on unless GOMEMLIMIT is set.
+	ManageHeapLimit bool `json:"-"`
 	// HostCallsPerMinute is a script's default cap on host calls (iota.*,
 	// fetch) per minute; past it a call fails with RATE_LIMITED. Scripts
 	// set their own with limits.hostCallsPerMinute. Default 10,000.

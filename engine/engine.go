@@ -73,6 +73,14 @@ type Config struct {
 	// MemorySampleInterval is how often the memory watchdog samples the
 	// heap while invocations run. Default 1ms.
 	MemorySampleInterval time.Duration
+	// ManageHeapLimit keeps the Go runtime's soft memory limit
+	// (debug.SetMemoryLimit) at the process's idle live heap plus the
+	// memory limits of the invocations running plus 64 MiB, so that
+	// scripts' garbage is collected before the process grows past what
+	// they may hold (docs/limits.md). The limit is the process's: leave
+	// this off if the host tunes GOMEMLIMIT itself (a limit already set
+	// is never changed). kiln serve turns it on.
+	ManageHeapLimit bool
 }
 
 // WithDefaults returns a copy of c with every unset field set to its default.
@@ -169,10 +177,15 @@ func New(cfg Config) (*Engine, error) {
 			regexp2.DefaultMatchTimeout = cfg.RegexpTimeout
 		}
 	})
+	var limiter *heapLimiter
+	if cfg.ManageHeapLimit {
+		processHeapLimiter.acquire()
+		limiter = &processHeapLimiter
+	}
 	return &Engine{
 		cfg:      cfg,
 		compiler: newCompiler(cfg.CacheSize),
-		memory:   newMemoryWatchdog(cfg.MemorySampleInterval),
+		memory:   newMemoryWatchdog(cfg.MemorySampleInterval, limiter),
 	}, nil
 }
 
@@ -181,7 +194,9 @@ func (e *Engine) Config() Config { return e.cfg }
 
 // Close stops the engine's background work. VMs must not be used after it.
 func (e *Engine) Close() error {
-	e.memory.close()
+	if e.memory.close() && e.memory.limiter != nil {
+		e.memory.limiter.release()
+	}
 	return nil
 }
 

@@ -47,8 +47,8 @@ func (vm *VM) toStr(v goja.Value) goja.String {
 // budget is how many more bytes the running invocation may allocate
 // (effectively unlimited outside an invocation).
 func (vm *VM) budget() float64 {
-	if inv := vm.inv; inv != nil && inv.memory != nil {
-		return float64(inv.memory.remaining())
+	if vm.inv != nil {
+		return float64(vm.rt.MemoryRemaining())
 	}
 	return math.MaxInt64
 }

@@ -117,7 +117,6 @@ type invocation struct {
 	finished bool // set under mu when the invocation ends
 	timeout  time.Duration
 	loop     *loop
-	memory   *memoryAccount // &account
 	account  memoryAccount
 	turns    Turns
 	slice    time.Duration // TurnSlice
@@ -349,13 +348,13 @@ func (vm *VM) run(ctx context.Context, params InvokeParams, body func(*invocatio
 	vm.loop.reset()
 	inv := &invocation{vm: vm, meta: params.Meta, parent: ctx, deadline: start.Add(timeout), timeout: timeout, loop: vm.loop}
 	defer inv.cancelContext()
-	inv.memory = &inv.account
 	// Interrupt a running script when the deadline passes or the caller
 	// cancels; a waiting loop notices through inv.context() itself. The
 	// VM's one deadline timer and the watchdog's polling of the caller's
 	// context (if it can end at all) cost less than deriving a context for
 	// every invocation, which only host calls and waits need.
-	vm.engine.memory.open(inv.memory, memLimit, inv, ctx.Done() != nil, params.Turns != nil && params.TurnSlice > 0, start)
+	vm.rt.SetMemoryLimit(memLimit)
+	vm.engine.memory.open(&inv.account, memLimit, inv, ctx.Done() != nil, params.Turns != nil && params.TurnSlice > 0)
 	vm.inv = inv
 	if ctx.Err() != nil {
 		inv.interrupt(ctxError(ctx, timeout))
@@ -388,7 +387,7 @@ func (vm *VM) run(ctx context.Context, params InvokeParams, body func(*invocatio
 	inv.mu.Lock()
 	inv.finished = true
 	inv.mu.Unlock()
-	vm.engine.memory.release(inv.memory)
+	vm.engine.memory.release(&inv.account)
 	inv.loop.close()
 	vm.rt.ClearInterrupt()
 	vm.inv = nil
@@ -396,7 +395,7 @@ func (vm *VM) run(ctx context.Context, params InvokeParams, body func(*invocatio
 	if err != nil {
 		res.Err = vm.toError(inv, err)
 		res.Value = nil
-		if ie := inv.firstInterrupt(); ie != nil || res.Err.Code == CodeStackOverflow {
+		if ie := inv.firstInterrupt(); ie != nil || res.Err.Code == CodeStackOverflow || res.Err.Code == CodeMemoryLimit {
 			vm.broken = true
 		}
 	}
@@ -404,7 +403,8 @@ func (vm *VM) run(ctx context.Context, params InvokeParams, body func(*invocatio
 	res.Logs, res.LogsTruncated = inv.logs, inv.truncated
 	inv.mu.Unlock()
 	res.HostCalls = inv.sealHostCalls()
-	res.Metrics = Metrics{Duration: time.Since(start), MemoryBytes: max(inv.memory.used.Load(), 0), HostCalls: len(res.HostCalls)}
+	live, charged := vm.rt.MemoryUsage()
+	res.Metrics = Metrics{Duration: time.Since(start), MemoryBytes: live + charged, HostCalls: len(res.HostCalls)}
 	return res
 }
 
@@ -429,11 +429,16 @@ func (inv *invocation) checkCaller() {
 	}
 }
 
-// overMemoryLimit stops the invocation for using more than its memory
-// limit; the watchdog calls it at most once.
-func (inv *invocation) overMemoryLimit(used int64) {
-	inv.interrupt(&Error{Code: CodeMemoryLimit, Message: "the script used about " + formatBytes(used) +
-		" of memory, more than its limit of " + formatBytes(inv.account.limit) + "; process data in smaller pieces or raise limits.memoryBytes"})
+// checkMemory asks the runtime to measure what it holds at its next
+// instruction (the watchdog's backstop, from the watchdog's goroutine).
+func (inv *invocation) checkMemory() {
+	inv.vm.rt.RequestMemoryCheck()
+}
+
+// memoryLimitError is the MEMORY_LIMIT of a runtime its meter stopped.
+func memoryLimitError(e *goja.MemoryLimitError) *Error {
+	return &Error{Code: CodeMemoryLimit, Message: "the script holds about " + formatBytes(e.Used) +
+		" of memory, more than its limit of " + formatBytes(e.Limit) + "; process data in smaller pieces or raise limits.memoryBytes"}
 }
 
 // contain runs f, turning a Go panic inside it — a fault in goja (some

@@ -35,8 +35,14 @@ func (vm *VM) toError(inv *invocation, err error) *Error {
 	case errors.As(err, &e):
 		return e
 	case errors.As(err, &interrupted):
-		if ie, ok := interrupted.Value().(*Error); ok {
-			return ie
+		switch v := interrupted.Value().(type) {
+		case *Error:
+			return v
+		case *goja.MemoryLimitError:
+			e := memoryLimitError(v)
+			e.Stack = cleanStack(interrupted.String())
+			e.Position = firstPosition(e.Stack)
+			return e
 		}
 		return Errorf(CodeInternal, "the script was interrupted")
 	case errors.As(err, &overflow):

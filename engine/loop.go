@@ -52,6 +52,7 @@ type timer struct {
 	seq      uint64
 	interval time.Duration // 0 for setTimeout
 	fn       goja.Callable
+	fnValue  goja.Value // fn as the script passed it, for the memory walk
 	args     []goja.Value
 	// native timers belong to the engine (AbortSignal.timeout); they are
 	// "unref'd": they never keep an invocation alive and are not reported.
@@ -114,13 +115,13 @@ func (l *loop) reserve() func(func() error) {
 }
 
 // addTimer schedules fn; it returns the timer's id.
-func (l *loop) addTimer(delay time.Duration, interval time.Duration, fn goja.Callable, args []goja.Value) int {
+func (l *loop) addTimer(delay time.Duration, interval time.Duration, fnValue goja.Value, fn goja.Callable, args []goja.Value) int {
 	if delay < 0 {
 		delay = 0
 	}
 	l.nextID++
 	l.seq++
-	t := &timer{id: l.nextID, due: l.clock.Now().Add(delay), seq: l.seq, interval: interval, fn: fn, args: args}
+	t := &timer{id: l.nextID, due: l.clock.Now().Add(delay), seq: l.seq, interval: interval, fn: fn, fnValue: fnValue, args: args}
 	heap.Push(&l.timers, t)
 	if l.byID == nil {
 		l.byID = map[int]*timer{}
@@ -129,10 +130,24 @@ func (l *loop) addTimer(delay time.Duration, interval time.Duration, fn goja.Cal
 	return t.id
 }
 
+// visitRoots passes the meter's walk what the loop holds for the script:
+// its timers' callbacks and arguments (goja cannot see into a Callable).
+// It runs on the VM's goroutine, as the timers are only touched there.
+func (l *loop) visitRoots(visit func(goja.Value)) {
+	for _, t := range l.timers {
+		if t.fnValue != nil {
+			visit(t.fnValue)
+		}
+		for _, a := range t.args {
+			visit(a)
+		}
+	}
+}
+
 // addNativeTimer schedules an engine-owned callback that does not keep the
 // invocation alive.
 func (l *loop) addNativeTimer(delay time.Duration, fn func()) int {
-	id := l.addTimer(delay, 0, nil, nil)
+	id := l.addTimer(delay, 0, nil, nil, nil)
 	l.byID[id].native = fn
 	return id
 }

@@ -1,43 +1,50 @@
 package engine
 
 import (
-	"runtime"
 	"runtime/metrics"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
-// goja has no memory limit, so the engine enforces one in two layers:
+// Memory is charged to the runtime that allocates it: every VM's goja
+// runtime carries a meter (internal/goja, FORK.md patch 1) that counts what
+// its script allocates and, when the count nears the invocation's limit,
+// measures what the runtime can reach, and stops the script past the limit.
+// A neighbour's allocation is never charged to an innocent run. On top of
+// it the engine keeps two layers:
 //
 //  1. Guarded built-ins (guards*.go) refuse, before it happens, any single
-//     native call that would allocate past the invocation's remaining budget.
-//     goja cannot interrupt a native call, so this is the only layer that
-//     catches `'x'.repeat(2**30)` before the process grows.
-//  2. This watchdog samples the Go heap while invocations run and interrupts
-//     an invocation whose heap growth since it started passes its limit, after
-//     a forced GC confirms the growth is live memory and not garbage.
+//     native call that would allocate past the runtime's remaining room
+//     (goja.Runtime.MemoryRemaining), with a message that names the call.
+//  2. This watchdog, the backstop for allocation sites the meter does not
+//     charge: it samples the process's heap while invocations run, and when
+//     the heap has grown by backstopGrowth more than it was at the last
+//     check, asks every running runtime to measure itself at its next
+//     instruction (goja.Runtime.RequestMemoryCheck). Only a runtime that
+//     holds more than its limit is stopped.
 //
-// The heap is the process's, so growth is attributed by time: an invocation
-// is charged everything the process allocated since it started. That is exact
-// for one invocation at a time and conservative (it may stop an innocent
-// invocation) when a neighbour allocates heavily at the same moment; the
-// tolerance and this trade-off are measured in docs/limits.md.
+// The same goroutine also stops an invocation whose caller's context ended
+// (checkCaller) and demotes a CPU turn held past its slice (checkTurn), and
+// keeps the Go runtime's soft memory limit at what the running invocations
+// may hold (softLimit), so that their garbage is collected before the
+// process grows past the sum of their limits.
 
 const heapMetric = "/memory/classes/heap/objects:bytes"
 
-// gcRetryGrowth is how much the heap must grow after a forced GC that blamed
-// nobody before the watchdog forces another one (or 50ms pass).
-const gcRetryGrowth = 8 << 20
+// backstopGrowth is how much the process heap may grow, beyond what it was
+// at the last check, before every running runtime is asked to measure
+// itself.
+const backstopGrowth = 32 << 20
 
 // lingerTicks is how many idle samples the watchdog takes before it exits.
 const lingerTicks = 200
 
-// memoryWatchdog is shared by all VMs of an engine. While it samples, it
-// also stops an invocation whose caller's context ended (checkCaller) and
-// demotes a CPU turn held past its slice (checkTurn).
+// memoryWatchdog is shared by all VMs of an engine.
 type memoryWatchdog struct {
 	interval time.Duration
+	// limiter, when set, is told the limits of the invocations that start
+	// and end (Config.ManageHeapLimit).
+	limiter *heapLimiter
 
 	mu      sync.Mutex
 	active  map[*memoryAccount]struct{}
@@ -45,22 +52,13 @@ type memoryWatchdog struct {
 	stopped bool
 	stopCh  chan struct{}
 	done    chan struct{}
-	// latest is the last heap sample and latestAt when it was taken (Unix
-	// nanoseconds; 0 while the watchdog is not sampling).
-	latest   atomic.Int64
-	latestAt atomic.Int64
 }
 
-// memoryAccount is one invocation's view of the heap. The invocation holds
-// it by value (one allocation fewer per invocation); it must not be copied.
+// memoryAccount is one running invocation as the watchdog sees it. The
+// invocation holds it by value (one allocation fewer per invocation).
 type memoryAccount struct {
-	limit    int64
-	baseline int64
-	// used is the latest growth estimate (heap now - baseline).
-	used atomic.Int64
-	// owner is told at most once, from the watchdog goroutine.
+	limit int64
 	owner watched
-	fired atomic.Bool
 	// watchCaller says the owner's caller can end, and watchTurn that it
 	// takes CPU turns: the watchdog asks it on every sample.
 	watchCaller, watchTurn bool
@@ -69,8 +67,10 @@ type memoryAccount struct {
 // watched is the invocation as the watchdog sees it (an interface rather
 // than closures: no allocation per account).
 type watched interface {
-	// overMemoryLimit stops the invocation for passing its limit.
-	overMemoryLimit(used int64)
+	// checkMemory asks the invocation's runtime to measure what it holds
+	// at its next instruction (the backstop), from the watchdog's
+	// goroutine.
+	checkMemory()
 	// checkCaller stops the invocation if its caller's context ended. The
 	// watchdog polls it instead of each invocation registering a
 	// context.AfterFunc: an atomic load per sample costs less than the
@@ -82,8 +82,8 @@ type watched interface {
 	checkTurn(now int64)
 }
 
-func newMemoryWatchdog(interval time.Duration) *memoryWatchdog {
-	return &memoryWatchdog{interval: interval, active: map[*memoryAccount]struct{}{}, stopCh: make(chan struct{})}
+func newMemoryWatchdog(interval time.Duration, limiter *heapLimiter) *memoryWatchdog {
+	return &memoryWatchdog{interval: interval, limiter: limiter, active: map[*memoryAccount]struct{}{}, stopCh: make(chan struct{})}
 }
 
 func readHeap() int64 {
@@ -103,16 +103,13 @@ func (h *heapSampler) read() int64 {
 	return int64(h.s[0].Value.Uint64())
 }
 
-// open starts accounting for one invocation in a, which must be zero;
-// close it with release. While the watchdog runs, its latest sample is the
-// baseline (reading the heap costs more than the rest of a warm
-// invocation's bookkeeping).
-func (w *memoryWatchdog) open(a *memoryAccount, limit int64, owner watched, watchCaller, watchTurn bool, now time.Time) {
-	baseline := w.latest.Load()
-	if time.Duration(now.UnixNano()-w.latestAt.Load()) > 2*w.interval {
-		baseline = readHeap()
+// open starts watching one invocation through a, which must be zero;
+// close it with release.
+func (w *memoryWatchdog) open(a *memoryAccount, limit int64, owner watched, watchCaller, watchTurn bool) {
+	a.limit, a.owner, a.watchCaller, a.watchTurn = limit, owner, watchCaller, watchTurn
+	if w.limiter != nil {
+		w.limiter.add(limit)
 	}
-	a.limit, a.baseline, a.owner, a.watchCaller, a.watchTurn = limit, baseline, owner, watchCaller, watchTurn
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.active[a] = struct{}{}
@@ -127,22 +124,17 @@ func (w *memoryWatchdog) release(a *memoryAccount) {
 	w.mu.Lock()
 	delete(w.active, a)
 	w.mu.Unlock()
-}
-
-// remaining is how many more bytes the invocation may allocate.
-func (a *memoryAccount) remaining() int64 {
-	used := a.used.Load()
-	if now := readHeap() - a.baseline; now > used {
-		used = now
+	if w.limiter != nil {
+		w.limiter.add(-a.limit)
 	}
-	return a.limit - used
 }
 
-func (w *memoryWatchdog) close() {
+// close stops the watchdog; it reports false if it was already stopped.
+func (w *memoryWatchdog) close() bool {
 	w.mu.Lock()
 	if w.stopped {
 		w.mu.Unlock()
-		return
+		return false
 	}
 	w.stopped = true
 	close(w.stopCh)
@@ -151,60 +143,43 @@ func (w *memoryWatchdog) close() {
 	if done != nil {
 		<-done
 	}
+	return true
 }
 
-// loop samples the heap while any invocation is active and exits when none
-// is, so an idle engine costs nothing.
+// loop samples while any invocation is active and exits when none is, so
+// an idle engine costs nothing.
 func (w *memoryWatchdog) loop(done chan struct{}) {
 	defer close(done)
 	ticker := time.NewTicker(w.interval)
 	defer ticker.Stop()
 	var (
-		lastGC     time.Time
-		lastGCHeap int64
-		gcRunning  bool
-		gcDone     = make(chan int64, 1)
-		sampler    heapSampler
-		accounts   []*memoryAccount
-		idle       int
+		sampler  heapSampler
+		accounts []*memoryAccount
+		idle     int
+		// checked is the heap at the last backstop check, lowered when
+		// the heap shrinks (a collection).
+		checked = sampler.read()
 	)
 	for {
 		select {
 		case <-w.stopCh:
-			if gcRunning {
-				<-gcDone
-			}
 			return
-		case live := <-gcDone:
-			gcRunning = false
-			lastGCHeap = live
-			accounts = w.snapshot(accounts[:0])
-			for _, a := range accounts {
-				used := live - a.baseline
-				a.used.Store(used)
-				if used > a.limit {
-					a.fire(used)
-				}
-			}
-			continue
 		case <-ticker.C:
 		}
-		heap := sampler.read()
-		now := time.Now().UnixNano()
-		w.latest.Store(heap)
-		w.latestAt.Store(now)
+		if w.limiter != nil {
+			w.limiter.apply()
+		}
 		accounts = w.snapshot(accounts[:0])
 		if len(accounts) == 0 {
 			// Linger a while before exiting: invocations tend to come in
 			// runs, and restarting the goroutine each time costs more than
 			// a few idle ticks.
-			if idle++; idle < lingerTicks || gcRunning {
+			if idle++; idle < lingerTicks {
 				continue
 			}
 			w.mu.Lock()
 			if len(w.active) == 0 {
 				w.running = false
-				w.latestAt.Store(0)
 				w.mu.Unlock()
 				return
 			}
@@ -212,7 +187,12 @@ func (w *memoryWatchdog) loop(done chan struct{}) {
 			continue
 		}
 		idle = 0
-		confirm := false
+		heap := sampler.read()
+		check := heap > checked+backstopGrowth
+		if check || heap < checked {
+			checked = heap
+		}
+		now := time.Now().UnixNano()
 		for _, a := range accounts {
 			if a.watchCaller {
 				a.owner.checkCaller()
@@ -220,35 +200,10 @@ func (w *memoryWatchdog) loop(done chan struct{}) {
 			if a.watchTurn {
 				a.owner.checkTurn(now)
 			}
-			used := heap - a.baseline
-			a.used.Store(used)
-			switch {
-			case used > a.limit+a.limit/2:
-				// Past one and a half times the limit, stop now rather than
-				// wait for a GC: at 2 cores a background GC of a large heap
-				// takes long enough for a loop to double its allocation.
-				// Garbage alone rarely explains this much (it would mean the
-				// script kept close to its limit live and as much again dead).
-				a.fire(used)
-			case used > a.limit:
-				confirm = true
+			if check {
+				a.owner.checkMemory()
 			}
 		}
-		if !confirm || gcRunning {
-			continue
-		}
-		// Between the limit and one and a half times it the sample may be
-		// garbage. Collect
-		// in the background, so sampling goes on meanwhile, and judge on the
-		// live heap; do not collect again until the heap has grown further.
-		if heap-lastGCHeap < gcRetryGrowth && time.Since(lastGC) < 50*time.Millisecond {
-			continue
-		}
-		lastGC, gcRunning = time.Now(), true
-		go func() {
-			runtime.GC()
-			gcDone <- readHeap()
-		}()
 	}
 }
 
@@ -261,11 +216,4 @@ func (w *memoryWatchdog) snapshot(buf []*memoryAccount) []*memoryAccount {
 		buf = append(buf, a)
 	}
 	return buf
-}
-
-// fire reports the account over its limit, once.
-func (a *memoryAccount) fire(used int64) {
-	if a.fired.CompareAndSwap(false, true) {
-		a.owner.overMemoryLimit(used)
-	}
 }

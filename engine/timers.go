@@ -42,7 +42,7 @@ func (vm *VM) installTimers() {
 			if len(call.Arguments) > 2 {
 				args = append(args, call.Arguments[2:]...)
 			}
-			return rt.ToValue(vm.inv.loop.addTimer(delay, interval, fn, args))
+			return rt.ToValue(vm.inv.loop.addTimer(delay, interval, call.Argument(0), fn, args))
 		}
 	}
 	clear := func(call goja.FunctionCall) goja.Value {

@@ -126,6 +126,14 @@ func (vm *VM) Bind(ctx context.Context, p *Program) error {
 			Message: "the script exports no handler: add `export default async function (input, ctx) { … }`, or export a function named `handler` or `Main`"}
 	}
 	vm.handler = fn
+	// What the runtime holds outside goja's own roots: the handler (and
+	// through its scopes the module's state) and the loop's timers.
+	rt.SetMemoryRoots(func(visit func(goja.Value)) {
+		visit(handler)
+		if vm.loop != nil {
+			vm.loop.visitRoots(visit)
+		}
+	})
 	return nil
 }
 
@@ -262,13 +270,13 @@ func (vm *VM) interrupt(err *Error) {
 // interrupted the invocation, and the caller must not allocate.
 func (vm *VM) charge(bytes int64, what string) bool {
 	inv := vm.inv
-	if inv == nil || inv.memory == nil {
+	if inv == nil {
 		return true
 	}
-	if rem := inv.memory.remaining(); bytes > rem {
+	if rem := vm.rt.MemoryRemaining(); bytes > rem {
 		inv.interrupt(&Error{Code: CodeMemoryLimit, Message: fmt.Sprintf(
 			"%s would allocate about %s, more than the %s left of this script's %s memory limit",
-			what, formatBytes(bytes), formatBytes(max(rem, 0)), formatBytes(inv.memory.limit))})
+			what, formatBytes(bytes), formatBytes(max(rem, 0)), formatBytes(vm.rt.MemoryLimit()))})
 		return false
 	}
 	return true

@@ -14,7 +14,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kiln-run/kiln/internal/configfile"
-	"github.com/kiln-run/kiln/pool"
 	"github.com/kiln-run/kiln/server"
 )
 
@@ -54,7 +53,7 @@ lists every setting.
 			if err != nil {
 				return err
 			}
-			tuneGC(os.LookupEnv)
+			cfg.ManageHeapLimit = tuneGC(os.LookupEnv)
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			log := slog.New(slog.NewTextHandler(stderr, nil))
@@ -111,17 +110,17 @@ func serveSettings() []serveSetting {
 
 // tuneGC lets the server's garbage collector run a quarter as often as Go's
 // default (GOGC=400), which took a fifth off the CPU each HTTP request
-// costs (docs/benchmarks.md), and caps the heap softly at half the
-// machine's memory (GOMEMLIMIT) so the larger headroom cannot run the
-// machine out of memory. GOGC and GOMEMLIMIT in the environment win; set
-// but empty, they count as unset, as they do for Go's runtime.
-func tuneGC(lookup func(string) (string, bool)) {
+// costs (docs/benchmarks.md), unless GOGC is set. It reports whether the
+// engine should keep the soft heap limit (engine.Config.ManageHeapLimit:
+// the idle live heap plus the limits of the scripts running plus 64 MiB),
+// which it should unless GOMEMLIMIT is set. Set but empty, a variable
+// counts as unset, as it does for Go's runtime.
+func tuneGC(lookup func(string) (string, bool)) (manageHeapLimit bool) {
 	if v, _ := lookup("GOGC"); v == "" {
 		debug.SetGCPercent(400)
 	}
-	if v, _ := lookup("GOMEMLIMIT"); v == "" {
-		debug.SetMemoryLimit(pool.SystemMemory() / 2)
-	}
+	v, _ := lookup("GOMEMLIMIT")
+	return v == ""
 }
 
 // resolveServeConfig applies, lowest first: the config file, the

@@ -2,14 +2,11 @@ package cli
 
 import (
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"testing"
-
-	"github.com/kiln-run/kiln/pool"
 )
 
 // TestServeConfigPrecedence: flags > environment > config file > defaults.
@@ -178,32 +175,30 @@ func TestServeBadUsage(t *testing.T) {
 	}
 }
 
-// TestTuneGC: serve raises GOGC to 400 and caps the heap at half the
-// machine's memory, unless the environment sets either (to something).
+// TestTuneGC: serve raises GOGC to 400 unless the environment sets it,
+// and leaves the soft heap limit to the engine unless GOMEMLIMIT is set.
 func TestTuneGC(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(100))
-	defer debug.SetMemoryLimit(debug.SetMemoryLimit(math.MaxInt64))
 	for _, tc := range []struct {
-		name      string
-		env       map[string]string
-		wantGC    int
-		wantLimit int64
+		name       string
+		env        map[string]string
+		wantGC     int
+		wantManage bool
 	}{
-		{"defaults", nil, 400, pool.SystemMemory() / 2},
-		{"GOGC set", map[string]string{"GOGC": "100"}, 100, pool.SystemMemory() / 2},
-		{"GOMEMLIMIT set", map[string]string{"GOMEMLIMIT": "1GiB"}, 400, math.MaxInt64},
+		{"defaults", nil, 400, true},
+		{"GOGC set", map[string]string{"GOGC": "100"}, 100, true},
+		{"GOMEMLIMIT set", map[string]string{"GOMEMLIMIT": "1GiB"}, 400, false},
 		// Go's runtime ignores an empty variable, so serve does too.
-		{"both empty", map[string]string{"GOGC": "", "GOMEMLIMIT": ""}, 400, pool.SystemMemory() / 2},
+		{"both empty", map[string]string{"GOGC": "", "GOMEMLIMIT": ""}, 400, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			debug.SetGCPercent(100)
-			debug.SetMemoryLimit(math.MaxInt64)
-			tuneGC(func(k string) (string, bool) { v, ok := tc.env[k]; return v, ok })
+			manage := tuneGC(func(k string) (string, bool) { v, ok := tc.env[k]; return v, ok })
 			if got := debug.SetGCPercent(100); got != tc.wantGC {
 				t.Errorf("GOGC = %d, want %d", got, tc.wantGC)
 			}
-			if got := debug.SetMemoryLimit(math.MaxInt64); got != tc.wantLimit {
-				t.Errorf("memory limit = %d, want %d", got, tc.wantLimit)
+			if manage != tc.wantManage {
+				t.Errorf("manage the heap limit = %v, want %v", manage, tc.wantManage)
 			}
 		})
 	}
