@@ -42,6 +42,7 @@ type context struct {
 	result    Value
 	pc, sb    int
 	args      int
+	pinned    int64 // Kiln meter: vm.pinned when the context was saved
 }
 
 type tryFrame struct {
@@ -376,7 +377,10 @@ type vm struct {
 
 	stashAllocs int
 
-	interrupted   uint32
+	// Kiln meter: bytes charged by the native calls in progress (see meter.go)
+	pinned int64
+
+	interrupted   uint32 // vmInterrupt | vmMemoryCheck (meter.go)
 	interruptVal  interface{}
 	interruptLock sync.Mutex
 
@@ -626,6 +630,10 @@ func (vm *vm) run() {
 			count--
 		}
 		if interrupted = atomic.LoadUint32(&vm.interrupted) != 0; interrupted {
+			if vm.memoryCheckOnly() { // Kiln meter: RequestMemoryCheck
+				interrupted = false
+				continue
+			}
 			break
 		}
 		pc := vm.pc
@@ -659,7 +667,7 @@ func (vm *vm) runWithProfiler() bool {
 	interrupted := false
 	for {
 		if interrupted = atomic.LoadUint32(&vm.interrupted) != 0; interrupted {
-			return true
+			return true // run() tells an Interrupt from a memory check
 		}
 		pc := vm.pc
 		if pc < 0 || pc >= len(vm.prg.code) {
@@ -685,12 +693,12 @@ func (vm *vm) runWithProfiler() bool {
 func (vm *vm) Interrupt(v interface{}) {
 	vm.interruptLock.Lock()
 	vm.interruptVal = v
-	atomic.StoreUint32(&vm.interrupted, 1)
+	atomic.OrUint32(&vm.interrupted, vmInterrupt)
 	vm.interruptLock.Unlock()
 }
 
 func (vm *vm) ClearInterrupt() {
-	atomic.StoreUint32(&vm.interrupted, 0)
+	atomic.AndUint32(&vm.interrupted, ^uint32(vmInterrupt)) // a pending memory check stays
 }
 
 func getFuncName(stack []Value, sb int) unistring.String {
@@ -810,6 +818,7 @@ func (vm *vm) handleThrow(arg interface{}) *Exception {
 			ctx := &vm.callStack[tf.callStackLen]
 			vm.prg, vm.newTarget, vm.result, vm.pc, vm.sb, vm.args =
 				ctx.prg, ctx.newTarget, ctx.result, ctx.pc, ctx.sb, ctx.args
+			vm.pinned = ctx.pinned
 			vm.callStack = vm.callStack[:tf.callStackLen]
 		}
 		vm.sp = int(tf.sp)
@@ -906,6 +915,7 @@ func (vm *vm) peek() Value {
 func (vm *vm) saveCtx(ctx *context) {
 	ctx.prg, ctx.stash, ctx.privEnv, ctx.newTarget, ctx.result, ctx.pc, ctx.sb, ctx.args =
 		vm.prg, vm.stash, vm.privEnv, vm.newTarget, vm.result, vm.pc, vm.sb, vm.args
+	ctx.pinned = vm.pinned
 }
 
 func (vm *vm) pushCtx() {
@@ -922,6 +932,7 @@ func (vm *vm) pushCtx() {
 func (vm *vm) restoreCtx(ctx *context) {
 	vm.prg, vm.stash, vm.privEnv, vm.newTarget, vm.result, vm.pc, vm.sb, vm.args =
 		ctx.prg, ctx.stash, ctx.privEnv, ctx.newTarget, ctx.result, ctx.pc, ctx.sb, ctx.args
+	vm.pinned = ctx.pinned
 }
 
 func (vm *vm) popCtx() {
