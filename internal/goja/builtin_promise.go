@@ -170,7 +170,13 @@ func (p *Promise) addReactions(fulfillReaction *promiseReaction, rejectReaction 
 	}
 	switch p.state {
 	case PromiseStatePending:
+		if r.meterOn() { // Kiln meter
+			r.meterValues(len(p.fulfillReactions), cap(p.fulfillReactions), 1)
+		}
 		p.fulfillReactions = append(p.fulfillReactions, fulfillReaction)
+		if r.meterOn() { // Kiln meter
+			r.meterValues(len(p.rejectReactions), cap(p.rejectReactions), 1)
+		}
 		p.rejectReactions = append(p.rejectReactions, rejectReaction)
 	case PromiseStateFulfilled:
 		r.enqueuePromiseJob(r.newPromiseReactionJob(fulfillReaction, p.result))
@@ -199,6 +205,9 @@ func (r *Runtime) newPromiseResolveThenableJob(p *Promise, thenable Value, then 
 }
 
 func (r *Runtime) enqueuePromiseJob(job promiseJob) {
+	if r.meterOn() { // Kiln meter
+		r.meterValues(len(r.jobQueue), cap(r.jobQueue), 1)
+	}
 	r.jobQueue = append(r.jobQueue, job)
 }
 
@@ -422,6 +431,9 @@ func (r *Runtime) promise_all(call FunctionCall) Value {
 		remainingElementsCount := 1
 		iter.iterate(func(nextValue Value) {
 			index := len(values)
+			if r.meterOn() { // Kiln meter
+				r.meterValues(len(values), cap(values), 1)
+			}
 			values = append(values, _undefined)
 			nextPromise := promiseResolve(FunctionCall{This: c, Arguments: []Value{nextValue}})
 			alreadyCalled := false
@@ -459,6 +471,9 @@ func (r *Runtime) promise_allSettled(call FunctionCall) Value {
 		remainingElementsCount := 1
 		iter.iterate(func(nextValue Value) {
 			index := len(values)
+			if r.meterOn() { // Kiln meter
+				r.meterValues(len(values), cap(values), 1)
+			}
 			values = append(values, _undefined)
 			nextPromise := promiseResolve(FunctionCall{This: c, Arguments: []Value{nextValue}})
 			alreadyCalled := false
@@ -503,6 +518,9 @@ func (r *Runtime) promise_any(call FunctionCall) Value {
 		remainingElementsCount := 1
 		iter.iterate(func(nextValue Value) {
 			index := len(errors)
+			if r.meterOn() { // Kiln meter
+				r.meterValues(len(errors), cap(errors), 1)
+			}
 			errors = append(errors, _undefined)
 			nextPromise := promiseResolve(FunctionCall{This: c, Arguments: []Value{nextValue}})
 			alreadyCalled := false

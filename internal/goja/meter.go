@@ -234,8 +234,15 @@ func (r *Runtime) meterStop(used int64) {
 	r.vm.pinned = 0
 	m.tmpRoots = m.tmpRoots[:0]
 	m.budget = 0 // the next run measures at its first charge
+	if meterStopHook != nil {
+		meterStopHook(r)
+	}
 	panic(ex)
 }
+
+// meterStopHook, if set (by tests), is called at each stop before the
+// unwinding: what the script held is still reachable then.
+var meterStopHook func(r *Runtime)
 
 // RequestMemoryCheck asks the runtime to measure itself at its next
 // instruction and to stop if it holds more than its limit. It is safe to
@@ -297,3 +304,88 @@ func (r *Runtime) meterTmpUnroot(mark int) {
 		m.tmpRoots = m.tmpRoots[:mark]
 	}
 }
+
+// What the charge sites charge: estimates of what goja allocates, rounded
+// up (the walk measures what is actually held).
+const (
+	meterObjectBytes     = 400 // an Object, its implementation struct, its property map
+	meterPropBytes       = 80  // a property: its map slot and propNames entry
+	meterValueBytes      = 16  // a Value in a slice
+	meterStashBytes      = 160 // a scope (stash) and its values
+	meterSparseItemBytes = 40  // an item of a sparse array
+	meterStringBytes     = 16  // a string's header in an interface
+)
+
+// meterOn: the single branch of a charge site when the meter is off.
+func (r *Runtime) meterOn() bool { return r.meter.limit != 0 }
+
+// meterProp charges a new own property of o.
+func (o *baseObject) meterProp() {
+	if r := o.val.runtime; r.meter.limit != 0 {
+		r.meterCharge(meterPropBytes)
+	}
+}
+
+// meterValues charges the growth of a []Value of length l and capacity c
+// by n elements, when it reallocates.
+func (r *Runtime) meterValues(l, c, n int) {
+	if l+n > c {
+		r.meterChargeInt(growCap(l+n, l, c) * meterValueBytes)
+	}
+}
+
+// meterString charges a string of n UTF-16 units about to be built.
+func (r *Runtime) meterString(n int, unicode bool) {
+	if unicode {
+		n *= 2
+	}
+	r.meterChargeInt(n + meterStringBytes)
+}
+
+// meterStrings charges the concatenation of a and b.
+func (r *Runtime) meterConcat(a, b String) {
+	_, ua := a.(unicodeString)
+	_, ub := b.(unicodeString)
+	r.meterString(a.Length()+b.Length(), ua || ub)
+}
+
+// meterBuilder charges what b grew by since *charged bytes (Kiln meter):
+// for the natives that build a string piece by piece.
+func (r *Runtime) meterBuilder(b *StringBuilder, charged *int) {
+	l := b.asciiBuilder.Len() + 2*len(b.unicodeBuilder.buf)
+	if l > *charged {
+		r.meterChargeInt(l - *charged)
+		*charged = l
+	}
+}
+
+// meterStringOf charges a string as long as s (or k times as long).
+func (r *Runtime) meterStringOf(s String, k int) {
+	_, u := s.(unicodeString)
+	n := int64(s.Length())
+	if k > 0 && n > math.MaxInt64/4/int64(k) {
+		r.meterCharge(math.MaxInt64 / 4) // stops
+		return
+	}
+	n *= int64(k)
+	if u {
+		n *= 2
+	}
+	r.meterCharge(n + meterStringBytes)
+}
+
+// meterSplitBytes is what each element of split's result costs: its slot,
+// its string header, the []string strings.Split makes.
+const meterSplitBytes = 3 * 16
+
+// meterMatchBytes is what a match found by replaceAll or a RegExp costs
+// before its result is built.
+const meterMatchBytes = 80
+
+// meterKeyBytes is what a key listed by Object.keys and the like costs: its
+// slot, its string header, a short string.
+const meterKeyBytes = 48
+
+// meterMapEntryBytes is what a Map or Set entry costs: the entry, its slot
+// in the hash table.
+const meterMapEntryBytes = 112

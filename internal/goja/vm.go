@@ -597,6 +597,9 @@ func (s *stash) deleteBinding(name unistring.String) {
 }
 
 func (vm *vm) newStash() {
+	if vm.r.meter.limit != 0 { // Kiln meter
+		vm.r.meterCharge(meterStashBytes)
+	}
 	vm.stash = &stash{
 		outer: vm.stash,
 	}
@@ -1289,6 +1292,9 @@ func (_add) exec(vm *vm) {
 		}
 		if !isRightString {
 			rightString = right.toString()
+		}
+		if vm.r.meter.limit != 0 { // Kiln meter
+			vm.r.meterConcat(leftString, rightString)
 		}
 		ret = leftString.Concat(rightString)
 	} else {
@@ -2763,6 +2769,9 @@ func (_pushArrayItem) exec(vm *vm) {
 		return
 	}
 	val := vm.stack[vm.sp-1]
+	if vm.r.meter.limit != 0 { // Kiln meter
+		vm.r.meterValues(len(arr.values), cap(arr.values), 1)
+	}
 	arr.values = append(arr.values, val)
 	if val != nil {
 		arr.objCount++
@@ -2783,6 +2792,9 @@ func (_pushArraySpread) exec(vm *vm) {
 		} else {
 			vm.throw(vm.r.newError(vm.r.getRangeError(), "Invalid array length"))
 			return
+		}
+		if vm.r.meter.limit != 0 { // Kiln meter
+			vm.r.meterValues(len(arr.values), cap(arr.values), 1)
 		}
 		arr.values = append(arr.values, val)
 		arr.objCount++
@@ -5176,6 +5188,9 @@ type copyStash struct{}
 
 func (copyStash) exec(vm *vm) {
 	oldStash := vm.stash
+	if vm.r.meter.limit != 0 { // Kiln meter
+		vm.r.meterCharge(meterStashBytes)
+	}
 	newStash := &stash{
 		outer: oldStash.outer,
 	}
@@ -5251,6 +5266,9 @@ func (n createArgsRestStack) exec(vm *vm) {
 	var values []Value
 	delta := vm.args - int(n)
 	if delta > 0 {
+		if vm.r.meter.limit != 0 { // Kiln meter
+			vm.r.meterChargeInt(delta * meterValueBytes)
+		}
 		values = make([]Value, delta)
 		copy(values, vm.stack[vm.sb+int(n)+1:])
 	}
@@ -5296,6 +5314,9 @@ func (n concatStrings) exec(vm *vm) {
 		}
 	}
 
+	if vm.r.meter.limit != 0 { // Kiln meter
+		vm.r.meterString(length, !allAscii)
+	}
 	vm.sp -= int(n) - 1
 	if allAscii {
 		var buf strings.Builder
