@@ -26,6 +26,11 @@ const (
 	dictKeysFrom       = 32   // objects with this many keys: count their keys' bytes
 	hostObjectSize     = 256  // what a host (reflect) object is counted as
 	regexpProgramSize  = 1024 // what a compiled regexp is counted as
+	// tinyAllocSize is what a boxed number or a short string's bytes are
+	// counted as: Go's tiny allocator packs them in 16-byte blocks, which
+	// the garbage made alongside them (the boxes of temporaries) keeps
+	// half empty more often than not.
+	tinyAllocSize = 16
 )
 
 type walker struct {
@@ -64,6 +69,9 @@ func (w *walker) roots() {
 	r := w.r
 	w.value(r.globalObject)
 	w.stash(&r.global.stash)
+	if ss := r.stringSingleton; ss != nil {
+		w.value(ss.value) // the last string used as an object
+	}
 	for _, s := range r.symbolRegistry {
 		w.value(s)
 	}
@@ -152,10 +160,10 @@ func (w *walker) value(v Value) {
 		}
 	case valueInt:
 		if v < -256 || v > 255 {
-			w.add(8)
+			w.add(tinyAllocSize)
 		}
 	case valueFloat:
-		w.add(8)
+		w.add(tinyAllocSize)
 	case *valueBigInt:
 		if w.mark(unsafe.Pointer(v)) {
 			w.add(allocSize(unsafe.Sizeof(big.Int{})) + allocSize(uintptr(cap((*big.Int)(v).Bits()))*bits.UintSize/8))
@@ -190,7 +198,7 @@ func (w *walker) asciiStr(s string, hdr int64) {
 			return
 		}
 	}
-	w.add(hdr + allocSize(uintptr(len(s))))
+	w.add(hdr + max(allocSize(uintptr(len(s))), tinyAllocSize))
 }
 
 func (w *walker) unicodeStr(s unicodeString, hdr int64) {

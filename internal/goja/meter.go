@@ -288,6 +288,17 @@ func (r *Runtime) SetMemoryRoots(roots func(visit func(Value))) {
 	r.meter.roots = roots
 }
 
+// meterLeave: the runtime's hold on the last string it used as an object
+// (the String singleton, set at each property access on a primitive string)
+// is dropped when a run ends, so that a large string the script dropped
+// is not kept until its next run.
+func (r *Runtime) meterLeave() {
+	if ss := r.stringSingleton; ss != nil {
+		ss.value = stringEmpty
+		ss.setLength()
+	}
+}
+
 // meterTmpRoot makes obj, which a native call is building, visible to the
 // walk until meterTmpUnroot(the returned mark) — call it deferred.
 func (r *Runtime) meterTmpRoot(obj Value) int {

@@ -2856,6 +2856,7 @@ func (r *Runtime) leave() {
 	r.meter.jobs = nil
 	r.vm.stack = nil
 	r.vm.pinned = 0
+	r.meterLeave()
 }
 
 // called when the top level function returns (i.e. control is passed outside the Runtime) but it was due to an interrupt
