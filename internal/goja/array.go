@@ -303,6 +303,9 @@ func (a *arrayObject) iterateStringKeys() iterNextFunc {
 }
 
 func (a *arrayObject) stringKeys(all bool, accum []Value) []Value {
+	if r := a.val.runtime; r.meterOn() { // Kiln meter: a slot and a string for each key
+		r.meterChargeInt(a.objCount * meterKeyBytes)
+	}
 	for i, prop := range a.values {
 		name := strconv.Itoa(i)
 		if prop != nil {
@@ -369,6 +372,9 @@ func (a *arrayObject) expand(idx uint32) bool {
 					}
 				}
 				tl := int(targetLen)
+				if r := a.val.runtime; r.meterOn() { // Kiln meter
+					r.meterValues(len(a.values), cap(a.values), tl-len(a.values))
+				}
 				newValues := make([]Value, tl, growCap(tl, len(a.values), cap(a.values)))
 				copy(newValues, a.values)
 				a.values = newValues
@@ -550,6 +556,9 @@ func (a *arrayObject) exportToArrayOrSlice(dst reflect.Value, typ reflect.Type, 
 }
 
 func (a *arrayObject) setValuesFromSparse(items []sparseArrayItem, newMaxIdx int) {
+	if r := a.val.runtime; r.meterOn() { // Kiln meter
+		r.meterChargeInt((newMaxIdx + 1) * meterValueBytes)
+	}
 	a.values = make([]Value, newMaxIdx+1)
 	for _, item := range items {
 		a.values[item.idx] = item.value

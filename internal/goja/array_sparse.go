@@ -141,6 +141,7 @@ func (a *sparseArrayObject) getOwnPropIdx(idx valueInt) Value {
 
 func (a *sparseArrayObject) add(idx uint32, val Value) {
 	i := a.findIdx(idx)
+	a.meterItem() // Kiln meter
 	a.items = append(a.items, sparseArrayItem{})
 	copy(a.items[i+1:], a.items[i:])
 	a.items[i] = sparseArrayItem{
@@ -177,6 +178,7 @@ func (a *sparseArrayObject) _setOwnIdx(idx uint32, val Value, throw bool) bool {
 		}
 
 		if a.expand(idx) {
+			a.meterItem() // Kiln meter
 			a.items = append(a.items, sparseArrayItem{})
 			copy(a.items[i+1:], a.items[i:])
 			a.items[i] = sparseArrayItem{
@@ -256,6 +258,9 @@ func (a *sparseArrayObject) iterateStringKeys() iterNextFunc {
 }
 
 func (a *sparseArrayObject) stringKeys(all bool, accum []Value) []Value {
+	if r := a.val.runtime; r.meterOn() { // Kiln meter: a slot and a string for each key
+		r.meterChargeInt(len(a.items) * meterKeyBytes)
+	}
 	if all {
 		for _, item := range a.items {
 			accum = append(accum, asciiString(strconv.FormatUint(uint64(item.idx), 10)))
@@ -273,6 +278,9 @@ func (a *sparseArrayObject) stringKeys(all bool, accum []Value) []Value {
 }
 
 func (a *sparseArrayObject) setValues(values []Value, objCount int) {
+	if r := a.val.runtime; r.meterOn() { // Kiln meter
+		r.meterChargeInt(objCount * meterSparseItemBytes)
+	}
 	a.items = make([]sparseArrayItem, 0, objCount)
 	for i, val := range values {
 		if val != nil {
@@ -351,6 +359,7 @@ func (a *sparseArrayObject) _defineIdxProperty(idx uint32, desc PropertyDescript
 		}
 		if i >= len(a.items) || a.items[i].idx != idx {
 			if a.expand(idx) {
+				a.meterItem() // Kiln meter
 				a.items = append(a.items, sparseArrayItem{})
 				copy(a.items[i+1:], a.items[i:])
 				a.items[i] = sparseArrayItem{
@@ -497,4 +506,11 @@ func (a *sparseArrayObject) exportToArrayOrSlice(dst reflect.Value, typ reflect.
 		return nil
 	}
 	return a.baseObject.exportToArrayOrSlice(dst, typ, ctx)
+}
+
+// meterItem charges a new item (Kiln meter).
+func (a *sparseArrayObject) meterItem() {
+	if r := a.val.runtime; r.meter.limit != 0 {
+		r.meterCharge(meterSparseItemBytes)
+	}
 }

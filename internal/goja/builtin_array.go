@@ -88,6 +88,9 @@ func (r *Runtime) builtin_newArray(args []Value, proto *Object) *Object {
 		}
 		return setArrayValues(r.newArray(proto), []Value{args[0]}).val
 	} else {
+		if r.meterOn() { // Kiln meter
+			r.meterChargeInt(int(l) * meterValueBytes)
+		}
 		argsCopy := make([]Value, l)
 		copy(argsCopy, args)
 		return setArrayValues(r.newArray(proto), argsCopy).val
@@ -214,7 +217,11 @@ func (r *Runtime) arrayproto_join(call FunctionCall) Value {
 		buf.WriteString(element0.toString())
 	}
 
+	charged := 0 // Kiln meter
 	for i := 1; i < l; i++ {
+		if r.meterOn() { // Kiln meter
+			r.meterBuilder(&buf, &charged)
+		}
 		buf.WriteString(sep)
 		element := o.self.getIdx(valueInt(int64(i)), nil)
 		if element != nil && element != _undefined && element != _null {
@@ -355,6 +362,9 @@ func (r *Runtime) arrayproto_slice(call FunctionCall) Value {
 	a := arraySpeciesCreate(o, count)
 	if src := r.checkStdArrayObj(o); src != nil {
 		if dst := r.checkStdArrayObjWithProto(a); dst != nil {
+			if r.meterOn() { // Kiln meter
+				r.meterChargeInt(int(count) * meterValueBytes)
+			}
 			values := make([]Value, count)
 			copy(values, src.values[start:])
 			setArrayValues(dst, values)
@@ -404,6 +414,9 @@ func (r *Runtime) arrayproto_sort(call FunctionCall) Value {
 		sort.Stable(&ctx)
 	} else {
 		length := toLength(o.self.getStr("length", nil))
+		if r.meterOn() { // Kiln meter
+			r.meterChargeInt(int(length) * meterValueBytes)
+		}
 		a := make([]Value, 0, length)
 		for i := int64(0); i < length; i++ {
 			idx := valueInt(i)
@@ -448,6 +461,9 @@ func (r *Runtime) arrayproto_splice(call FunctionCall) Value {
 	a := arraySpeciesCreate(o, actualDeleteCount)
 	if src := r.checkStdArrayObj(o); src != nil {
 		if dst := r.checkStdArrayObjWithProto(a); dst != nil {
+			if r.meterOn() { // Kiln meter
+				r.meterChargeInt(int(actualDeleteCount) * meterValueBytes)
+			}
 			values := make([]Value, actualDeleteCount)
 			copy(values, src.values[actualStart:])
 			setArrayValues(dst, values)
@@ -471,6 +487,9 @@ func (r *Runtime) arrayproto_splice(call FunctionCall) Value {
 				values = src.values[:newLength]
 				copy(values[actualStart+itemCount:], values[actualStart+actualDeleteCount:length])
 			} else {
+				if r.meterOn() { // Kiln meter
+					r.meterChargeInt(int(newLength) * meterValueBytes)
+				}
 				values = make([]Value, newLength)
 				copy(values, src.values[:actualStart])
 				copy(values[actualStart+itemCount:], src.values[actualStart+actualDeleteCount:])
@@ -544,6 +563,9 @@ func (r *Runtime) arrayproto_unshift(call FunctionCall) Value {
 				arr.values = arr.values[:newSize]
 				copy(arr.values[argCount:], arr.values[:length])
 			} else {
+				if r.meterOn() { // Kiln meter
+					r.meterChargeInt(int(newSize) * meterValueBytes)
+				}
 				values := make([]Value, newSize)
 				copy(values[argCount:], arr.values)
 				arr.values = values
@@ -786,9 +808,18 @@ func (r *Runtime) arrayproto_map(call FunctionCall) Value {
 		Arguments: []Value{nil, nil, o},
 	}
 	a := arraySpeciesCreate(o, length)
+	if r.meterOn() { // Kiln meter: the callbacks' results are visible to the walk
+		defer r.meterTmpUnroot(r.meterTmpRoot(a))
+	}
 	if _, stdSrc := o.self.(*arrayObject); stdSrc {
 		if arr, ok := a.self.(*arrayObject); ok {
+			if r.meterOn() { // Kiln meter
+				r.meterChargeInt(int(length) * meterValueBytes)
+			}
 			values := make([]Value, length)
+			if r.meterOn() { // Kiln meter
+				arr.values = values
+			}
 			for k := int64(0); k < length; k++ {
 				idx := valueInt(k)
 				if val := o.self.getIdx(idx, nil); val != nil {
@@ -831,6 +862,9 @@ func (r *Runtime) arrayproto_filter(call FunctionCall) Value {
 						fc.Arguments[0] = val
 						fc.Arguments[1] = idx
 						if callbackFn(fc).ToBoolean() {
+							if r.meterOn() { // Kiln meter
+								r.meterValues(len(values), cap(values), 1)
+							}
 							values = append(values, val)
 						}
 					}
@@ -1198,6 +1232,9 @@ func (r *Runtime) arrayproto_flat(call FunctionCall) Value {
 		depthNum = arg.ToInteger()
 	}
 	a := arraySpeciesCreate(o, 0)
+	if r.meterOn() { // Kiln meter
+		defer r.meterTmpUnroot(r.meterTmpRoot(a))
+	}
 	r.flattenIntoArray(a, o, l, 0, depthNum, nil, nil)
 	return a
 }
@@ -1245,6 +1282,9 @@ func (r *Runtime) arrayproto_flatMap(call FunctionCall) Value {
 		thisArg = call.Argument(1)
 	}
 	a := arraySpeciesCreate(o, 0)
+	if r.meterOn() { // Kiln meter
+		defer r.meterTmpUnroot(r.meterTmpRoot(a))
+	}
 	r.flattenIntoArray(a, o, l, 0, 1, callbackFn, thisArg)
 	return a
 }
@@ -1266,6 +1306,9 @@ func (r *Runtime) arrayproto_with(call FunctionCall) Value {
 	}
 
 	if src := r.checkStdArrayObj(o); src != nil {
+		if r.meterOn() { // Kiln meter
+			r.meterChargeInt(int(length) * meterValueBytes)
+		}
 		a := make([]Value, 0, length)
 		for k := int64(0); k < length; k++ {
 			pk := valueInt(k)
@@ -1274,6 +1317,9 @@ func (r *Runtime) arrayproto_with(call FunctionCall) Value {
 				fromValue = value
 			} else {
 				fromValue = src.values[pk]
+			}
+			if r.meterOn() { // Kiln meter
+				r.meterValues(len(a), cap(a), 1)
 			}
 			a = append(a, fromValue)
 		}
@@ -1299,10 +1345,16 @@ func (r *Runtime) arrayproto_toReversed(call FunctionCall) Value {
 	length := toLength(o.self.getStr("length", nil))
 
 	if src := r.checkStdArrayObj(o); src != nil {
+		if r.meterOn() { // Kiln meter
+			r.meterChargeInt(int(length) * meterValueBytes)
+		}
 		a := make([]Value, 0, length)
 		for k := int64(0); k < length; k++ {
 			from := valueInt(length - k - 1)
 			fromValue := src.values[from]
+			if r.meterOn() { // Kiln meter
+				r.meterValues(len(a), cap(a), 1)
+			}
 			a = append(a, fromValue)
 		}
 		return r.newArrayValues(a)
@@ -1338,9 +1390,15 @@ func (r *Runtime) arrayproto_toSorted(call FunctionCall) Value {
 	var a []Value
 
 	if src := r.checkStdArrayObj(o); src != nil {
+		if r.meterOn() { // Kiln meter
+			r.meterChargeInt(int(length) * meterValueBytes)
+		}
 		a = make([]Value, length)
 		copy(a, src.values)
 	} else {
+		if r.meterOn() { // Kiln meter
+			r.meterChargeInt(int(length) * meterValueBytes)
+		}
 		a = make([]Value, 0, length)
 		for i := int64(0); i < length; i++ {
 			idx := valueInt(i)
@@ -1377,9 +1435,15 @@ func (r *Runtime) arrayproto_toSpliced(call FunctionCall) Value {
 	if src := r.checkStdArrayObj(o); src != nil {
 		var values []Value
 		if itemCount == actualSkipCount {
+			if r.meterOn() { // Kiln meter
+				r.meterChargeInt(int(len(src.values)) * meterValueBytes)
+			}
 			values = make([]Value, len(src.values))
 			copy(values, src.values)
 		} else {
+			if r.meterOn() { // Kiln meter
+				r.meterChargeInt(int(newLength) * meterValueBytes)
+			}
 			values = make([]Value, newLength)
 			copy(values, src.values[:actualStart])
 			copy(values[actualStart+itemCount:], src.values[actualStart+actualSkipCount:])
@@ -1480,6 +1544,9 @@ func (r *Runtime) array_from(call FunctionCall) Value {
 	items := call.Argument(0)
 	if mapFn == nil && call.This == r.global.Array { // mapFn may mutate the array
 		if arr := r.checkStdArrayIter(items); arr != nil {
+			if r.meterOn() { // Kiln meter
+				r.meterChargeInt(int(len(arr.values)) * meterValueBytes)
+			}
 			items := make([]Value, len(arr.values))
 			copy(items, arr.values)
 			return r.newArrayValues(items)
@@ -1502,11 +1569,20 @@ func (r *Runtime) array_from(call FunctionCall) Value {
 			arr = r.newArrayValues(nil)
 		}
 		iter := r.getIterator(items, usingIterator)
+		if r.meterOn() { // Kiln meter
+			defer r.meterTmpUnroot(r.meterTmpRoot(arr))
+		}
 		if mapFn == nil {
 			if a := r.checkStdArrayObjWithProto(arr); a != nil {
 				var values []Value
 				iter.iterate(func(val Value) {
+					if r.meterOn() { // Kiln meter
+						r.meterValues(len(values), cap(values), 1)
+					}
 					values = append(values, val)
+					if r.meterOn() { // Kiln meter
+						a.values = values
+					}
 				})
 				setArrayValues(a, values)
 				return arr
@@ -1531,6 +1607,9 @@ func (r *Runtime) array_from(call FunctionCall) Value {
 		}
 		if mapFn == nil {
 			if a := r.checkStdArrayObjWithProto(arr); a != nil {
+				if r.meterOn() { // Kiln meter
+					r.meterChargeInt(int(l) * meterValueBytes)
+				}
 				values := make([]Value, l)
 				for k := int64(0); k < l; k++ {
 					values[k] = nilSafe(arrayLike.self.getIdx(valueInt(k), nil))
@@ -1574,6 +1653,9 @@ func (r *Runtime) array_of(call FunctionCall) Value {
 		}
 	}
 	if ctor == nil {
+		if r.meterOn() { // Kiln meter
+			r.meterChargeInt(int(len(call.Arguments)) * meterValueBytes)
+		}
 		values := make([]Value, len(call.Arguments))
 		copy(values, call.Arguments)
 		return r.newArrayValues(values)

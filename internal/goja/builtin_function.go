@@ -200,6 +200,7 @@ lenNotInt:
 	bf := &boundFuncObject{
 		nativeFuncObject: *ff,
 		wrapped:          obj,
+		boundArgs:        append([]Value(nil), call.Arguments...),
 	}
 	bf.prototype = obj.self.proto()
 	v.self = bf

@@ -18,7 +18,11 @@ import (
 const hex = "0123456789abcdef"
 
 func (r *Runtime) builtinJSON_parse(call FunctionCall) Value {
-	d := json.NewDecoder(strings.NewReader(call.Argument(0).toString().String()))
+	src := call.Argument(0).toString()
+	if r.meterOn() { // Kiln meter: the UTF-8 copy and the decoder's buffer
+		r.meterStringOf(src, 4)
+	}
+	d := json.NewDecoder(strings.NewReader(src.String()))
 
 	value, err := r.builtinJSON_decodeValue(d)
 	if errors.Is(err, io.EOF) {
@@ -59,6 +63,9 @@ func (r *Runtime) builtinJSON_decodeToken(d *json.Decoder, tok json.Token) (Valu
 	case nil:
 		return _null, nil
 	case string:
+		if r.meterOn() { // Kiln meter
+			r.meterString(len(tok), false)
+		}
 		return newStringValue(tok), nil
 	case float64:
 		return floatToValue(tok), nil
@@ -132,6 +139,9 @@ func (r *Runtime) builtinJSON_decodeArray(d *json.Decoder) (*Object, error) {
 		if err != nil {
 			return nil, err
 		}
+		if r.meterOn() { // Kiln meter
+			r.meterValues(len(arrayValue), cap(arrayValue), 1)
+		}
 		arrayValue = append(arrayValue, value)
 	}
 	return r.newArrayValues(arrayValue), nil
@@ -177,6 +187,7 @@ type _builtinJSON_stringifyContext struct {
 	gap, indent      string
 	buf              bytes.Buffer
 	allAscii         bool
+	charged          int // Kiln meter: of buf
 }
 
 func (r *Runtime) builtinJSON_stringify(call FunctionCall) Value {
@@ -261,6 +272,9 @@ func (r *Runtime) builtinJSON_stringify(call FunctionCall) Value {
 	}
 
 	if ctx.do(call.Argument(0)) {
+		if r.meterOn() { // Kiln meter: what is left to charge, and the copy
+			r.meterChargeInt(2*ctx.buf.Len() - ctx.charged)
+		}
 		if ctx.allAscii {
 			return asciiString(ctx.buf.String())
 		} else {
@@ -279,6 +293,10 @@ func (ctx *_builtinJSON_stringifyContext) do(v Value) bool {
 }
 
 func (ctx *_builtinJSON_stringifyContext) str(key Value, holder *Object) bool {
+	if r := ctx.r; r.meterOn() && ctx.buf.Len() > ctx.charged { // Kiln meter
+		r.meterChargeInt(ctx.buf.Len() - ctx.charged)
+		ctx.charged = ctx.buf.Len()
+	}
 	value := nilSafe(holder.get(key, nil))
 
 	switch value.(type) {

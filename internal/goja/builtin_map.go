@@ -144,6 +144,9 @@ func (r *Runtime) mapProto_set(call FunctionCall) Value {
 	if !ok {
 		panic(r.NewTypeError("Method Map.prototype.set called on incompatible receiver %s", r.objectproto_toString(FunctionCall{This: thisObj})))
 	}
+	if r.meterOn() { // Kiln meter
+		r.meterCharge(meterMapEntryBytes)
+	}
 	mo.m.set(call.Argument(0), call.Argument(1))
 	return call.This
 }
@@ -208,6 +211,9 @@ func (r *Runtime) builtin_newMap(args []Value, newTarget *Object) *Object {
 	mo.init()
 	if len(args) > 0 {
 		if arg := args[0]; arg != nil && arg != _undefined && arg != _null {
+			if r.meterOn() { // Kiln meter: the map being filled is visible to the walk
+				defer r.meterTmpUnroot(r.meterTmpRoot(o))
+			}
 			adder := mo.getStr("set", nil)
 			adderFn := toMethod(adder)
 			if adderFn == nil {
@@ -221,6 +227,9 @@ func (r *Runtime) builtin_newMap(args []Value, newTarget *Object) *Object {
 					itemObj := r.toObject(item)
 					k := nilSafe(itemObj.self.getIdx(i0, nil))
 					v := nilSafe(itemObj.self.getIdx(i1, nil))
+					if r.meterOn() { // Kiln meter
+						r.meterCharge(meterMapEntryBytes)
+					}
 					mo.m.set(k, v)
 				})
 			} else {

@@ -396,6 +396,9 @@ func (r *Runtime) object_entries(call FunctionCall) Value {
 	var values []Value
 
 	for item, next := iterateEnumerableStringProperties(obj)(); next != nil; item, next = next() {
+		if r.meterOn() { // Kiln meter
+			r.meterValues(len(values), cap(values), 1)
+		}
 		values = append(values, r.newArrayValues([]Value{item.name, item.value}))
 	}
 
@@ -408,6 +411,9 @@ func (r *Runtime) object_values(call FunctionCall) Value {
 	var values []Value
 
 	for item, next := iterateEnumerableStringProperties(obj)(); next != nil; item, next = next() {
+		if r.meterOn() { // Kiln meter
+			r.meterValues(len(values), cap(values), 1)
+		}
 		values = append(values, item.value)
 	}
 

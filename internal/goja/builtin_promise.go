@@ -31,6 +31,17 @@ type PromiseRejectionTracker func(p *Promise, operation PromiseRejectionOperatio
 
 type jobCallback struct {
 	callback func(FunctionCall) Value
+	obj      Value // Kiln meter: the callback's function, for the walk
+}
+
+// promiseJob is a queued job with what it holds, visible to the meter's
+// walk (Kiln patch 1: the job itself is a Go closure).
+type promiseJob struct {
+	run      func()
+	reaction *promiseReaction
+	p        *Promise
+	arg      Value
+	then     *jobCallback
 }
 
 type promiseCapability struct {
@@ -103,7 +114,7 @@ func (p *Promise) createResolvingFunctions() (resolve, reject *Object) {
 					return p.reject(ex.val)
 				}
 				if call, ok := assertCallable(thenAction); ok {
-					job := r.newPromiseResolveThenableJob(p, resolution, &jobCallback{callback: call})
+					job := r.newPromiseResolveThenableJob(p, resolution, &jobCallback{callback: call, obj: thenAction})
 					r.enqueuePromiseJob(job)
 					return _undefined
 				}
@@ -159,7 +170,13 @@ func (p *Promise) addReactions(fulfillReaction *promiseReaction, rejectReaction 
 	}
 	switch p.state {
 	case PromiseStatePending:
+		if r.meterOn() { // Kiln meter
+			r.meterValues(len(p.fulfillReactions), cap(p.fulfillReactions), 1)
+		}
 		p.fulfillReactions = append(p.fulfillReactions, fulfillReaction)
+		if r.meterOn() { // Kiln meter
+			r.meterValues(len(p.rejectReactions), cap(p.rejectReactions), 1)
+		}
 		p.rejectReactions = append(p.rejectReactions, rejectReaction)
 	case PromiseStateFulfilled:
 		r.enqueuePromiseJob(r.newPromiseReactionJob(fulfillReaction, p.result))
@@ -173,8 +190,8 @@ func (p *Promise) addReactions(fulfillReaction *promiseReaction, rejectReaction 
 	p.handled = true
 }
 
-func (r *Runtime) newPromiseResolveThenableJob(p *Promise, thenable Value, then *jobCallback) func() {
-	return func() {
+func (r *Runtime) newPromiseResolveThenableJob(p *Promise, thenable Value, then *jobCallback) promiseJob {
+	return promiseJob{p: p, arg: thenable, then: then, run: func() {
 		resolve, reject := p.createResolvingFunctions()
 		ex := r.vm.try(func() {
 			r.callJobCallback(then, thenable, resolve, reject)
@@ -184,10 +201,13 @@ func (r *Runtime) newPromiseResolveThenableJob(p *Promise, thenable Value, then 
 				fn(FunctionCall{Arguments: []Value{ex.val}})
 			}
 		}
-	}
+	}}
 }
 
-func (r *Runtime) enqueuePromiseJob(job func()) {
+func (r *Runtime) enqueuePromiseJob(job promiseJob) {
+	if r.meterOn() { // Kiln meter
+		r.meterValues(len(r.jobQueue), cap(r.jobQueue), 1)
+	}
 	r.jobQueue = append(r.jobQueue, job)
 }
 
@@ -197,8 +217,8 @@ func (r *Runtime) triggerPromiseReactions(reactions []*promiseReaction, argument
 	}
 }
 
-func (r *Runtime) newPromiseReactionJob(reaction *promiseReaction, argument Value) func() {
-	return func() {
+func (r *Runtime) newPromiseReactionJob(reaction *promiseReaction, argument Value) promiseJob {
+	return promiseJob{reaction: reaction, arg: argument, run: func() {
 		var handlerResult Value
 		fulfill := false
 		if reaction.handler == nil {
@@ -228,7 +248,7 @@ func (r *Runtime) newPromiseReactionJob(reaction *promiseReaction, argument Valu
 				reaction.capability.reject(handlerResult)
 			}
 		}
-	}
+	}}
 }
 
 func (r *Runtime) newPromise(proto *Object) *Promise {
@@ -314,10 +334,10 @@ func (r *Runtime) newPromiseCapability(c *Object) *promiseCapability {
 func (r *Runtime) performPromiseThen(p *Promise, onFulfilled, onRejected Value, resultCapability *promiseCapability) Value {
 	var onFulfilledJobCallback, onRejectedJobCallback *jobCallback
 	if f, ok := assertCallable(onFulfilled); ok {
-		onFulfilledJobCallback = &jobCallback{callback: f}
+		onFulfilledJobCallback = &jobCallback{callback: f, obj: onFulfilled}
 	}
 	if f, ok := assertCallable(onRejected); ok {
-		onRejectedJobCallback = &jobCallback{callback: f}
+		onRejectedJobCallback = &jobCallback{callback: f, obj: onRejected}
 	}
 	fulfillReaction := &promiseReaction{
 		capability: resultCapability,
@@ -411,6 +431,9 @@ func (r *Runtime) promise_all(call FunctionCall) Value {
 		remainingElementsCount := 1
 		iter.iterate(func(nextValue Value) {
 			index := len(values)
+			if r.meterOn() { // Kiln meter
+				r.meterValues(len(values), cap(values), 1)
+			}
 			values = append(values, _undefined)
 			nextPromise := promiseResolve(FunctionCall{This: c, Arguments: []Value{nextValue}})
 			alreadyCalled := false
@@ -448,6 +471,9 @@ func (r *Runtime) promise_allSettled(call FunctionCall) Value {
 		remainingElementsCount := 1
 		iter.iterate(func(nextValue Value) {
 			index := len(values)
+			if r.meterOn() { // Kiln meter
+				r.meterValues(len(values), cap(values), 1)
+			}
 			values = append(values, _undefined)
 			nextPromise := promiseResolve(FunctionCall{This: c, Arguments: []Value{nextValue}})
 			alreadyCalled := false
@@ -492,6 +518,9 @@ func (r *Runtime) promise_any(call FunctionCall) Value {
 		remainingElementsCount := 1
 		iter.iterate(func(nextValue Value) {
 			index := len(errors)
+			if r.meterOn() { // Kiln meter
+				r.meterValues(len(errors), cap(errors), 1)
+			}
 			errors = append(errors, _undefined)
 			nextPromise := promiseResolve(FunctionCall{This: c, Arguments: []Value{nextValue}})
 			alreadyCalled := false

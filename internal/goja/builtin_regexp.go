@@ -710,6 +710,9 @@ func (r *Runtime) getGlobalRegexpMatches(rxObj *Object, s String, fullUnicode bo
 		if res == _null {
 			break
 		}
+		if r.meterOn() { // Kiln meter
+			r.meterValues(len(a), cap(a), 1)
+		}
 		a = append(a, res)
 		matchStr := nilSafe(r.toObject(res).self.getIdx(valueInt(0), nil)).toString()
 		if matchStr.Length() == 0 {
@@ -730,10 +733,16 @@ func (r *Runtime) regexpproto_stdMatcherGeneric(rxObj *Object, s String) Value {
 		if len(a) == 0 {
 			return _null
 		}
+		if r.meterOn() { // Kiln meter
+			r.meterChargeInt(int(len(a)) * meterValueBytes)
+		}
 		ar := make([]Value, 0, len(a))
 		for _, result := range a {
 			obj := r.toObject(result)
 			matchStr := nilSafe(obj.self.getIdx(valueInt(0), nil)).ToString()
+			if r.meterOn() { // Kiln meter
+				r.meterValues(len(ar), cap(ar), 1)
+			}
 			ar = append(ar, matchStr)
 		}
 		return r.newArrayValues(ar)
@@ -776,6 +785,9 @@ func (r *Runtime) regexpproto_stdMatcher(call FunctionCall) Value {
 		results := rx.pattern.findAllSubmatchIndex(s, 0, -1, rx.pattern.sticky)
 		if len(results) == 0 {
 			return _null
+		}
+		if r.meterOn() { // Kiln meter
+			r.meterChargeInt(int(len(results)) * meterValueBytes)
 		}
 		a := make([]Value, 0, len(results))
 		for _, result := range results {
@@ -925,6 +937,9 @@ func (r *Runtime) regexpproto_stdSplitterGeneric(splitter *Object, s String, lim
 
 	if size == 0 {
 		if r.regExpExec(execFn, splitter, s) == _null {
+			if r.meterOn() { // Kiln meter
+				r.meterValues(len(a), cap(a), 1)
+			}
 			a = append(a, s)
 		}
 		return r.newArrayValues(a)
@@ -1042,6 +1057,9 @@ func (r *Runtime) regexpproto_stdSplitter(call FunctionCall) Value {
 	results := pattern.findAllSubmatchIndex(s, 0, -1, false)
 	if targetLength == 0 {
 		if len(results) == 0 {
+			if r.meterOn() { // Kiln meter
+				r.meterValues(len(valueArray), cap(valueArray), 1)
+			}
 			valueArray = append(valueArray, s)
 		}
 		goto RETURN
@@ -1060,6 +1078,9 @@ func (r *Runtime) regexpproto_stdSplitter(call FunctionCall) Value {
 			found++
 		} else if lastIndex == result.indexes[0] {
 			if lastIndex != -1 {
+				if r.meterOn() { // Kiln meter
+					r.meterValues(len(valueArray), cap(valueArray), 1)
+				}
 				valueArray = append(valueArray, stringEmpty)
 				found++
 			}
@@ -1079,6 +1100,9 @@ func (r *Runtime) regexpproto_stdSplitter(call FunctionCall) Value {
 			} else {
 				value = _undefined
 			}
+			if r.meterOn() { // Kiln meter
+				r.meterValues(len(valueArray), cap(valueArray), 1)
+			}
 			valueArray = append(valueArray, value)
 			found++
 			if found == limit {
@@ -1091,6 +1115,9 @@ func (r *Runtime) regexpproto_stdSplitter(call FunctionCall) Value {
 		if lastIndex != targetLength {
 			valueArray = append(valueArray, s.Substring(lastIndex, targetLength))
 		} else {
+			if r.meterOn() { // Kiln meter
+				r.meterValues(len(valueArray), cap(valueArray), 1)
+			}
 			valueArray = append(valueArray, stringEmpty)
 		}
 	}
@@ -1110,13 +1137,20 @@ func (r *Runtime) regexpproto_stdReplacerGeneric(rxObj *Object, s, replaceStr St
 		execFn := toMethod(rxObj.self.getStr("exec", nil)) // must be non-nil
 		result := r.regExpExec(execFn, rxObj, s)
 		if result != _null {
+			if r.meterOn() { // Kiln meter
+				r.meterValues(len(results), cap(results), 1)
+			}
 			results = append(results, result)
 		}
 	}
 	lengthS := s.Length()
 	nextSourcePosition := 0
 	var resultBuf StringBuilder
+	charged := 0 // Kiln meter
 	for _, result := range results {
+		if r.meterOn() { // Kiln meter
+			r.meterBuilder(&resultBuf, &charged)
+		}
 		obj := r.toObject(result)
 		nCaptures := max(toLength(obj.self.getStr("length", nil))-1, 0)
 		matched := nilSafe(obj.self.getIdx(valueInt(0), nil)).toString()
@@ -1124,9 +1158,18 @@ func (r *Runtime) regexpproto_stdReplacerGeneric(rxObj *Object, s, replaceStr St
 		position := toIntStrict(max(min(nilSafe(obj.self.getStr("index", nil)).ToInteger(), int64(lengthS)), 0))
 		var captures []Value
 		if rcall != nil {
+			if r.meterOn() { // Kiln meter
+				r.meterChargeInt(int(nCaptures+3) * meterValueBytes)
+			}
 			captures = make([]Value, 0, nCaptures+3)
 		} else {
+			if r.meterOn() { // Kiln meter
+				r.meterChargeInt(int(nCaptures+1) * meterValueBytes)
+			}
 			captures = make([]Value, 0, nCaptures+1)
+		}
+		if r.meterOn() { // Kiln meter
+			r.meterValues(len(captures), cap(captures), 1)
 		}
 		captures = append(captures, matched)
 		for n := int64(1); n <= nCaptures; n++ {
@@ -1134,12 +1177,21 @@ func (r *Runtime) regexpproto_stdReplacerGeneric(rxObj *Object, s, replaceStr St
 			if capN != _undefined {
 				capN = capN.ToString()
 			}
+			if r.meterOn() { // Kiln meter
+				r.meterValues(len(captures), cap(captures), 1)
+			}
 			captures = append(captures, capN)
 		}
 		var replacement String
 		if rcall != nil {
+			if r.meterOn() { // Kiln meter
+				r.meterValues(len(captures), cap(captures), 1)
+			}
 			captures = append(captures, intToValue(int64(position)), s)
 			if namedCaptures := nilSafe(obj.self.getStr("groups", nil)); namedCaptures != _undefined {
+				if r.meterOn() { // Kiln meter
+					r.meterValues(len(captures), cap(captures), 1)
+				}
 				captures = append(captures, namedCaptures)
 			}
 			replacement = rcall(FunctionCall{

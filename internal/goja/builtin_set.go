@@ -132,6 +132,9 @@ func (r *Runtime) setProto_add(call FunctionCall) Value {
 		panic(r.NewTypeError("Method Set.prototype.add called on incompatible receiver %s", r.objectproto_toString(FunctionCall{This: thisObj})))
 	}
 
+	if r.meterOn() { // Kiln meter
+		r.meterCharge(meterMapEntryBytes)
+	}
 	so.m.set(call.Argument(0), nil)
 	return call.This
 }
@@ -226,6 +229,9 @@ func (r *Runtime) setProto_difference(call FunctionCall) Value {
 					break
 				}
 				if !otherSet.m.has(entry.key) {
+					if r.meterOn() { // Kiln meter
+						r.meterCharge(meterMapEntryBytes)
+					}
 					result.m.set(entry.key, nil)
 				}
 			}
@@ -269,12 +275,18 @@ func (r *Runtime) setProto_intersection(call FunctionCall) Value {
 				break
 			}
 			if otherRecord.has(entry.key) {
+				if r.meterOn() { // Kiln meter
+					r.meterCharge(meterMapEntryBytes)
+				}
 				result.m.set(entry.key, nil)
 			}
 		}
 	} else {
 		otherRecord.iterateKeys(func(key Value) bool {
 			if so.m.has(key) {
+				if r.meterOn() { // Kiln meter
+					r.meterCharge(meterMapEntryBytes)
+				}
 				result.m.set(key, nil)
 			}
 			return true
@@ -388,6 +400,9 @@ func (r *Runtime) setProto_symmetricDifference(call FunctionCall) Value {
 		} else {
 			// 1. If alreadyInResult is false, append next to resultSetData.
 			if !alreadyInResult {
+				if r.meterOn() { // Kiln meter
+					r.meterCharge(meterMapEntryBytes)
+				}
 				result.m.set(key, nil)
 			}
 		}
@@ -407,6 +422,9 @@ func (r *Runtime) setProto_union(call FunctionCall) Value {
 	so.m.copyTo(result.m)
 
 	otherRecord.iterateKeys(func(key Value) bool {
+		if r.meterOn() { // Kiln meter
+			r.meterCharge(meterMapEntryBytes)
+		}
 		result.m.set(key, nil)
 		return true
 	})
@@ -426,15 +444,24 @@ func (r *Runtime) builtin_newSet(args []Value, newTarget *Object) *Object {
 	o := so.val
 	if len(args) > 0 {
 		if arg := args[0]; arg != nil && arg != _undefined && arg != _null {
+			if r.meterOn() { // Kiln meter: the set being filled is visible to the walk
+				defer r.meterTmpUnroot(r.meterTmpRoot(o))
+			}
 			adder := so.getStr("add", nil)
 			stdArr := r.checkStdArrayIter(arg)
 			if adder == r.global.setAdder {
 				if stdArr != nil {
 					for _, v := range stdArr.values {
+						if r.meterOn() { // Kiln meter
+							r.meterCharge(meterMapEntryBytes)
+						}
 						so.m.set(v, nil)
 					}
 				} else {
 					r.getIterator(arg, nil).iterate(func(item Value) {
+						if r.meterOn() { // Kiln meter
+							r.meterCharge(meterMapEntryBytes)
+						}
 						so.m.set(item, nil)
 					})
 				}

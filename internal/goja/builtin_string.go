@@ -106,6 +106,9 @@ func (r *Runtime) stringproto_iterator(call FunctionCall) Value {
 }
 
 func (r *Runtime) string_fromcharcode(call FunctionCall) Value {
+	if r.meterOn() { // Kiln meter
+		r.meterString(len(call.Arguments), true)
+	}
 	b := make([]byte, len(call.Arguments))
 	for i, arg := range call.Arguments {
 		chr := toUint16(arg)
@@ -131,6 +134,9 @@ func (r *Runtime) string_fromcharcode(call FunctionCall) Value {
 
 func (r *Runtime) string_fromcodepoint(call FunctionCall) Value {
 	var sb StringBuilder
+	if r.meterOn() { // Kiln meter
+		r.meterString(2*len(call.Arguments), true)
+	}
 	for _, arg := range call.Arguments {
 		num := arg.ToNumber()
 		var c rune
@@ -157,7 +163,11 @@ func (r *Runtime) string_raw(call FunctionCall) Value {
 	var stringElements StringBuilder
 	nextIndex := int64(0)
 	numberOfSubstitutions := int64(len(call.Arguments) - 1)
+	charged := 0
 	for {
+		if r.meterOn() { // Kiln meter
+			r.meterBuilder(&stringElements, &charged)
+		}
 		nextSeg := nilSafe(raw.self.getIdx(valueInt(nextIndex), nil)).toString()
 		stringElements.WriteString(nextSeg)
 		if nextIndex+1 == literalSegments {
@@ -252,6 +262,9 @@ func (r *Runtime) stringproto_concat(call FunctionCall) Value {
 		}
 	}
 
+	if r.meterOn() { // Kiln meter
+		r.meterString(totalLen, !allAscii)
+	}
 	if allAscii {
 		var buf strings.Builder
 		buf.Grow(totalLen)
@@ -463,6 +476,9 @@ func (r *Runtime) stringproto_normalize(call FunctionCall) Value {
 		panic(r.newError(r.getRangeError(), "The normalization form should be one of NFC, NFD, NFKC, NFKD"))
 	}
 
+	if r.meterOn() { // Kiln meter: the UTF-8 copy, its normalisation (up to 3 times as long), the result
+		r.meterStringOf(s, 8)
+	}
 	switch s := s.(type) {
 	case asciiString:
 		return s
@@ -502,6 +518,9 @@ func (r *Runtime) _stringPad(call FunctionCall, start bool) Value {
 		filler = fillerAscii
 	}
 	remaining := toIntStrict(maxLength - stringLength)
+	if r.meterOn() { // Kiln meter
+		r.meterString(toIntStrict(maxLength), fillerUnicode != nil || strUnicode != nil)
+	}
 	if fillerUnicode == nil && strUnicode == nil {
 		fl := fillerAscii.Length()
 		var sb strings.Builder
@@ -564,6 +583,9 @@ func (r *Runtime) stringproto_repeat(call FunctionCall) Value {
 		return stringEmpty
 	}
 	num := toIntStrict(numInt)
+	if r.meterOn() { // Kiln meter
+		r.meterStringOf(s, num)
+	}
 	a, u := devirtualizeString(s)
 	if u == nil {
 		var sb strings.Builder
@@ -604,8 +626,12 @@ func (r *Runtime) stringReplace(s String, found []regexpResult, newstring String
 
 	lastIndex := 0
 	lengthS := s.Length()
+	charged := 0 // Kiln meter
 	if rcall != nil {
 		for _, item := range found {
+			if r.meterOn() { // Kiln meter
+				r.meterBuilder(&buf, &charged)
+			}
 			if item.indexes[0] != lastIndex {
 				buf.WriteSubstring(s, lastIndex, item.indexes[0])
 			}
@@ -638,6 +664,9 @@ func (r *Runtime) stringReplace(s String, found []regexpResult, newstring String
 		}
 	} else {
 		for _, item := range found {
+			if r.meterOn() { // Kiln meter
+				r.meterBuilder(&buf, &charged)
+			}
 			if item.indexes[0] != lastIndex {
 				buf.WriteString(s.Substring(lastIndex, item.indexes[0]))
 			}
@@ -732,6 +761,9 @@ func (r *Runtime) stringproto_replaceAll(call FunctionCall) Value {
 
 	pos := s.index(searchStr, 0)
 	for pos != -1 {
+		if r.meterOn() { // Kiln meter: the match, its indexes
+			r.meterCharge(meterMatchBytes)
+		}
 		found = append(found, regexpResult{indexes: []int{pos, pos + searchLength}})
 		pos = s.index(searchStr, pos+advanceBy)
 	}
@@ -846,6 +878,16 @@ func (r *Runtime) stringproto_split(call FunctionCall) Value {
 	sepa, sepu := devirtualizeString(separatorValue.toString())
 	if su == nil { // ASCII string
 		if sepu == nil {
+			if r.meterOn() { // Kiln meter: charged before strings.SplitN allocates
+				n := len(sa)
+				if len(sepa) > 0 {
+					n = strings.Count(string(sa), string(sepa)) + 1
+				}
+				if limit >= 0 && n > limit {
+					n = limit
+				}
+				r.meterChargeInt(n * meterSplitBytes)
+			}
 			// Both are ASCII
 			splitLimit := limit
 			if limit > 0 {
@@ -883,6 +925,9 @@ func (r *Runtime) stringproto_split(call FunctionCall) Value {
 				limit = min(math.MaxInt, math.MaxUint32)
 			}
 			for ; limit > 0; limit-- {
+				if r.meterOn() { // Kiln meter
+					r.meterChargeInt(meterSplitBytes + 2*idx)
+				}
 				var sb strings.Builder
 				for i := range idx {
 					if su[i] >= utf8.RuneSelf {
@@ -911,6 +956,9 @@ func (r *Runtime) stringproto_split(call FunctionCall) Value {
 		} else {
 			if limit > 0 && len(su) > limit {
 				su = su[:limit]
+			}
+			if r.meterOn() { // Kiln meter
+				r.meterChargeInt(len(su) * meterSplitBytes)
 			}
 			for len(su) > 0 {
 				c := su[0]
@@ -988,14 +1036,18 @@ func (r *Runtime) stringproto_substring(call FunctionCall) Value {
 func (r *Runtime) stringproto_toLowerCase(call FunctionCall) Value {
 	r.checkObjectCoercible(call.This)
 	s := call.This.toString()
-
+	if r.meterOn() { // Kiln meter
+		r.meterStringOf(s, 3)
+	}
 	return s.toLower()
 }
 
 func (r *Runtime) stringproto_toUpperCase(call FunctionCall) Value {
 	r.checkObjectCoercible(call.This)
 	s := call.This.toString()
-
+	if r.meterOn() { // Kiln meter
+		r.meterStringOf(s, 3)
+	}
 	return s.toUpper()
 }
 

@@ -93,7 +93,11 @@ func (r *Runtime) builtin_newArrayBuffer(args []Value, newTarget *Object) *Objec
 	}
 	b := r._newArrayBuffer(r.getPrototypeFromCtor(newTarget, r.getArrayBuffer(), r.getArrayBufferPrototype()), nil)
 	if len(args) > 0 {
-		b.data = allocByteSlice(r.toIndex(args[0]))
+		n := r.toIndex(args[0])
+		if r.meterOn() { // Kiln meter
+			r.meterChargeInt(n)
+		}
+		b.data = allocByteSlice(n)
 	}
 	return b.val
 }
@@ -544,6 +548,9 @@ func (r *Runtime) typedArrayProto_filter(call FunctionCall) Value {
 			This:      call.Argument(1),
 			Arguments: []Value{nil, nil, call.This},
 		}
+		if r.meterOn() { // Kiln meter
+			r.meterChargeInt(ta.length * ta.elemSize)
+		}
 		buf := make([]byte, 0, ta.length*ta.elemSize)
 		captured := 0
 		rawVal := make([]byte, ta.elemSize)
@@ -812,6 +819,7 @@ func (r *Runtime) typedArrayProto_join(call FunctionCall) Value {
 		}
 
 		var buf StringBuilder
+		charged := 0 // Kiln meter
 
 		var element0 Value
 		if ta.isValidIntegerIndex(0) {
@@ -822,6 +830,9 @@ func (r *Runtime) typedArrayProto_join(call FunctionCall) Value {
 		}
 
 		for i := 1; i < l; i++ {
+			if r.meterOn() { // Kiln meter
+				r.meterBuilder(&buf, &charged)
+			}
 			buf.WriteString(sep)
 			if ta.isValidIntegerIndex(i) {
 				element := ta.typedArray.get(ta.offset + i)
@@ -1374,6 +1385,9 @@ func (r *Runtime) allocateTypedArray(newTarget *Object, length int, taCtor typed
 	buf := r._newArrayBuffer(r.getArrayBufferPrototype(), nil)
 	ta := taCtor(buf, 0, length, r.getPrototypeFromCtor(newTarget, nil, proto))
 	if length > 0 {
+		if r.meterOn() { // Kiln meter
+			r.meterChargeInt(length * ta.elemSize)
+		}
 		buf.data = allocByteSlice(length * ta.elemSize)
 	}
 	return ta
@@ -1493,6 +1507,9 @@ func (r *Runtime) _newTypedArrayFromTypedArray(src *typedArrayObject, newTarget 
 	src.viewedArrayBuf.ensureNotDetached(true)
 	l := src.length
 
+	if r.meterOn() { // Kiln meter
+		r.meterChargeInt(l * dst.elemSize)
+	}
 	dst.viewedArrayBuf.data = allocByteSlice(toIntStrict(int64(l) * int64(dst.elemSize)))
 	src.viewedArrayBuf.ensureNotDetached(true)
 	if src.defaultCtor == dst.defaultCtor {
@@ -1673,6 +1690,9 @@ func (r *Runtime) uint8ArrayProto_toBase64(call FunctionCall) Value {
 	enc := r.parseToBase64Encoding(call.Argument(0))
 	// GetUint8ArrayBytes runs after the option getters, which may have detached the buffer.
 	toEnc := r.getUint8ArrayBytes(ta)
+	if r.meterOn() { // Kiln meter
+		r.meterChargeInt(enc.EncodedLen(len(toEnc)))
+	}
 	buf := make([]byte, enc.EncodedLen(len(toEnc)))
 	enc.Encode(buf, toEnc)
 	return asciiString(unsafe.String(unsafe.SliceData(buf), len(buf)))
@@ -1725,6 +1745,9 @@ func (r *Runtime) parseToBase64Encoding(options Value) *stdbase64.Encoding {
 func (r *Runtime) uint8ArrayProto_toHex(call FunctionCall) Value {
 	ta := r.validateUint8Array(call.This)
 	toEnc := r.getUint8ArrayBytes(ta)
+	if r.meterOn() { // Kiln meter
+		r.meterChargeInt(stdhex.EncodedLen(len(toEnc)))
+	}
 	buf := make([]byte, stdhex.EncodedLen(len(toEnc)))
 	stdhex.Encode(buf, toEnc)
 	return asciiString(unsafe.String(unsafe.SliceData(buf), len(buf)))

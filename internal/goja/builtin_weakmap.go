@@ -118,6 +118,9 @@ func (r *Runtime) weakMapProto_set(call FunctionCall) Value {
 		panic(r.NewTypeError("Method WeakMap.prototype.set called on incompatible receiver %s", r.objectproto_toString(FunctionCall{This: thisObj})))
 	}
 	key := r.toObject(call.Argument(0))
+	if r.meterOn() { // Kiln meter
+		r.meterCharge(meterMapEntryBytes)
+	}
 	wmo.m.set(key, call.Argument(1))
 	return call.This
 }
@@ -155,6 +158,9 @@ func (r *Runtime) builtin_newWeakMap(args []Value, newTarget *Object) *Object {
 					itemObj := r.toObject(item)
 					k := itemObj.self.getIdx(i0, nil)
 					v := nilSafe(itemObj.self.getIdx(i1, nil))
+					if r.meterOn() { // Kiln meter
+						r.meterCharge(meterMapEntryBytes)
+					}
 					wmo.m.set(r.toObject(k), v)
 				})
 			} else {

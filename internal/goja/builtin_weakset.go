@@ -20,6 +20,9 @@ func (r *Runtime) weakSetProto_add(call FunctionCall) Value {
 	if !ok {
 		panic(r.NewTypeError("Method WeakSet.prototype.add called on incompatible receiver %s", r.objectproto_toString(FunctionCall{This: thisObj})))
 	}
+	if r.meterOn() { // Kiln meter
+		r.meterCharge(meterMapEntryBytes)
+	}
 	wso.s.set(r.toObject(call.Argument(0)), nil)
 	return call.This
 }
@@ -71,10 +74,16 @@ func (r *Runtime) builtin_newWeakSet(args []Value, newTarget *Object) *Object {
 			if adder == r.global.weakSetAdder {
 				if stdArr != nil {
 					for _, v := range stdArr.values {
+						if r.meterOn() { // Kiln meter
+							r.meterCharge(meterMapEntryBytes)
+						}
 						wso.s.set(r.toObject(v), nil)
 					}
 				} else {
 					r.getIterator(arg, nil).iterate(func(item Value) {
+						if r.meterOn() { // Kiln meter
+							r.meterCharge(meterMapEntryBytes)
+						}
 						wso.s.set(r.toObject(item), nil)
 					})
 				}

@@ -133,7 +133,8 @@ type wrappedFuncObject struct {
 
 type boundFuncObject struct {
 	nativeFuncObject
-	wrapped *Object
+	wrapped   *Object
+	boundArgs []Value // Kiln meter: this and the bound arguments, for the walk
 }
 
 type generatorState uint8

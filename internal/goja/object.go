@@ -270,6 +270,9 @@ func (f ConstructorCall) Argument(idx int) Value {
 }
 
 func (o *baseObject) init() {
+	if r := o.val.runtime; r.meter.limit != 0 { // Kiln meter
+		r.meterCharge(meterObjectBytes)
+	}
 	o.values = make(map[unistring.String]Value)
 }
 
@@ -491,6 +494,7 @@ func (o *baseObject) setOwnStr(name unistring.String, val Value, throw bool) boo
 			o.val.runtime.typeErrorResult(throw, "Cannot add property %s, object is not extensible", name)
 			return false
 		} else {
+			o.meterProp() // Kiln meter
 			o.values[name] = val
 			names := copyNamesIfNeeded(o.propNames, 1)
 			o.propNames = append(names, name)
@@ -760,6 +764,9 @@ Reject:
 func (o *baseObject) defineOwnPropertyStr(name unistring.String, descr PropertyDescriptor, throw bool) bool {
 	existingVal := o.values[name]
 	if v, ok := o._defineOwnProperty(name, existingVal, descr, throw); ok {
+		if existingVal == nil {
+			o.meterProp() // Kiln meter
+		}
 		o.values[name] = v
 		if existingVal == nil {
 			names := copyNamesIfNeeded(o.propNames, 1)
@@ -791,6 +798,7 @@ func (o *baseObject) defineOwnPropertySym(s *Symbol, descr PropertyDescriptor, t
 
 func (o *baseObject) _put(name unistring.String, v Value) {
 	if _, exists := o.values[name]; !exists {
+		o.meterProp() // Kiln meter
 		names := copyNamesIfNeeded(o.propNames, 1)
 		o.propNames = append(names, name)
 	}
@@ -1355,6 +1363,9 @@ func (o *baseObject) fixPropOrder() {
 }
 
 func (o *baseObject) stringKeys(all bool, keys []Value) []Value {
+	if r := o.val.runtime; r.meterOn() { // Kiln meter: a slot and a string header for each key
+		r.meterChargeInt(len(o.propNames) * meterKeyBytes)
+	}
 	o.ensurePropOrder()
 	if all {
 		for _, k := range o.propNames {

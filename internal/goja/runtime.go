@@ -198,7 +198,7 @@ type Runtime struct {
 	vm   *vm
 	hash *maphash.Hash
 
-	jobQueue []func()
+	jobQueue []promiseJob // Kiln meter: was []func(), see promiseJob
 
 	promiseRejectionTracker PromiseRejectionTracker
 	asyncContextTracker     AsyncContextTracker
@@ -206,6 +206,8 @@ type Runtime struct {
 	// Stack for tracking objects currently being converted to string
 	// to detect and handle circular references
 	toStringStack []*Object
+
+	meter meter // Kiln patch 1: the memory meter (meter.go)
 }
 
 type StackFrame struct {
@@ -2840,20 +2842,28 @@ func (r *Runtime) getHash() *maphash.Hash {
 
 // called when the top level function returns normally (i.e. control is passed outside the Runtime).
 func (r *Runtime) leave() {
-	var jobs []func()
+	var jobs []promiseJob
 	for len(r.jobQueue) > 0 {
 		jobs, r.jobQueue = r.jobQueue, jobs[:0]
-		for _, job := range jobs {
-			job()
+		r.meter.jobs = jobs // Kiln meter: the batch's jobs not run yet stay visible
+		for i, job := range jobs {
+			jobs[i] = promiseJob{} // Kiln meter: a run job is no longer a root
+			job.run()
+			r.vm.pinned = 0 // Kiln meter: no native call is in progress between jobs
 		}
 	}
 	r.jobQueue = nil
+	r.meter.jobs = nil
 	r.vm.stack = nil
+	r.vm.pinned = 0
+	r.meterLeave()
 }
 
 // called when the top level function returns (i.e. control is passed outside the Runtime) but it was due to an interrupt
 func (r *Runtime) leaveAbrupt() {
 	r.jobQueue = nil
+	r.meter.jobs = nil
+	r.vm.pinned = 0 // Kiln meter
 	r.ClearInterrupt()
 }
 

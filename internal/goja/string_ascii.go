@@ -339,8 +339,18 @@ func (s asciiString) Concat(other String) String {
 }
 
 func (s asciiString) Substring(start, end int) String {
+	if len(s) >= substringCopyFrom && end-start < len(s)/4 {
+		// Kiln patch 2: a short substring of a large string is copied, so
+		// that it does not keep the whole string alive (and the meter's
+		// walk, which counts it by its length, is right about what it holds)
+		return asciiString(strings.Clone(string(s[start:end])))
+	}
 	return s[start:end]
 }
+
+// substringCopyFrom: substrings of strings at least this long are copied
+// when shorter than a quarter of them (Kiln patch 2).
+const substringCopyFrom = 4096
 
 func (s asciiString) CompareTo(other String) int {
 	a, u := devirtualizeString(other)

@@ -928,6 +928,9 @@ func (a *typedArrayObject) deleteIdx(idx valueInt, throw bool) bool {
 }
 
 func (a *typedArrayObject) stringKeys(all bool, accum []Value) []Value {
+	if r := a.val.runtime; r.meterOn() { // Kiln meter
+		r.meterChargeInt(a.length * meterKeyBytes)
+	}
 	if accum == nil {
 		accum = make([]Value, 0, a.length)
 	}

@@ -42,6 +42,7 @@ type context struct {
 	result    Value
 	pc, sb    int
 	args      int
+	pinned    int64 // Kiln meter: vm.pinned when the context was saved
 }
 
 type tryFrame struct {
@@ -376,7 +377,10 @@ type vm struct {
 
 	stashAllocs int
 
-	interrupted   uint32
+	// Kiln meter: bytes charged by the native calls in progress (see meter.go)
+	pinned int64
+
+	interrupted   uint32 // vmInterrupt | vmMemoryCheck (meter.go)
 	interruptVal  interface{}
 	interruptLock sync.Mutex
 
@@ -593,6 +597,9 @@ func (s *stash) deleteBinding(name unistring.String) {
 }
 
 func (vm *vm) newStash() {
+	if vm.r.meter.limit != 0 { // Kiln meter
+		vm.r.meterCharge(meterStashBytes)
+	}
 	vm.stash = &stash{
 		outer: vm.stash,
 	}
@@ -626,6 +633,10 @@ func (vm *vm) run() {
 			count--
 		}
 		if interrupted = atomic.LoadUint32(&vm.interrupted) != 0; interrupted {
+			if vm.memoryCheckOnly() { // Kiln meter: RequestMemoryCheck
+				interrupted = false
+				continue
+			}
 			break
 		}
 		pc := vm.pc
@@ -659,7 +670,7 @@ func (vm *vm) runWithProfiler() bool {
 	interrupted := false
 	for {
 		if interrupted = atomic.LoadUint32(&vm.interrupted) != 0; interrupted {
-			return true
+			return true // run() tells an Interrupt from a memory check
 		}
 		pc := vm.pc
 		if pc < 0 || pc >= len(vm.prg.code) {
@@ -685,12 +696,12 @@ func (vm *vm) runWithProfiler() bool {
 func (vm *vm) Interrupt(v interface{}) {
 	vm.interruptLock.Lock()
 	vm.interruptVal = v
-	atomic.StoreUint32(&vm.interrupted, 1)
+	atomic.OrUint32(&vm.interrupted, vmInterrupt)
 	vm.interruptLock.Unlock()
 }
 
 func (vm *vm) ClearInterrupt() {
-	atomic.StoreUint32(&vm.interrupted, 0)
+	atomic.AndUint32(&vm.interrupted, ^uint32(vmInterrupt)) // a pending memory check stays
 }
 
 func getFuncName(stack []Value, sb int) unistring.String {
@@ -810,6 +821,7 @@ func (vm *vm) handleThrow(arg interface{}) *Exception {
 			ctx := &vm.callStack[tf.callStackLen]
 			vm.prg, vm.newTarget, vm.result, vm.pc, vm.sb, vm.args =
 				ctx.prg, ctx.newTarget, ctx.result, ctx.pc, ctx.sb, ctx.args
+			vm.pinned = ctx.pinned
 			vm.callStack = vm.callStack[:tf.callStackLen]
 		}
 		vm.sp = int(tf.sp)
@@ -906,6 +918,7 @@ func (vm *vm) peek() Value {
 func (vm *vm) saveCtx(ctx *context) {
 	ctx.prg, ctx.stash, ctx.privEnv, ctx.newTarget, ctx.result, ctx.pc, ctx.sb, ctx.args =
 		vm.prg, vm.stash, vm.privEnv, vm.newTarget, vm.result, vm.pc, vm.sb, vm.args
+	ctx.pinned = vm.pinned
 }
 
 func (vm *vm) pushCtx() {
@@ -922,6 +935,7 @@ func (vm *vm) pushCtx() {
 func (vm *vm) restoreCtx(ctx *context) {
 	vm.prg, vm.stash, vm.privEnv, vm.newTarget, vm.result, vm.pc, vm.sb, vm.args =
 		ctx.prg, ctx.stash, ctx.privEnv, ctx.newTarget, ctx.result, ctx.pc, ctx.sb, ctx.args
+	vm.pinned = ctx.pinned
 }
 
 func (vm *vm) popCtx() {
@@ -1278,6 +1292,9 @@ func (_add) exec(vm *vm) {
 		}
 		if !isRightString {
 			rightString = right.toString()
+		}
+		if vm.r.meter.limit != 0 { // Kiln meter
+			vm.r.meterConcat(leftString, rightString)
 		}
 		ret = leftString.Concat(rightString)
 	} else {
@@ -2752,6 +2769,9 @@ func (_pushArrayItem) exec(vm *vm) {
 		return
 	}
 	val := vm.stack[vm.sp-1]
+	if vm.r.meter.limit != 0 { // Kiln meter
+		vm.r.meterValues(len(arr.values), cap(arr.values), 1)
+	}
 	arr.values = append(arr.values, val)
 	if val != nil {
 		arr.objCount++
@@ -2772,6 +2792,9 @@ func (_pushArraySpread) exec(vm *vm) {
 		} else {
 			vm.throw(vm.r.newError(vm.r.getRangeError(), "Invalid array length"))
 			return
+		}
+		if vm.r.meter.limit != 0 { // Kiln meter
+			vm.r.meterValues(len(arr.values), cap(arr.values), 1)
 		}
 		arr.values = append(arr.values, val)
 		arr.objCount++
@@ -5165,6 +5188,9 @@ type copyStash struct{}
 
 func (copyStash) exec(vm *vm) {
 	oldStash := vm.stash
+	if vm.r.meter.limit != 0 { // Kiln meter
+		vm.r.meterCharge(meterStashBytes)
+	}
 	newStash := &stash{
 		outer: oldStash.outer,
 	}
@@ -5240,6 +5266,9 @@ func (n createArgsRestStack) exec(vm *vm) {
 	var values []Value
 	delta := vm.args - int(n)
 	if delta > 0 {
+		if vm.r.meter.limit != 0 { // Kiln meter
+			vm.r.meterChargeInt(delta * meterValueBytes)
+		}
 		values = make([]Value, delta)
 		copy(values, vm.stack[vm.sb+int(n)+1:])
 	}
@@ -5285,6 +5314,9 @@ func (n concatStrings) exec(vm *vm) {
 		}
 	}
 
+	if vm.r.meter.limit != 0 { // Kiln meter
+		vm.r.meterString(length, !allAscii)
+	}
 	vm.sp -= int(n) - 1
 	if allAscii {
 		var buf strings.Builder
