@@ -12,6 +12,9 @@ import (
 // also when its loop runs inside a native call (a callback, a Promise
 // executor) or across many awaits.
 func TestMeterChurnNotStopped(t *testing.T) {
+	if meterRace {
+		t.Skip("too slow under the race detector")
+	}
 	const limit = 64 * MiB
 	churn := `
 	var keep = [];
@@ -48,6 +51,9 @@ func TestMeterChurnNotStopped(t *testing.T) {
 
 // The walk's size of each kind of structure against the Go heap it takes.
 func TestMeasureTracksHeap(t *testing.T) {
+	if meterRace {
+		t.Skip("too slow under the race detector")
+	}
 	kinds := []struct{ name, src string }{
 		{"objects", `var keep = []; for (var i = 0; i < 60000; i++) keep.push({a: i, b: 'x', c: true});`},
 		{"dictionary object", `var keep = {}; for (var i = 0; i < 300000; i++) keep['key' + i] = i;`},
@@ -208,6 +214,34 @@ func TestMeterRequestMemoryCheck(t *testing.T) {
 		_, err := r.RunString(spin)
 		if asMemoryLimitError(err) == nil {
 			t.Fatalf("want a MemoryLimitError, got %v", err)
+		}
+	})
+	t.Run("allocating while checked", func(t *testing.T) {
+		r := New()
+		r.SetMemoryLimit(32 * MiB)
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+					r.RequestMemoryCheck()
+					time.Sleep(100 * time.Microsecond)
+				}
+			}
+		}()
+		timer := time.AfterFunc(500*time.Millisecond, func() { r.Interrupt("timeout") })
+		defer timer.Stop()
+		_, err := r.RunString(`var keep = []; for (var i = 0;; i++) { var o = {s: 'x' + i, a: [i, i + 1]}; if (i % 100 === 0) keep.push(o); if (keep.length > 1000) keep = []; }`)
+		close(stop)
+		wg.Wait()
+		ie, ok := err.(*InterruptedError)
+		if !ok || ie.Value() != "timeout" {
+			t.Fatalf("want the timeout, got %v", err)
 		}
 	})
 	t.Run("without a limit a check does nothing", func(t *testing.T) {

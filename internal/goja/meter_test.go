@@ -100,6 +100,9 @@ var meterBombs = []struct {
 }
 
 func TestMeterBombs(t *testing.T) {
+	if meterRace {
+		t.Skip("too slow under the race detector")
+	}
 	const limit = 64 * MiB
 	for _, b := range meterBombs {
 		t.Run(b.name, func(t *testing.T) {
