@@ -173,6 +173,8 @@ func (r *Runtime) MemoryRemaining() int64 {
 // script — by panicking with the uncatchable InterruptedError whose value
 // is a *MemoryLimitError, as an Interrupt does — when they would not fit.
 // Call it only on the runtime's goroutine, from code that goja called.
+// (Called between runs, it does not panic: the next run stops at its first
+// instruction if the runtime is still over its limit then.)
 func (r *Runtime) ChargeMemory(n int64) {
 	if r.meter.limit != 0 && n > 0 {
 		r.meterCharge(n)
@@ -224,6 +226,13 @@ func (r *Runtime) meterOver(n int64) {
 // Interrupt, with a *MemoryLimitError as its value.
 func (r *Runtime) meterStop(used int64) {
 	m := &r.meter
+	if len(r.vm.tryStack) == 0 && m.jobs == nil {
+		// Not in a run (host code building values between runs): nothing
+		// would recover the panic. The run stops at its first instruction
+		// instead, if what it holds is still over the limit then.
+		atomic.OrUint32(&r.vm.interrupted, vmMemoryCheck)
+		return
+	}
 	ex := &InterruptedError{
 		iface: &MemoryLimitError{Limit: m.limit, Used: used},
 	}

@@ -2,6 +2,8 @@ package goja
 
 import (
 	"math"
+	"strconv"
+	"strings"
 	"runtime"
 	"sync"
 	"testing"
@@ -311,5 +313,24 @@ func TestMeterRemainingAndRoots(t *testing.T) {
 	r.SetMemoryRoots(nil)
 	if m := r.MeasureMemory(); m > 8*MiB {
 		t.Fatalf("without the root: %d", m)
+	}
+}
+
+// Host code that builds values between runs is never panicked at: the next
+// run is stopped at its first instruction instead.
+func TestMeterOverBetweenRuns(t *testing.T) {
+	r := New()
+	r.SetMemoryLimit(16 * MiB)
+	keep := r.NewArray()
+	for i := 0; i < 1000; i++ {
+		o := r.NewObject()
+		r.ChargeMemory(32 << 10) // does not panic outside a run
+		o.Set("s", strings.Repeat("x", 32<<10)+strconv.Itoa(i))
+		keep.Set(strconv.Itoa(i), o)
+	}
+	r.Set("keep", keep)
+	_, err := r.RunString(`keep.length`)
+	if asMemoryLimitError(err) == nil {
+		t.Fatalf("want a MemoryLimitError, got %v", err)
 	}
 }
