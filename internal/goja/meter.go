@@ -402,6 +402,10 @@ const meterSplitBytes = 3 * 16
 // before its result is built.
 const meterMatchBytes = 80
 
+// meterCodeBytes is what compiling a byte of source (eval, new Function)
+// costs: the AST is garbage, the code is held while its functions are.
+const meterCodeBytes = 32
+
 // meterKeyBytes is what a key listed by Object.keys and the like costs: its
 // slot, its string header, a short string.
 const meterKeyBytes = 48

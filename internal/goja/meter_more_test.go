@@ -68,6 +68,7 @@ func TestMeasureTracksHeap(t *testing.T) {
 		{"typed arrays", `var keep = []; for (var i = 0; i < 512; i++) keep.push(new Float64Array(8192));`},
 		{"closures", `var keep = []; for (var i = 0; i < 100000; i++) { let j = i; keep.push(() => j); }`},
 		{"class instances", `class P { constructor(x, y) { this.x = x; this.y = y; } } var keep = []; for (var i = 0; i < 60000; i++) keep.push(new P(i, -i));`},
+		{"new Function", `var keep = []; for (var i = 0; i < 20000; i++) keep.push(new Function('a', 'var b = a * ' + i + '; return [b, "` + "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" + `", {c: b + 1}];'));`},
 		{"JSON.parse", `var keep = JSON.parse(JSON.stringify(Array.from({length: 60000}, (_, i) => ({id: i, name: 'n' + i}))));`},
 	}
 	for _, k := range kinds {

@@ -143,3 +143,19 @@ log.push('after');
 		t.Fatalf("reuse: %v %v", v, err)
 	}
 }
+
+func TestMeterCodeBomb(t *testing.T) {
+	if meterRace {
+		t.Skip("too slow under the race detector")
+	}
+	const limit = 64 * MiB
+	err, heap, _ := runUnderLimit(t, `var keep = []; for (var i = 0;; i++) keep.push(new Function('a', 'var b = a * ' + i + '; return [b, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxx", {c: b + 1}];'));`, limit)
+	me := asMemoryLimitError(err)
+	if me == nil {
+		t.Fatalf("want a MemoryLimitError, got %v", err)
+	}
+	t.Logf("new Function kept: used %.1f MiB, heap at stop %.1f MiB", float64(me.Used)/MiB, float64(heap)/MiB)
+	if heap > limit+16*MiB {
+		t.Errorf("heap at stop %.1f MiB > limit + 16 MiB", float64(heap)/MiB)
+	}
+}
