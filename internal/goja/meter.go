@@ -413,3 +413,12 @@ const meterKeyBytes = 48
 // meterMapEntryBytes is what a Map or Set entry costs: the entry, its slot
 // in the hash table.
 const meterMapEntryBytes = 112
+
+// meterBigInt charges a BigInt result of about bits bits (mul, exp, shift).
+func (r *Runtime) meterBigInt(bits float64) {
+	n := bits/8 + 64
+	if n > math.MaxInt64/4 {
+		n = math.MaxInt64 / 4
+	}
+	r.meterCharge(int64(n))
+}

@@ -96,6 +96,11 @@ var meterBombs = []struct {
 	{"concat in a loop kept", `var a = []; for (var i = 0;; i++) { var s = ''; for (var k = 0; k < 100; k++) s += 'abcdefghij' + k; a.push(s); }`},
 	{"replaceAll", `var x = 'x'.repeat(2**16).replaceAll('x', 'y'.repeat(2**14));`},
 	{"normalize", `var s = '\u1E9B\u0323'.repeat(2**20); var a = []; for (;;) a.push(s.normalize('NFD') + a.length);`},
+	{"BigInt shifts kept", `var a = []; var x = 3n; for (;;) { x = x << 100000n; a.push(x); }`},
+	{"BigInt power", `var e = 2n; e = e ** 40n; var x = 7n ** e;`},
+	{"numbers pushed", `var a = []; for (var i = 0;; i++) a.push(i + 0.5);`},
+	{"String(i) pushed", `var a = []; for (var i = 0;; i++) a.push(String(i));`},
+	{"generators kept", `function* g(i) { var big = [i, i, i, i]; yield big; } var a = []; for (var i = 0;; i++) { var it = g(i); it.next(); a.push(it); }`},
 	{"Uint8Array join", `var x = new Uint8Array(2**18).join('x'.repeat(2**10));`},
 }
 
