@@ -2,9 +2,9 @@ package goja
 
 import (
 	"math"
+	"runtime"
 	"strconv"
 	"strings"
-	"runtime"
 	"sync"
 	"testing"
 	"time"
