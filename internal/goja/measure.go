@@ -25,6 +25,7 @@ const (
 	valueSize          = 16   // a Value (an interface) in a slice or map
 	dictKeysFrom       = 32   // objects with this many keys: count their keys' bytes
 	hostObjectSize     = 256  // what a host (reflect) object is counted as
+	instrBytes         = 16   // what a compiled instruction is counted as
 	regexpProgramSize  = 1024 // what a compiled regexp is counted as
 	// tinyAllocSize is what a boxed number or a short string's bytes are
 	// counted as: Go's tiny allocator packs them in 16-byte blocks, which
@@ -358,6 +359,19 @@ func (w *walker) orderedMap(m *orderedMap) {
 func (w *walker) jsFunc(f *baseJsFuncObject) {
 	w.base(&f.baseObject)
 	w.stash(f.stash)
+	w.program(f.prg)
+}
+
+// program counts compiled code once: its instructions (estimated at
+// instrBytes each, boxed in an interface), its source map, its source.
+func (w *walker) program(p *Program) {
+	if p == nil || !w.mark(unsafe.Pointer(p)) {
+		return
+	}
+	w.add(allocSize(unsafe.Sizeof(*p)) + int64(cap(p.code))*(16+instrBytes) + allocSize(uintptr(cap(p.srcMap))*unsafe.Sizeof(srcMapItem{})))
+	if f := p.src; f != nil && w.mark(unsafe.Pointer(f)) {
+		w.add(allocSize(unsafe.Sizeof(*f)) + allocSize(uintptr(len(f.Source()))))
+	}
 }
 
 func sz[T any](p *T) int64 {

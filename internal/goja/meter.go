@@ -173,6 +173,8 @@ func (r *Runtime) MemoryRemaining() int64 {
 // script — by panicking with the uncatchable InterruptedError whose value
 // is a *MemoryLimitError, as an Interrupt does — when they would not fit.
 // Call it only on the runtime's goroutine, from code that goja called.
+// (Called between runs, it does not panic: the next run stops at its first
+// instruction if the runtime is still over its limit then.)
 func (r *Runtime) ChargeMemory(n int64) {
 	if r.meter.limit != 0 && n > 0 {
 		r.meterCharge(n)
@@ -224,6 +226,13 @@ func (r *Runtime) meterOver(n int64) {
 // Interrupt, with a *MemoryLimitError as its value.
 func (r *Runtime) meterStop(used int64) {
 	m := &r.meter
+	if len(r.vm.tryStack) == 0 && m.jobs == nil {
+		// Not in a run (host code building values between runs): nothing
+		// would recover the panic. The run stops at its first instruction
+		// instead, if what it holds is still over the limit then.
+		atomic.OrUint32(&r.vm.interrupted, vmMemoryCheck)
+		return
+	}
 	ex := &InterruptedError{
 		iface: &MemoryLimitError{Limit: m.limit, Used: used},
 	}
@@ -393,6 +402,10 @@ const meterSplitBytes = 3 * 16
 // before its result is built.
 const meterMatchBytes = 80
 
+// meterCodeBytes is what compiling a byte of source (eval, new Function)
+// costs: the AST is garbage, the code is held while its functions are.
+const meterCodeBytes = 32
+
 // meterKeyBytes is what a key listed by Object.keys and the like costs: its
 // slot, its string header, a short string.
 const meterKeyBytes = 48
@@ -400,3 +413,12 @@ const meterKeyBytes = 48
 // meterMapEntryBytes is what a Map or Set entry costs: the entry, its slot
 // in the hash table.
 const meterMapEntryBytes = 112
+
+// meterBigInt charges a BigInt result of about bits bits (mul, exp, shift).
+func (r *Runtime) meterBigInt(bits float64) {
+	n := bits/8 + 64
+	if n > math.MaxInt64/4 {
+		n = math.MaxInt64 / 4
+	}
+	r.meterCharge(int64(n))
+}

@@ -3,6 +3,8 @@ package goja
 import (
 	"math"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +14,9 @@ import (
 // also when its loop runs inside a native call (a callback, a Promise
 // executor) or across many awaits.
 func TestMeterChurnNotStopped(t *testing.T) {
+	if meterRace {
+		t.Skip("too slow under the race detector")
+	}
 	const limit = 64 * MiB
 	churn := `
 	var keep = [];
@@ -48,6 +53,9 @@ func TestMeterChurnNotStopped(t *testing.T) {
 
 // The walk's size of each kind of structure against the Go heap it takes.
 func TestMeasureTracksHeap(t *testing.T) {
+	if meterRace {
+		t.Skip("too slow under the race detector")
+	}
 	kinds := []struct{ name, src string }{
 		{"objects", `var keep = []; for (var i = 0; i < 60000; i++) keep.push({a: i, b: 'x', c: true});`},
 		{"dictionary object", `var keep = {}; for (var i = 0; i < 300000; i++) keep['key' + i] = i;`},
@@ -60,6 +68,7 @@ func TestMeasureTracksHeap(t *testing.T) {
 		{"typed arrays", `var keep = []; for (var i = 0; i < 512; i++) keep.push(new Float64Array(8192));`},
 		{"closures", `var keep = []; for (var i = 0; i < 100000; i++) { let j = i; keep.push(() => j); }`},
 		{"class instances", `class P { constructor(x, y) { this.x = x; this.y = y; } } var keep = []; for (var i = 0; i < 60000; i++) keep.push(new P(i, -i));`},
+		{"new Function", `var keep = []; for (var i = 0; i < 20000; i++) keep.push(new Function('a', 'var b = a * ' + i + '; return [b, "` + "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" + `", {c: b + 1}];'));`},
 		{"JSON.parse", `var keep = JSON.parse(JSON.stringify(Array.from({length: 60000}, (_, i) => ({id: i, name: 'n' + i}))));`},
 	}
 	for _, k := range kinds {
@@ -210,6 +219,34 @@ func TestMeterRequestMemoryCheck(t *testing.T) {
 			t.Fatalf("want a MemoryLimitError, got %v", err)
 		}
 	})
+	t.Run("allocating while checked", func(t *testing.T) {
+		r := New()
+		r.SetMemoryLimit(32 * MiB)
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+					r.RequestMemoryCheck()
+					time.Sleep(100 * time.Microsecond)
+				}
+			}
+		}()
+		timer := time.AfterFunc(500*time.Millisecond, func() { r.Interrupt("timeout") })
+		defer timer.Stop()
+		_, err := r.RunString(`var keep = []; for (var i = 0;; i++) { var o = {s: 'x' + i, a: [i, i + 1]}; if (i % 100 === 0) keep.push(o); if (keep.length > 1000) keep = []; }`)
+		close(stop)
+		wg.Wait()
+		ie, ok := err.(*InterruptedError)
+		if !ok || ie.Value() != "timeout" {
+			t.Fatalf("want the timeout, got %v", err)
+		}
+	})
 	t.Run("without a limit a check does nothing", func(t *testing.T) {
 		r := holdThenSpin(t, 8, 0)
 		r.RequestMemoryCheck()
@@ -277,5 +314,24 @@ func TestMeterRemainingAndRoots(t *testing.T) {
 	r.SetMemoryRoots(nil)
 	if m := r.MeasureMemory(); m > 8*MiB {
 		t.Fatalf("without the root: %d", m)
+	}
+}
+
+// Host code that builds values between runs is never panicked at: the next
+// run is stopped at its first instruction instead.
+func TestMeterOverBetweenRuns(t *testing.T) {
+	r := New()
+	r.SetMemoryLimit(16 * MiB)
+	keep := r.NewArray()
+	for i := 0; i < 1000; i++ {
+		o := r.NewObject()
+		r.ChargeMemory(32 << 10) // does not panic outside a run
+		o.Set("s", strings.Repeat("x", 32<<10)+strconv.Itoa(i))
+		keep.Set(strconv.Itoa(i), o)
+	}
+	r.Set("keep", keep)
+	_, err := r.RunString(`keep.length`)
+	if asMemoryLimitError(err) == nil {
+		t.Fatalf("want a MemoryLimitError, got %v", err)
 	}
 }

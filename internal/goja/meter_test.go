@@ -96,10 +96,18 @@ var meterBombs = []struct {
 	{"concat in a loop kept", `var a = []; for (var i = 0;; i++) { var s = ''; for (var k = 0; k < 100; k++) s += 'abcdefghij' + k; a.push(s); }`},
 	{"replaceAll", `var x = 'x'.repeat(2**16).replaceAll('x', 'y'.repeat(2**14));`},
 	{"normalize", `var s = '\u1E9B\u0323'.repeat(2**20); var a = []; for (;;) a.push(s.normalize('NFD') + a.length);`},
+	{"BigInt shifts kept", `var a = []; var x = 3n; for (;;) { x = x << 100000n; a.push(x); }`},
+	{"BigInt power", `var e = 2n; e = e ** 40n; var x = 7n ** e;`},
+	{"numbers pushed", `var a = []; for (var i = 0;; i++) a.push(i + 0.5);`},
+	{"String(i) pushed", `var a = []; for (var i = 0;; i++) a.push(String(i));`},
+	{"generators kept", `function* g(i) { var big = [i, i, i, i]; yield big; } var a = []; for (var i = 0;; i++) { var it = g(i); it.next(); a.push(it); }`},
 	{"Uint8Array join", `var x = new Uint8Array(2**18).join('x'.repeat(2**10));`},
 }
 
 func TestMeterBombs(t *testing.T) {
+	if meterRace {
+		t.Skip("too slow under the race detector")
+	}
 	const limit = 64 * MiB
 	for _, b := range meterBombs {
 		t.Run(b.name, func(t *testing.T) {
@@ -138,5 +146,21 @@ log.push('after');
 	v, err := r.RunString(`s = null; log.length + 1`)
 	if err != nil || v.ToInteger() != 1 {
 		t.Fatalf("reuse: %v %v", v, err)
+	}
+}
+
+func TestMeterCodeBomb(t *testing.T) {
+	if meterRace {
+		t.Skip("too slow under the race detector")
+	}
+	const limit = 64 * MiB
+	err, heap, _ := runUnderLimit(t, `var keep = []; for (var i = 0;; i++) keep.push(new Function('a', 'var b = a * ' + i + '; return [b, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxx", {c: b + 1}];'));`, limit)
+	me := asMemoryLimitError(err)
+	if me == nil {
+		t.Fatalf("want a MemoryLimitError, got %v", err)
+	}
+	t.Logf("new Function kept: used %.1f MiB, heap at stop %.1f MiB", float64(me.Used)/MiB, float64(heap)/MiB)
+	if heap > limit+16*MiB {
+		t.Errorf("heap at stop %.1f MiB > limit + 16 MiB", float64(heap)/MiB)
 	}
 }

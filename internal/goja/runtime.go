@@ -1381,6 +1381,9 @@ func compileAST(prg *js_ast.Program, strict, inGlobal bool, evalVm *vm) (p *Prog
 }
 
 func (r *Runtime) compile(name, src string, strict, inGlobal bool, evalVm *vm) (p *Program, err error) {
+	if r.meter.limit != 0 { // Kiln meter: the compiled code (eval, new Function)
+		r.meterChargeInt(len(src) * meterCodeBytes)
+	}
 	p, err = compile(name, src, strict, inGlobal, evalVm, r.parserOptions...)
 	if err != nil {
 		switch x1 := err.(type) {

@@ -1401,6 +1401,9 @@ func (_mul) exec(vm *vm) {
 		}
 	case *valueBigInt:
 		if right, ok := right.(*valueBigInt); ok {
+			if vm.r.meter.limit != 0 { // Kiln meter
+				vm.r.meterBigInt(float64((*big.Int)(left).BitLen() + (*big.Int)(right).BitLen()))
+			}
 			result = (*valueBigInt)(new(big.Int).Mul((*big.Int)(left), (*big.Int)(right)))
 			goto end
 		}
@@ -1432,6 +1435,9 @@ func (_exp) exec(vm *vm) {
 		if y, ok := y.(*valueBigInt); ok {
 			if (*big.Int)(y).Cmp(big.NewInt(0)) < 0 {
 				panic(vm.r.newError(vm.r.getRangeError(), "exponent must be positive"))
+			}
+			if vm.r.meter.limit != 0 { // Kiln meter
+				vm.r.meterBigInt(float64((*big.Int)(x).BitLen()) * float64((*big.Int)(y).Uint64()))
 			}
 			result = (*valueBigInt)(new(big.Int).Exp((*big.Int)(x), (*big.Int)(y), nil))
 			goto end
@@ -1772,6 +1778,9 @@ func (_sal) exec(vm *vm) {
 			if (*big.Int)(right).Sign() < 0 {
 				result = (*valueBigInt)(new(big.Int).Rsh((*big.Int)(left), n))
 			} else {
+				if vm.r.meter.limit != 0 { // Kiln meter
+					vm.r.meterBigInt(float64((*big.Int)(left).BitLen()) + float64(n))
+				}
 				result = (*valueBigInt)(new(big.Int).Lsh((*big.Int)(left), n))
 			}
 			goto end
@@ -1801,6 +1810,9 @@ func (_sar) exec(vm *vm) {
 		if right, ok := right.(*valueBigInt); ok {
 			n := uint((*big.Int)(right).Uint64())
 			if (*big.Int)(right).Sign() < 0 {
+				if vm.r.meter.limit != 0 { // Kiln meter
+					vm.r.meterBigInt(float64((*big.Int)(left).BitLen()) + float64(n))
+				}
 				result = (*valueBigInt)(new(big.Int).Lsh((*big.Int)(left), n))
 			} else {
 				result = (*valueBigInt)(new(big.Int).Rsh((*big.Int)(left), n))
