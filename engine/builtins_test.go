@@ -167,10 +167,6 @@ func TestBuiltinsClassified(t *testing.T) {
 // goja fork with per-runtime allocation accounting (issue 14) should close
 // the ones marked "fork".
 var runawayKnown = map[string]string{
-	"RegExp": "fork: compiling a pattern is one native call of about 128 bytes and 1 µs a character " +
-		"(new RegExp('(a|b)'.repeat(2 ** 18)) peaks near 190 MiB, stopped by the watchdog after it); " +
-		"guarding the constructor needs a JavaScript wrapper (new.target), which changes RegExp's " +
-		"source text and reads a pattern's Symbol.match twice; compile, match, matchAll and search are charged",
 	"String.prototype.localeCompare": "fork: one call of x/text/collate, about 1 µs a character and " +
 		"50 bytes of garbage a character (two 4M-character strings: 2.7 s, 227 MiB)",
 	"BigInt": "fork: math/big parses a decimal string in quadratic time, one call (a million digits: 2.3 s); " +

@@ -300,6 +300,9 @@ func compileRegexp(patternStr, flags string) (p *regexpPattern, err error) {
 }
 
 func (r *Runtime) _newRegExp(patternStr String, flags string, proto *Object) *regexpObject {
+	if r.meterOn() { // Kiln meter
+		r.meterChargeInt(patternStr.Length() * meterPatternBytes)
+	}
 	pattern, err := compileRegexpFromValueString(patternStr, flags)
 	if err != nil {
 		panic(r.newSyntaxError(err.Error()))
@@ -397,6 +400,9 @@ func (r *Runtime) regexpproto_compile(call FunctionCall) Value {
 		}
 		if flagsVal != _undefined {
 			flags = flagsVal.toString().String()
+		}
+		if r.meterOn() { // Kiln meter
+			r.meterChargeInt(source.Length() * meterPatternBytes)
 		}
 		pattern, err = compileRegexpFromValueString(source, flags)
 		if err != nil {

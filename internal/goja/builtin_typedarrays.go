@@ -95,7 +95,7 @@ func (r *Runtime) builtin_newArrayBuffer(args []Value, newTarget *Object) *Objec
 	if len(args) > 0 {
 		n := r.toIndex(args[0])
 		if r.meterOn() { // Kiln meter
-			r.meterChargeInt(n)
+			r.meterChargeBuffer(n)
 		}
 		b.data = allocByteSlice(n)
 	}
@@ -1386,7 +1386,7 @@ func (r *Runtime) allocateTypedArray(newTarget *Object, length int, taCtor typed
 	ta := taCtor(buf, 0, length, r.getPrototypeFromCtor(newTarget, nil, proto))
 	if length > 0 {
 		if r.meterOn() { // Kiln meter
-			r.meterChargeInt(length * ta.elemSize)
+			r.meterChargeBuffer(length * ta.elemSize)
 		}
 		buf.data = allocByteSlice(length * ta.elemSize)
 	}
@@ -1508,7 +1508,7 @@ func (r *Runtime) _newTypedArrayFromTypedArray(src *typedArrayObject, newTarget 
 	l := src.length
 
 	if r.meterOn() { // Kiln meter
-		r.meterChargeInt(l * dst.elemSize)
+		r.meterChargeBuffer(l * dst.elemSize)
 	}
 	dst.viewedArrayBuf.data = allocByteSlice(toIntStrict(int64(l) * int64(dst.elemSize)))
 	src.viewedArrayBuf.ensureNotDetached(true)

@@ -199,6 +199,21 @@ func (r *Runtime) meterCharge(n int64) {
 }
 
 // meterChargeInt is meterCharge for the sites that compute sizes in int.
+// meterPatternBytes is what compiling a RegExp takes per pattern
+// character (the parse tree and the program, measured: about 128 bytes),
+// charged before the compile, which is one native call.
+const meterPatternBytes = 128
+
+// meterChargeBuffer charges a buffer of size bytes about to be allocated
+// by allocByteSlice. A size no buffer can have (2^48 bytes or more, the
+// most Go allocates on a 64-bit platform) is not charged: allocByteSlice
+// refuses it with the language's RangeError, which a script can catch.
+func (r *Runtime) meterChargeBuffer(size int) {
+	if size > 0 && size < 1<<48 {
+		r.meterCharge(int64(size))
+	}
+}
+
 func (r *Runtime) meterChargeInt(n int) {
 	if n > 0 {
 		r.meterCharge(int64(n))
