@@ -163,17 +163,10 @@ func TestBuiltinsClassified(t *testing.T) {
 }
 
 // runawayKnown lists scalable built-ins that still escape a bound, and
-// why; TestBuiltinRunaways skips them unless -builtins.known is set. The
-// goja fork with per-runtime allocation accounting (issue 14) should close
-// the ones marked "fork".
+// why; TestBuiltinRunaways skips them unless -builtins.known is set.
 var runawayKnown = map[string]string{
-	"String.prototype.localeCompare": "fork: one call of x/text/collate, about 1 µs a character and " +
+	"String.prototype.localeCompare": "one call of x/text/collate, about 1 µs a character and " +
 		"50 bytes of garbage a character (two 4M-character strings: 2.7 s, 227 MiB)",
-	"BigInt": "fork: math/big parses a decimal string in quadratic time, one call (a million digits: 2.3 s); " +
-		"parsing by halves would fix it but needs BigInt wrapped, which changes its TypeError message",
-	"BigInt.prototype.toString": "fork: math/big formats in one call, superlinear (30M bits: 6 s); " +
-		"the operators that make such a number (<<, **, *) are not built-ins and are not charged either",
-	"BigInt.prototype.toLocaleString": "as BigInt.prototype.toString",
 }
 
 var runKnown = flag.Bool("builtins.known", false, "TestBuiltinRunaways: also run the known failures")

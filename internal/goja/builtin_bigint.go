@@ -186,7 +186,7 @@ func stringToBigInt(str string) (*big.Int, error) {
 	if err != nil {
 		switch {
 		case isRangeErr(err):
-			bigint.SetString(str, 0)
+			setBigIntString(&bigint, str) // Kiln patch 4
 		case err == strconv.ErrSyntax:
 		default:
 			return nil, strconv.ErrSyntax

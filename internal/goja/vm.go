@@ -1401,9 +1401,7 @@ func (_mul) exec(vm *vm) {
 		}
 	case *valueBigInt:
 		if right, ok := right.(*valueBigInt); ok {
-			if vm.r.meter.limit != 0 { // Kiln meter
-				vm.r.meterBigInt(float64((*big.Int)(left).BitLen() + (*big.Int)(right).BitLen()))
-			}
+			vm.r.bigIntResult(float64((*big.Int)(left).BitLen() + (*big.Int)(right).BitLen())) // Kiln patch 4
 			result = (*valueBigInt)(new(big.Int).Mul((*big.Int)(left), (*big.Int)(right)))
 			goto end
 		}
@@ -1436,9 +1434,7 @@ func (_exp) exec(vm *vm) {
 			if (*big.Int)(y).Cmp(big.NewInt(0)) < 0 {
 				panic(vm.r.newError(vm.r.getRangeError(), "exponent must be positive"))
 			}
-			if vm.r.meter.limit != 0 { // Kiln meter
-				vm.r.meterBigInt(float64((*big.Int)(x).BitLen()) * float64((*big.Int)(y).Uint64()))
-			}
+			vm.r.bigIntResult(bigIntPowBits((*big.Int)(x), (*big.Int)(y))) // Kiln patch 4
 			result = (*valueBigInt)(new(big.Int).Exp((*big.Int)(x), (*big.Int)(y), nil))
 			goto end
 		}
@@ -1778,9 +1774,7 @@ func (_sal) exec(vm *vm) {
 			if (*big.Int)(right).Sign() < 0 {
 				result = (*valueBigInt)(new(big.Int).Rsh((*big.Int)(left), n))
 			} else {
-				if vm.r.meter.limit != 0 { // Kiln meter
-					vm.r.meterBigInt(float64((*big.Int)(left).BitLen()) + float64(n))
-				}
+				vm.r.bigIntResult(bigIntShiftBits((*big.Int)(left), (*big.Int)(right))) // Kiln patch 4
 				result = (*valueBigInt)(new(big.Int).Lsh((*big.Int)(left), n))
 			}
 			goto end
@@ -1810,9 +1804,7 @@ func (_sar) exec(vm *vm) {
 		if right, ok := right.(*valueBigInt); ok {
 			n := uint((*big.Int)(right).Uint64())
 			if (*big.Int)(right).Sign() < 0 {
-				if vm.r.meter.limit != 0 { // Kiln meter
-					vm.r.meterBigInt(float64((*big.Int)(left).BitLen()) + float64(n))
-				}
+				vm.r.bigIntResult(bigIntShiftBits((*big.Int)(left), (*big.Int)(right))) // Kiln patch 4
 				result = (*valueBigInt)(new(big.Int).Lsh((*big.Int)(left), n))
 			} else {
 				result = (*valueBigInt)(new(big.Int).Rsh((*big.Int)(left), n))
