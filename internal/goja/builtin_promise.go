@@ -654,7 +654,11 @@ func (r *Runtime) wrapPromiseReaction(fObj *Object) func(interface{}) error {
 func (r *Runtime) NewPromise() (promise *Promise, resolve, reject func(reason interface{}) error) {
 	p := r.newPromise(r.getPromisePrototype())
 	resolveF, rejectF := p.createResolvingFunctions()
-	return p, r.wrapPromiseReaction(resolveF), r.wrapPromiseReaction(rejectF)
+	resolve, reject = r.wrapPromiseReaction(resolveF), r.wrapPromiseReaction(rejectF)
+	if r.meter.limit != 0 { // Kiln meter: a root until it settles
+		resolve, reject = r.meterHostPromise(p.val, resolve, reject)
+	}
+	return p, resolve, reject
 }
 
 // SetPromiseRejectionTracker registers a function that will be called in two scenarios: when a promise is rejected

@@ -109,6 +109,9 @@ func (w *walker) roots() {
 	for _, v := range r.meter.tmpRoots {
 		w.value(v)
 	}
+	for p := range r.meter.hostPromises {
+		w.value(p)
+	}
 	if roots := r.meter.roots; roots != nil {
 		roots(w.value)
 	}

@@ -50,6 +50,12 @@ type meter struct {
 	// from an iterable): not reachable yet, but visible to the walk.
 	tmpRoots []Value
 
+	// hostPromises are the promises NewPromise made for the embedder that
+	// it has not resolved or rejected yet: only the embedder's Go closures
+	// hold them (and through their reactions the async functions awaiting
+	// them), so the walk takes them as roots. Forgotten between runs.
+	hostPromises map[*Object]struct{}
+
 	// jobs is the batch of promise jobs leave() is running
 	jobs []promiseJob
 
@@ -102,6 +108,7 @@ func (r *Runtime) SetMemoryLimit(limit int64) {
 	m.charged = 0
 	m.pinnedAtMeasure = 0
 	m.tmpRoots = m.tmpRoots[:0]
+	clear(m.hostPromises)
 	r.vm.pinned = 0
 	if limit == 0 {
 		return
@@ -310,6 +317,23 @@ func (vm *vm) memoryCheckOnly() bool {
 // such value to. nil removes them.
 func (r *Runtime) SetMemoryRoots(roots func(visit func(Value))) {
 	r.meter.roots = roots
+}
+
+// meterHostPromise makes p a root of the walk until resolve or reject is
+// called (see hostPromises).
+func (r *Runtime) meterHostPromise(p *Object, resolve, reject func(interface{}) error) (func(interface{}) error, func(interface{}) error) {
+	m := &r.meter
+	if m.hostPromises == nil {
+		m.hostPromises = map[*Object]struct{}{}
+	}
+	m.hostPromises[p] = struct{}{}
+	settle := func(f func(interface{}) error) func(interface{}) error {
+		return func(v interface{}) error {
+			delete(m.hostPromises, p)
+			return f(v)
+		}
+	}
+	return settle(resolve), settle(reject)
 }
 
 // meterLeave: the runtime's hold on the last string it used as an object

@@ -335,3 +335,29 @@ func TestMeterOverBetweenRuns(t *testing.T) {
 		t.Fatalf("want a MemoryLimitError, got %v", err)
 	}
 }
+
+// An async function awaiting a promise only the embedder holds (a host
+// call in flight) keeps what its frame holds; the walk sees it through the
+// promise until the embedder settles it.
+func TestMeterHostPromiseRoots(t *testing.T) {
+	r := New()
+	r.SetMemoryLimit(64 * MiB)
+	var resolve func(interface{}) error
+	r.Set("hostCall", func() *Promise {
+		p, res, _ := r.NewPromise()
+		resolve = res
+		return p
+	})
+	if _, err := r.RunString(`(async () => { const big = 'x'.repeat(2**24) + '!'; await hostCall(); return big.length })()`); err != nil {
+		t.Fatal(err)
+	}
+	if m := r.MeasureMemory(); m < 16*MiB {
+		t.Fatalf("the awaiting frame's string is not counted: %d bytes", m)
+	}
+	if err := resolve(nil); err != nil {
+		t.Fatal(err)
+	}
+	if m := r.MeasureMemory(); m > 8*MiB {
+		t.Fatalf("after the promise settled and the function returned: %d bytes", m)
+	}
+}
