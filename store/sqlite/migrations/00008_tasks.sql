@@ -1,4 +1,5 @@
 -- +goose Up
+-- (Version 7 is a Go migration: store/internal/sqlstore/migrations.go.)
 -- Durable tasks (docs/tasks.md, "Storage"). A task's row is its index
 -- entry and nothing more: the journal and the inbox live in their own
 -- tables, so a hibernated task costs one lean row plus its index entries.
