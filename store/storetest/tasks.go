@@ -618,6 +618,7 @@ func testTaskSend(t *testing.T, b *bundle) {
 	if got.InboxDepth != 1 || got.JournalLen != 1 {
 		t.Errorf("the sender after sending to itself: %+v", got)
 	}
+	same(t, "the task TaskAppend returned after a send to itself", got, f.get(t, ingress.ID))
 	in := f.inbox(t, egress.ID)
 	if len(in) != 1 || in[0].From != ingress.ID || in[0].Type != "bridge" || string(in[0].Payload) != `{"from": "ingress"}` {
 		t.Fatalf("egress inbox %+v", in)
@@ -805,6 +806,26 @@ func testTasksDue(t *testing.T, b *bundle) {
 	f.send(t, sleeper.ID, "wake", `1`)
 	if due, err := b.s.TasksDue(b.ctx, now(), "timer-node", 10); err != nil || len(due) != 1 || due[0].ID != sleeper.ID {
 		t.Errorf("TasksDue after a send to a hibernated task = %v, %v", taskIDs(due), err)
+	}
+	// Events that arrived while a task ran wake it when it hibernates:
+	// the send found it running and left its wake time alone.
+	busy := f.start(t)
+	f.send(t, busy.ID, "early", `1`)
+	f.send(t, busy.ID, "early", `2`)
+	hib := f.appendOK(t, store.TaskAppendParams{TaskID: busy.ID, Epoch: 1, First: 0, Receive: 1,
+		Entries: []kilntype.JournalEntry{entry(kilntype.JournalReceive, `1`)},
+		Update:  &store.TaskUpdate{State: kilntype.TaskHibernated, WakeAt: at(base.Add(time.Hour))}})
+	if hib.WakeAt == nil || hib.WakeAt.After(now()) {
+		t.Errorf("a task hibernated with mail waiting: wake at %v, want now", hib.WakeAt)
+	}
+	if due, err := b.s.TasksDue(b.ctx, now(), "timer-node", 10); err != nil || len(due) != 1 || due[0].ID != busy.ID {
+		t.Errorf("TasksDue after hibernating with mail = %v, %v", taskIDs(due), err)
+	}
+	f.appendOK(t, store.TaskAppendParams{TaskID: busy.ID, Epoch: 2, First: 1, Receive: 2,
+		Entries: []kilntype.JournalEntry{entry(kilntype.JournalReceive, `2`)},
+		Update:  &store.TaskUpdate{State: kilntype.TaskHibernated, WakeAt: at(base.Add(time.Hour))}})
+	if w := f.get(t, busy.ID).WakeAt; w == nil || !w.Equal(base.Add(time.Hour)) {
+		t.Errorf("a task hibernated with an empty inbox: wake at %v, want its timer", w)
 	}
 	_, err = b.s.TasksDue(b.ctx, base, "", 10)
 	wantCode(t, "TasksDue without an owner", err, kilntype.EInvalidArgument)

@@ -144,6 +144,9 @@ func (s *Store) TaskAppend(ctx context.Context, p store.TaskAppendParams) (*kiln
 		if err := s.appendUpdate(ctx, tx, &p, int64(len(rows)), size, errJSON, now, &t); err != nil {
 			return err
 		}
+		if err := s.wakeIfMail(ctx, tx, &t, now); err != nil {
+			return err
+		}
 		if p.Receive != 0 {
 			res, err := tx.ExecContext(ctx, `DELETE FROM task_inbox WHERE task_id = $1 AND seq = $2`, p.TaskID, p.Receive)
 			if err != nil {
@@ -157,13 +160,20 @@ func (s *Store) TaskAppend(ctx context.Context, p store.TaskAppendParams) (*kiln
 		if err := s.insertJournal(ctx, tx, p.TaskID, t.Generation, p.First, rows, now); err != nil {
 			return err
 		}
+		toSelf := false
 		for _, m := range p.Sends {
 			if _, err := s.deliver(ctx, tx, p.TenantID, m.To, m.Type, m.Payload, p.TaskID, p.MaxInboxDepth, now); err != nil {
 				return err
 			}
-			if m.To == p.TaskID {
-				t.InboxDepth++
+			toSelf = toSelf || m.To == p.TaskID
+		}
+		if toSelf {
+			// The task's own inbox (and maybe wake time) changed since.
+			again, err := s.taskGet(ctx, tx, p.TenantID, p.TaskID)
+			if err != nil {
+				return err
 			}
+			t = *again
 		}
 		for _, c := range p.Spawns {
 			c.TenantID, c.ParentID = p.TenantID, p.TaskID
@@ -252,6 +262,21 @@ func (s *Store) appendUpdate(ctx context.Context, tx *sql.Tx, p *store.TaskAppen
 		})
 	}
 	return s.wrapCtx(ctx, err, "update task %s", p.TaskID)
+}
+
+// wakeIfMail makes a task that was just hibernated due now if its inbox
+// holds events: they arrived while it ran, when a send does not wake it,
+// and must not sleep until its timer (or forever).
+func (s *Store) wakeIfMail(ctx context.Context, tx *sql.Tx, t *kilntype.Task, now time.Time) error {
+	if t.State != kilntype.TaskHibernated || t.InboxDepth == 0 || (t.WakeAt != nil && !t.WakeAt.After(now)) {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE tasks SET wake_at = $1 WHERE id = $2`, s.timeArg(now), t.ID)
+	if err != nil {
+		return s.wrapCtx(ctx, err, "wake task %s", t.ID)
+	}
+	t.WakeAt = &now
+	return nil
 }
 
 // TaskContinueAsNew starts the task's next generation with an empty
