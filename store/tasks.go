@@ -194,7 +194,9 @@ type TaskMessage struct {
 type TaskUpdate struct {
 	State kilntype.TaskState
 	// WakeAt replaces the task's wake time; nil clears it. A terminal
-	// state clears it whatever is given.
+	// state clears it whatever is given; a hibernated task whose inbox
+	// still holds events (sent while it ran) is due now instead, unless
+	// WakeAt is earlier.
 	WakeAt *time.Time
 	// Result and Error are kept with a terminal state.
 	Result json.RawMessage
