@@ -22,6 +22,7 @@ import (
 // Store is Kiln's persistence. Implementations are safe for concurrent use.
 type Store interface {
 	DeadLetters
+	Tasks
 
 	// Ping reports whether the database answers and migrations are applied.
 	Ping(ctx context.Context) error

@@ -185,6 +185,7 @@ func dialect() sqlstore.Dialect {
 		JSON:                  stripNUL,
 		IsUniqueViolation:     hasCode("23505"), // unique_violation
 		IsForeignKeyViolation: hasCode("23503"), // foreign_key_violation
+		RowLocks:              true,
 	}
 }
 

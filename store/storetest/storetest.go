@@ -80,6 +80,20 @@ func Exercise(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SecretIsolation", testSecretIsolation},
 		{"ExecutionAttempt", testExecutionAttempt},
 		{"DeadLetters", testDeadLetters},
+		{"TaskCreate", testTaskCreate},
+		{"TaskLiveCap", testTaskLiveCap},
+		{"TaskList", testTaskList},
+		{"TaskIsolation", testTaskIsolation},
+		{"TaskFencing", testTaskFencing},
+		{"TaskAppend", testTaskAppend},
+		{"TaskReceive", testTaskReceive},
+		{"TaskSend", testTaskSend},
+		{"TaskJournalCaps", testTaskJournalCaps},
+		{"TaskContinueAsNew", testTaskContinueAsNew},
+		{"TasksDue", testTasksDue},
+		{"TasksDueConcurrent", testTasksDueConcurrent},
+		{"TaskReceiveTimeoutRace", testTaskReceiveTimeoutRace},
+		{"TaskSendsCrossed", testTaskSendsCrossed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -49,6 +49,11 @@ type Dialect struct {
 	// anonymous ? placeholders: SQLite's driver looks up a $N parameter
 	// by name on every bind, a tenth of the statement's cost.
 	Positional bool
+	// RowLocks says that a write transaction must lock the rows it reads
+	// with SELECT … FOR UPDATE (and may skip rows others hold with SKIP
+	// LOCKED), as on PostgreSQL, where writers run side by side. SQLite's
+	// write transactions run one at a time and need neither.
+	RowLocks bool
 }
 
 // Config opens a Store.
