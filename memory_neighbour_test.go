@@ -4,6 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -128,4 +133,96 @@ func TestMemoryNeighbour(t *testing.T) {
 	if served.Load() == 0 {
 		t.Error("tenant B was never served")
 	}
+}
+
+// TestMemoryBombsRSS: with the soft heap limit kept (ManageHeapLimit, as
+// kiln serve runs), allocation bombs running two at a time never take the
+// process's resident memory more than their two limits plus the documented
+// margin past what it was before them: the soft limit's 64 MiB
+// (engine/heaplimit.go) and 96 MiB for the collector's overshoot and its own
+// metadata (docs/limits.md).
+func TestMemoryBombsRSS(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("measures the process's resident memory")
+	}
+	const limit, margin, lag = 64 << 20, 64 << 20, 96 << 20
+	ctx := context.Background()
+	c := newTestClient(t, func(cfg *Config) { cfg.MemoryBytes = limit; cfg.ManageHeapLimit = true })
+	tenant, err := c.TenantCreate(ctx, TenantCreateParams{Slug: "bombs", Name: "Bombs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for kind, src := range neighbourBombs {
+		if _, err := c.ScriptCreate(ctx, ScriptCreateParams{TenantID: tenant.ID, Name: kind, Type: kilntype.TypeManual,
+			Language: "javascript", Source: src, Limits: kilntype.Limits{TimeoutMs: 20_000}}); err != nil {
+			t.Fatal(err)
+		}
+		kinds = append(kinds, kind)
+	}
+	runtime.GC()
+	debug.FreeOSMemory()
+	base := residentBytes()
+	if base == 0 {
+		t.Skip("the resident set is read from /proc/self/status (Linux)")
+	}
+	var peak atomic.Int64
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				if r := residentBytes(); r > peak.Load() {
+					peak.Store(r)
+				}
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	next := make(chan string)
+	for range 2 {
+		wg.Go(func() {
+			for kind := range next {
+				res, err := c.Run(ctx, RunParams{TenantID: tenant.ID, ScriptName: kind, Trigger: kilntype.TriggerManual})
+				if err != nil || res.Execution.Error == nil || res.Execution.Error.Code != kilntype.EMemoryLimit {
+					t.Errorf("bomb %q: %+v, %v; want MEMORY_LIMIT", kind, res, err)
+				}
+			}
+		})
+	}
+	for i := range 3 * len(kinds) {
+		next <- kinds[i%len(kinds)]
+	}
+	close(next)
+	wg.Wait()
+	close(stop)
+	<-sampled
+	growth := peak.Load() - base
+	t.Logf("resident memory %d MiB before the bombs, peak %d MiB (+%d MiB; bound +%d MiB: 2 × %d MiB + %d MiB margin + %d MiB lag)",
+		base>>20, peak.Load()>>20, growth>>20, (2*limit+margin+lag)>>20, limit>>20, margin>>20, lag>>20)
+	if growth > 2*limit+margin+lag {
+		t.Errorf("resident memory grew %d MiB", growth>>20)
+	}
+}
+
+// residentBytes is the process's resident set (VmRSS), or 0 where
+// /proc/self/status does not give it.
+func residentBytes() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(b)) {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"math"
+	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
 	"sync"
@@ -46,6 +47,12 @@ func (h *heapLimiter) acquire() {
 	defer h.mu.Unlock()
 	if h.engines == 0 {
 		h.managed = debug.SetMemoryLimit(-1) == math.MaxInt64
+		if h.managed {
+			// The last collection's live heap may be from a busier time
+			// (another engine's scripts holding memory, in a process that
+			// makes several): collect once to start from what is held.
+			runtime.GC()
+		}
 		h.base = h.liveHeap()
 		h.set = 0
 	}
@@ -76,10 +83,13 @@ func (h *heapLimiter) apply() {
 	if !h.managed {
 		return
 	}
-	if running == 0 {
-		// Idle: what is live now is the host's own (its caches, the
-		// store's pages, the VMs kept warm).
-		h.base = h.liveHeap()
+	// The base is what the host holds of its own (its caches, the store's
+	// pages, the VMs kept warm): the live heap when nothing runs, and
+	// otherwise never more than the live heap (which then also holds the
+	// running scripts' data), so that a base taken while a neighbour held
+	// memory does not stay high.
+	if live := h.liveHeap(); running == 0 || live < h.base {
+		h.base = live
 	}
 	limit := h.base + running + heapMargin
 	// Nudging the runtime for a change smaller than a sixteenth of the

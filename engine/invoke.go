@@ -8,6 +8,7 @@ import (
 	"github.com/kiln-run/kiln/redact"
 	"reflect"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kiln-run/kiln/internal/goja"
@@ -359,9 +360,12 @@ func (vm *VM) run(ctx context.Context, params InvokeParams, body func(*invocatio
 	if ctx.Err() != nil {
 		inv.interrupt(ctxError(ctx, timeout))
 	}
-	vm.armed.Store(inv)
+	if vm.armed == nil {
+		vm.armed = &armedDeadline{}
+	}
+	vm.armed.inv.Store(inv)
 	if vm.deadline == nil {
-		vm.deadline = time.AfterFunc(timeout, vm.deadlinePassed)
+		vm.deadline = time.AfterFunc(timeout, vm.armed.passed)
 	} else {
 		vm.deadline.Reset(timeout)
 	}
@@ -380,7 +384,7 @@ func (vm *VM) run(ctx context.Context, params InvokeParams, body func(*invocatio
 	inv.giveTurn()
 
 	vm.deadline.Stop()
-	vm.armed.Store(nil)
+	vm.armed.inv.Store(nil)
 	// A watcher may be mid-interrupt: finishing under the lock means it
 	// either landed before ClearInterrupt below or will find the
 	// invocation finished and do nothing.
@@ -408,14 +412,18 @@ func (vm *VM) run(ctx context.Context, params InvokeParams, body func(*invocatio
 	return res
 }
 
-// deadlinePassed is the VM's deadline timer's function: it interrupts the
-// armed invocation once its deadline has passed. The timer is reused from
-// one invocation to the next, so a firing meant for an earlier invocation
-// that arrives late finds no invocation armed, or one whose deadline is
-// still ahead (its own firing is due then), and does nothing. A timer
-// never fires early: the deadline is taken before the timer is set.
-func (vm *VM) deadlinePassed() {
-	if inv := vm.armed.Load(); inv != nil && !time.Now().Before(inv.deadline) {
+// armedDeadline is what a VM's deadline timer watches: the invocation
+// armed, nil between runs.
+type armedDeadline struct{ inv atomic.Pointer[invocation] }
+
+// passed is the VM's deadline timer's function: it interrupts the armed
+// invocation once its deadline has passed. The timer is reused from one
+// invocation to the next, so a firing meant for an earlier invocation that
+// arrives late finds no invocation armed, or one whose deadline is still
+// ahead (its own firing is due then), and does nothing. A timer never
+// fires early: the deadline is taken before the timer is set.
+func (a *armedDeadline) passed() {
+	if inv := a.inv.Load(); inv != nil && !time.Now().Before(inv.deadline) {
 		inv.interrupt(ctxError(inv.parent, inv.timeout))
 	}
 }

@@ -204,6 +204,9 @@ func (w *memoryWatchdog) loop(done chan struct{}) {
 				a.owner.checkMemory()
 			}
 		}
+		// The slice is reused: keep no finished invocation (and through
+		// it a VM and all its script held) reachable from it.
+		clear(accounts)
 	}
 }
 

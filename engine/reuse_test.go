@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -78,7 +79,7 @@ func TestStaleDeadlineFiring(t *testing.T) {
 	var vm *VM
 	e := setup(t, Config{Modules: []Module{{Name: "test", Funcs: []HostFunc{
 		{Name: "host.fireDeadline", Fn: func(context.Context, HostCall) (any, error) {
-			vm.deadlinePassed()
+			vm.armed.passed()
 			return nil, nil
 		}},
 	}}}})
@@ -175,5 +176,33 @@ func TestResultsKeepTheirBytes(t *testing.T) {
 		if want := `{"s":"` + strings.Repeat("x", n) + `","n":` + strconv.Itoa(n) + `}`; string(kept[i].Value) != want {
 			t.Errorf("result %d = %s, want %s", i, kept[i].Value, want)
 		}
+	}
+}
+
+// TestStoppedVMIsCollected: a VM stopped at its memory limit and dropped
+// is garbage at once: nothing of the engine's (its stopped deadline timer,
+// which the Go runtime may keep until its time passes, or the watchdog's
+// reused slice) keeps it and all its script held alive.
+func TestStoppedVMIsCollected(t *testing.T) {
+	e := setup(t, Config{MemoryLimit: 64 << 20})
+	ctx := context.Background()
+	p, err := e.Compile(ctx, Source{Name: "bomb.js", Code: `export default () => { const a = []; for (;;) a.push({ x: 1 }) }`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.GC()
+	base := readHeap()
+	for range 3 {
+		vm, err := e.NewVM(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res := vm.Invoke(ctx, InvokeParams{Timeout: time.Minute}); res.Err == nil || res.Err.Code != CodeMemoryLimit {
+			t.Fatalf("the bomb ended with %v, want MEMORY_LIMIT", res.Err)
+		}
+	}
+	runtime.GC()
+	if kept := readHeap() - base; kept > 16<<20 {
+		t.Errorf("%s still live after three stopped VMs were dropped", formatBytes(kept))
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/kiln-run/kiln/engine/internal/web"
@@ -30,8 +29,12 @@ type VM struct {
 	inv      *invocation
 	loop     *loop       // the invocations' event loop, reset for each
 	deadline *time.Timer // interrupts the armed invocation at its deadline
-	armed    atomic.Pointer[invocation]
-	broken   bool // an invocation was interrupted mid-way; state may be torn
+	// armed is the invocation the deadline timer watches. The timer holds
+	// it rather than the VM: a stopped timer can stay in the Go runtime's
+	// timer heap until its time passes, and must not keep a dropped VM
+	// (and all its script held) alive until then.
+	armed  *armedDeadline
+	broken bool // an invocation was interrupted mid-way; state may be torn
 	// secrets are the secret values the VM's script has been handed, in
 	// any of its runs (secrets.go); never nil.
 	secrets  *redact.Set

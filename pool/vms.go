@@ -59,6 +59,9 @@ func (p *Pool) take(ctx context.Context, key Key, compile func(context.Context) 
 	p.mu.Lock()
 	if list := p.idle[key]; len(list) > 0 {
 		e := list[len(list)-1]
+		// Clear the slot: a VM taken must not stay reachable from the
+		// list's array (with all its script holds) once it is dropped.
+		list[len(list)-1] = nil
 		p.idle[key] = list[:len(list)-1]
 		if len(p.idle[key]) == 0 {
 			delete(p.idle, key)
@@ -79,7 +82,9 @@ func (p *Pool) take(ctx context.Context, key Key, compile func(context.Context) 
 	}
 	var blank *engine.VM
 	if n := len(p.warm); n > 0 {
-		blank, p.warm = p.warm[n-1], p.warm[:n-1]
+		blank = p.warm[n-1]
+		p.warm[n-1] = nil
+		p.warm = p.warm[:n-1]
 		p.live-- // counted again below, as a bound VM
 	}
 	for p.live >= p.cfg.MaxVMs && p.lru.Len() > 0 {
@@ -188,6 +193,7 @@ func (p *Pool) evict(e *vmEntry) {
 	for i, x := range list {
 		if x == e {
 			list = append(list[:i], list[i+1:]...)
+			list[:len(list)+1][len(list)] = nil // the slot the shift left behind
 			break
 		}
 	}
