@@ -1821,6 +1821,9 @@ func (r *Runtime) toValue(i interface{}, origValue reflect.Value) Value {
 			}
 			return asciiString(i)
 		}
+		if r.meterOn() { // Kiln meter: the embedder's string, now the script's
+			r.meterChargeInt(len(i))
+		}
 		return &importedString{s: i}
 	case bool:
 		if i {
