@@ -70,11 +70,12 @@ example: build ## Run examples/hello.ts with kiln run
 	$(BIN)/kiln run examples/hello.ts --input '{"name":"Ada"}'
 
 .PHONY: test
-test: build chromium ui/node_modules/.package-lock.json ## Every test: Go with the race detector, the latency tests without it, the admin UI in Chromium (what CI runs)
+test: build chromium ui/node_modules/.package-lock.json ## Every test: Go with the race detector, the latency and memory tests without it, the admin UI in Chromium (what CI runs)
 	@echo "== Go tests with the race detector: one line per package as it finishes (several minutes)"
 	$(GOTEST) -race -count=1 ./...
-	@echo "== latency tests without the race detector"
+	@echo "== latency and memory tests without the race detector"
 	go test -count=1 -run 'NoisyNeighbour' ./server/
+	go test -count=1 -run 'TestMemoryNeighbour|TestMemoryBombsRSS' .
 	@echo "== admin UI: typecheck, then the browser tests in Chromium"
 	cd ui && npm run typecheck && KILN_BIN=$(BIN)/kiln npm test
 
