@@ -974,6 +974,12 @@ func (a *typedArrayObject) exportToArrayOrSlice(dst reflect.Value, typ reflect.T
 }
 
 func (a *typedArrayObject) export(_ *objectExportCtx) interface{} {
+	if a.viewedArrayBuf.detached || a.viewedArrayBuf.data == nil {
+		// Kiln patch 5: a view of a detached buffer exports as empty
+		// (upstream made a slice of the nil data at the view's length and
+		// panicked: unsafe.Slice: len out of range).
+		return a.typedArray.export(0, 0)
+	}
 	return a.typedArray.export(a.offset, a.length)
 }
 
