@@ -362,9 +362,16 @@ func arrayWalk(m string, v goja.Value, n float64, call *goja.FunctionCall) (walk
 		from := rel(1, 0)
 		return max(min(rel(2, n)-from, n-to), 0), false
 	case "includes", "indexOf":
-		// (value, fromIndex)
+		// (value, fromIndex). An empty receiver answers before fromIndex
+		// is converted, as the spec orders it: nothing to walk.
+		if n == 0 {
+			return 0, false
+		}
 		return n - rel(1, 0), false
 	case "lastIndexOf":
+		if n == 0 {
+			return 0, false
+		}
 		if args < 2 {
 			return n, false
 		}
