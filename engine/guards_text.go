@@ -38,6 +38,12 @@ const (
 // number as it is).
 func (vm *VM) toStr(v goja.Value) goja.String {
 	s := v.ToString()
+	if _, ok := s.(*goja.Symbol); ok {
+		// A Symbol, or an object whose toString or valueOf gives one:
+		// goja's ToString leaves it a Symbol (its String describes it);
+		// the spec's ToString throws.
+		panic(vm.rt.NewTypeError("Cannot convert a Symbol value to a string"))
+	}
 	if gs, ok := s.(goja.String); ok {
 		return gs
 	}
