@@ -338,28 +338,48 @@ func (vm *VM) normalize(call goja.FunctionCall, orig native) goja.Value {
 	if !vm.chargeIf(float64(utf8Len), "String.prototype.normalize") {
 		return goja.Undefined()
 	}
-	// Count the result a segment at a time, stopping once it is past the
-	// budget: the UTF-8 result, then its UTF-16 copy.
+	// Bound the result from the form's decomposition table, a lookup a
+	// character, before normalizing: the UTF-8 result, then its UTF-16
+	// copy. The decomposed length is exact for NFD and NFKD and an upper
+	// bound for NFC and NFKC (composing only shortens). Counting with the
+	// normalizer itself cost as much as normalizing, for as much output as
+	// the budget allowed, before a refusal.
 	src := s.String()
 	rem := vm.budget()
-	var it norm.Iter
-	it.InitString(f, src)
 	out := 0.0
-	for !it.Done() && out <= rem {
-		seg := it.Next()
-		for len(seg) > 0 {
-			r, n := utf8.DecodeRune(seg)
-			seg = seg[n:]
-			out += float64(n) + 2
-			if r >= 0x10000 {
-				out += 2
+	for i := 0; i < len(src) && out <= rem; {
+		p := f.PropertiesString(src[i:])
+		n := max(p.Size(), 1)
+		d := p.Decomposition()
+		if d == nil {
+			r, _ := utf8.DecodeRuneInString(src[i:])
+			if r >= 0xAC00 && r <= 0xD7A3 {
+				out += 3 * (3 + 2) // a Hangul syllable: up to three jamo
+			} else {
+				out += utf8Units(r, n)
+			}
+		} else {
+			for len(d) > 0 {
+				r, m := utf8.DecodeRune(d)
+				d = d[m:]
+				out += utf8Units(r, m)
 			}
 		}
+		i += n
 	}
 	if !vm.chargeIf(out, "String.prototype.normalize") {
 		return goja.Undefined()
 	}
 	return vm.rt.ToValue(f.String(src))
+}
+
+// utf8Units is what one character of n UTF-8 bytes takes in a string's
+// UTF-8 form and its UTF-16 copy.
+func utf8Units(r rune, n int) float64 {
+	if r >= 0x10000 {
+		return float64(n) + 4
+	}
+	return float64(n) + 2
 }
 
 // utf8Length is the length of s in UTF-8 (a lone surrogate becomes the

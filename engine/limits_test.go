@@ -11,11 +11,12 @@ import (
 // get before the runtime's meter stops it: the meter stops a script before
 // an allocation that would take what it holds past its limit, so what is
 // left is garbage the collector has not reached yet, and a growing array's
-// old elements, copied to the new ones and dropped only after (a push loop
-// peaks at 82-88 MiB for a 64 MiB limit). A case may state a
+// old elements or an object's old table, copied to the new ones and
+// dropped only after (a push loop or an object growing peaks at 82-97 MiB
+// for a 64 MiB limit on a loaded machine). A case may state a
 // larger bound with a `// peak:` header when it makes garbage much faster
 // than it holds memory; docs/limits.md has the measured numbers.
-const memoryTolerance = 32 << 20
+const memoryTolerance = 48 << 20
 
 // TestLimits runs every runaway script in testdata/limits under a 64 MiB
 // limit, with the engine keeping the soft heap limit as kiln serve does:

@@ -588,12 +588,10 @@ func (r *Runtime) stringproto_repeat(call FunctionCall) Value {
 	}
 	a, u := devirtualizeString(s)
 	if u == nil {
-		var sb strings.Builder
-		sb.Grow(len(a) * num)
-		for i := 0; i < num; i++ {
-			sb.WriteString(string(a))
-		}
-		return asciiString(sb.String())
+		// Kiln patch 6: strings.Repeat copies by doubling, a few dozen
+		// copies where the loop wrote the string num times (32M one-byte
+		// writes took 2.3 s under the race detector).
+		return asciiString(strings.Repeat(string(a), num))
 	}
 
 	var sb unicodeStringBuilder
