@@ -66,7 +66,7 @@ func (d *jsonDecoder) value(depth int) (goja.Value, error) {
 		if err != nil {
 			return nil, err
 		}
-		return d.rt.ToValue(s), nil
+		return goja.NewStringValue(s), nil
 	case c == 't':
 		return d.literal("true", d.rt.ToValue(true))
 	case c == 'f':
@@ -169,13 +169,9 @@ func (d *jsonDecoder) object(depth int) (goja.Value, error) {
 		if err != nil {
 			return nil, err
 		}
-		if key == "__proto__" {
-			// JSON.parse makes an own property named __proto__; Set would
-			// change the prototype instead.
-			if err := obj.DefineDataProperty(key, v, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE); err != nil {
-				return nil, errJSONFallback
-			}
-		} else if err := obj.Set(key, v); err != nil {
+		// Defined, as JSON.parse does: __proto__ is an own property and
+		// no setter on Object.prototype is called.
+		if err := obj.CreateDataProperty(key, v); err != nil {
 			return nil, errJSONFallback
 		}
 		done, err := d.separator('}')
