@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"reflect"
@@ -19,10 +20,14 @@ func (vm *VM) parseInput(input json.RawMessage) (goja.Value, error) {
 	if len(input) == 0 {
 		return goja.Null(), nil
 	}
-	if v, err := decodeJSON(vm.rt, input); err == nil {
+	v, err := decodeJSON(vm.rt, input)
+	switch {
+	case err == nil:
 		return v, nil
+	case errors.Is(err, errInputMemory):
+		return nil, Errorf(CodeMemoryLimit, "the input, as JavaScript values, does not fit in the script's memory limit of %s; send less data or raise limits.memoryBytes", formatBytes(vm.rt.MemoryLimit()))
 	}
-	v, err := vm.parse(vm.jsonObj, vm.rt.ToValue(string(input)))
+	v, err = vm.parse(vm.jsonObj, vm.rt.ToValue(string(input)))
 	if err != nil {
 		return nil, Errorf(CodeInvalidArgument, "the input is not valid JSON")
 	}

@@ -29,12 +29,21 @@ func decodeJSON(rt *goja.Runtime, data []byte) (goja.Value, error) {
 
 var errJSONFallback = errors.New("use JSON.parse")
 
+// errInputMemory: the values decoded so far leave nothing of the memory
+// limit. Building objects from Go outside a run, the meter cannot stop the
+// decoder itself (goja's patch 5: its stop waits for the run), so the
+// decoder asks every memoryCheckValues values.
+var errInputMemory = errors.New("the input does not fit in the memory limit")
+
+const memoryCheckValues = 1024
+
 const maxJSONDepth = 512
 
 type jsonDecoder struct {
-	rt   *goja.Runtime
-	data []byte
-	pos  int
+	rt     *goja.Runtime
+	data   []byte
+	pos    int
+	values int // decoded, for the memory checks
 }
 
 func (d *jsonDecoder) space() {
@@ -51,6 +60,9 @@ func (d *jsonDecoder) space() {
 func (d *jsonDecoder) value(depth int) (goja.Value, error) {
 	if depth > maxJSONDepth {
 		return nil, errJSONFallback
+	}
+	if d.values++; d.values%memoryCheckValues == 0 && d.rt.MemoryRemaining() == 0 {
+		return nil, errInputMemory
 	}
 	d.space()
 	if d.pos >= len(d.data) {
