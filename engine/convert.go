@@ -25,13 +25,18 @@ func (vm *VM) parseInput(input json.RawMessage) (goja.Value, error) {
 	case err == nil:
 		return v, nil
 	case errors.Is(err, errInputMemory):
-		return nil, Errorf(CodeMemoryLimit, "the input, as JavaScript values, does not fit in the script's memory limit of %s; send less data or raise limits.memoryBytes", formatBytes(vm.rt.MemoryLimit()))
+		return nil, vm.inputMemoryError()
 	}
 	v, err = vm.parse(vm.jsonObj, vm.rt.ToValue(string(input)))
 	if err != nil {
 		return nil, Errorf(CodeInvalidArgument, "the input is not valid JSON")
 	}
 	return v, nil
+}
+
+// inputMemoryError is the MEMORY_LIMIT of an input that does not fit.
+func (vm *VM) inputMemoryError() *Error {
+	return Errorf(CodeMemoryLimit, "the input, as JavaScript values, does not fit in the script's memory limit of %s; send less data or raise limits.memoryBytes", formatBytes(vm.rt.MemoryLimit()))
 }
 
 // metaMaker makes ctx objects for one VM. A VM serves one script, so the

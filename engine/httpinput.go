@@ -81,9 +81,14 @@ func (vm *VM) stringMapObject(m map[string]string) (*goja.Object, error) {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	for _, k := range keys {
+	for i, k := range keys {
 		if err := obj.CreateDataProperty(k, goja.NewStringValue(m[k])); err != nil {
 			return nil, err
+		}
+		// Made outside a run, where the meter cannot stop it (see
+		// errInputMemory): a long query string asks it.
+		if (i+1)%memoryCheckValues == 0 && vm.rt.MemoryRemaining() == 0 {
+			return nil, vm.inputMemoryError()
 		}
 	}
 	return obj, nil
