@@ -176,6 +176,7 @@ func (c *Client) run(ctx context.Context, req runRequest) (*RunResult, error) {
 			return nil, err
 		}
 		pending := *exec
+		job := job // the goroutine's own copy: the caller's stays on the stack
 		go func() {
 			_, err := c.runner.run(context.WithoutCancel(ctx), job, exec)
 			span.end(exec, err)
@@ -286,12 +287,13 @@ func (r *runner) run(ctx context.Context, req runJob, exec *kilntype.Execution) 
 		defer cancel()
 		defer context.AfterFunc(r.ctx, cancel)()
 	}
-	started := time.Now().UTC()
-	exec.StartedAt = &started
+	times := new([2]time.Time) // started and finished, one allocation
+	times[0] = time.Now().UTC()
+	exec.StartedAt = &times[0]
 	exec.Status = kilntype.ExecRunning
 	res := r.invoke(ctx, req, exec)
-	finished := time.Now().UTC()
-	exec.FinishedAt = &finished
+	times[1] = time.Now().UTC()
+	exec.FinishedAt = &times[1]
 	exec.DurationMs = float64(res.Metrics.Duration.Microseconds()) / 1000
 	exec.HostCalls = res.Metrics.HostCalls
 	exec.MemoryBytes = res.Metrics.MemoryBytes
@@ -331,8 +333,11 @@ func (r *runner) run(ctx context.Context, req runJob, exec *kilntype.Execution) 
 func (r *runner) invoke(ctx context.Context, req runJob, exec *kilntype.Execution) *engine.Result {
 	key := pool.Key{Tenant: req.Script.TenantID, Script: req.Script.ID, Version: req.Version.Number}
 	r.metrics.nameTenant(req.Tenant) // the pool reports the wait by tenant ID
+	// The closure takes the two fields it needs, not req (which would move
+	// to the heap with it).
+	script, source := req.Script, req.Version.SourceCode
 	compile := func(ctx context.Context) (*engine.Program, error) {
-		return r.compile(ctx, req.Script, req.Version.SourceCode)
+		return r.compile(ctx, script, source)
 	}
 	res, err := r.pool.Run(ctx, pool.Job{Key: key, Compile: compile,
 		MaxConcurrent: int(effective(int64(req.Script.Limits.MaxConcurrent), int64(req.Caps.MaxConcurrent), 0)),

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kiln-run/kiln/internal/goja"
 	"github.com/kiln-run/kiln/internal/goja/parser"
+	"github.com/kiln-run/kiln/kilntype"
 )
 
 // The benchmarks pair each engine path with raw goja doing the same work in
@@ -320,4 +321,27 @@ func heapPerObject(n int, mk func() any) float64 {
 	runtime.ReadMemStats(&after)
 	runtime.KeepAlive(keep)
 	return float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / float64(n)
+}
+
+// BenchmarkWarmInvokeHTTP is a warm invocation of the bench/http handler
+// with the HTTP input kiln serve builds for `GET /run/bench/hello?name=Ada`
+// from Go's client (its two headers): the engine's share of a request of
+// BenchmarkHTTPHello, without the network, for -benchmem and -cpuprofile.
+func BenchmarkWarmInvokeHTTP(b *testing.B) {
+	vm := benchVM(b, `export default function (req) { return { hello: req.query.name ?? 'world' }; }`)
+	in := &kilntype.HTTPInput{Method: "GET", Path: "/hello", Params: map[string]string{},
+		Query: map[string]string{"name": "Ada"}, Headers: map[string]string{"user-agent": "Go-http-client/1.1", "accept-encoding": "gzip"}}
+	params := InvokeParams{HTTP: in, Meta: Meta{TenantID: "acme", ScriptID: "hello", Version: 3,
+		ExecutionID: "0193a1b2c3d4e5f60718293a4b5c6d7e", Trigger: kilntype.TriggerHTTP, Attempt: 1}}
+	ctx := context.Background()
+	const want = `{"hello":"Ada"}`
+	if res := vm.Invoke(ctx, params); res.Err != nil || string(res.Value) != want {
+		b.Fatalf("%s %v", res.Value, res.Err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if res := vm.Invoke(ctx, params); res.Err != nil {
+			b.Fatal(res.Err)
+		}
+	}
 }

@@ -3,12 +3,12 @@ package engine
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"reflect"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/kiln-run/kiln/internal/goja"
@@ -20,77 +20,81 @@ func (vm *VM) parseInput(input json.RawMessage) (goja.Value, error) {
 	if len(input) == 0 {
 		return goja.Null(), nil
 	}
-	if v, err := decodeJSON(vm.rt, input); err == nil {
+	v, err := decodeJSON(vm.rt, input)
+	switch {
+	case err == nil:
 		return v, nil
+	case errors.Is(err, errInputMemory):
+		return nil, vm.inputMemoryError()
 	}
-	v, err := vm.parse(vm.jsonObj, vm.rt.ToValue(string(input)))
+	v, err = vm.parse(vm.jsonObj, vm.rt.ToValue(string(input)))
 	if err != nil {
 		return nil, Errorf(CodeInvalidArgument, "the input is not valid JSON")
 	}
 	return v, nil
 }
 
-// metaSource makes the script's ctx argument: an object literal, which
-// defines its properties (no setter a script put on Object.prototype is
-// called) and costs about a quarter less than six Sets from Go.
-const metaSource = `(function (tenantId, scriptId, version, executionId, trigger, attempt) {
-	return {tenantId: tenantId, scriptId: scriptId, version: version, executionId: executionId, trigger: trigger, attempt: attempt};
-})`
-
-// metaProgram is compiled once per process, like the prelude.
-var metaProgram = sync.OnceValue(func() *goja.Program {
-	return goja.MustCompile("kiln:ctx.js", metaSource, true)
-})
+// inputMemoryError is the MEMORY_LIMIT of an input that does not fit.
+func (vm *VM) inputMemoryError() *Error {
+	return Errorf(CodeMemoryLimit, "the input, as JavaScript values, does not fit in the script's memory limit of %s; send less data or raise limits.memoryBytes", formatBytes(vm.rt.MemoryLimit()))
+}
 
 // metaMaker makes ctx objects for one VM. A VM serves one script, so the
 // tenant, script, version and trigger repeat from one invocation to the
 // next: their JS values are kept, and only what changed is converted.
 type metaMaker struct {
-	make goja.Callable // the compiled metaSource, reachable only from Go
-	last Meta          // what args hold
-	args [6]goja.Value
+	last  Meta // what args hold
+	args  [6]goja.Value
+	ready bool // args hold last's values
 }
 
-// metaObject builds the script's ctx argument, a plain object with the
-// keys in metaSource's order. It fails only if the VM is interrupted.
+// metaKeys are ctx's keys, in order.
+var metaKeys = [6]string{"tenantId", "scriptId", "version", "executionId", "trigger", "attempt"}
+
+// metaObject builds the script's ctx argument, a plain object with
+// metaKeys, defined as an object literal defines them (no setter a script
+// put on Object.prototype is called), from Go with goja's patch 7 (no
+// call into JavaScript, no try frame, no key list regrown). It fails only
+// if the VM is interrupted.
 func (vm *VM) metaObject(m Meta) (goja.Value, error) {
 	rt, c := vm.rt, &vm.meta
-	if c.make == nil {
-		f, err := rt.RunProgram(metaProgram())
-		if err != nil {
-			return nil, err
-		}
-		c.make, _ = goja.AssertFunction(f)
-		// The values of c.last, a zero Meta.
-		c.args = [6]goja.Value{rt.ToValue(""), rt.ToValue(""), rt.ToValue(0), rt.ToValue(""), rt.ToValue(""), rt.ToValue(0)}
-	}
 	m.Attempt = max(m.Attempt, 1)
 	a := &c.args
-	if m.TenantID != c.last.TenantID {
-		a[0] = rt.ToValue(m.TenantID)
+	if !c.ready || m.TenantID != c.last.TenantID {
+		a[0] = goja.NewStringValue(m.TenantID)
 	}
-	if m.ScriptID != c.last.ScriptID {
-		a[1] = rt.ToValue(m.ScriptID)
+	if !c.ready || m.ScriptID != c.last.ScriptID {
+		a[1] = goja.NewStringValue(m.ScriptID)
 	}
-	if m.Version != c.last.Version {
+	if !c.ready || m.Version != c.last.Version {
 		a[2] = rt.ToValue(m.Version)
 	}
-	if m.ExecutionID != c.last.ExecutionID {
-		a[3] = rt.ToValue(m.ExecutionID)
+	if !c.ready || m.ExecutionID != c.last.ExecutionID {
+		a[3] = goja.NewStringValue(m.ExecutionID)
 	}
-	if m.Trigger != c.last.Trigger {
-		a[4] = rt.ToValue(string(m.Trigger))
+	if !c.ready || m.Trigger != c.last.Trigger {
+		a[4] = goja.NewStringValue(string(m.Trigger))
 	}
-	if m.Attempt != c.last.Attempt {
+	if !c.ready || m.Attempt != c.last.Attempt {
 		a[5] = rt.ToValue(m.Attempt)
 	}
-	c.last = m
-	return c.make(goja.Undefined(), a[:]...)
+	c.last, c.ready = m, true
+	obj := rt.NewObjectSized(len(metaKeys))
+	for i, k := range metaKeys {
+		if err := obj.CreateDataProperty(k, a[i]); err != nil {
+			return nil, err
+		}
+	}
+	return obj, nil
 }
 
 // plainBufKeep is the largest buffer stringify keeps for the VM's next
 // result: enough for the usual small result, little for an idle VM.
 const plainBufKeep = 512
+
+// plainKeysKeep is the longest list of keys stringify keeps for the VM's
+// next result.
+const plainKeysKeep = 64
 
 // stringifyResult serializes a handler's result with the captured
 // JSON.stringify (small plain values with appendPlain). undefined (no
@@ -108,7 +112,13 @@ func (vm *VM) stringifyResult(v goja.Value, outputCap int64) ([]byte, error) {
 	// Measuring and the plain walk read properties, so a getter may
 	// throw: that is the script's error, as it is inside JSON.stringify.
 	ex := vm.rt.Try(func() {
-		if out, plain = appendPlain(vm.plainBuf[:0], vm.plain, v); !plain {
+		var keys []string
+		out, keys, plain = appendPlainKeys(vm.plainBuf[:0], vm.plainKeys[:0], vm.plain, v)
+		if cap(keys) <= plainKeysKeep {
+			clear(keys[:cap(keys)]) // hold no script's strings between runs
+			vm.plainKeys = keys
+		}
+		if !plain {
 			shape := vm.measureJSON(v)
 			if shape.depth <= maxJSONNesting && shape.bytes > outputCap {
 				least = shape.bytes

@@ -15,9 +15,8 @@ import (
 // fewer). TestHTTPInputMatchesJSON pins the equivalence. It fails only if
 // the VM is interrupted.
 func (vm *VM) httpInput(in *kilntype.HTTPInput) (goja.Value, error) {
-	rt := vm.rt
 	var args [6]goja.Value
-	args[0], args[1] = rt.ToValue(in.Method), rt.ToValue(in.Path)
+	args[0], args[1] = vm.httpLast.method(in.Method), vm.httpLast.path(in.Path)
 	for i, m := range [3]map[string]string{in.Params, in.Query, in.Headers} {
 		obj, err := vm.stringMapObject(m)
 		if err != nil {
@@ -27,7 +26,7 @@ func (vm *VM) httpInput(in *kilntype.HTTPInput) (goja.Value, error) {
 	}
 	switch b := in.Body.(type) {
 	case string:
-		args[5] = rt.ToValue(b)
+		args[5] = goja.NewStringValue(b)
 	case json.RawMessage:
 		v, err := vm.parseInput(b)
 		if err != nil {
@@ -37,21 +36,42 @@ func (vm *VM) httpInput(in *kilntype.HTTPInput) (goja.Value, error) {
 	default:
 		args[5] = goja.Null()
 	}
-	// Six Sets from Go, as the JSON decoder makes an object: they cost a
-	// little less than calling a compiled object literal.
-	obj := rt.NewObject()
+	// Defined, as the JSON decoder and an object literal do, into an
+	// object sized for them (goja's patch 7: no try frame, no regrowth).
+	obj := vm.rt.NewObjectSized(len(args))
 	for i, k := range [6]string{"method", "path", "params", "query", "headers", "body"} {
-		if err := obj.Set(k, args[i]); err != nil {
+		if err := obj.CreateDataProperty(k, args[i]); err != nil {
 			return nil, err
 		}
 	}
 	return obj, nil
 }
 
+// lastRequest keeps the JS strings of the VM's last request's method and
+// path: a VM serves one script, whose requests mostly repeat both.
+type lastRequest struct {
+	methodKey, pathKey     string
+	methodValue, pathValue goja.Value
+}
+
+func (l *lastRequest) method(s string) goja.Value {
+	if l.methodValue == nil || s != l.methodKey {
+		l.methodKey, l.methodValue = s, goja.NewStringValue(s)
+	}
+	return l.methodValue
+}
+
+func (l *lastRequest) path(s string) goja.Value {
+	if l.pathValue == nil || s != l.pathKey {
+		l.pathKey, l.pathValue = s, goja.NewStringValue(s)
+	}
+	return l.pathValue
+}
+
 // stringMapObject is m as a plain object, its keys in sorted order (as
-// JSON of m has them).
+// JSON of m has them), __proto__ an own property (as JSON.parse makes it).
 func (vm *VM) stringMapObject(m map[string]string) (*goja.Object, error) {
-	obj := vm.rt.NewObject()
+	obj := vm.rt.NewObjectSized(len(m))
 	if len(m) == 0 {
 		return obj, nil
 	}
@@ -61,16 +81,14 @@ func (vm *VM) stringMapObject(m map[string]string) (*goja.Object, error) {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	for _, k := range keys {
-		v := vm.rt.ToValue(m[k])
-		if k == "__proto__" {
-			// An own property, as JSON.parse makes it; Set would change
-			// the prototype.
-			if err := obj.DefineDataProperty(k, v, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE); err != nil {
-				return nil, err
-			}
-		} else if err := obj.Set(k, v); err != nil {
+	for i, k := range keys {
+		if err := obj.CreateDataProperty(k, goja.NewStringValue(m[k])); err != nil {
 			return nil, err
+		}
+		// Made outside a run, where the meter cannot stop it (see
+		// errInputMemory): a long query string asks it.
+		if (i+1)%memoryCheckValues == 0 && vm.rt.MemoryRemaining() == 0 {
+			return nil, vm.inputMemoryError()
 		}
 	}
 	return obj, nil

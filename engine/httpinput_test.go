@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/kiln-run/kiln/kilntype"
@@ -53,5 +54,28 @@ export default (req) => {
 				t.Fatalf("\nfrom JSON: %s\ndirect:    %s", results[0], results[1])
 			}
 		})
+	}
+}
+
+// TestHTTPInputOverMemoryLimit: a query string whose object does not fit
+// in the memory limit ends the run with MEMORY_LIMIT while it is built.
+func TestHTTPInputOverMemoryLimit(t *testing.T) {
+	e := setup(t, Config{})
+	p, err := e.Compile(context.Background(), Source{Name: "h.js", Code: `export default (req) => Object.keys(req.query).length`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	query := map[string]string{}
+	for i := range 60000 {
+		query[fmt.Sprintf("parameter%d", i)] = "value"
+	}
+	vm, err := e.NewVM(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := &kilntype.HTTPInput{Method: "GET", Path: "/", Query: query}
+	res := vm.Invoke(context.Background(), InvokeParams{HTTP: in, MemoryLimit: 2 << 20})
+	if res.Err == nil || res.Err.Code != CodeMemoryLimit || !strings.Contains(res.Err.Message, "the input") {
+		t.Fatalf("%s %v, want MEMORY_LIMIT while building the input", res.Value, res.Err)
 	}
 }

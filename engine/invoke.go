@@ -319,7 +319,12 @@ func (vm *VM) Invoke(ctx context.Context, params InvokeParams) *Result {
 		if err != nil {
 			return nil, err
 		}
-		return vm.handler(goja.Undefined(), input, meta)
+		// The arguments in the VM's array: a variadic call through a
+		// func value puts them on the heap (goja copies them to its stack).
+		args := &vm.handlerArgs
+		args[0], args[1] = input, meta
+		defer clear(args[:]) // hold nothing between runs
+		return vm.handler(goja.Undefined(), args[:]...)
 	})
 }
 

@@ -29,12 +29,21 @@ func decodeJSON(rt *goja.Runtime, data []byte) (goja.Value, error) {
 
 var errJSONFallback = errors.New("use JSON.parse")
 
+// errInputMemory: the values decoded so far leave nothing of the memory
+// limit. Building objects from Go outside a run, the meter cannot stop the
+// decoder itself (goja's patch 7: its stop waits for the run), so the
+// decoder asks every memoryCheckValues values.
+var errInputMemory = errors.New("the input does not fit in the memory limit")
+
+const memoryCheckValues = 1024
+
 const maxJSONDepth = 512
 
 type jsonDecoder struct {
-	rt   *goja.Runtime
-	data []byte
-	pos  int
+	rt     *goja.Runtime
+	data   []byte
+	pos    int
+	values int // decoded, for the memory checks
 }
 
 func (d *jsonDecoder) space() {
@@ -52,6 +61,9 @@ func (d *jsonDecoder) value(depth int) (goja.Value, error) {
 	if depth > maxJSONDepth {
 		return nil, errJSONFallback
 	}
+	if d.values++; d.values%memoryCheckValues == 0 && d.rt.MemoryRemaining() == 0 {
+		return nil, errInputMemory
+	}
 	d.space()
 	if d.pos >= len(d.data) {
 		return nil, errJSONFallback
@@ -66,7 +78,7 @@ func (d *jsonDecoder) value(depth int) (goja.Value, error) {
 		if err != nil {
 			return nil, err
 		}
-		return d.rt.ToValue(s), nil
+		return goja.NewStringValue(s), nil
 	case c == 't':
 		return d.literal("true", d.rt.ToValue(true))
 	case c == 'f':
@@ -169,13 +181,9 @@ func (d *jsonDecoder) object(depth int) (goja.Value, error) {
 		if err != nil {
 			return nil, err
 		}
-		if key == "__proto__" {
-			// JSON.parse makes an own property named __proto__; Set would
-			// change the prototype instead.
-			if err := obj.DefineDataProperty(key, v, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE); err != nil {
-				return nil, errJSONFallback
-			}
-		} else if err := obj.Set(key, v); err != nil {
+		// Defined, as JSON.parse does: __proto__ is an own property and
+		// no setter on Object.prototype is called.
+		if err := obj.CreateDataProperty(key, v); err != nil {
 			return nil, errJSONFallback
 		}
 		done, err := d.separator('}')

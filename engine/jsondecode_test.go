@@ -1,6 +1,9 @@
 package engine
 
 import (
+	"context"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/kiln-run/kiln/internal/goja"
@@ -47,4 +50,41 @@ func FuzzDecodeJSON(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, text string) { sameAsJSONParse(t, text) })
+}
+
+// TestJSONInputOverMemoryLimit: an input whose values do not fit in the
+// memory limit ends the run with MEMORY_LIMIT while it is decoded, not
+// after all of it is built (the decoder's objects are made outside a run,
+// where the meter cannot stop it: 108 MiB for this input).
+func TestJSONInputOverMemoryLimit(t *testing.T) {
+	e := setup(t, Config{})
+	p, err := e.Compile(context.Background(), Source{Name: "h.js", Code: `export default (input) => Object.keys(input).length`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	b.WriteString("{")
+	for i := range 100000 {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `"key%d":{"a":1}`, i)
+	}
+	b.WriteString("}")
+	for _, tc := range []struct {
+		limit int64
+		code  Code
+	}{{2 << 20, CodeMemoryLimit}, {256 << 20, ""}} {
+		vm, err := e.NewVM(context.Background(), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := vm.Invoke(context.Background(), InvokeParams{Input: []byte(b.String()), MemoryLimit: tc.limit})
+		switch {
+		case tc.code == "" && (res.Err != nil || string(res.Value) != "100000"):
+			t.Errorf("limit %d: %s %v, want 100000", tc.limit, res.Value, res.Err)
+		case tc.code != "" && (res.Err == nil || res.Err.Code != tc.code || !strings.Contains(res.Err.Message, "the input")):
+			t.Errorf("limit %d: %v, want %s while decoding the input", tc.limit, res.Err, tc.code)
+		}
+	}
 }

@@ -20,9 +20,16 @@ import (
 // the JSON to buf and returns the extended buffer, which holds a partial
 // write when ok is false.
 func appendPlain(buf []byte, protos plainProtos, v goja.Value) ([]byte, bool) {
-	w := plainWriter{protos: protos, buf: buf, objects: plainMaxObjects}
+	buf, _, ok := appendPlainKeys(buf, nil, protos, v)
+	return buf, ok
+}
+
+// appendPlainKeys is appendPlain with a scratch list for the objects' keys
+// (keys[:0] is used), returned grown, for the caller to keep.
+func appendPlainKeys(buf []byte, keys []string, protos plainProtos, v goja.Value) ([]byte, []string, bool) {
+	w := plainWriter{protos: protos, buf: buf, objects: plainMaxObjects, keys: keys[:0]}
 	written, ok := w.value(v)
-	return w.buf, ok && written // !written: undefined, a function or a symbol, the caller's
+	return w.buf, w.keys, ok && written // !written: undefined, a function or a symbol, the caller's
 }
 
 // plainProtos are the intrinsic Object.prototype and Array.prototype: a
@@ -47,6 +54,9 @@ type plainWriter struct {
 	protos  plainProtos
 	buf     []byte
 	objects int // objects and arrays still allowed
+	// keys is a stack of the objects' keys being written: each object's
+	// above its parent's (goja's AppendKeys: no iterator, no list each).
+	keys []string
 }
 
 // value writes v. written is false for what JSON.stringify leaves out of
@@ -126,7 +136,11 @@ func hasToJSON(o *goja.Object) bool {
 func (w *plainWriter) members(o *goja.Object) bool {
 	w.buf = append(w.buf, '{')
 	first := true
-	for _, k := range o.Keys() {
+	start := len(w.keys)
+	w.keys = o.AppendKeys(w.keys)
+	end := len(w.keys)
+	for i := start; i < end; i++ {
+		k := w.keys[i] // w.keys may move while a member is written
 		mark := len(w.buf)
 		if !first {
 			w.buf = append(w.buf, ',')
@@ -146,6 +160,7 @@ func (w *plainWriter) members(o *goja.Object) bool {
 		first = false
 	}
 	w.buf = append(w.buf, '}')
+	w.keys = w.keys[:start] // (after a failure nothing reads them)
 	return true
 }
 

@@ -37,16 +37,19 @@ type VM struct {
 	broken bool // an invocation was interrupted mid-way; state may be torn
 	// secrets are the secret values the VM's script has been handed, in
 	// any of its runs (secrets.go); never nil.
-	secrets  *redact.Set
-	started  time.Time
-	jsonCall goja.Callable // JSON.stringify, captured before scripts run
-	jsonObj  goja.Value
-	parse    goja.Callable   // the original JSON.parse, for inputs
-	plain    plainProtos     // for appendPlain
-	plainBuf []byte          // appendPlain's buffer, kept between invocations
-	meta     metaMaker       // makes ctx
-	regexp2  map[string]bool // by flags/source: does regexp2 run it?
-	promise  *goja.Object
+	secrets     *redact.Set
+	started     time.Time
+	jsonCall    goja.Callable // JSON.stringify, captured before scripts run
+	jsonObj     goja.Value
+	parse       goja.Callable   // the original JSON.parse, for inputs
+	plain       plainProtos     // for appendPlain
+	plainBuf    []byte          // appendPlain's buffer, kept between invocations
+	plainKeys   []string        // appendPlain's keys, kept between invocations
+	meta        metaMaker       // makes ctx
+	httpLast    lastRequest     // the last HTTP input's method and path
+	handlerArgs [2]goja.Value   // the handler's arguments, during a call
+	regexp2     map[string]bool // by flags/source: does regexp2 run it?
+	promise     *goja.Object
 	// errorCtor is the original Error constructor, for host-call errors.
 	errorCtor goja.Constructor
 
