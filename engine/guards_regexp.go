@@ -142,10 +142,14 @@ type regexpPlan struct {
 }
 
 // plan converts call's subject (argument 0) once, passing it on, and reads
-// rx's flags.
-func (vm *VM) plan(rn *regexpNatives, call *goja.FunctionCall) (regexpPlan, bool) {
+// rx's flags. For match and replace (resetLastIndex), a global RegExp's
+// lastIndex is set to 0 before exec is read, in the spec's order: an exec
+// getter that throws finds it reset.
+func (vm *VM) plan(rn *regexpNatives, call *goja.FunctionCall, resetLastIndex bool) (regexpPlan, bool) {
 	rx, ok := call.This.(*goja.Object)
-	if !ok {
+	if !ok || rx.ClassName() != "RegExp" {
+		// Not a RegExp: the built-in exec would refuse it, so goja's own
+		// method runs it, reading everything once in the spec's order.
 		return regexpPlan{}, false
 	}
 	s := vm.toStr(arg(call.Arguments, 0))
@@ -156,6 +160,13 @@ func (vm *VM) plan(rn *regexpNatives, call *goja.FunctionCall) (regexpPlan, bool
 	}
 	p.global = strings.ContainsRune(p.flags, 'g')
 	p.unicode = strings.ContainsRune(p.flags, 'u')
+	if resetLastIndex && p.global {
+		// An own data property of a RegExp: setting it again later is not
+		// observable; a frozen one throws here, where the spec throws.
+		if err := rx.Set("lastIndex", 0); err != nil {
+			panic(err)
+		}
+	}
 	exec, _ := rx.Get("exec").(*goja.Object)
 	p.standard = exec == rn.execFn
 	return p, true
@@ -274,7 +285,7 @@ func (m *meter) add(n float64) bool {
 
 // regexpMatch is RegExp.prototype[Symbol.match].
 func (vm *VM) regexpMatch(rn *regexpNatives, orig native, call goja.FunctionCall) goja.Value {
-	p, ok := vm.plan(rn, &call)
+	p, ok := vm.plan(rn, &call, true)
 	if !ok || !p.global || !p.standard {
 		return orig(call)
 	}
@@ -303,7 +314,7 @@ func (vm *VM) regexpMatch(rn *regexpNatives, orig native, call goja.FunctionCall
 // from where the last piece ended to the next match — what the spec's
 // sticky match at every position finds, without a call per position.
 func (vm *VM) regexpSplit(rn *regexpNatives, orig native, call goja.FunctionCall) goja.Value {
-	p, ok := vm.plan(rn, &call)
+	p, ok := vm.plan(rn, &call, false)
 	if !ok || !p.standard {
 		return orig(call)
 	}

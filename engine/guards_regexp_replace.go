@@ -14,7 +14,7 @@ import (
 
 // regexpReplace is RegExp.prototype[Symbol.replace].
 func (vm *VM) regexpReplace(rn *regexpNatives, orig native, call goja.FunctionCall) goja.Value {
-	p, ok := vm.plan(rn, &call)
+	p, ok := vm.plan(rn, &call, true)
 	if !ok || !p.standard {
 		return orig(call)
 	}

@@ -221,11 +221,15 @@ func (vm *VM) guardObjectDispatch(proto *goja.Object, name string, sym *goja.Sym
 		}
 		if o, ok := arg(c.Arguments, 0).(*goja.Object); ok {
 			if name == "replaceAll" && isRegExp(o) {
-				// A RegExp without the g flag is a TypeError: the
-				// built-in checks and throws.
+				// A RegExp without the g flag is a TypeError. Thrown
+				// here rather than left to the built-in, which would
+				// read flags a second time.
 				flags := o.Get("flags")
-				if isNullish(flags) || !strings.Contains(flags.String(), "g") {
-					return orig(c)
+				if isNullish(flags) {
+					panic(vm.rt.NewTypeError("String.prototype.replaceAll called with a RegExp whose flags are " + flags.String()))
+				}
+				if !strings.Contains(vm.toStr(flags).String(), "g") {
+					panic(vm.rt.NewTypeError("String.prototype.replaceAll called with a non-global RegExp argument"))
 				}
 			}
 			m, ok := method(o, sym)
