@@ -5,6 +5,7 @@ import (
 	"math"
 	"reflect"
 	"slices"
+	"strings"
 
 	"github.com/kiln-run/kiln/internal/goja"
 )
@@ -25,23 +26,41 @@ import (
 //     comparator the original runs; the comparator is script code, where an
 //     interrupt stops it.
 func (vm *VM) guardTypedArrayPrototype(proto *goja.Object) {
-	for _, m := range []string{"join", "toLocaleString"} {
-		what := "%TypedArray%.prototype." + m
-		vm.guardStringMethod(proto, m, func(vm *VM, call *goja.FunctionCall) bool {
+	vm.guardStringMethod(proto, "toLocaleString", func(vm *VM, call *goja.FunctionCall) bool {
+		n, ok := vm.typedArrayLength(call.This)
+		if !ok || n == 0 {
+			return true // not a typed array: the original throws
+		}
+		return vm.chargeIf(2*n-1, "%TypedArray%.prototype.toLocaleString")
+	})
+	if orig, length, ok := original(proto, "join"); ok {
+		f := vm.newNative("join", length, func(call goja.FunctionCall) goja.Value {
 			n, ok := vm.typedArrayLength(call.This)
 			if !ok || n == 0 {
-				return true // not a typed array: the original throws
+				return orig(call) // not a typed array (the original throws), or empty
 			}
 			sepLen := 1.0
-			if m == "join" {
-				if sep := arg(call.Arguments, 0); !goja.IsUndefined(sep) {
-					sep = toStringArg(sep)
-					call.Arguments = withArg(call.Arguments, 0, sep)
-					sepLen = stringLength(sep)
-				}
+			sep := arg(call.Arguments, 0)
+			if !goja.IsUndefined(sep) {
+				sep = vm.toStr(sep)
+				call.Arguments = withArg(call.Arguments, 0, sep)
+				sepLen = stringLength(sep)
 			}
-			return vm.chargeIf(n+(n-1)*sepLen, what)
+			if !vm.chargeIf(n+(n-1)*sepLen, "%TypedArray%.prototype.join") {
+				return goja.Undefined()
+			}
+			if now, _ := vm.typedArrayLength(call.This); now == 0 {
+				// Converting the separator detached the buffer: the spec
+				// reads every element as undefined (an empty string)
+				// after it, where goja's join would throw.
+				if goja.IsUndefined(sep) {
+					sep = vm.rt.ToValue(",")
+				}
+				return vm.rt.ToValue(strings.Repeat(sep.String(), int(n)-1))
+			}
+			return orig(call)
 		})
+		_ = proto.DefineDataProperty("join", f, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
 	}
 	for _, m := range []string{"sort", "toSorted"} {
 		orig, length, ok := original(proto, m)
