@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -133,7 +134,7 @@ func (c *compiler) compile(src Source) (*Program, error) {
 		if p.modules[file] != nil {
 			continue
 		}
-		text := src.Code
+		text := exportMain(src.Code)
 		if file != name {
 			b, err := fs.ReadFile(src.Files, file)
 			if err != nil {
@@ -163,6 +164,20 @@ func (c *compiler) compile(src Source) (*Program, error) {
 	}
 	c.programs.put(key, &cacheEntry{program: p, deps: deps})
 	return p, nil
+}
+
+// plainMain finds a call-control script's plain `function Main(…)`.
+var plainMain = regexp.MustCompile(`(?m)^function\s+Main\s*\(`)
+
+// exportMain exports a script's plain top-level Main function when the
+// script exports nothing, as a PBX script author writes it: `function
+// Main(params) { … }` is its handler. The export goes after the last line,
+// so that positions in the source stay as written.
+func exportMain(code string) string {
+	if !plainMain.MatchString(code) || strings.Contains(code, "export ") || strings.Contains(code, "exports") {
+		return code
+	}
+	return code + "\nexport { Main };\n"
 }
 
 // compileFile transforms and compiles the file at p (whose content is

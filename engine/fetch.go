@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"sort"
@@ -75,7 +76,17 @@ func (vm *VM) fetch(req web.FetchRequest, complete func(*web.FetchResponse, erro
 		}
 	}
 	f := HostFunc{Name: fetchCallName, Async: true, Fn: func(ctx context.Context, call HostCall) (any, error) {
-		resp, err := send(ctx, call.Meta, out)
+		req := out
+		if call.IdempotencyKey != "" && out.Header.Get("Idempotency-Key") == "" {
+			// A task's request carries its idempotency key: performed
+			// again after a crash, it is the same request to the server.
+			req.Header = out.Header.Clone()
+			if req.Header == nil {
+				req.Header = http.Header{}
+			}
+			req.Header.Set("Idempotency-Key", call.IdempotencyKey)
+		}
+		resp, err := send(ctx, call.Meta, req)
 		if err != nil {
 			return nil, err
 		}
@@ -86,7 +97,7 @@ func (vm *VM) fetch(req web.FetchRequest, complete func(*web.FetchResponse, erro
 	}}
 	ctx, cancel := context.WithCancel(inv.context())
 	args := []any{req.URL, map[string]any{"method": req.Method, "redirect": req.Redirect}}
-	vm.callAsync(ctx, inv, f, args, func(result any, err *Error) error {
+	settle := func(result any, err *Error) error {
 		cancel()
 		if err != nil {
 			return complete(nil, &web.FetchError{Code: string(err.Code), Message: err.Message})
@@ -94,8 +105,22 @@ func (vm *VM) fetch(req web.FetchRequest, complete func(*web.FetchResponse, erro
 		resp := result.(*FetchResponse)
 		vm.charge(int64(len(resp.Body)), "fetch's response body")
 		return complete(webResponse(resp), nil)
-	})
+	}
+	if vm.task != nil {
+		vm.task.asyncCall(ctx, inv, f, args, settle, decodeFetchResponse)
+	} else {
+		vm.callAsync(ctx, inv, f, args, settle)
+	}
 	return cancel, nil
+}
+
+// decodeFetchResponse reads a task's journaled fetch response back.
+func decodeFetchResponse(v json.RawMessage) (any, error) {
+	resp := &FetchResponse{}
+	if err := json.Unmarshal(v, resp); err != nil {
+		return nil, err
+	}
+	return resp, nil
 }
 
 // webResponse converts resp for the web package, headers in name order so

@@ -53,6 +53,11 @@ type HostCall struct {
 	// Meta identifies the invocation (tenant, script, execution) so that the
 	// host function can scope what it touches.
 	Meta Meta
+	// IdempotencyKey is set for the calls of a durable task: the task's ID
+	// and the journal index of the call, the same each time the task is
+	// replayed and the call performed again (an effect outside Kiln is
+	// at-least-once). Forward it to services that deduplicate by key.
+	IdempotencyKey string
 
 	inv *invocation // the calling invocation, for Log (hostlog.go)
 }
@@ -73,6 +78,11 @@ type gate struct {
 // call runs f for inv and records it. It may run on any goroutine: it reads
 // nothing from the VM but its immutable engine config.
 func (g gate) call(ctx context.Context, inv *invocation, f HostFunc, args []any) (any, *Error) {
+	return g.callKeyed(ctx, inv, f, args, "")
+}
+
+// callKeyed is call with a task's idempotency key for the call.
+func (g gate) callKeyed(ctx context.Context, inv *invocation, f HostFunc, args []any, key string) (any, *Error) {
 	clock := g.vm.engine.cfg.Clock
 	start := clock.Now()
 	i := inv.startHostCall(f.Name)
@@ -86,7 +96,7 @@ func (g gate) call(ctx context.Context, inv *invocation, f HostFunc, args []any)
 		fnErr = guard(ctx, inv.meta, f.Name)
 	}
 	if fnErr == nil {
-		result, fnErr = callFn(ctx, f, HostCall{Name: f.Name, Args: args, Meta: inv.meta, inv: inv})
+		result, fnErr = callFn(ctx, f, HostCall{Name: f.Name, Args: args, Meta: inv.meta, IdempotencyKey: key, inv: inv})
 	}
 	err := scriptError(fnErr)
 	var code Code

@@ -369,6 +369,10 @@ func (vm *VM) run(ctx context.Context, params InvokeParams, body func(*invocatio
 		vm.armed = &armedDeadline{}
 	}
 	vm.armed.inv.Store(inv)
+	if vm.task != nil {
+		vm.task.begin(inv)
+		defer vm.task.end()
+	}
 	if vm.deadline == nil {
 		vm.deadline = time.AfterFunc(timeout, vm.armed.passed)
 	} else {

@@ -38,6 +38,9 @@ type loop struct {
 	// JavaScript around each wait (an interface, not two method values:
 	// those would be two allocations a run).
 	turn turnHolder
+	// task, for a durable task's VM, journals what the loop delivers and,
+	// while the journal is replayed, decides what it delivers next.
+	task *taskState
 }
 
 // turnHolder is an invocation that takes turns.
@@ -57,7 +60,10 @@ type timer struct {
 	// native timers belong to the engine (AbortSignal.timeout); they are
 	// "unref'd": they never keep an invocation alive and are not reported.
 	native func()
-	index  int
+	// own: a task's native timer that journals its own firing (a
+	// receive's timeout).
+	own   bool
+	index int
 }
 
 func newLoop(clock Clock) *loop {
@@ -114,14 +120,34 @@ func (l *loop) reserve() func(func() error) {
 	}
 }
 
+// post runs cb on the loop's goroutine, in turn with completions, unless
+// the invocation has ended. It keeps nothing alive.
+func (l *loop) post(cb func() error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return
+	}
+	l.queue = append(l.queue, cb)
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+}
+
 // addTimer schedules fn; it returns the timer's id.
 func (l *loop) addTimer(delay time.Duration, interval time.Duration, fnValue goja.Value, fn goja.Callable, args []goja.Value) int {
 	if delay < 0 {
 		delay = 0
 	}
+	return l.addTimerAt(l.clock.Now().Add(delay), interval, fnValue, fn, args)
+}
+
+// addTimerAt schedules fn at due.
+func (l *loop) addTimerAt(due time.Time, interval time.Duration, fnValue goja.Value, fn goja.Callable, args []goja.Value) int {
 	l.nextID++
 	l.seq++
-	t := &timer{id: l.nextID, due: l.clock.Now().Add(delay), seq: l.seq, interval: interval, fn: fn, fnValue: fnValue, args: args}
+	t := &timer{id: l.nextID, due: due, seq: l.seq, interval: interval, fn: fn, fnValue: fnValue, args: args}
 	heap.Push(&l.timers, t)
 	if l.byID == nil {
 		l.byID = map[int]*timer{}
@@ -148,6 +174,13 @@ func (l *loop) visitRoots(visit func(goja.Value)) {
 // invocation alive.
 func (l *loop) addNativeTimer(delay time.Duration, fn func()) int {
 	id := l.addTimer(delay, 0, nil, nil, nil)
+	l.byID[id].native = fn
+	return id
+}
+
+// addNativeTimerAt is addNativeTimer at a time.
+func (l *loop) addNativeTimerAt(due time.Time, fn func()) int {
+	id := l.addTimerAt(due, 0, nil, nil, nil)
 	l.byID[id].native = fn
 	return id
 }
@@ -189,6 +222,26 @@ func (l *loop) run(ctx func() context.Context, settled func() bool, step func() 
 	for {
 		if err := l.runQueued(step); err != nil {
 			return 0, err
+		}
+		if l.task != nil && l.task.replaying() {
+			// Replaying: the journal says what happens next, unless the
+			// run is over (the rest of the journal is the next run's).
+			l.mu.Lock()
+			queued, reserved := len(l.queue), l.reserved
+			l.mu.Unlock()
+			if queued > 0 {
+				continue
+			}
+			if reserved == 0 && l.pendingTimeouts() == 0 && settled() {
+				return l.intervals(), nil
+			}
+			if err := l.task.deliverNext(l); err != nil {
+				return 0, err
+			}
+			if err := step(); err != nil {
+				return 0, err
+			}
+			continue
 		}
 		if err := l.runDueTimer(step); err != nil {
 			return 0, err
@@ -239,6 +292,17 @@ func (l *loop) runDueTimer(step func() error) error {
 		return nil
 	}
 	t := l.timers[0]
+	if l.task != nil && !t.own {
+		l.task.timerFired(t)
+	}
+	if err := l.fire(t); err != nil {
+		return err
+	}
+	return step()
+}
+
+// fire runs timer t: rescheduled if it is an interval, else removed.
+func (l *loop) fire(t *timer) error {
 	if t.interval > 0 {
 		t.due = t.due.Add(t.interval)
 		if now := l.clock.Now(); t.due.Before(now) {
@@ -246,9 +310,9 @@ func (l *loop) runDueTimer(step func() error) error {
 		}
 		l.seq++
 		t.seq = l.seq
-		heap.Fix(&l.timers, 0)
+		heap.Fix(&l.timers, t.index)
 	} else {
-		heap.Pop(&l.timers)
+		heap.Remove(&l.timers, t.index)
 		delete(l.byID, t.id)
 	}
 	if t.native != nil {
@@ -256,11 +320,14 @@ func (l *loop) runDueTimer(step func() error) error {
 	} else if _, err := t.fn(goja.Undefined(), t.args...); err != nil {
 		return err
 	}
-	return step()
+	return nil
 }
 
 // wait blocks until work is queued, the next timer is due, or ctx ends.
 func (l *loop) wait(ctx context.Context) error {
+	if l.task != nil {
+		return l.task.wait(l, ctx)
+	}
 	if l.turn != nil {
 		// Nothing to run: let another invocation have the turn meanwhile.
 		l.turn.giveTurn()

@@ -27,6 +27,9 @@ func (vm *VM) installModules(modules []Module) error {
 			_ = obj.Set(parts[len(parts)-1], vm.hostFunction(f))
 		}
 	}
+	if vm.task != nil {
+		vm.installTaskModule()
+	}
 	return nil
 }
 
@@ -51,7 +54,15 @@ func (vm *VM) hostFunction(f HostFunc) func(goja.FunctionCall) goja.Value {
 			args[i] = v
 		}
 		if !f.Async {
-			result, err := vm.gate.call(inv.context(), inv, f, args)
+			var (
+				result any
+				err    *Error
+			)
+			if vm.task != nil {
+				result, err = vm.task.syncCall(inv.context(), inv, f, args)
+			} else {
+				result, err = vm.gate.call(inv.context(), inv, f, args)
+			}
 			if err != nil {
 				panic(vm.jsError(err))
 			}
@@ -113,6 +124,10 @@ func containsBytes(v any, depth int) bool {
 // invocation ends first, settle never runs: a late result cannot touch the
 // VM. ctx should end with the invocation (inv.context() or a child).
 func (vm *VM) callAsync(ctx context.Context, inv *invocation, f HostFunc, args []any, settle func(result any, err *Error) error) {
+	if vm.task != nil {
+		vm.task.asyncCall(ctx, inv, f, args, settle, decodeAnyErr)
+		return
+	}
 	complete := inv.loop.reserve()
 	go func() {
 		result, err := vm.gate.call(ctx, inv, f, args)

@@ -95,7 +95,7 @@ func (vm *VM) installPerformance() {
 	rt := vm.rt
 	perf := rt.NewObject()
 	_ = perf.Set("now", func() float64 {
-		return float64(vm.engine.cfg.Clock.Now().Sub(vm.started)) / float64(time.Millisecond)
+		return float64(vm.now().Sub(vm.started)) / float64(time.Millisecond)
 	})
 	_ = perf.Set("timeOrigin", float64(vm.started.UnixNano())/1e6)
 	_ = rt.Set("performance", perf)

@@ -71,6 +71,9 @@ type VM struct {
 	// getOwnPropertyDescriptor is the original, for the guards' length
 	// checks (guards_arraylike.go plainLength).
 	getOwnPropertyDescriptor goja.Callable
+	// task is set for a durable task's VM (task.go): its clock, randomness
+	// and host calls go through the task's journal.
+	task *taskState
 }
 
 // NewVM creates a VM for p: installs the sandbox, the web globals and the
@@ -195,8 +198,8 @@ func (vm *VM) install() error {
 	cfg := vm.engine.cfg
 	rt.SetMaxCallStackSize(cfg.MaxCallStackSize)
 	rt.SetParserOptions(parser.WithDisableSourceMaps)
-	rt.SetTimeSource(cfg.Clock.Now)
-	rt.SetRandSource(cfg.Random.Float64)
+	rt.SetTimeSource(vm.now)
+	rt.SetRandSource(vm.randomFloat)
 	rt.SetPromiseRejectionTracker(func(p *goja.Promise, op goja.PromiseRejectionOperation) {
 		if vm.inv != nil {
 			vm.inv.trackRejection(p, op)
@@ -225,7 +228,7 @@ func (vm *VM) install() error {
 	vm.guardStrings()
 	vm.guardObjectKeys(vm.scope.builtin("Object"))
 	vm.web = web.NewGlobals(rt, web.Host{
-		Random:      cfg.Random.Read,
+		Random:      vm.randomRead,
 		SetTimeout:  vm.setBackgroundTimeout,
 		ReportError: vm.reportListenerError,
 		Fetch:       vm.fetch,
@@ -233,6 +236,31 @@ func (vm *VM) install() error {
 		Charge:      vm.chargeIf,
 	})
 	return nil
+}
+
+// now is the time a script reads: the engine's clock, or a task's journal.
+func (vm *VM) now() time.Time {
+	if vm.task != nil && vm.inv != nil {
+		return vm.task.now()
+	}
+	return vm.engine.cfg.Clock.Now()
+}
+
+// randomFloat is Math.random's source.
+func (vm *VM) randomFloat() float64 {
+	if vm.task != nil && vm.inv != nil {
+		return vm.task.randomFloat()
+	}
+	return vm.engine.cfg.Random.Float64()
+}
+
+// randomRead is crypto randomness's source.
+func (vm *VM) randomRead(p []byte) {
+	if vm.task != nil && vm.inv != nil {
+		vm.task.randomRead(p)
+		return
+	}
+	vm.engine.cfg.Random.Read(p)
 }
 
 // setBackgroundTimeout runs fn on the loop after ms, without keeping the

@@ -42,6 +42,7 @@ const (
 	ECancelled           Code = "CANCELLED"             // stopped by shutdown or a caller that went away
 	ESkipped             Code = "SKIPPED"               // a scheduled run not started: the previous one was still going
 	EScriptResponseError Code = "SCRIPT_RESPONSE_ERROR" // an HTTP script returned Response.error()
+	ENondeterminism      Code = "NONDETERMINISM"        // a task's script asked for another effect than its journal holds at that index
 
 	// Outbound requests (fetch, iota.http).
 	ESSRFBlocked        Code = "SSRF_BLOCKED"        // the address is private, loopback, link-local or metadata
@@ -92,6 +93,7 @@ var codes = map[Code]CodeInfo{
 	EUnhandledRejection:  {Status: http.StatusInternalServerError, Retryable: false, Script: false},
 	ETimeout:             {Status: http.StatusGatewayTimeout, Retryable: true, Script: true},
 	EMemoryLimit:         {Status: http.StatusInternalServerError, Retryable: false, Script: false},
+	ENondeterminism:      {Status: http.StatusConflict, Retryable: false, Script: false},
 	EStackOverflow:       {Status: http.StatusInternalServerError, Retryable: false, Script: false},
 	EOutputTooLarge:      {Status: http.StatusInternalServerError, Retryable: false, Script: false},
 	ECancelled:           {Status: http.StatusServiceUnavailable, Retryable: true, Script: true},

@@ -15,6 +15,7 @@ const (
 	TypeScheduled ScriptType = "scheduled" // runs on a cron schedule
 	TypeManual    ScriptType = "manual"    // runs when someone executes it
 	TypeEmbedded  ScriptType = "embedded"  // called by an embedding host
+	TypeTask      ScriptType = "task"      // runs as a durable task (docs/tasks.md)
 )
 
 // ScriptStatus is a script's lifecycle state; only active scripts are

@@ -88,6 +88,7 @@ type JournalKind string
 // Journal entry kinds.
 const (
 	JournalHost    JournalKind = "host"    // an SDK or host function call and its result
+	JournalCall    JournalKind = "call"    // an async call issued; its "host" entry comes when it completes
 	JournalReceive JournalKind = "receive" // an inbox event delivered to the script
 	JournalTimer   JournalKind = "timer"   // a timer fired
 	JournalClock   JournalKind = "clock"   // a reading of Date.now or new Date

@@ -11,11 +11,12 @@ const (
 	TriggerCron     Trigger = "cron"     // a scheduled script's schedule
 	TriggerManual   Trigger = "manual"   // someone ran it (API, UI, CLI)
 	TriggerEmbedded Trigger = "embedded" // a Go host that embeds Kiln ran it
+	TriggerTask     Trigger = "task"     // a durable task runs it (docs/tasks.md)
 )
 
 // Triggers lists every trigger, in a stable order (for validation messages
 // and docs).
-var Triggers = []Trigger{TriggerHTTP, TriggerEvent, TriggerCron, TriggerManual, TriggerEmbedded}
+var Triggers = []Trigger{TriggerHTTP, TriggerEvent, TriggerCron, TriggerManual, TriggerEmbedded, TriggerTask}
 
 // Valid reports whether t is a known trigger.
 func (t Trigger) Valid() bool {
@@ -29,7 +30,7 @@ func (t Trigger) Valid() bool {
 
 // ScriptType is the script type a trigger starts on its own: an HTTP
 // request runs an http script, an event an event script, a schedule a
-// scheduled script. Manual and embedded runs start a script of any type;
+// scheduled script, a task a task script. Manual and embedded runs start a script of any type;
 // for them ok is false.
 func (t Trigger) ScriptType() (typ ScriptType, ok bool) {
 	switch t {
@@ -39,6 +40,8 @@ func (t Trigger) ScriptType() (typ ScriptType, ok bool) {
 		return TypeEvent, true
 	case TriggerCron:
 		return TypeScheduled, true
+	case TriggerTask:
+		return TypeTask, true
 	}
 	return "", false
 }
@@ -51,7 +54,7 @@ func (t Trigger) ScriptType() (typ ScriptType, ok bool) {
 // says why; docs/state_machine.md draws the same table.
 func MayRun(s *Script, t Trigger) error {
 	if !t.Valid() {
-		return Errorf(EInvalidArgument, "trigger %q must be one of http, event, cron, manual, embedded", t)
+		return Errorf(EInvalidArgument, "trigger %q must be one of http, event, cron, manual, embedded, task", t)
 	}
 	if typ, own := t.ScriptType(); own {
 		if s.Type != typ {
