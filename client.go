@@ -62,6 +62,7 @@ type Client struct {
 	metrics  *metrics
 	routes   *routeTable
 	tracing  *tracing // nil: tracing off
+	tasks    *taskRuntime
 
 	opMu   sync.RWMutex
 	opHash string // the operator key's SHA-256, hex; "" while there is none
@@ -159,6 +160,7 @@ func New(cfg Config, opts ...Option) (c *Client, err error) {
 	c.metrics.observePool(c.pool)
 	c.runner = newRunner(eng, c.pool, c.recorder, c.metrics, cfg)
 	c.catalog = newCatalog(st, c.pool)
+	c.tasks = newTaskRuntime(c)
 	if err := c.catalog.loadTenants(ctx); err != nil {
 		return nil, fmt.Errorf("load tenants: %w", err)
 	}
@@ -243,6 +245,10 @@ func (c *Client) Start(ctx context.Context) error {
 			err = fmt.Errorf("start the cron scheduler: %w", e)
 			return
 		}
+		if e := c.tasks.start(ctx); e != nil {
+			err = fmt.Errorf("resume durable tasks: %w", e)
+			return
+		}
 		c.bg.Add(1)
 		go c.retentionLoop()
 		c.log.Info("kiln is running", "store", c.StoreName())
@@ -298,6 +304,7 @@ func (c *Client) Stop(ctx context.Context) error {
 			err = errors.Join(err, c.cron.Stop(ctx))
 		}
 		err = errors.Join(err, c.queue.Stop(ctx))
+		c.tasks.stop(ctx)
 		c.runner.shutdown(ctx)
 		_ = c.queue.Close()
 		c.recorder.close()

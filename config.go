@@ -119,6 +119,8 @@ type Config struct {
 	// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set (and shuts that provider
 	// down in Stop), and traces nothing otherwise.
 	TracerProvider trace.TracerProvider `json:"-"`
+	// Tasks tunes durable tasks (docs/tasks.md).
+	Tasks TaskConfig `json:"tasks"`
 }
 
 // WithDefaults fills every unset field, the nested Pool, Queue and
@@ -174,6 +176,7 @@ func (c Config) WithDefaults() Config {
 	if c.MissedRuns == "" {
 		c.MissedRuns = schedule.MissedRunOnce
 	}
+	c.Tasks = c.Tasks.withDefaults()
 	return c
 }
 
@@ -192,6 +195,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("script memory %d must be at least 1 MiB and at most the max %d", c.MemoryBytes, c.MaxMemoryBytes)
 	case c.Retention < time.Hour:
 		return fmt.Errorf("retention %s is too short: use at least 1h", c.Retention)
+	}
+	if err := c.Tasks.validate(); err != nil {
+		return err
 	}
 	if c.MissedRuns != schedule.MissedRunOnce && c.MissedRuns != schedule.MissedRunSkip {
 		return fmt.Errorf("missedRuns %q must be %q or %q", c.MissedRuns, schedule.MissedRunOnce, schedule.MissedRunSkip)

@@ -21,7 +21,7 @@ func (c *Client) ExecutionList(ctx context.Context, p ExecutionListParams) ([]ki
 		return nil, "", invalid("status %q must be one of pending, running, completed, failed, timeout, cancelled, skipped", p.Status)
 	}
 	if p.Trigger != "" && !p.Trigger.Valid() {
-		return nil, "", invalid("trigger %q must be one of http, event, cron, manual, embedded", p.Trigger)
+		return nil, "", invalid("trigger %q must be one of http, event, cron, manual, embedded, task", p.Trigger)
 	}
 	if err := checkLimit(p.Limit); err != nil {
 		return nil, "", err

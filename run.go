@@ -66,8 +66,8 @@ type RunResult struct {
 // written, OVERLOADED when the pool had no room in time (the result then
 // holds the execution, recorded as failed).
 func (c *Client) Run(ctx context.Context, p RunParams) (*RunResult, error) {
-	if !p.Trigger.Valid() {
-		return nil, kilntype.Errorf(kilntype.EInvalidArgument, "trigger %q must be one of http, event, cron, manual, embedded", p.Trigger)
+	if !p.Trigger.Valid() || p.Trigger == kilntype.TriggerTask {
+		return nil, kilntype.Errorf(kilntype.EInvalidArgument, "trigger %q must be one of http, event, cron, manual, embedded (a task starts with Spawn)", p.Trigger)
 	}
 	switch {
 	case p.HTTP != nil:

@@ -82,7 +82,7 @@ func (c *Client) ScriptCreate(ctx context.Context, p ScriptCreateParams) (*Scrip
 		Status: cmp.Or(p.Status, kilntype.StatusDraft), Language: cmp.Or(p.Language, "typescript"), Trigger: p.Trigger, Limits: p.Limits}
 	switch {
 	case p.Type == "":
-		return nil, invalid("type is required: one of http, event, scheduled, manual, embedded")
+		return nil, invalid("type is required: one of http, event, scheduled, manual, embedded, task")
 	case p.Source == "":
 		return nil, invalid("source is required: the script's code")
 	}
@@ -113,7 +113,7 @@ func (c *Client) checkScriptFields(s *kilntype.Script, source, changeDescription
 	case len(s.Description) > 2000:
 		return invalid("description must be at most 2000 characters")
 	case !slices.Contains(validTypes, s.Type):
-		return invalid("type %q must be one of http, event, scheduled, manual, embedded", s.Type)
+		return invalid("type %q must be one of http, event, scheduled, manual, embedded, task", s.Type)
 	case !slices.Contains(validStatuses, s.Status):
 		return invalid("status %q must be one of draft, active, paused, disabled, archived", s.Status)
 	case s.Language != "typescript" && s.Language != "javascript":
@@ -306,7 +306,7 @@ type ScriptListParams = store.ScriptListParams
 // cursor of the next page ("" after the last).
 func (c *Client) ScriptList(ctx context.Context, p ScriptListParams) ([]kilntype.Script, string, error) {
 	if p.Type != "" && !slices.Contains(validTypes, p.Type) {
-		return nil, "", invalid("type %q must be one of http, event, scheduled, manual, embedded", p.Type)
+		return nil, "", invalid("type %q must be one of http, event, scheduled, manual, embedded, task", p.Type)
 	}
 	if p.Status != "" && !slices.Contains(validStatuses, p.Status) {
 		return nil, "", invalid("status %q must be one of draft, active, paused, disabled, archived", p.Status)

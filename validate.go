@@ -17,7 +17,7 @@ import (
 )
 
 var (
-	validTypes    = []kilntype.ScriptType{kilntype.TypeHTTP, kilntype.TypeEvent, kilntype.TypeScheduled, kilntype.TypeManual, kilntype.TypeEmbedded}
+	validTypes    = []kilntype.ScriptType{kilntype.TypeHTTP, kilntype.TypeEvent, kilntype.TypeScheduled, kilntype.TypeManual, kilntype.TypeEmbedded, kilntype.TypeTask}
 	validStatuses = []kilntype.ScriptStatus{kilntype.StatusDraft, kilntype.StatusActive, kilntype.StatusPaused, kilntype.StatusDisabled, kilntype.StatusArchived}
 	pathSegment   = regexp.MustCompile(`^([A-Za-z0-9._~-]+|\{[A-Za-z_][A-Za-z0-9_]*\})$`)
 )

@@ -30,7 +30,7 @@ func (t Trigger) Valid() bool {
 
 // ScriptType is the script type a trigger starts on its own: an HTTP
 // request runs an http script, an event an event script, a schedule a
-// scheduled script, a task a task script. Manual and embedded runs start a script of any type;
+// scheduled script. Manual and embedded runs start a script of any type;
 // for them ok is false.
 func (t Trigger) ScriptType() (typ ScriptType, ok bool) {
 	switch t {
@@ -40,8 +40,6 @@ func (t Trigger) ScriptType() (typ ScriptType, ok bool) {
 		return TypeEvent, true
 	case TriggerCron:
 		return TypeScheduled, true
-	case TriggerTask:
-		return TypeTask, true
 	}
 	return "", false
 }
@@ -50,11 +48,15 @@ func (t Trigger) ScriptType() (typ ScriptType, ok bool) {
 // own trigger (HTTP, event, cron) runs it only while it is active and of
 // the trigger's type; a person or a host (manual, embedded) may also run a
 // draft or a paused script — to try it before it goes live — but never a
-// disabled or an archived one. A refusal is CONFLICT with a message that
+// disabled or an archived one. A task (started by a person, a host or
+// another task) runs only a task script, in the same states as manual. A refusal is CONFLICT with a message that
 // says why; docs/state_machine.md draws the same table.
 func MayRun(s *Script, t Trigger) error {
 	if !t.Valid() {
 		return Errorf(EInvalidArgument, "trigger %q must be one of http, event, cron, manual, embedded, task", t)
+	}
+	if t == TriggerTask && s.Type != TypeTask {
+		return Errorf(EConflict, "script %s is a %s script; only task scripts run as durable tasks", s.Name, s.Type)
 	}
 	if typ, own := t.ScriptType(); own {
 		if s.Type != typ {

@@ -13,7 +13,7 @@ import (
 func TestMayRun(t *testing.T) {
 	statuses := []ScriptStatus{StatusActive, StatusDraft, StatusPaused, StatusDisabled, StatusArchived}
 	for _, trig := range Triggers {
-		for _, typ := range []ScriptType{TypeHTTP, TypeEvent, TypeScheduled, TypeManual, TypeEmbedded} {
+		for _, typ := range []ScriptType{TypeHTTP, TypeEvent, TypeScheduled, TypeManual, TypeEmbedded, TypeTask} {
 			for _, st := range statuses {
 				s := &Script{Name: "s", Type: typ, Status: st}
 				var want bool
@@ -21,6 +21,9 @@ func TestMayRun(t *testing.T) {
 					want = st == StatusActive && typ == own
 				} else {
 					want = st != StatusDisabled && st != StatusArchived
+					if trig == TriggerTask {
+						want = want && typ == TypeTask
+					}
 				}
 				err := MayRun(s, trig)
 				if (err == nil) != want {

@@ -31,7 +31,7 @@ func (a *API) scriptCreate(w http.ResponseWriter, r *http.Request, p principal) 
 	case b.Name == nil:
 		return 0, nil, invalid("name is required")
 	case b.Type == nil:
-		return 0, nil, invalid("type is required: one of http, event, scheduled, manual, embedded")
+		return 0, nil, invalid("type is required: one of http, event, scheduled, manual, embedded, task")
 	case b.Source == nil:
 		return 0, nil, invalid("source is required: the script's code")
 	}
