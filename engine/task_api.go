@@ -77,6 +77,14 @@ func (vm *VM) installTaskGlobals() {
 	})
 }
 
+// TaskFunctions are the iota.tasks functions a task's VM has, each with
+// whether it returns a promise (sdk/iota.d.ts declares them; its test
+// checks them against this list).
+var TaskFunctions = map[string]bool{
+	"iota.tasks.self": false, "iota.tasks.parent": false, "iota.tasks.continueAsNew": false,
+	"iota.tasks.spawn": true, "iota.tasks.send": true, "iota.tasks.receive": true,
+}
+
 // installTaskModule defines iota.tasks on a task VM's iota object.
 func (vm *VM) installTaskModule() {
 	rt, t := vm.rt, vm.task

@@ -391,6 +391,63 @@ declare namespace iota {
   }
 
   /**
+   * Durable tasks (scripts of type "task"; docs/tasks.md). A task's script
+   * runs to its end across restarts: every value it receives is journaled
+   * and replayed. Only in task scripts.
+   *
+   * @example
+   * const peer = await iota.tasks.spawn('egress', { dest: params.to });
+   * await iota.tasks.send(peer, 'bridge', { from: iota.tasks.self() });
+   * const evt = await iota.tasks.receive({ timeout: 3600, types: ['digit', 'hangup'] });
+   */
+  namespace tasks {
+    /** An event in a task's inbox, as receive delivers it. */
+    interface TaskEvent<T = unknown> {
+      /** Numbers the task's events in arrival order, from 1. */
+      seq: number;
+      type: string;
+      payload: T;
+      /** The sending task's ID; null for an event sent from outside (API, CLI, host). */
+      from: string | null;
+      /** When the event arrived (RFC 3339). */
+      at: string;
+    }
+    /** This task's ID. */
+    export function self(): string;
+    /** The ID of the task that spawned this one; null for a task started from outside. */
+    export function parent(): string | null;
+    /**
+     * Starts a child task running the tenant's task script `script` with
+     * `params`, and returns its ID. The child is created in the same
+     * durable step as this call's journal entry: exactly once.
+     *
+     * @throws {KilnError} NOT_FOUND (no such script), CONFLICT (not a task script), QUOTA_EXCEEDED (too many live tasks), TOO_LARGE
+     */
+    export function spawn(script: string, params?: unknown): Promise<string>;
+    /**
+     * Puts an event in another task's inbox; it is durable when the promise
+     * resolves, whether or not the receiver waits. Exactly once.
+     *
+     * @throws {KilnError} NOT_FOUND (no such task), CONFLICT (it has ended), QUOTA_EXCEEDED (its inbox is full), TOO_LARGE
+     */
+    export function send(taskId: string, type: string, payload?: unknown): Promise<void>;
+    /**
+     * The next event in this task's inbox (of one of `types`, if given;
+     * others stay queued in order), or null once `timeout` seconds have
+     * passed (up to ten years; left out: wait for ever). A task that
+     * waits is dropped from memory after a few seconds and resumed, by
+     * replay, when an event or its timeout comes. One receive at a time.
+     */
+    export function receive<T = unknown>(options?: { timeout?: number; types?: string[] }): Promise<TaskEvent<T> | null>;
+    /**
+     * Ends this task's journal and starts its script again with `params`,
+     * under the same ID and inbox: a task that loops for ever calls it now
+     * and then so that its journal does not grow past its cap.
+     */
+    export function continueAsNew(params?: unknown): never;
+  }
+
+  /**
    * Functions an embedding host application registers for its scripts.
    * Empty here: a host ships its own .d.ts that adds to it, as in
    *
