@@ -295,7 +295,10 @@ func second[T any](_ T, err error) error { return err }
 // the median and the 99th percentile.
 func BenchmarkTaskResume(b *testing.B) {
 	ctx := context.Background()
-	c := newTestClient(b, func(cfg *Config) { cfg.Tasks.HibernateAfter = time.Millisecond; cfg.Tasks.PollInterval = time.Millisecond })
+	c := newTestClient(b, func(cfg *Config) {
+		cfg.Tasks.HibernateAfter = time.Millisecond
+		cfg.Tasks.PollInterval = time.Millisecond
+	})
 	tenant, err := c.TenantCreate(ctx, TenantCreateParams{Slug: "bench", Name: "Bench"})
 	if err != nil {
 		b.Fatal(err)
