@@ -212,7 +212,7 @@ func (t *taskState) now() time.Time {
 	if e != nil {
 		ns, perr := strconv.ParseInt(string(e.Value), 10, 64)
 		if perr != nil {
-			t.diverge(e, "read the clock (the entry holds no time)")
+			_ = t.diverge(e, "read the clock (the entry holds no time)")
 			return t.at
 		}
 		return time.Unix(0, ns)
@@ -231,7 +231,7 @@ func (t *taskState) randomFloat() float64 {
 	if e != nil {
 		f, perr := strconv.ParseFloat(string(e.Value), 64)
 		if perr != nil {
-			t.diverge(e, "called Math.random (the entry holds no number)")
+			_ = t.diverge(e, "called Math.random (the entry holds no number)")
 		}
 		return f
 	}
@@ -251,7 +251,7 @@ func (t *taskState) randomRead(p []byte) {
 	if e != nil {
 		var b []byte
 		if json.Unmarshal(e.Value, &b) != nil || len(b) != len(p) {
-			t.diverge(e, "asked crypto for random bytes (the entry holds others)")
+			_ = t.diverge(e, "asked crypto for random bytes (the entry holds others)")
 			clear(p)
 			return
 		}

@@ -42,7 +42,7 @@ func (h *TaskHandle) Run(ctx context.Context, vm *VM, params json.RawMessage, me
 	}
 	if !t.failed {
 		if err := t.flush(nil); err != nil {
-			t.lose(err)
+			_ = t.lose(err)
 		}
 	}
 	return res
@@ -240,7 +240,7 @@ func (t *taskState) send(m TaskMessage) *Error {
 // again with params, in a fresh one.
 func (t *taskState) continueAsNew(params json.RawMessage) {
 	if t.replaying() {
-		t.diverge(&t.journal[t.pos], "called continueAsNew")
+		_ = t.diverge(&t.journal[t.pos], "called continueAsNew")
 		return
 	}
 	if err := t.flush(nil); err != nil {
@@ -284,7 +284,7 @@ func (t *taskState) waitBase() (time.Time, bool) {
 	if e != nil {
 		ns, perr := strconv.ParseInt(string(e.Value), 10, 64)
 		if perr != nil {
-			t.diverge(e, "waited (the entry holds no time)")
+			_ = t.diverge(e, "waited (the entry holds no time)")
 			return time.Time{}, false
 		}
 		return time.Unix(0, ns), true
@@ -426,7 +426,7 @@ func (t *taskState) readInput(wait time.Duration) goja.Value {
 	if t.replaying() {
 		e := &t.journal[t.pos]
 		if (e.Kind != kilntype.JournalReceive && e.Kind != kilntype.JournalTimeout) || !bytes.Equal(e.Request, req) {
-			t.diverge(e, "called ReadInput "+string(req))
+			_ = t.diverge(e, "called ReadInput "+string(req))
 			return goja.Undefined()
 		}
 		t.served(e)
