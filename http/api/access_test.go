@@ -11,6 +11,7 @@ import (
 
 	"github.com/kiln-run/kiln"
 	"github.com/kiln-run/kiln/kilntype"
+	"github.com/kiln-run/kiln/store"
 )
 
 const testOperatorKey = "operator-key-for-tests-0123456789"
@@ -42,7 +43,7 @@ func newTestAPI(t *testing.T, opts ...kiln.Option) (*kiln.Client, *API, *httptes
 // table refuses gets 401 (no key) or 403; a caller it admits gets past the
 // middleware (whatever the handler then says of the empty request). And a
 // tenant's admin never reaches another tenant's script, execution, key or
-// keys through the routes that name them.
+// keys or task through the routes that name them.
 func TestRouteAccess(t *testing.T) {
 	ctx := context.Background()
 	c, a, srv := newTestAPI(t)
@@ -91,7 +92,9 @@ func TestRouteAccess(t *testing.T) {
 		"GET /api/pool": AccessOperator, "PUT /api/secrets/{name}": AccessAdmin, "GET /api/secrets": AccessAdmin,
 		"DELETE /api/secrets/{name}": AccessAdmin, "POST /api/events": AccessDeveloper, "GET /api/dlq": AccessViewer,
 		"GET /api/dlq/{id}": AccessViewer, "POST /api/dlq/{id}/replay": AccessDeveloper, "DELETE /api/dlq/{id}": AccessDeveloper,
-		"GET /metrics": AccessOperator,
+		"POST /api/tasks": AccessDeveloper, "GET /api/tasks": AccessViewer, "GET /api/tasks/{id}": AccessViewer,
+		"GET /api/tasks/{id}/journal": AccessViewer, "POST /api/tasks/{id}/events": AccessDeveloper,
+		"DELETE /api/tasks/{id}": AccessDeveloper, "GET /metrics": AccessOperator,
 	}
 	if len(routes) != len(want) {
 		t.Errorf("the table has %d routes, the test knows %d: add the new route's access here", len(routes), len(want))
@@ -138,6 +141,15 @@ func TestRouteAccess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ts, err := c.ScriptCreate(ctx, kiln.ScriptCreateParams{TenantID: acme.ID, Name: "waits", Type: kilntype.TypeTask,
+		Source: "export default async () => { const e = await iota.tasks.receive({timeout: 60}); return e && e.type; }"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	task, err := c.Spawn(ctx, kiln.SpawnParams{TenantID: acme.ID, ScriptID: ts.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
 	other := callers[len(callers)-1].key
 	for _, probe := range []struct{ method, path, body string }{
 		{"GET", "/api/scripts/" + s.ID, ""},
@@ -148,6 +160,12 @@ func TestRouteAccess(t *testing.T) {
 		{"GET", "/api/executions/" + res.Execution.ID, ""},
 		{"POST", "/api/tenants/acme/keys", `{"name":"x","role":"admin"}`},
 		{"DELETE", "/api/keys/" + admin.ID, ""},
+		{"POST", "/api/tasks", `{"scriptId":"` + ts.ID + `"}`},
+		{"GET", "/api/tasks/" + task.ID, ""},
+		{"GET", "/api/tasks/" + task.ID + "/journal", ""},
+		{"POST", "/api/tasks/" + task.ID + "/events", `{"type":"hijack"}`},
+		{"DELETE", "/api/tasks/" + task.ID, ""},
+		{"GET", "/api/tasks?script=" + ts.ID, ""},
 	} {
 		if status := send(t, srv, probe.method, probe.path, other, probe.body); status != http.StatusNotFound {
 			t.Errorf("%s %s by another tenant's admin: got %d, want 404", probe.method, probe.path, status)
@@ -158,6 +176,12 @@ func TestRouteAccess(t *testing.T) {
 	}
 	if _, err := c.Authenticate(ctx, admin.Key); err != nil {
 		t.Fatalf("acme's admin key after the probes: %v", err)
+	}
+	if got, err := c.Task(ctx, acme.ID, task.ID); err != nil || got.State.Terminal() || got.InboxDepth != 0 {
+		t.Fatalf("acme's task after the probes: %+v, %v", got, err)
+	}
+	if list, _, err := c.Tasks(ctx, store.TaskListParams{TenantID: acme.ID}); err != nil || len(list) != 1 {
+		t.Fatalf("acme's tasks after the probes: %d, %v (another tenant started one?)", len(list), err)
 	}
 }
 
