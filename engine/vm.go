@@ -71,6 +71,9 @@ type VM struct {
 	// getOwnPropertyDescriptor is the original, for the guards' length
 	// checks (guards_arraylike.go plainLength).
 	getOwnPropertyDescriptor goja.Callable
+	// building holds what a guard builds step by step (guards_splice.go),
+	// for the meter's walk to see until the guard returns it.
+	building []goja.Value
 }
 
 // NewVM creates a VM for p: installs the sandbox, the web globals and the
@@ -138,6 +141,9 @@ func (vm *VM) Bind(ctx context.Context, p *Program) error {
 		visit(handler)
 		if vm.loop != nil {
 			vm.loop.visitRoots(visit)
+		}
+		for _, v := range vm.building {
+			visit(v)
 		}
 	})
 	return nil
