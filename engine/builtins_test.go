@@ -167,10 +167,7 @@ func TestBuiltinsClassified(t *testing.T) {
 
 // runawayKnown lists scalable built-ins that still escape a bound, and
 // why; TestBuiltinRunaways skips them unless -builtins.known is set.
-var runawayKnown = map[string]string{
-	"String.prototype.localeCompare": "one call of x/text/collate, about 1 µs a character and " +
-		"50 bytes of garbage a character (two 4M-character strings: 2.7 s, 227 MiB)",
-}
+var runawayKnown = map[string]string{}
 
 var runKnown = flag.Bool("builtins.known", false, "TestBuiltinRunaways: also run the known failures")
 

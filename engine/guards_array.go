@@ -254,14 +254,18 @@ func (vm *VM) arrayMethod(m string, orig native, length goja.Value) *goja.Object
 			return orig(call)
 		}
 	default:
-		f = func(call goja.FunctionCall) goja.Value {
-			v := call.This
-			this, n := vm.arrayLike(v)
-			call.This = this
-			if walk, early := arrayWalk(m, v, n, &call); !early && !vm.chargeIf(walk*valueBytes, what) {
-				return goja.Undefined()
+		f = vm.walked(m, orig)
+		if m == "splice" {
+			// On anything but an array, splice's steps run here, one at a
+			// time (guards_splice.go): a Proxy's length may be near 2^53
+			// and its species constructor may make anything.
+			walked := f
+			f = func(call goja.FunctionCall) goja.Value {
+				if o, ok := call.This.(*goja.Object); ok && o.ClassName() == "Array" {
+					return walked(call)
+				}
+				return vm.spliceSteps(call)
 			}
-			return unpin(orig(call), this, v)
 		}
 	}
 	guarded := f
@@ -282,6 +286,54 @@ func (vm *VM) arrayMethod(m string, orig native, length goja.Value) *goja.Object
 		return guarded(call)
 	}
 	return vm.newNative(m, length, f)
+}
+
+// walked returns Array.prototype[m] running orig on an array-like whose
+// length, and the walk its arguments ask for, are charged first
+// (arrayWalk).
+func (vm *VM) walked(m string, orig native) native {
+	what := "Array.prototype." + m
+	return func(call goja.FunctionCall) goja.Value {
+		v := call.This
+		this, n := vm.arrayLike(v)
+		converts := anyObject(call.Arguments)
+		call.This = this
+		walk, early := arrayWalk(m, v, n, &call)
+		if converts {
+			// The spec reads the length before it converts the
+			// arguments, goja after the guard has converted them: if a
+			// conversion (a valueOf) changed the length, goja is handed
+			// the receiver with the length read first.
+			this = vm.repin(this, v, n)
+			call.This = this
+		}
+		if !early && !vm.chargeIf(walk*valueBytes, what) {
+			return goja.Undefined()
+		}
+		return unpin(orig(call), this, v)
+	}
+}
+
+// repin returns this, the receiver arrayLike returned for v, pinned to the
+// length n it measured if the length has changed since.
+func (vm *VM) repin(this, v goja.Value, n float64) goja.Value {
+	obj, ok := this.(*goja.Object)
+	if !ok || !sameObject(this, v) {
+		return this // a primitive, or pinned already
+	}
+	if l, ok := vm.plainLength(obj); ok && l == n {
+		return this
+	}
+	return vm.pinLength(obj, n)
+}
+
+func anyObject(vs []goja.Value) bool {
+	for _, v := range vs {
+		if isObject(v) {
+			return true
+		}
+	}
+	return false
 }
 
 // Lengths past which the spec's array built-ins throw before any work.
@@ -394,7 +446,7 @@ func arrayWalk(m string, v goja.Value, n float64, call *goja.FunctionCall) (walk
 			return 0, true
 		}
 		if m == "splice" {
-			return n, !array && del > maxArrayLength
+			return n, false // an array (spliceSteps takes the others)
 		}
 		return n, length > maxArrayLength
 	}

@@ -52,6 +52,7 @@ func (vm *VM) guardStrings() {
 		})
 	}
 	vm.guardStringSearches(proto)
+	vm.guardLocaleCompare(proto)
 	if str, ok := proto.Get("constructor").(*goja.Object); ok {
 		vm.guardStringStatics(str)
 	}

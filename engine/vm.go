@@ -74,6 +74,9 @@ type VM struct {
 	// task is set for a durable task's VM (task.go): its clock, randomness
 	// and host calls go through the task's journal.
 	task *taskState
+	// building holds what a guard builds step by step (guards_splice.go),
+	// for the meter's walk to see until the guard returns it.
+	building []goja.Value
 }
 
 // NewVM creates a VM for p: installs the sandbox, the web globals and the
@@ -141,6 +144,9 @@ func (vm *VM) Bind(ctx context.Context, p *Program) error {
 		visit(handler)
 		if vm.loop != nil {
 			vm.loop.visitRoots(visit)
+		}
+		for _, v := range vm.building {
+			visit(v)
 		}
 	})
 	return nil
