@@ -41,6 +41,9 @@ func (t *taskState) want(kind kilntype.JournalKind, name string, request json.Ra
 		return nil, Errorf(CodeCancelled, "the task has stopped")
 	}
 	if !t.replaying() {
+		if t.cfg.ReplayOnly {
+			return nil, t.journalEnd("asks for " + describeCall(kind, name, request))
+		}
 		return nil, nil
 	}
 	e := &t.journal[t.pos]
@@ -53,6 +56,9 @@ func (t *taskState) want(kind kilntype.JournalKind, name string, request json.Ra
 
 // served advances past e, and goes live after the journal's last entry.
 func (t *taskState) served(e *kilntype.JournalEntry) {
+	if t.cfg.OnServe != nil {
+		t.cfg.OnServe(e)
+	}
 	t.pos++
 	t.durable++
 	if !e.At.IsZero() {
@@ -264,8 +270,12 @@ func (t *taskState) randomRead(p []byte) {
 
 // timerFired journals a live timer firing (the loop calls it before the
 // callback runs).
-func (t *taskState) timerFired(tm *timer) {
+func (t *taskState) timerFired(tm *timer) error {
+	if t.cfg.ReplayOnly {
+		return t.journalEnd("has a timer fire")
+	}
 	t.record(kilntype.JournalEntry{Kind: kilntype.JournalTimer, Value: strconv.AppendInt(nil, int64(tm.id), 10)}, false)
+	return nil
 }
 
 // taskCall is an async host call of a task.
@@ -411,6 +421,9 @@ func decodeAnyErr(v json.RawMessage) (any, error) {
 // while replaying that it holds no result of are performed now, in the
 // order they were issued, and a pending receive looks at the inbox.
 func (t *taskState) goLive() {
+	if t.cfg.ReplayOnly {
+		return // the loop's next wait ends the replay
+	}
 	for _, c := range t.pending {
 		if t.calls[c.issue] == c {
 			t.dispatch(c)

@@ -293,7 +293,9 @@ func (l *loop) runDueTimer(step func() error) error {
 	}
 	t := l.timers[0]
 	if l.task != nil && !t.own {
-		l.task.timerFired(t)
+		if err := l.task.timerFired(t); err != nil {
+			return err
+		}
 	}
 	if err := l.fire(t); err != nil {
 		return err

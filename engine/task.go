@@ -90,6 +90,12 @@ type Task struct {
 	ActivationTimeout time.Duration
 	// NewID makes the IDs of spawned children. Required.
 	NewID func() string
+	// ReplayOnly replays the journal and performs nothing: where the
+	// journal ends and the script asks for anything more, or waits, the
+	// run stops with TaskOutcome.JournalEnd (kiln replay).
+	ReplayOnly bool
+	// OnServe, if set, is told of each journal entry as replay serves it.
+	OnServe func(e *kilntype.JournalEntry)
 }
 
 // TaskOutcome is how a task's invocation ended, besides its Result.
@@ -109,6 +115,9 @@ type TaskOutcome struct {
 	Lost error
 	// JournalLen is the journal's durable length.
 	JournalLen int64
+	// JournalEnd, under ReplayOnly, says the replay reached the journal's
+	// end with the script asking for more: what, is the run's error.
+	JournalEnd bool
 }
 
 // TaskHandle controls a running task's VM from any goroutine.
@@ -270,6 +279,9 @@ var errTaskContinued = &Error{Code: CodeCancelled, Message: "the task continues 
 // wait is the task's loop wait: until work is queued, a timer falls due,
 // the task may hibernate, or ctx ends.
 func (t *taskState) wait(l *loop, ctx context.Context) error {
+	if t.cfg.ReplayOnly {
+		return t.journalEnd("waits for an event, a timer or a call's result")
+	}
 	t.pause()
 	defer t.resume()
 	var timerC <-chan time.Time
@@ -337,6 +349,14 @@ func (t *taskState) hibernate(l *loop) error {
 		t.outcome.WakeAt = &at
 	}
 	return errTaskHibernated
+}
+
+// journalEnd stops a ReplayOnly run where the journal ends.
+func (t *taskState) journalEnd(what string) *Error {
+	t.outcome.JournalEnd = true
+	err := Errorf(CodeCancelled, "the journal ends at index %d, and here the script %s: in production the task goes on live from this point", t.durable, what)
+	t.stop(err)
+	return err
 }
 
 // lose stops the task after a write that failed: its durable state is as

@@ -30,7 +30,7 @@ func (h *TaskHandle) Run(ctx context.Context, vm *VM, params json.RawMessage, me
 	t := h.t
 	meta.Trigger = kilntype.TriggerTask
 	res := vm.Invoke(ctx, InvokeParams{Input: params, Meta: meta, Timeout: TaskLifetime, MemoryLimit: memoryLimit})
-	if t.outcome.Hibernated || t.outcome.ContinueAsNew != nil || t.outcome.Lost != nil {
+	if t.outcome.Hibernated || t.outcome.ContinueAsNew != nil || t.outcome.Lost != nil || t.outcome.JournalEnd {
 		return res
 	}
 	if !t.failed && t.replaying() {
@@ -329,7 +329,7 @@ func (t *taskState) receive(types []string, wait time.Duration) goja.Value {
 // the inbox holds one: consumed in the same step as its journal entry.
 func (t *taskState) checkInbox() error {
 	w := t.waiter
-	if w == nil || w.blocking || t.replaying() || t.failed {
+	if w == nil || w.blocking || t.replaying() || t.failed || t.cfg.ReplayOnly {
 		return nil
 	}
 	ev, err := t.cfg.Host.NextEvent(t.vm.inv.context(), w.types)
@@ -353,6 +353,10 @@ func (t *taskState) checkInbox() error {
 // for the next receive.
 func (t *taskState) timeoutFired(w *taskWaiter) {
 	if t.waiter != w || t.failed {
+		return
+	}
+	if t.cfg.ReplayOnly {
+		_ = t.journalEnd("has its receive time out")
 		return
 	}
 	// The inbox first: an event that is there when the timeout runs (a
@@ -431,6 +435,10 @@ func (t *taskState) readInput(wait time.Duration) goja.Value {
 		}
 		t.served(e)
 		return t.inputValue(e)
+	}
+	if t.cfg.ReplayOnly {
+		_ = t.journalEnd("calls ReadInput " + string(req))
+		return goja.Undefined()
 	}
 	ctx := vm.inv.context()
 	for {

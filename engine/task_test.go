@@ -475,3 +475,56 @@ func BenchmarkTaskReplay(b *testing.B) {
 	b.ReportMetric(float64(entries)*float64(b.N)/b.Elapsed().Seconds(), "entries/s")
 	b.ReportMetric(float64(entries), "entries")
 }
+
+// TestTaskReplayOnly replays journals without performing anything: a
+// completed task's journal reproduces its result, entry by entry; a cut
+// journal stops where the script asks for more; a waiting task's stops
+// where it waits. Nothing is written.
+func TestTaskReplayOnly(t *testing.T) {
+	e := taskTestEngine(t)
+	p := compileTask(t, e, determinismScript)
+	host := &memTaskHost{refuse: "tsk_gone"}
+	host.send("noise", `1`)
+	host.send("digit", `{"d":5}`)
+	live, _ := runTask(t, e, p, host, 0)
+	if live.Err != nil {
+		t.Fatal(live.Err)
+	}
+	replay := func(journal []kilntype.JournalEntry) (*Result, TaskOutcome, int) {
+		served := 0
+		refusing := &memTaskHost{refuse: "*"}
+		vm, h, err := e.NewTaskVM(context.Background(), p, Task{ID: "tsk_1", ParentID: "tsk_0", Host: refusing, Journal: journal,
+			ReplayOnly: true, OnServe: func(*kilntype.JournalEntry) { served++ }, NewID: func() string { return "never" }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := h.Run(context.Background(), vm, json.RawMessage(`{"to":"tsk_peer"}`), Meta{}, 0)
+		if refusing.appends != 0 {
+			t.Fatalf("a replay wrote %d steps", refusing.appends)
+		}
+		return res, h.Outcome(), served
+	}
+	res, out, served := replay(host.journal)
+	if res.Err != nil || !bytes.Equal(res.Value, live.Value) || out.JournalEnd || served != len(host.journal) {
+		t.Fatalf("full replay: %s %v %+v served %d of %d", res.Value, res.Err, out, served, len(host.journal))
+	}
+	cut := len(host.journal) / 2
+	res, out, served = replay(host.journal[:cut])
+	if !out.JournalEnd || served != cut || res.Err == nil || !strings.Contains(res.Err.Message, fmt.Sprintf("ends at index %d", cut)) {
+		t.Fatalf("cut replay: %v %+v served %d", res.Err, out, served)
+	}
+
+	waiting := compileTask(t, e, `export default async () => { const a = await iota.test.echo(1); const ev = await iota.tasks.receive(); return [a, ev]; }`)
+	wh := &memTaskHost{}
+	if _, o := runTask(t, e, waiting, wh, 10*time.Millisecond); !o.Hibernated {
+		t.Fatalf("want hibernated: %+v", o)
+	}
+	vm, h, err := e.NewTaskVM(context.Background(), waiting, Task{ID: "w", Host: &memTaskHost{}, Journal: wh.journal, ReplayOnly: true, NewID: func() string { return "x" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res = h.Run(context.Background(), vm, nil, Meta{}, 0)
+	if o := h.Outcome(); !o.JournalEnd || res.Err == nil || !strings.Contains(res.Err.Message, "waits for an event") {
+		t.Fatalf("waiting replay: %v %+v", res.Err, o)
+	}
+}
