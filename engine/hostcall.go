@@ -25,6 +25,10 @@ type HostFunc struct {
 	// Async functions run off the VM's goroutine and return a promise;
 	// sync functions return their value directly and must be quick.
 	Async bool
+	// Output marks a function that only writes the run's output (iota.log):
+	// it gives the script nothing to depend on, so a durable task performs
+	// it without journaling it, and a replay performs it again.
+	Output bool
 	// Fn does the work. Args are JSON-like values (nil, bool, float64/int64,
 	// string, []any, map[string]any). Its result is converted the same way.
 	// Return an *Error to give the script a stable err.code; any other error

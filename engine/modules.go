@@ -58,7 +58,7 @@ func (vm *VM) hostFunction(f HostFunc) func(goja.FunctionCall) goja.Value {
 				result any
 				err    *Error
 			)
-			if vm.task != nil {
+			if vm.task != nil && !f.Output {
 				result, err = vm.task.syncCall(inv.context(), inv, f, args)
 			} else {
 				result, err = vm.gate.call(inv.context(), inv, f, args)

@@ -21,7 +21,7 @@ func LogModule() engine.Module {
 	m := engine.Module{Name: "iota.log"}
 	for _, level := range []engine.Level{engine.LevelDebug, engine.LevelInfo, engine.LevelWarn, engine.LevelError} {
 		name := "iota.log." + string(level)
-		m.Funcs = append(m.Funcs, engine.HostFunc{Name: name, Fn: func(_ context.Context, call engine.HostCall) (any, error) {
+		m.Funcs = append(m.Funcs, engine.HostFunc{Name: name, Output: true, Fn: func(_ context.Context, call engine.HostCall) (any, error) {
 			if len(call.Args) == 0 || len(call.Args) > 2 {
 				return nil, invalid(name, "it takes a message and an optional object of fields, as in %s('order paid', { orderId: 42 })", name)
 			}

@@ -47,7 +47,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usagef("%v (see 'kiln %s --help')", err, c.Name())
 	})
-	root.AddCommand(newRunCommand(stdout, stderr), newServeCommand(stdout, stderr), newDLQCommand(stdout), newTasksCommand(stdout, stderr))
+	root.AddCommand(newRunCommand(stdout, stderr), newServeCommand(stdout, stderr), newDLQCommand(stdout), newTasksCommand(stdout, stderr), newReplayCommand(stdout, stderr))
 	addVersion(root, stdout)
 
 	err := root.Execute()

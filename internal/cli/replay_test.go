@@ -1,0 +1,126 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kiln-run/kiln"
+	"github.com/kiln-run/kiln/server"
+)
+
+// TestReplayCommand replays tasks from a real server: a task that failed
+// reproduces its error at the same line after the same effects; a task
+// that waits stops where it waits; --to stops earlier; and nothing the
+// replay does reaches the server (the waiting task's journal is
+// unchanged after).
+func TestReplayCommand(t *testing.T) {
+	const op = "operator-key-for-cli-tests-0123"
+	ctx := context.Background()
+	app, err := server.New(ctx, server.Config{Addr: "127.0.0.1:0", Config: kiln.Config{DataDir: t.TempDir(), OperatorKey: op, ShutdownTimeout: 5 * time.Second,
+		Tasks: kiln.TaskConfig{HibernateAfter: 20 * time.Millisecond, PollInterval: 5 * time.Millisecond}}},
+		slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := app.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = app.Stop(ctx) })
+	base := "http://" + app.Addr()
+	api := func(key, method, path, body string, out any) {
+		t.Helper()
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode >= 300 {
+			t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, b)
+		}
+		if out != nil {
+			_ = json.Unmarshal(b, out)
+		}
+	}
+	api(op, "POST", "/api/tenants", `{"slug": "acme", "name": "Acme"}`, nil)
+	var key struct{ Key string }
+	api(op, "POST", "/api/tenants/acme/keys", `{"name": "cli", "role": "developer"}`, &key)
+	src, _ := json.Marshal("export default async (params) => {\n" +
+		"  const r = Math.random();\n" +
+		"  await iota.cache.set('k', { r }, 60);\n" +
+		"  const got = await iota.cache.get('k');\n" +
+		"  iota.log.info('got', { same: got.r === r });\n" +
+		"  const e = await iota.tasks.receive();\n" +
+		"  if (e.payload.boom) throw new Error('boom at ' + got.r);\n" +
+		"  return got.r;\n" +
+		"};\n")
+	api(key.Key, "POST", "/api/scripts", `{"name": "flaky", "type": "task", "language": "javascript", "source": `+string(src)+`}`, nil)
+	start := func() string {
+		var task struct{ ID string }
+		api(key.Key, "POST", "/api/tasks", `{"script": "flaky"}`, &task)
+		return task.ID
+	}
+	state := func(id string) (string, int) {
+		var task struct {
+			State      string
+			JournalLen int
+		}
+		api(key.Key, "GET", "/api/tasks/"+id, "", &task)
+		return task.State, task.JournalLen
+	}
+	waitFor := func(id, want string) int {
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			s, n := state(id)
+			if s == want {
+				return n
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("task %s is %s, want %s", id, s, want)
+			}
+		}
+	}
+	kiln := func(args ...string) (int, string, string) {
+		var stdout, stderr bytes.Buffer
+		code := Main(append(args, "--server", base, "--key", key.Key), strings.NewReader(""), &stdout, &stderr)
+		return code, stdout.String(), stderr.String()
+	}
+
+	failed := start()
+	waitFor(failed, "hibernated")
+	api(key.Key, "POST", "/api/tasks/"+failed+"/events", `{"type": "x", "payload": {"boom": true}}`, nil)
+	waitFor(failed, "failed")
+	code, out, stderr := kiln("replay", failed)
+	if code != ExitFailed || !strings.Contains(out, "error RUNTIME_ERROR at script.js:7") || !strings.Contains(out, "boom at 0.") ||
+		!strings.Contains(out, "call     iota.cache.set") || !strings.Contains(out, "receive  x") || !strings.Contains(out, `got {"same":true}`) {
+		t.Fatalf("replay of a failed task: %d\n%s\n%s", code, out, stderr)
+	}
+
+	waiting := start()
+	n := waitFor(waiting, "hibernated")
+	code, out, stderr = kiln("replay", waiting)
+	if code != 0 || !strings.Contains(out, "waits for an event") {
+		t.Fatalf("replay of a waiting task: %d\n%s\n%s", code, out, stderr)
+	}
+	code, out, stderr = kiln("replay", waiting, "--to", "2", "--quiet")
+	if code != 0 || !strings.Contains(out, "ends at index 2") || strings.Contains(out, "call     iota.cache.set") {
+		t.Fatalf("replay --to 2: %d\n%s\n%s", code, out, stderr)
+	}
+	if s, after := state(waiting); s != "hibernated" || after != n {
+		t.Fatalf("replays changed the task: %s, journal %d → %d", s, n, after)
+	}
+	if code, _, stderr := kiln("replay", waiting, "--to", "999"); code != ExitUsage || !strings.Contains(stderr, "the journal has") {
+		t.Fatalf("--to past the end: %d %s", code, stderr)
+	}
+	if code, _, stderr := kiln("replay", "nope"); code != ExitFailed || !strings.Contains(stderr, "NOT_FOUND") {
+		t.Fatalf("unknown task: %d %s", code, stderr)
+	}
+}
