@@ -160,7 +160,6 @@ func describeEntry(e *kilntype.JournalEntry) string {
 	return b.String()
 }
 
-
 // replayModules are the host functions a replayed script can call: the
 // SDK's and any other the journal names (a host application's). None is
 // ever performed: replay serves their results from the journal, and stops
