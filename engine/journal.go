@@ -362,6 +362,9 @@ func (t *taskState) callKey(c *taskCall) string {
 // dispatch performs c off the VM's goroutine; its result is journaled
 // when the loop delivers it.
 func (t *taskState) dispatch(c *taskCall) {
+	if t.cfg.ReplayOnly {
+		return // performed by nothing: the loop's next wait ends the replay
+	}
 	key := t.callKey(c)
 	go func() {
 		result, err := t.vm.gate.callKeyed(c.ctx, c.inv, c.f, c.args, key)
