@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -351,10 +352,19 @@ func (t *taskState) hibernate(l *loop) error {
 	return errTaskHibernated
 }
 
+const journalEndPrefix = "the journal ends at index "
+
+// IsJournalEnd reports whether err is where a ReplayOnly run reached the
+// end of its journal (from NewTaskVM, when the module's own code does).
+func IsJournalEnd(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Code == CodeCancelled && strings.HasPrefix(e.Message, journalEndPrefix)
+}
+
 // journalEnd stops a ReplayOnly run where the journal ends.
 func (t *taskState) journalEnd(what string) *Error {
 	t.outcome.JournalEnd = true
-	err := Errorf(CodeCancelled, "the journal ends at index %d, and here the script %s: in production the task goes on live from this point", t.durable, what)
+	err := Errorf(CodeCancelled, journalEndPrefix+"%d, and here the script %s: in production the task goes on live from this point", t.durable, what)
 	t.stop(err)
 	return err
 }

@@ -97,8 +97,12 @@ func replayTask(ctx context.Context, c *apiClient, id string, to int64, quiet bo
 	}
 	vm, h, err := e.NewTaskVM(ctx, prog, engine.Task{ID: t.ID, ParentID: t.ParentID, Host: replayHost{}, Journal: journal,
 		Started: t.CreatedAt, ReplayOnly: true, OnServe: step, NewID: func() string { return "" }})
+	if engine.IsJournalEnd(err) {
+		fmt.Fprintf(stdout, "end: %s\n", asEngineError(err).Message)
+		return nil
+	}
 	if err != nil {
-		writeError(stderr, asEngineError(err))
+		writeError(stdout, asEngineError(err))
 		return &exitError{code: ExitFailed}
 	}
 	res := h.Run(ctx, vm, t.Params, engine.Meta{TenantID: t.TenantID, ScriptID: t.ScriptID, Version: t.Version, ExecutionID: t.ID, Attempt: 1}, 0)
