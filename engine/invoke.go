@@ -50,6 +50,11 @@ type InvokeParams struct {
 	// than one stretch of JavaScript. Waiting for a turn counts against the
 	// timeout.
 	Turns Turns
+	// Record keeps a journal of the values that enter the script (host
+	// calls' results, timers, Date, Math.random, crypto), as a durable
+	// task's, in Result.Journal: kiln replay re-runs a failed execution
+	// from it. The script sees what it would without it.
+	Record bool
 	// TurnSlice, with Turns, is how long the invocation may hold a turn
 	// while others wait: past it, the turn is demoted (Turns.Demote) and
 	// the invocation runs on without one, so a CPU-bound loop cannot
@@ -90,6 +95,10 @@ type Result struct {
 	LogsTruncated bool             `json:"logsTruncated,omitempty"`
 	HostCalls     []HostCallRecord `json:"hostCalls,omitempty"`
 	Metrics       Metrics          `json:"metrics"`
+	// Journal is what InvokeParams.Record kept, unless JournalTruncated:
+	// the run made more than maxRecorded entries and none are kept.
+	Journal          []kilntype.JournalEntry `json:"-"`
+	JournalTruncated bool                    `json:"-"`
 	// Secrets are the secret values the VM has handed its script in this
 	// invocation or any before it (HostCall.Secret): cut them out of
 	// whatever is kept of the run. Never nil for a Result of a VM.
@@ -369,7 +378,15 @@ func (vm *VM) run(ctx context.Context, params InvokeParams, body func(*invocatio
 		vm.armed = &armedDeadline{}
 	}
 	vm.armed.inv.Store(inv)
-	if vm.task != nil {
+	res := &Result{Secrets: vm.secrets}
+	if params.Record && vm.task == nil {
+		rec := vm.recorder()
+		vm.task, vm.loop.task = rec, rec
+		defer func() {
+			res.Journal, res.JournalTruncated = rec.buf, rec.truncated
+			vm.task, vm.loop.task = nil, nil
+		}()
+	} else if vm.task != nil {
 		vm.task.begin(inv)
 		defer vm.task.end()
 	}
@@ -379,7 +396,6 @@ func (vm *VM) run(ctx context.Context, params InvokeParams, body func(*invocatio
 		vm.deadline.Reset(timeout)
 	}
 
-	res := &Result{Secrets: vm.secrets}
 	err := inv.takeTurn(params.Turns, params.TurnSlice)
 	if err == nil {
 		err = vm.contain(func() error {

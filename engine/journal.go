@@ -98,6 +98,13 @@ func describeCall(kind kilntype.JournalKind, name string, request json.RawMessag
 // returns its index.
 func (t *taskState) record(e kilntype.JournalEntry, volatile bool) int64 {
 	e.Index = t.durable + int64(len(t.buf))
+	if t.recordOnly {
+		if t.truncated || len(t.buf) >= maxRecorded {
+			t.truncated, t.buf = true, nil
+			return e.Index
+		}
+		volatile = false
+	}
 	if e.At.IsZero() {
 		e.At = t.vm.engine.cfg.Clock.Now()
 	}
@@ -109,6 +116,14 @@ func (t *taskState) record(e kilntype.JournalEntry, volatile bool) int64 {
 // flush writes what the journal holds in memory, then step's entries and
 // effects (step may be nil), as one durable step.
 func (t *taskState) flush(step *TaskStep) error {
+	if t.recordOnly {
+		if step != nil {
+			for _, e := range step.Entries {
+				t.record(e, false)
+			}
+		}
+		return nil
+	}
 	if t.failed {
 		return Errorf(CodeCancelled, "the task has stopped")
 	}
@@ -315,8 +330,8 @@ func (t *taskState) syncCall(ctx context.Context, inv *invocation, f HostFunc, a
 	if err := t.step(&TaskStep{Entries: []kilntype.JournalEntry{entry}}); err != nil {
 		return nil, err
 	}
-	if callErr != nil {
-		return nil, callErr
+	if callErr != nil || t.recordOnly {
+		return result, callErr
 	}
 	return decodeAny(entry.Value)
 }
@@ -384,6 +399,9 @@ func (t *taskState) completeLive(c *taskCall, result any, callErr *Error) error 
 	}
 	if err := t.step(&TaskStep{Entries: []kilntype.JournalEntry{entry}}); err != nil {
 		return err
+	}
+	if t.recordOnly {
+		return c.settle(result, callErr)
 	}
 	return t.settleFrom(c, &entry)
 }

@@ -327,7 +327,7 @@ func (l *loop) fire(t *timer) error {
 
 // wait blocks until work is queued, the next timer is due, or ctx ends.
 func (l *loop) wait(ctx context.Context) error {
-	if l.task != nil {
+	if l.task != nil && !l.task.recordOnly {
 		return l.task.wait(l, ctx)
 	}
 	if l.turn != nil {

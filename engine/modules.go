@@ -27,7 +27,7 @@ func (vm *VM) installModules(modules []Module) error {
 			_ = obj.Set(parts[len(parts)-1], vm.hostFunction(f))
 		}
 	}
-	if vm.task != nil {
+	if vm.task != nil && !vm.task.recordOnly && !vm.task.cfg.ForExecution {
 		vm.installTaskModule()
 	}
 	return nil

@@ -97,6 +97,10 @@ type Task struct {
 	ReplayOnly bool
 	// OnServe, if set, is told of each journal entry as replay serves it.
 	OnServe func(e *kilntype.JournalEntry)
+	// ForExecution replays an ordinary execution's journal (Result.Journal)
+	// rather than a task's: the script gets no task globals, and its module
+	// code runs before the journal starts, as it ran (earlier) in the pool.
+	ForExecution bool
 }
 
 // TaskOutcome is how a task's invocation ended, besides its Result.
@@ -172,8 +176,16 @@ func (e *Engine) NewTaskVM(ctx context.Context, p *Program, t Task) (*VM, *TaskH
 	} else {
 		ts.at = t.Started
 	}
-	vm.task = ts
 	vm.loop = newLoop(taskClock{ts})
+	if t.ForExecution {
+		vm.started = t.Started
+		if err := vm.Bind(ctx, p); err != nil {
+			return nil, nil, err
+		}
+		vm.task, vm.loop.task = ts, ts
+		return vm, &TaskHandle{t: ts}, nil
+	}
+	vm.task = ts
 	vm.loop.task = ts
 	vm.installTaskGlobals()
 	if err := vm.Bind(ctx, p); err != nil {
@@ -224,12 +236,31 @@ type taskState struct {
 	failed  bool
 	outcome TaskOutcome
 
+	// recordOnly: an ordinary invocation's recorder (InvokeParams.Record):
+	// entries are kept in buf, never written; the script gets what it
+	// would without it. truncated: more than maxRecorded were made.
+	recordOnly, truncated bool
+
 	notifyC   chan struct{}
 	evictC    chan struct{}
 	evictOnce sync.Once
 	// active is the invocation running, for Stop and the activation timer.
 	active   atomic.Pointer[invocation]
 	activity *time.Timer
+}
+
+// maxRecorded caps what a recorded invocation keeps: a run with more
+// entries keeps none (JournalTruncated).
+const maxRecorded = 10_000
+
+// recorder returns the VM's recorder, reset for an invocation.
+func (vm *VM) recorder() *taskState {
+	if vm.rec == nil {
+		vm.rec = &taskState{vm: vm, recordOnly: true}
+	}
+	r := vm.rec
+	r.buf, r.truncated, r.durable, r.failed = nil, false, 0, false
+	return r
 }
 
 // replaying reports whether the journal still has entries to serve.

@@ -28,7 +28,9 @@ const TaskLifetime = 20 * 365 * 24 * time.Hour
 // journal holds entries it did not ask for has diverged.
 func (h *TaskHandle) Run(ctx context.Context, vm *VM, params json.RawMessage, meta Meta, memoryLimit int64) *Result {
 	t := h.t
-	meta.Trigger = kilntype.TriggerTask
+	if !t.cfg.ForExecution {
+		meta.Trigger = kilntype.TriggerTask
+	}
 	res := vm.Invoke(ctx, InvokeParams{Input: params, Meta: meta, Timeout: TaskLifetime, MemoryLimit: memoryLimit})
 	if t.outcome.Hibernated || t.outcome.ContinueAsNew != nil || t.outcome.Lost != nil || t.outcome.JournalEnd {
 		return res

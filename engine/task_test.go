@@ -551,3 +551,41 @@ func asError(err error) *Error {
 	}
 	return Errorf(CodeInternal, "%v", err)
 }
+
+// TestRecordedExecution records an ordinary invocation's journal and
+// replays it: the replay reproduces the failure at the same line, after
+// the same values, performing nothing.
+func TestRecordedExecution(t *testing.T) {
+	e := taskTestEngine(t)
+	src := "export default async (input) => {\n" +
+		"  const a = await iota.test.echo({ n: input.n, r: Math.random() });\n" +
+		"  await new Promise(r => setTimeout(r, 1));\n" +
+		"  const c = iota.test.counter();\n" +
+		"  if (a.r < 2) throw new Error('failed with ' + a.r + ' ' + c.a + ' ' + Date.now());\n" +
+		"};\n"
+	p := compileTask(t, e, src)
+	vm, err := e.NewVM(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := vm.Invoke(context.Background(), InvokeParams{Input: json.RawMessage(`{"n":3}`), Record: true})
+	if live.Err == nil || live.Err.Position != "task.js:5:22" || live.JournalTruncated || len(live.Journal) < 5 {
+		t.Fatalf("live: %v %d entries", live.Err, len(live.Journal))
+	}
+	// The VM goes on unrecorded, as any pooled VM.
+	if again := vm.Invoke(context.Background(), InvokeParams{Input: json.RawMessage(`{"n":3}`)}); again.Journal != nil {
+		t.Fatal("an unrecorded invocation kept a journal")
+	}
+	before := echoCalls.Load()
+	rvm, h, err := e.NewTaskVM(context.Background(), p, Task{ID: "exec", Host: &memTaskHost{}, Journal: live.Journal, ReplayOnly: true, ForExecution: true, NewID: func() string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := h.Run(context.Background(), rvm, json.RawMessage(`{"n":3}`), Meta{}, 0)
+	if res.Err == nil || res.Err.Message != live.Err.Message || res.Err.Position != live.Err.Position {
+		t.Fatalf("replay: %v, live: %v", res.Err, live.Err)
+	}
+	if echoCalls.Load() != before {
+		t.Fatal("the replay performed a call")
+	}
+}

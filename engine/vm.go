@@ -74,6 +74,8 @@ type VM struct {
 	// task is set for a durable task's VM (task.go): its clock, randomness
 	// and host calls go through the task's journal.
 	task *taskState
+	// rec records an ordinary invocation's journal (InvokeParams.Record).
+	rec *taskState
 	// building holds what a guard builds step by step (guards_splice.go),
 	// for the meter's walk to see until the guard returns it.
 	building []goja.Value
