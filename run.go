@@ -12,6 +12,7 @@ import (
 	"github.com/kiln-run/kiln/engine"
 	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/pool"
+	"github.com/kiln-run/kiln/store"
 )
 
 // RunParams is one execution to perform: which script, why, with what.
@@ -203,6 +204,7 @@ type runner struct {
 	recorder *recorder
 	metrics  *metrics
 	cfg      Config
+	store    store.Store // keeps execution journals
 
 	mu     sync.Mutex
 	closed bool
@@ -317,6 +319,9 @@ func (r *runner) run(ctx context.Context, req runJob, exec *kilntype.Execution) 
 		exec.Error = &kilntype.ExecutionError{Code: res.Err.Code, Message: res.Err.Message, Position: res.Err.Position, Stack: res.Err.Stack}
 	}
 	r.metrics.observe(exec)
+	if len(res.Journal) > 0 && ((res.Err != nil && res.Err.Code != kilntype.EOverloaded) || req.Script.Limits.Record) {
+		r.keepJournal(exec, res)
+	}
 	pendingQueued := r.recorder.end(exec) // before redaction changes exec's input
 	res.Secrets.RedactExecution(exec)     // every secret the VM ever read: it may keep one between runs
 	done := r.recorder.record(exec, req.Durable, writtenOnce(pendingQueued, req.runRequest, exec.Status))
@@ -326,6 +331,40 @@ func (r *runner) run(ctx context.Context, req runJob, exec *kilntype.Execution) 
 		}
 	}
 	return res, nil
+}
+
+// keepJournal stores the journal of a failed (or recorded) execution for
+// kiln replay, with the secrets the VM read cut out of it, as from the
+// rest of the record. A journal that could not be kept is logged, not
+// the execution's failure.
+func (r *runner) keepJournal(exec *kilntype.Execution, res *engine.Result) {
+	journal := redactJournal(res.Journal, res.Secrets.Redact)
+	b, err := json.Marshal(journal)
+	if err == nil {
+		err = r.store.ExecutionJournalPut(context.Background(), exec.TenantID, exec.ID, exec.CreatedAt, b)
+	}
+	if err != nil {
+		r.cfg.Logger.Warn("keep an execution's journal", "execution", exec.ID, "err", err)
+	}
+}
+
+// redactJournal cuts secrets out of journal entries: every secret value
+// redact finds, and the result of every iota.secrets.get whole.
+func redactJournal(journal []kilntype.JournalEntry, redact func(string) string) []kilntype.JournalEntry {
+	out := make([]kilntype.JournalEntry, len(journal))
+	for i, e := range journal {
+		if e.Name == "iota.secrets.get" && len(e.Value) > 0 && (e.Kind == kilntype.JournalHost) {
+			e.Value = json.RawMessage(`"[REDACTED]"`)
+		}
+		if redact != nil && len(e.Request) > 0 {
+			e.Request = json.RawMessage(redact(string(e.Request)))
+		}
+		if redact != nil && len(e.Value) > 0 {
+			e.Value = json.RawMessage(redact(string(e.Value)))
+		}
+		out[i] = e
+	}
+	return out
 }
 
 // invoke runs the version on the pool. A full pool is an OVERLOADED
@@ -349,6 +388,7 @@ func (r *runner) invoke(ctx context.Context, req runJob, exec *kilntype.Executio
 			Timeout:     time.Duration(effective(req.Script.Limits.TimeoutMs, req.Caps.TimeoutMs, r.cfg.Timeout.Milliseconds())) * time.Millisecond,
 			MemoryLimit: effective(req.Script.Limits.MemoryBytes, req.Caps.MemoryBytes, r.cfg.MemoryBytes),
 			OutputBytes: effective(req.Script.Limits.OutputBytes, req.Caps.OutputBytes, r.cfg.OutputBytes),
+			Record:      true,
 		}})
 	switch {
 	case errors.Is(err, pool.ErrOverloaded):

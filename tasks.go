@@ -182,7 +182,25 @@ func (c *Client) TaskJournal(ctx context.Context, tenantID, id string, from int6
 	if err != nil {
 		return nil, err
 	}
-	return c.store.TaskJournal(ctx, tenantID, id, t.Generation, from, limit)
+	entries, err := c.store.TaskJournal(ctx, tenantID, id, t.Generation, from, limit)
+	// The values of secrets the task read stay in the store, for its own
+	// replay, and out of every answer.
+	return redactJournal(entries, nil), err
+}
+
+// ExecutionJournal returns the journal kept of a tenant's execution (of a
+// failed one, or of any run of a script with limits.record), with the
+// secrets it read cut out; NOT_FOUND when none was kept.
+func (c *Client) ExecutionJournal(ctx context.Context, tenantID, id string) ([]kilntype.JournalEntry, error) {
+	raw, err := c.store.ExecutionJournalGet(ctx, tenantID, id)
+	if err != nil {
+		return nil, err
+	}
+	var journal []kilntype.JournalEntry
+	if err := json.Unmarshal(raw, &journal); err != nil {
+		return nil, kilntype.Errorf(kilntype.EInternal, "the journal of execution %s could not be read", id)
+	}
+	return journal, nil
 }
 
 // CancelTask cancels a task: it gets a "cancelled" event, which its

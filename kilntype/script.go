@@ -71,6 +71,9 @@ type Limits struct {
 	MaxConcurrent      int   `json:"maxConcurrent,omitempty"`
 	HostCallsPerMinute int   `json:"hostCallsPerMinute,omitempty"`
 	OutputBytes        int64 `json:"outputBytes,omitempty"`
+	// Record keeps the journal of every execution, not only of failed
+	// ones, for kiln replay (docs/tasks.md, "Record and replay").
+	Record bool `json:"record,omitempty"`
 }
 
 // Script is a tenant's function. Its code lives in immutable versions; the

@@ -100,6 +100,13 @@ type Store interface {
 	// ExecutionList returns a page of a tenant's executions, newest first,
 	// without logs, input or output, and the next page's cursor.
 	ExecutionList(ctx context.Context, p ExecutionListParams) ([]kilntype.Execution, string, error)
+	// ExecutionJournalPut keeps the journal of an execution (JSON of
+	// []kilntype.JournalEntry), replacing any kept before; retention
+	// deletes it with the execution (ExecutionDeleteBefore).
+	ExecutionJournalPut(ctx context.Context, tenantID, executionID string, createdAt time.Time, journal json.RawMessage) error
+	// ExecutionJournalGet returns a tenant's execution's journal, or
+	// NOT_FOUND when none was kept.
+	ExecutionJournalGet(ctx context.Context, tenantID, executionID string) (json.RawMessage, error)
 	// ExecutionDeleteBefore deletes a tenant's executions created before t.
 	ExecutionDeleteBefore(ctx context.Context, tenantID string, t time.Time) (int64, error)
 

@@ -123,6 +123,7 @@ func (a *API) apiRoutes() []apiRoute {
 		{"POST", "/api/scripts/{id}/execute", "Run the script; sync waits for the result, async answers 202", AccessDeveloper, a.scriptExecute, []string{"input", "async"}, nil, 200},
 		{"GET", "/api/executions", "List executions", AccessViewer, a.executionList, nil, []string{"script", "status", "trigger", "limit", "cursor"}, 200},
 		{"GET", "/api/executions/{id}", "Get an execution with input, output, error and logs", AccessViewer, a.executionGet, nil, nil, 200},
+		{"GET", "/api/executions/{id}/journal", "Get the journal kept of an execution (failed, or of a script with limits.record), for kiln replay", AccessViewer, a.executionJournal, nil, nil, 200},
 		{"POST", "/api/tasks", "Start a durable task running a task script's current version", AccessDeveloper, a.taskStart, []string{"script", "scriptId", "params"}, nil, 201},
 		{"GET", "/api/tasks", "List durable tasks, newest first", AccessViewer, a.taskList, nil, []string{"state", "script", "parent", "limit", "cursor"}, 200},
 		{"GET", "/api/tasks/{id}", "Get a task: state, script version, journal length and bytes, inbox depth, parent and children", AccessViewer, a.taskGet, nil, nil, 200},

@@ -42,6 +42,14 @@ func (a *API) executionList(w http.ResponseWriter, r *http.Request, p principal)
 	return http.StatusOK, map[string]any{"executions": execs, "nextCursor": next}, nil
 }
 
+func (a *API) executionJournal(w http.ResponseWriter, r *http.Request, p principal) (int, any, error) {
+	entries, err := a.client.ExecutionJournal(r.Context(), p.TenantID, r.PathValue("id"))
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, map[string]any{"entries": entries}, nil
+}
+
 func (a *API) executionGet(w http.ResponseWriter, r *http.Request, p principal) (int, any, error) {
 	e, err := a.client.ExecutionGet(r.Context(), p.TenantID, r.PathValue("id"))
 	if err != nil {

@@ -24,9 +24,10 @@ func newReplayCommand(stdout, stderr io.Writer) *cobra.Command {
 	var to int64
 	var quiet bool
 	cmd := &cobra.Command{
-		Use:   "replay TASK_ID",
-		Short: "Replay a durable task's journal locally: each effect it saw, its logs, and where it failed, diverged or waits",
-		Long: `kiln replay downloads a task's journal and its script version from the server and
+		Use:   "replay TASK_OR_EXECUTION_ID",
+		Short: "Replay a durable task's or a failed execution's journal locally: each effect it saw, its logs, and where it failed, diverged or waits",
+		Long: `kiln replay downloads a task's journal (or the journal kept of an execution: a
+failed one, or any of a script with limits.record) and its script version from the server and
 runs the script here, serving every effect (SDK and host calls, fetch, events,
 timers, Date, Math.random, crypto) from the journal: nothing is performed, no
 request is sent, nothing is written. It prints each journal entry as the
@@ -48,34 +49,92 @@ have asked for entry N.`,
 	return cmd
 }
 
-// replayTask is kiln replay's body.
+// replayTask is kiln replay's body: id names a task or, failing that, an
+// execution whose journal was kept.
 func replayTask(ctx context.Context, c *apiClient, id string, to int64, quiet bool, stdout, stderr io.Writer) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	var t kilntype.Task
 	if err := c.call("GET", "/api/tasks/"+url.PathEscape(id), &t); err != nil {
-		return err
-	}
-	var s kilntype.Script
-	if err := c.call("GET", "/api/scripts/"+url.PathEscape(t.ScriptID), &s); err != nil {
-		return err
-	}
-	var v kilntype.Version
-	if err := c.call("GET", fmt.Sprintf("/api/scripts/%s/versions/%d", url.PathEscape(t.ScriptID), t.Version), &v); err != nil {
+		if strings.HasPrefix(err.Error(), string(kilntype.ENotFound)+":") {
+			return replayExecution(ctx, c, id, to, quiet, stdout, stderr)
+		}
 		return err
 	}
 	journal, err := downloadJournal(c, id)
 	if err != nil {
 		return err
 	}
-	if to > int64(len(journal)) {
-		return usagef("--to %d: the journal has %d entries", to, len(journal))
-	}
-	if to >= 0 {
-		journal = journal[:to]
-	}
+	r := replay{c: c, scriptID: t.ScriptID, version: t.Version, journal: journal, to: to, quiet: quiet, stdout: stdout}
+	r.task = engine.Task{ID: t.ID, ParentID: t.ParentID, Started: t.CreatedAt}
+	r.meta = engine.Meta{TenantID: t.TenantID, ScriptID: t.ScriptID, Version: t.Version, ExecutionID: t.ID, Attempt: 1}
+	r.params = t.Params
+	r.title = fmt.Sprintf("task %s, state %s", t.ID, t.State)
+	return r.run(ctx)
+}
 
+// replayExecution replays an execution's kept journal.
+func replayExecution(ctx context.Context, c *apiClient, id string, to int64, quiet bool, stdout, stderr io.Writer) error {
+	var x kilntype.Execution
+	if err := c.call("GET", "/api/executions/"+url.PathEscape(id), &x); err != nil {
+		if strings.HasPrefix(err.Error(), string(kilntype.ENotFound)+":") {
+			return fmt.Errorf("NOT_FOUND: no task or execution %s", id)
+		}
+		return err
+	}
+	var page struct {
+		Entries []kilntype.JournalEntry `json:"entries"`
+	}
+	if err := c.call("GET", "/api/executions/"+url.PathEscape(id)+"/journal", &page); err != nil {
+		return err
+	}
+	r := replay{c: c, scriptID: x.ScriptID, version: x.Version, journal: page.Entries, to: to, quiet: quiet, stdout: stdout}
+	r.task = engine.Task{ID: x.ID, Started: x.CreatedAt, ForExecution: true}
+	r.meta = engine.Meta{TenantID: x.TenantID, ScriptID: x.ScriptID, Version: x.Version, ExecutionID: x.ID, Trigger: x.Trigger, Attempt: x.Attempt}
+	r.params = x.Input
+	r.title = fmt.Sprintf("execution %s (%s), status %s", x.ID, x.Trigger, x.Status)
+	if x.Error != nil {
+		where := ""
+		if x.Error.Position != "" {
+			where = " at " + x.Error.Position
+		}
+		r.recorded = fmt.Sprintf("recorded: error %s%s: %s", x.Error.Code, where, x.Error.Message)
+	}
+	return r.run(ctx)
+}
+
+// replay is one kiln replay run.
+type replay struct {
+	c               *apiClient
+	scriptID        string
+	version         int
+	journal         []kilntype.JournalEntry
+	to              int64
+	quiet           bool
+	stdout          io.Writer
+	task            engine.Task
+	meta            engine.Meta
+	params          json.RawMessage
+	title, recorded string
+}
+
+func (r *replay) run(ctx context.Context) error {
+	var s kilntype.Script
+	if err := r.c.call("GET", "/api/scripts/"+url.PathEscape(r.scriptID), &s); err != nil {
+		return err
+	}
+	var v kilntype.Version
+	if err := r.c.call("GET", fmt.Sprintf("/api/scripts/%s/versions/%d", url.PathEscape(r.scriptID), r.version), &v); err != nil {
+		return err
+	}
+	journal := r.journal
+	if r.to > int64(len(journal)) {
+		return usagef("--to %d: the journal has %d entries", r.to, len(journal))
+	}
+	if r.to >= 0 {
+		journal = journal[:r.to]
+	}
 	e, err := engine.New(engine.Config{Modules: replayModules(journal)})
 	if err != nil {
 		return err
@@ -89,14 +148,20 @@ func replayTask(ctx context.Context, c *apiClient, id string, to int64, quiet bo
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "replaying task %s: script %s version %d, %d journal entries, state %s\n", t.ID, s.Name, t.Version, len(journal), t.State)
-	step := func(e *kilntype.JournalEntry) {
-		if !quiet {
+	stdout := r.stdout
+	fmt.Fprintf(stdout, "replaying %s: script %s version %d, %d journal entries\n", r.title, s.Name, r.version, len(journal))
+	if r.recorded != "" {
+		fmt.Fprintln(stdout, r.recorded)
+	}
+	task := r.task
+	task.Host, task.Journal, task.ReplayOnly = replayHost{}, journal, true
+	task.NewID = func() string { return "" }
+	task.OnServe = func(e *kilntype.JournalEntry) {
+		if !r.quiet {
 			fmt.Fprintln(stdout, describeEntry(e))
 		}
 	}
-	vm, h, err := e.NewTaskVM(ctx, prog, engine.Task{ID: t.ID, ParentID: t.ParentID, Host: replayHost{}, Journal: journal,
-		Started: t.CreatedAt, ReplayOnly: true, OnServe: step, NewID: func() string { return "" }})
+	vm, h, err := e.NewTaskVM(ctx, prog, task)
 	if engine.IsJournalEnd(err) {
 		fmt.Fprintf(stdout, "end: %s\n", asEngineError(err).Message)
 		return nil
@@ -105,13 +170,12 @@ func replayTask(ctx context.Context, c *apiClient, id string, to int64, quiet bo
 		writeError(stdout, asEngineError(err))
 		return &exitError{code: ExitFailed}
 	}
-	res := h.Run(ctx, vm, t.Params, engine.Meta{TenantID: t.TenantID, ScriptID: t.ScriptID, Version: t.Version, ExecutionID: t.ID, Attempt: 1}, 0)
+	res := h.Run(ctx, vm, r.params, r.meta, 0)
 	for _, l := range res.Logs {
 		writeLog(stdout, l)
 	}
-	out := h.Outcome()
 	switch {
-	case out.JournalEnd:
+	case h.Outcome().JournalEnd:
 		fmt.Fprintf(stdout, "end: %s\n", res.Err.Message)
 		return nil
 	case res.Err != nil:

@@ -120,6 +120,31 @@ func TestReplayCommand(t *testing.T) {
 	if code, _, stderr := kiln("replay", waiting, "--to", "999"); code != ExitUsage || !strings.Contains(stderr, "the journal has") {
 		t.Fatalf("--to past the end: %d %s", code, stderr)
 	}
+	// A failed execution's journal is kept: replayed, it fails at the same
+	// line after the same values.
+	execSrc, _ := json.Marshal("export default async (input) => {\n" +
+		"  const n = await iota.cache.increment('runs', 1, 60);\n" +
+		"  const r = Math.random();\n" +
+		"  if (input.fail) throw new Error('run ' + n + ' drew ' + r);\n" +
+		"  return n;\n" +
+		"};\n")
+	var script struct{ ID string }
+	api(key.Key, "POST", "/api/scripts", `{"name": "hook", "type": "manual", "language": "javascript", "source": `+string(execSrc)+`}`, &script)
+	var ok, bad struct {
+		ID    string
+		Error struct{ Message string }
+	}
+	api(key.Key, "POST", "/api/scripts/"+script.ID+"/execute", `{"input": {"fail": false}}`, &ok)
+	api(key.Key, "POST", "/api/scripts/"+script.ID+"/execute", `{"input": {"fail": true}}`, &bad)
+	code, out, stderr = kiln("replay", bad.ID)
+	if code != ExitFailed || !strings.Contains(out, "recorded: error RUNTIME_ERROR at script.js:4") ||
+		!strings.Contains(out, "error RUNTIME_ERROR at script.js:4") || !strings.Contains(out, bad.Error.Message) ||
+		!strings.Contains(out, "call     iota.cache.increment") {
+		t.Fatalf("replay of a failed execution: %d\n%s\n%s\nrecorded %q", code, out, stderr, bad.Error.Message)
+	}
+	if code, _, stderr := kiln("replay", ok.ID); code != ExitFailed || !strings.Contains(stderr, "no journal was kept") {
+		t.Fatalf("replay of a completed execution: %d %s", code, stderr)
+	}
 	if code, _, stderr := kiln("replay", "nope"); code != ExitFailed || !strings.Contains(stderr, "NOT_FOUND") {
 		t.Fatalf("unknown task: %d %s", code, stderr)
 	}

@@ -302,3 +302,38 @@ func testExecutionErrors(t *testing.T, b *bundle) {
 		}
 	}
 }
+
+// testExecutionJournal: a kept journal reads back byte for byte, a second
+// put replaces it, another tenant cannot read it, and retention deletes it
+// with its execution.
+func testExecutionJournal(t *testing.T, b *bundle) {
+	sc := createScript(t, b, b.tenant.ID, scriptSpec{name: "orders"})
+	cutoff := now().Add(-24 * time.Hour)
+	old, fresh := finished(sc, cutoff.Add(-time.Hour)), finished(sc, cutoff)
+	write(t, b, old, fresh)
+	j1 := json.RawMessage(`[{"index":0,"kind":"clock","value":1700000000000000000,"at":"2026-01-01T00:00:00Z"}]`)
+	j2 := json.RawMessage(`[{"index":0,"kind":"random","name":"Math.random","value":0.5,"at":"2026-01-01T00:00:00Z"}]`)
+	for _, e := range []kilntype.Execution{old, fresh} {
+		if err := b.s.ExecutionJournalPut(b.ctx, b.tenant.ID, e.ID, e.CreatedAt, j1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.s.ExecutionJournalPut(b.ctx, b.tenant.ID, fresh.ID, fresh.CreatedAt, j2); err != nil {
+		t.Fatal(err)
+	}
+	got, err := b.s.ExecutionJournalGet(b.ctx, b.tenant.ID, fresh.ID)
+	if err != nil || string(got) != string(j2) {
+		t.Fatalf("ExecutionJournalGet = %s, %v; want the second put", got, err)
+	}
+	_, err = b.s.ExecutionJournalGet(b.ctx, b.other.ID, fresh.ID)
+	wantCode(t, "another tenant's journal", err, kilntype.ENotFound)
+	wantCode(t, "a journal that is not JSON", b.s.ExecutionJournalPut(b.ctx, b.tenant.ID, fresh.ID, fresh.CreatedAt, json.RawMessage(`[`)), kilntype.EInvalidArgument)
+	if _, err := b.s.ExecutionDeleteBefore(b.ctx, b.tenant.ID, cutoff); err != nil {
+		t.Fatal(err)
+	}
+	_, err = b.s.ExecutionJournalGet(b.ctx, b.tenant.ID, old.ID)
+	wantCode(t, "a journal past retention", err, kilntype.ENotFound)
+	if _, err := b.s.ExecutionJournalGet(b.ctx, b.tenant.ID, fresh.ID); err != nil {
+		t.Fatalf("retention deleted a fresh journal: %v", err)
+	}
+}

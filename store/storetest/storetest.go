@@ -60,6 +60,7 @@ func Exercise(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ExecutionListMixed", testExecutionList(mixed)},
 		{"ExecutionDeleteBefore", testExecutionDeleteBefore(write)},
 		{"ExecutionDeleteBeforeAppended", testExecutionDeleteBefore(appendExecs)},
+		{"ExecutionJournal", testExecutionJournal},
 		{"ExecutionErrors", testExecutionErrors},
 		{"ExecutionAppend", testExecutionAppend},
 		{"ExecutionAppendErrors", testExecutionAppendErrors},

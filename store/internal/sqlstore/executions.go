@@ -293,10 +293,43 @@ func (s *Store) ExecutionDeleteBefore(ctx context.Context, tenantID string, t ti
 		}
 		n, err := s.batchDeleteBefore(ctx, tx, tenantID, t)
 		deleted += n
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM execution_journals WHERE tenant_id = $1 AND created_at < $2`, tenantID, s.timeArg(t))
 		return err
 	})
 	if err != nil {
 		return 0, s.wrap(err, "delete executions of tenant %s", tenantID)
 	}
 	return deleted, nil
+}
+
+// ExecutionJournalPut keeps an execution's journal.
+func (s *Store) ExecutionJournalPut(ctx context.Context, tenantID, executionID string, createdAt time.Time, journal json.RawMessage) error {
+	if !json.Valid(journal) {
+		return kilntype.Errorf(kilntype.EInvalidArgument, "the journal of execution %s is not JSON", executionID)
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM execution_journals WHERE execution_id = $1`, executionID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO execution_journals (execution_id, tenant_id, created_at, journal) VALUES ($1, $2, $3, $4)`,
+			executionID, tenantID, s.timeArg(createdAt), string(journal))
+		return err
+	})
+	return s.wrap(err, "keep the journal of execution %s", executionID)
+}
+
+// ExecutionJournalGet returns an execution's kept journal.
+func (s *Store) ExecutionJournalGet(ctx context.Context, tenantID, executionID string) (json.RawMessage, error) {
+	var journal string
+	err := s.read.QueryRowContext(ctx, `SELECT journal FROM execution_journals WHERE tenant_id = $1 AND execution_id = $2`, tenantID, executionID).Scan(&journal)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, kilntype.Errorf(kilntype.ENotFound, "no journal was kept of execution %s (journals are kept of failed executions, and of scripts with limits.record)", executionID)
+	}
+	if err != nil {
+		return nil, s.wrap(err, "read the journal of execution %s", executionID)
+	}
+	return json.RawMessage(journal), nil
 }
