@@ -281,8 +281,10 @@ func TestTaskCrashLosesNothing(t *testing.T) {
 	t.Logf("recovery: the server was ready %s after its restart (%s after the kill); every call completed %s after the restart",
 		ready.Round(time.Millisecond), restart.Add(ready).Sub(killedAt).Round(time.Millisecond), time.Since(restart).Round(time.Millisecond))
 
-	want := checkCrashCall(t, api, viewer, control, nil)
-	parallel(len(all), func(i int) { checkCrashCall(t, api, viewer, all[i], want) })
+	var stored atomic.Int64 // unanswered sends that the egress got
+	want := checkCrashCall(t, api, viewer, control, nil, &stored)
+	parallel(len(all), func(i int) { checkCrashCall(t, api, viewer, all[i], want, &stored) })
+	t.Logf("%d of the %d unanswered digit sends had been stored before the kill", stored.Load(), unanswered)
 	if all := api.list(t, viewer, ""); len(all) != 2*(calls+1) {
 		t.Errorf("%d tasks, want %d", len(all), 2*(calls+1))
 	}
@@ -296,8 +298,9 @@ type journalShape struct{ ingress, egress []string }
 // once, in order, and at most the unanswered ones besides; both journals
 // run from 0 without a gap and, when want is not nil, have the shape of
 // the control call's for the same number of digits. It returns the
-// call's shape per digit received.
-func checkCrashCall(t *testing.T, api *crashAPI, key string, c *crashCall, want *journalShape) *journalShape {
+// call's shape per digit received. It adds the unanswered sends that
+// were received to stored.
+func checkCrashCall(t *testing.T, api *crashAPI, key string, c *crashCall, want *journalShape, stored *atomic.Int64) *journalShape {
 	t.Helper()
 	var in struct {
 		kilntype.Task
@@ -350,6 +353,9 @@ func checkCrashCall(t *testing.T, api *crashAPI, key string, c *crashCall, want 
 		}
 		last = a.K
 		received[a.K] = true
+		if !c.attempts[a.K].acked {
+			stored.Add(1)
+		}
 	}
 	for k, a := range c.attempts {
 		if a.acked && !received[k] {
