@@ -90,7 +90,7 @@ func TestRouteAccess(t *testing.T) {
 		"GET /api/scripts/{id}/diff": AccessViewer, "POST /api/scripts/{id}/rollback": AccessDeveloper,
 		"POST /api/scripts/{id}/execute": AccessDeveloper, "GET /api/executions": AccessViewer, "GET /api/executions/{id}": AccessViewer,
 		"GET /api/executions/{id}/journal": AccessViewer,
-		"GET /api/pool": AccessOperator, "PUT /api/secrets/{name}": AccessAdmin, "GET /api/secrets": AccessAdmin,
+		"GET /api/pool":                    AccessOperator, "PUT /api/secrets/{name}": AccessAdmin, "GET /api/secrets": AccessAdmin,
 		"DELETE /api/secrets/{name}": AccessAdmin, "POST /api/events": AccessDeveloper, "GET /api/dlq": AccessViewer,
 		"GET /api/dlq/{id}": AccessViewer, "POST /api/dlq/{id}/replay": AccessDeveloper, "DELETE /api/dlq/{id}": AccessDeveloper,
 		"POST /api/tasks": AccessDeveloper, "GET /api/tasks": AccessViewer, "GET /api/tasks/{id}": AccessViewer,
