@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -317,62 +316,3 @@ func TestTaskRefusals(t *testing.T) {
 }
 
 func second[T any](_ T, err error) error { return err }
-
-// BenchmarkTaskResume measures resuming a hibernated task whose journal
-// holds about 1,000 entries on SQLite: from Send until the task, replayed
-// and past its receive, has journaled the event and hibernated again (so
-// an upper bound of "event sent → script past its receive"). It reports
-// the median and the 99th percentile.
-func BenchmarkTaskResume(b *testing.B) {
-	ctx := context.Background()
-	c := newTestClient(b, func(cfg *Config) {
-		cfg.Tasks.HibernateAfter = time.Millisecond
-		cfg.Tasks.PollInterval = time.Millisecond
-	})
-	tenant, err := c.TenantCreate(ctx, TenantCreateParams{Slug: "bench", Name: "Bench"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := c.ScriptCreate(ctx, ScriptCreateParams{TenantID: tenant.ID, Name: "long", Type: kilntype.TypeTask, Source: `export default async () => {
-		let s = 0;
-		for (let i = 0; i < 1000; i++) s += Math.random();
-		for (;;) { const e = await iota.tasks.receive(); if (e.type === 'stop') return s > 0; }
-	}`}); err != nil {
-		b.Fatal(err)
-	}
-	task, err := c.Spawn(ctx, SpawnParams{TenantID: tenant.ID, ScriptName: "long"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	wait := func(n int64) {
-		for {
-			t, err := c.Task(ctx, tenant.ID, task.ID)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if t.State == kilntype.TaskHibernated && t.JournalLen >= n {
-				return
-			}
-			time.Sleep(200 * time.Microsecond)
-		}
-	}
-	wait(1000)
-	t0, _ := c.Task(ctx, tenant.ID, task.ID)
-	n := t0.JournalLen
-	var took []time.Duration
-	b.ResetTimer()
-	for range b.N {
-		start := time.Now()
-		if _, err := c.Send(ctx, tenant.ID, task.ID, "ping", nil); err != nil {
-			b.Fatal(err)
-		}
-		n++
-		wait(n)
-		took = append(took, time.Since(start))
-	}
-	b.StopTimer()
-	slices.Sort(took)
-	b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "p50-ms")
-	b.ReportMetric(float64(took[len(took)*99/100].Microseconds())/1000, "p99-ms")
-	b.ReportMetric(float64(n), "journal")
-}
