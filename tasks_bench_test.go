@@ -317,6 +317,7 @@ func BenchmarkTaskHibernated(b *testing.B) {
 		before.heap>>20, after.heap>>20, before.rss>>20, after.rss>>20, before.goroutines, after.goroutines)
 	<-rec.done
 	b.StopTimer()
+	b.Logf("all fired; peak RSS %d MiB", procStatus(b, "VmHWM")>>20)
 	rec.mu.Lock()
 	late := slices.Clone(rec.late)
 	rec.mu.Unlock()
@@ -327,4 +328,124 @@ func BenchmarkTaskHibernated(b *testing.B) {
 	b.ReportMetric(percentile(late, 50).Seconds(), "late-p50-s")
 	b.ReportMetric(percentile(late, 99).Seconds(), "late-p99-s")
 	b.ReportMetric(late[len(late)-1].Seconds(), "late-max-s")
+}
+
+// The calls scenario: a caller task spawns a callee; they exchange ten
+// events each, each side waiting 1–5 s (a receive that times out) before
+// it answers; the caller reports the waits it and its callee made.
+const (
+	callerScript = `export default async () => {
+  const start = Date.now();
+  const peer = await iota.tasks.spawn('callee', null);
+  let waited = 0;
+  for (let i = 0; i < 10; i++) {
+    await iota.tasks.send(peer, 'ping', i);
+    const pong = await iota.tasks.receive({ types: ['pong'], timeout: 120 });
+    if (!pong) throw new Error('no pong ' + i);
+    waited += pong.payload;
+    const w = 1 + 4 * Math.random();
+    await iota.tasks.receive({ types: ['never'], timeout: w });
+    waited += w;
+  }
+  await iota.host.done(start, waited);
+  return waited;
+}`
+	calleeScript = `export default async () => {
+  for (let i = 0; i < 10; i++) {
+    const ping = await iota.tasks.receive({ types: ['ping'], timeout: 120 });
+    if (!ping) throw new Error('no ping ' + i);
+    const w = 1 + 4 * Math.random();
+    await iota.tasks.receive({ types: ['never'], timeout: w });
+    await iota.tasks.send(iota.tasks.parent(), 'pong', w);
+  }
+  return true;
+}`
+)
+
+// BenchmarkTaskCalls runs KILN_BENCH_CALLS concurrent calls (default
+// 1,000; spawned from KILN_BENCH_SPAWNERS goroutines, default 4) of the
+// calls scenario, with Tasks.HibernateAfter KILN_BENCH_HIBERNATE_MS
+// (default 5000, the server's default: the 1–5 s waits stay resident).
+// It reports the events through inboxes per second (20 per call, over
+// the time from the first spawn to the last call's end), each call's
+// overhead (its duration less the 20 waits it made: p50, p99), and the
+// peak RSS, Go heap and resident tasks (sampled every 250 ms). A call
+// with no overhead lasts about 60 s. Run it once: -benchtime 1x.
+func BenchmarkTaskCalls(b *testing.B) {
+	n := benchEnv(b, "KILN_BENCH_CALLS", 1000)
+	workers := benchEnv(b, "KILN_BENCH_SPAWNERS", 4)
+	hibernate := time.Duration(benchEnv(b, "KILN_BENCH_HIBERNATE_MS", 5000)) * time.Millisecond
+	ctx := context.Background()
+	var mu sync.Mutex
+	var overhead []time.Duration
+	done := make(chan struct{})
+	c := newTestClient(b, func(cfg *Config) {
+		cfg.DB = benchDB(b)
+		cfg.Tasks.HibernateAfter = hibernate
+		cfg.Tasks.MaxLivePerTenant = 2*n + 100
+		cfg.HostCallsPerMinute = 1 << 30
+		cfg.HostFuncs = []HostFunc{{Name: "done", Fn: func(_ context.Context, _ string, args []any) (any, error) {
+			now := time.Now()
+			start, _ := args[0].(float64)
+			waited, _ := args[1].(float64)
+			mu.Lock()
+			defer mu.Unlock()
+			overhead = append(overhead, now.Sub(time.UnixMilli(int64(start)))-time.Duration(waited*float64(time.Second)))
+			if len(overhead) == n {
+				close(done)
+			}
+			return nil, nil
+		}}}
+	})
+	tenant, err := c.TenantCreate(ctx, TenantCreateParams{Slug: "calls", Name: "Calls"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for name, src := range map[string]string{"caller": callerScript, "callee": calleeScript} {
+		if _, err := c.ScriptCreate(ctx, ScriptCreateParams{TenantID: tenant.ID, Name: name, Type: kilntype.TypeTask, Source: src}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var peakHeap uint64
+	var peakResident int
+	stopSampling := make(chan struct{})
+	var sampling sync.WaitGroup
+	sampling.Go(func() {
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stopSampling:
+				return
+			case <-tick.C:
+			}
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			peakHeap = max(peakHeap, ms.HeapAlloc)
+			peakResident = max(peakResident, residentTasks(c))
+		}
+	})
+	b.ResetTimer()
+	start := time.Now()
+	spawned := spawnAll(b, c, tenant.ID, "caller", n, workers, func(int) json.RawMessage { return nil })
+	select {
+	case <-done:
+	case <-time.After(30 * time.Minute):
+		b.Fatalf("%d of %d calls ended in 30 minutes", len(overhead), n)
+	}
+	took := time.Since(start)
+	b.StopTimer()
+	close(stopSampling)
+	sampling.Wait()
+	mu.Lock()
+	slices.Sort(overhead)
+	mu.Unlock()
+	failed := countTasks(b, c, tenant.ID, kilntype.TaskFailed)
+	b.Logf("%d calls spawned in %s, all ended after %s; %d tasks failed; peak RSS %d MiB, peak heap %d MiB, peak resident tasks %d",
+		n, spawned.Round(time.Millisecond), took.Round(time.Millisecond), failed, procStatus(b, "VmHWM")>>20, peakHeap>>20, peakResident)
+	b.ReportMetric(float64(20*n)/took.Seconds(), "events/s")
+	b.ReportMetric(percentile(overhead, 50).Seconds(), "overhead-p50-s")
+	b.ReportMetric(percentile(overhead, 99).Seconds(), "overhead-p99-s")
+	b.ReportMetric(float64(procStatus(b, "VmHWM")>>20), "peak-rss-MiB")
+	b.ReportMetric(float64(peakHeap>>20), "peak-heap-MiB")
 }
