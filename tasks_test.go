@@ -4,14 +4,33 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/kiln-run/kiln/internal/pgtest"
 	"github.com/kiln-run/kiln/kilntype"
 	"github.com/kiln-run/kiln/store"
 )
+
+// taskStores are the stores the task tests run on: each returns the
+// Config.DB of a fresh database ("" is SQLite in DataDir; PostgreSQL is a
+// fresh schema, skipped when PostgreSQL is not reachable outside CI).
+var taskStores = []struct {
+	name string
+	db   func(tb testing.TB) string
+}{
+	{"sqlite", func(testing.TB) string { return "" }},
+	{"postgres", func(tb testing.TB) string { return pgtest.URL(tb) }},
+}
+
+// onTaskStores runs f as a subtest per store, with that store's
+// Config.DB.
+func onTaskStores(t *testing.T, f func(t *testing.T, db string)) {
+	for _, st := range taskStores {
+		t.Run(st.name, func(t *testing.T) { f(t, st.db(t)) })
+	}
+}
 
 // The seed scenario: an ingress task (async style) spawns an egress task
 // (call-control style), bridges to it and forwards the caller's digits
@@ -96,157 +115,167 @@ func children(t *testing.T, c *Client, tenantID, parent string) []kilntype.Task 
 // both tasks sleep in the store between events, resume by replay, and
 // finish with what was sent, each event received once.
 func TestTaskCall(t *testing.T) {
-	ctx := context.Background()
-	c := newTestClient(t, func(cfg *Config) {
-		cfg.Tasks.HibernateAfter = 10 * time.Millisecond
-		cfg.Tasks.PollInterval = 5 * time.Millisecond
-	})
-	tenant := taskTenant(t, c)
-	in, err := c.Spawn(ctx, SpawnParams{TenantID: tenant.ID, ScriptName: "ingress", Params: json.RawMessage(`{"to":"+4930123"}`)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if in.State != kilntype.TaskRunning || in.Version != 1 {
-		t.Fatalf("spawned %+v", in)
-	}
-	waitTask(t, c, tenant.ID, in.ID, kilntype.TaskHibernated)
-	kids := children(t, c, tenant.ID, in.ID)
-	if len(kids) != 1 {
-		t.Fatalf("children %+v", kids)
-	}
-	out := kids[0]
-	for i := range 3 {
-		if _, err := c.Send(ctx, tenant.ID, in.ID, "digit", json.RawMessage(fmt.Sprint(i))); err != nil {
+	onTaskStores(t, func(t *testing.T, db string) {
+		ctx := context.Background()
+		c := newTestClient(t, func(cfg *Config) {
+			cfg.DB = db
+			cfg.Tasks.HibernateAfter = 10 * time.Millisecond
+			cfg.Tasks.PollInterval = 5 * time.Millisecond
+		})
+		tenant := taskTenant(t, c)
+		in, err := c.Spawn(ctx, SpawnParams{TenantID: tenant.ID, ScriptName: "ingress", Params: json.RawMessage(`{"to":"+4930123"}`)})
+		if err != nil {
 			t.Fatal(err)
 		}
+		if in.State != kilntype.TaskRunning || in.Version != 1 {
+			t.Fatalf("spawned %+v", in)
+		}
 		waitTask(t, c, tenant.ID, in.ID, kilntype.TaskHibernated)
-		if i == 1 {
-			// An event the ingress does not take stays queued.
-			if _, err := c.Send(ctx, tenant.ID, in.ID, "noise", nil); err != nil {
+		kids := children(t, c, tenant.ID, in.ID)
+		if len(kids) != 1 {
+			t.Fatalf("children %+v", kids)
+		}
+		out := kids[0]
+		for i := range 3 {
+			if _, err := c.Send(ctx, tenant.ID, in.ID, "digit", json.RawMessage(fmt.Sprint(i))); err != nil {
 				t.Fatal(err)
 			}
+			waitTask(t, c, tenant.ID, in.ID, kilntype.TaskHibernated)
+			if i == 1 {
+				// An event the ingress does not take stays queued.
+				if _, err := c.Send(ctx, tenant.ID, in.ID, "noise", nil); err != nil {
+					t.Fatal(err)
+				}
+			}
 		}
-	}
-	if _, err := c.Send(ctx, tenant.ID, in.ID, "hangup", nil); err != nil {
-		t.Fatal(err)
-	}
-	done := waitTask(t, c, tenant.ID, in.ID, kilntype.TaskCompleted, kilntype.TaskFailed)
-	if done.State != kilntype.TaskCompleted || string(done.Result) != `{"done":true,"digits":[0,1,2],"trigger":"task"}` {
-		t.Fatalf("ingress ended %s: %s %+v", done.State, done.Result, done.Error)
-	}
-	if done.InboxDepth != 1 {
-		t.Fatalf("the noise event must stay queued: inbox %d", done.InboxDepth)
-	}
-	eg := waitTask(t, c, tenant.ID, out.ID, kilntype.TaskCompleted, kilntype.TaskFailed)
-	want := fmt.Sprintf(`{"dest":"+4930123","from":"%s","parent":"%s","self":"%s","got":[0,1,2]}`, in.ID, in.ID, out.ID)
-	if eg.State != kilntype.TaskCompleted || string(eg.Result) != want {
-		t.Fatalf("egress ended %s: %s %+v\nwant %s", eg.State, eg.Result, eg.Error, want)
-	}
-	journal, err := c.TaskJournal(ctx, tenant.ID, in.ID, 0, 1000)
-	if err != nil || int64(len(journal)) != done.JournalLen {
-		t.Fatalf("journal: %d entries (%v), task says %d", len(journal), err, done.JournalLen)
-	}
-	// Events after the end are refused.
-	if _, err := c.Send(ctx, tenant.ID, in.ID, "digit", nil); kilntype.ErrorCode(err) != kilntype.EConflict {
-		t.Fatalf("send to a completed task: %v", err)
-	}
+		if _, err := c.Send(ctx, tenant.ID, in.ID, "hangup", nil); err != nil {
+			t.Fatal(err)
+		}
+		done := waitTask(t, c, tenant.ID, in.ID, kilntype.TaskCompleted, kilntype.TaskFailed)
+		if done.State != kilntype.TaskCompleted || string(done.Result) != `{"done":true,"digits":[0,1,2],"trigger":"task"}` {
+			t.Fatalf("ingress ended %s: %s %+v", done.State, done.Result, done.Error)
+		}
+		if done.InboxDepth != 1 {
+			t.Fatalf("the noise event must stay queued: inbox %d", done.InboxDepth)
+		}
+		eg := waitTask(t, c, tenant.ID, out.ID, kilntype.TaskCompleted, kilntype.TaskFailed)
+		want := fmt.Sprintf(`{"dest":"+4930123","from":"%s","parent":"%s","self":"%s","got":[0,1,2]}`, in.ID, in.ID, out.ID)
+		if eg.State != kilntype.TaskCompleted || string(eg.Result) != want {
+			t.Fatalf("egress ended %s: %s %+v\nwant %s", eg.State, eg.Result, eg.Error, want)
+		}
+		journal, err := c.TaskJournal(ctx, tenant.ID, in.ID, 0, 1000)
+		if err != nil || int64(len(journal)) != done.JournalLen {
+			t.Fatalf("journal: %d entries (%v), task says %d", len(journal), err, done.JournalLen)
+		}
+		// Events after the end are refused.
+		if _, err := c.Send(ctx, tenant.ID, in.ID, "digit", nil); kilntype.ErrorCode(err) != kilntype.EConflict {
+			t.Fatalf("send to a completed task: %v", err)
+		}
+
+	})
 }
 
 // TestTaskSurvivesRestart stops the server while a call is mid-way (the
 // tasks hibernate at shutdown) and starts another on the same data: the
 // call goes on and ends as it would have.
 func TestTaskSurvivesRestart(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	open := func() *Client {
-		c, err := New(Config{DataDir: dir, ShutdownTimeout: 5 * time.Second, Tasks: TaskConfig{PollInterval: 5 * time.Millisecond}})
+	onTaskStores(t, func(t *testing.T, db string) {
+		ctx := context.Background()
+		dir := t.TempDir()
+		open := func() *Client {
+			c, err := New(Config{DataDir: dir, DB: db, ShutdownTimeout: 5 * time.Second, Tasks: TaskConfig{PollInterval: 5 * time.Millisecond}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Start(ctx); err != nil {
+				t.Fatal(err)
+			}
+			return c
+		}
+		c := open()
+		tenant := taskTenant(t, c)
+		in, err := c.Spawn(ctx, SpawnParams{TenantID: tenant.ID, ScriptName: "ingress", Params: json.RawMessage(`{"to":"x"}`)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := c.Start(ctx); err != nil {
+		if _, err := c.Send(ctx, tenant.ID, in.ID, "digit", json.RawMessage(`7`)); err != nil {
 			t.Fatal(err)
 		}
-		return c
-	}
-	c := open()
-	tenant := taskTenant(t, c)
-	in, err := c.Spawn(ctx, SpawnParams{TenantID: tenant.ID, ScriptName: "ingress", Params: json.RawMessage(`{"to":"x"}`)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Send(ctx, tenant.ID, in.ID, "digit", json.RawMessage(`7`)); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(100 * time.Millisecond)
-	if err := c.Stop(ctx); err != nil {
-		t.Fatal(err)
-	}
-	c = open()
-	defer func() { _ = c.Stop(ctx) }()
-	if _, err := c.Send(ctx, tenant.ID, in.ID, "digit", json.RawMessage(`8`)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Send(ctx, tenant.ID, in.ID, "hangup", nil); err != nil {
-		t.Fatal(err)
-	}
-	done := waitTask(t, c, tenant.ID, in.ID, kilntype.TaskCompleted, kilntype.TaskFailed)
-	if string(done.Result) != `{"done":true,"digits":[7,8],"trigger":"task"}` {
-		t.Fatalf("ingress ended %s: %s %+v", done.State, done.Result, done.Error)
-	}
-	kid := children(t, c, tenant.ID, in.ID)[0]
-	eg := waitTask(t, c, tenant.ID, kid.ID, kilntype.TaskCompleted, kilntype.TaskFailed)
-	if !strings.Contains(string(eg.Result), `"got":[7,8]`) {
-		t.Fatalf("egress ended %s: %s %+v", eg.State, eg.Result, eg.Error)
-	}
+		time.Sleep(100 * time.Millisecond)
+		if err := c.Stop(ctx); err != nil {
+			t.Fatal(err)
+		}
+		c = open()
+		defer func() { _ = c.Stop(ctx) }()
+		if _, err := c.Send(ctx, tenant.ID, in.ID, "digit", json.RawMessage(`8`)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Send(ctx, tenant.ID, in.ID, "hangup", nil); err != nil {
+			t.Fatal(err)
+		}
+		done := waitTask(t, c, tenant.ID, in.ID, kilntype.TaskCompleted, kilntype.TaskFailed)
+		if string(done.Result) != `{"done":true,"digits":[7,8],"trigger":"task"}` {
+			t.Fatalf("ingress ended %s: %s %+v", done.State, done.Result, done.Error)
+		}
+		kid := children(t, c, tenant.ID, in.ID)[0]
+		eg := waitTask(t, c, tenant.ID, kid.ID, kilntype.TaskCompleted, kilntype.TaskFailed)
+		if !strings.Contains(string(eg.Result), `"got":[7,8]`) {
+			t.Fatalf("egress ended %s: %s %+v", eg.State, eg.Result, eg.Error)
+		}
+
+	})
 }
 
 // TestTaskReceiveTimeoutRace sends an event at the instant a receive
 // times out, many times: each event is received exactly once, by this
 // receive or the next.
 func TestTaskReceiveTimeoutRace(t *testing.T) {
-	ctx := context.Background()
-	c := newTestClient(t, func(cfg *Config) { cfg.Tasks.HibernateAfter = -1 })
-	tenant, err := c.TenantCreate(ctx, TenantCreateParams{Slug: "race", Name: "Race"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	const rounds = 40
-	_, err = c.ScriptCreate(ctx, ScriptCreateParams{TenantID: tenant.ID, Name: "racer", Type: kilntype.TypeTask, Source: `export default async () => {
-		const got = [];
-		let timeouts = 0;
-		while (got.length < ` + fmt.Sprint(rounds) + `) {
-			const ev = await iota.tasks.receive({ timeout: 0.005 });
-			if (ev) got.push(ev.payload); else timeouts++;
-		}
-		return { got, timeouts };
-	}`})
-	if err != nil {
-		t.Fatal(err)
-	}
-	task, err := c.Spawn(ctx, SpawnParams{TenantID: tenant.ID, ScriptName: "racer"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range rounds {
-		time.Sleep(5 * time.Millisecond)
-		if _, err := c.Send(ctx, tenant.ID, task.ID, "n", json.RawMessage(fmt.Sprint(i))); err != nil {
+	onTaskStores(t, func(t *testing.T, db string) {
+		ctx := context.Background()
+		c := newTestClient(t, func(cfg *Config) { cfg.DB, cfg.Tasks.HibernateAfter = db, -1 })
+		tenant, err := c.TenantCreate(ctx, TenantCreateParams{Slug: "race", Name: "Race"})
+		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	done := waitTask(t, c, tenant.ID, task.ID, kilntype.TaskCompleted, kilntype.TaskFailed)
-	var res struct {
-		Got      []int
-		Timeouts int
-	}
-	if err := json.Unmarshal(done.Result, &res); err != nil || len(res.Got) != rounds {
-		t.Fatalf("result %s %+v", done.Result, done.Error)
-	}
-	for i, n := range res.Got {
-		if n != i {
-			t.Fatalf("events out of order, lost or twice: %v", res.Got)
+		const rounds = 40
+		_, err = c.ScriptCreate(ctx, ScriptCreateParams{TenantID: tenant.ID, Name: "racer", Type: kilntype.TypeTask, Source: `export default async () => {
+			const got = [];
+			let timeouts = 0;
+			while (got.length < ` + fmt.Sprint(rounds) + `) {
+				const ev = await iota.tasks.receive({ timeout: 0.005 });
+				if (ev) got.push(ev.payload); else timeouts++;
+			}
+			return { got, timeouts };
+		}`})
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	t.Logf("%d events, %d timeouts", rounds, res.Timeouts)
+		task, err := c.Spawn(ctx, SpawnParams{TenantID: tenant.ID, ScriptName: "racer"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range rounds {
+			time.Sleep(5 * time.Millisecond)
+			if _, err := c.Send(ctx, tenant.ID, task.ID, "n", json.RawMessage(fmt.Sprint(i))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		done := waitTask(t, c, tenant.ID, task.ID, kilntype.TaskCompleted, kilntype.TaskFailed)
+		var res struct {
+			Got      []int
+			Timeouts int
+		}
+		if err := json.Unmarshal(done.Result, &res); err != nil || len(res.Got) != rounds {
+			t.Fatalf("result %s %+v", done.Result, done.Error)
+		}
+		for i, n := range res.Got {
+			if n != i {
+				t.Fatalf("events out of order, lost or twice: %v", res.Got)
+			}
+		}
+		t.Logf("%d events, %d timeouts", rounds, res.Timeouts)
+
+	})
 }
 
 // TestTaskRefusals: the Go core's errors for bad requests.
@@ -287,62 +316,3 @@ func TestTaskRefusals(t *testing.T) {
 }
 
 func second[T any](_ T, err error) error { return err }
-
-// BenchmarkTaskResume measures resuming a hibernated task whose journal
-// holds about 1,000 entries on SQLite: from Send until the task, replayed
-// and past its receive, has journaled the event and hibernated again (so
-// an upper bound of "event sent → script past its receive"). It reports
-// the median and the 99th percentile.
-func BenchmarkTaskResume(b *testing.B) {
-	ctx := context.Background()
-	c := newTestClient(b, func(cfg *Config) {
-		cfg.Tasks.HibernateAfter = time.Millisecond
-		cfg.Tasks.PollInterval = time.Millisecond
-	})
-	tenant, err := c.TenantCreate(ctx, TenantCreateParams{Slug: "bench", Name: "Bench"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := c.ScriptCreate(ctx, ScriptCreateParams{TenantID: tenant.ID, Name: "long", Type: kilntype.TypeTask, Source: `export default async () => {
-		let s = 0;
-		for (let i = 0; i < 1000; i++) s += Math.random();
-		for (;;) { const e = await iota.tasks.receive(); if (e.type === 'stop') return s > 0; }
-	}`}); err != nil {
-		b.Fatal(err)
-	}
-	task, err := c.Spawn(ctx, SpawnParams{TenantID: tenant.ID, ScriptName: "long"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	wait := func(n int64) {
-		for {
-			t, err := c.Task(ctx, tenant.ID, task.ID)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if t.State == kilntype.TaskHibernated && t.JournalLen >= n {
-				return
-			}
-			time.Sleep(200 * time.Microsecond)
-		}
-	}
-	wait(1000)
-	t0, _ := c.Task(ctx, tenant.ID, task.ID)
-	n := t0.JournalLen
-	var took []time.Duration
-	b.ResetTimer()
-	for range b.N {
-		start := time.Now()
-		if _, err := c.Send(ctx, tenant.ID, task.ID, "ping", nil); err != nil {
-			b.Fatal(err)
-		}
-		n++
-		wait(n)
-		took = append(took, time.Since(start))
-	}
-	b.StopTimer()
-	slices.Sort(took)
-	b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "p50-ms")
-	b.ReportMetric(float64(took[len(took)*99/100].Microseconds())/1000, "p99-ms")
-	b.ReportMetric(float64(n), "journal")
-}
