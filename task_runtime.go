@@ -3,6 +3,7 @@ package kiln
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -24,6 +25,11 @@ type taskRuntime struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	poke   chan struct{}
+	// replays holds a slot for each task being resumed by replay: the
+	// poller claims no more due tasks than there are free slots, so a
+	// burst of timers queues in the store (where another node may take
+	// them) instead of replaying on this one all at once.
+	replays chan struct{}
 
 	mu       sync.Mutex
 	resident map[string]*engine.TaskHandle
@@ -33,7 +39,8 @@ type taskRuntime struct {
 func newTaskRuntime(c *Client) *taskRuntime {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &taskRuntime{c: c, node: "node_" + kilntype.NewID(time.Now()), ctx: ctx, cancel: cancel,
-		poke: make(chan struct{}, 1), resident: map[string]*engine.TaskHandle{}}
+		poke: make(chan struct{}, 1), resident: map[string]*engine.TaskHandle{},
+		replays: make(chan struct{}, 4*runtime.GOMAXPROCS(0))}
 }
 
 // start resumes the tasks a previous process left running (this node is
@@ -43,6 +50,7 @@ func (r *taskRuntime) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	var orphans []kilntype.Task
 	for _, tenant := range tenants {
 		for _, state := range []kilntype.TaskState{kilntype.TaskRunning, kilntype.TaskWaiting} {
 			cursor := ""
@@ -52,15 +60,9 @@ func (r *taskRuntime) start(ctx context.Context) error {
 					return err
 				}
 				for _, t := range page {
-					if t.Owner == r.node {
-						continue
+					if t.Owner != r.node {
+						orphans = append(orphans, t)
 					}
-					claimed, err := r.c.store.TaskClaim(ctx, t.TenantID, t.ID, r.node)
-					if err != nil {
-						r.c.log.Warn("resume task", "task", t.ID, "err", err)
-						continue
-					}
-					r.launch(claimed)
 				}
 				if next == "" {
 					break
@@ -69,9 +71,49 @@ func (r *taskRuntime) start(ctx context.Context) error {
 			}
 		}
 	}
-	r.wg.Add(1)
+	// Resumed in the background, a replay slot at a time.
+	r.wg.Add(2)
+	go func() {
+		defer r.wg.Done()
+		for _, t := range orphans {
+			if !r.takeSlot() {
+				return
+			}
+			claimed, err := r.c.store.TaskClaim(r.ctx, t.TenantID, t.ID, r.node)
+			if err != nil {
+				r.releaseSlot()
+				if r.ctx.Err() == nil && kilntype.ErrorCode(err) != kilntype.EConflict {
+					r.c.log.Warn("resume task", "task", t.ID, "err", err)
+				}
+				continue
+			}
+			r.launchReplay(claimed)
+		}
+	}()
 	go r.pollLoop()
 	return nil
+}
+
+// takeSlot waits for a replay slot; false at shutdown.
+func (r *taskRuntime) takeSlot() bool {
+	select {
+	case r.replays <- struct{}{}:
+		return true
+	case <-r.ctx.Done():
+		return false
+	}
+}
+
+func (r *taskRuntime) releaseSlot() { <-r.replays }
+
+// launchReplay launches a claimed task that holds a replay slot, and gives
+// the slot back once its replay is done (or its run ends first).
+func (r *taskRuntime) launchReplay(t *kilntype.Task) {
+	var once sync.Once
+	release := func() { once.Do(r.releaseSlot) }
+	if !r.launchWith(t, release) {
+		release()
+	}
 }
 
 // stop hibernates the resident tasks that wait, stops the others (they
@@ -105,19 +147,29 @@ func (r *taskRuntime) stop(ctx context.Context) {
 }
 
 // launch runs t on this node, in the background.
-func (r *taskRuntime) launch(t *kilntype.Task) {
+func (r *taskRuntime) launch(t *kilntype.Task) { r.launchWith(t, nil) }
+
+// launchWith is launch; replayed, if not nil, is called once the task's
+// journal is replayed, or its first run ends. It reports whether the task
+// was launched (not while stopping).
+func (r *taskRuntime) launchWith(t *kilntype.Task, replayed func()) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.stopping {
-		return
+		return false
 	}
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
+		t = r.activate(t, replayed)
+		if replayed != nil {
+			replayed()
+		}
 		for t != nil {
-			t = r.activate(t)
+			t = r.activate(t, nil)
 		}
 	}()
+	return true
 }
 
 // notify tells a resident task its inbox changed, or wakes the poller for
@@ -156,7 +208,11 @@ func (r *taskRuntime) pollLoop() {
 		case <-r.poke:
 		}
 		for {
-			due, err := r.c.store.TasksDue(r.ctx, time.Now(), r.node, 64)
+			free := cap(r.replays) - len(r.replays)
+			if free == 0 {
+				break // the next tick or poke claims more
+			}
+			due, err := r.c.store.TasksDue(r.ctx, time.Now(), r.node, free)
 			if err != nil {
 				if r.ctx.Err() == nil {
 					r.c.log.Warn("claim due tasks", "err", err)
@@ -164,9 +220,10 @@ func (r *taskRuntime) pollLoop() {
 				break
 			}
 			for i := range due {
-				r.launch(&due[i])
+				r.replays <- struct{}{} // free: only this goroutine takes slots here
+				r.launchReplay(&due[i])
 			}
-			if len(due) < 64 {
+			if len(due) < free {
 				break
 			}
 		}
@@ -176,7 +233,7 @@ func (r *taskRuntime) pollLoop() {
 // activate runs one life of a task's VM: load its pinned version and its
 // journal, replay, go on live until the task ends, hibernates or is
 // stopped. It returns the task to run next (continueAsNew) or nil.
-func (r *taskRuntime) activate(t *kilntype.Task) *kilntype.Task {
+func (r *taskRuntime) activate(t *kilntype.Task, replayed func()) *kilntype.Task {
 	ctx := r.ctx
 	s, err := r.c.store.ScriptGet(ctx, t.TenantID, t.ScriptID)
 	if err != nil {
@@ -200,7 +257,7 @@ func (r *taskRuntime) activate(t *kilntype.Task) *kilntype.Task {
 	if err == nil {
 		vm, h, err = r.c.engine.NewTaskVM(ctx, prog, engine.Task{ID: t.ID, ParentID: t.ParentID, Host: host, Journal: journal,
 			Started: t.CreatedAt, HibernateAfter: r.c.cfg.Tasks.HibernateAfter, ActivationTimeout: r.timeout(s),
-			NewID: func() string { return kilntype.NewID(time.Now()) }})
+			NewID: func() string { return kilntype.NewID(time.Now()) }, OnLive: replayed})
 	}
 	if err != nil {
 		ee := &engine.Error{}
@@ -322,14 +379,18 @@ func (r *taskRuntime) retry(t *kilntype.Task, err error) {
 			return
 		case <-time.After(time.Second):
 		}
+		if !r.takeSlot() {
+			return
+		}
 		claimed, err := r.c.store.TaskClaim(r.ctx, t.TenantID, t.ID, r.node)
 		if err != nil {
+			r.releaseSlot()
 			if kilntype.ErrorCode(err) != kilntype.EConflict && kilntype.ErrorCode(err) != kilntype.ENotFound {
 				r.retry(t, err)
 			}
 			return
 		}
-		r.launch(claimed)
+		r.launchReplay(claimed)
 	}()
 }
 

@@ -449,3 +449,82 @@ func BenchmarkTaskCalls(b *testing.B) {
 	b.ReportMetric(float64(procStatus(b, "VmHWM")>>20), "peak-rss-MiB")
 	b.ReportMetric(float64(peakHeap>>20), "peak-heap-MiB")
 }
+
+// BenchmarkTaskEffect measures what journaling costs an SDK call: a task
+// and a plain execution each make n iota.cache.get calls in a row, and the
+// difference of their times per call is the journal's overhead (each call
+// is one durable step in the task: its issue and result entries in one
+// append). Then k tasks at once make n calls each: journaled effects per
+// second through the store's one writer (SQLite).
+func BenchmarkTaskEffect(b *testing.B) {
+	ctx := context.Background()
+	c := newTestClient(b, func(cfg *Config) {
+		cfg.DB = benchDB(b)
+		cfg.Tasks.HibernateAfter = -1
+		cfg.HostCallsPerMinute = 1 << 30
+	})
+	tenant, err := c.TenantCreate(ctx, TenantCreateParams{Slug: "bench", Name: "Bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	src := `export default async (p) => { for (let i = 0; i < p.n; i++) await iota.cache.get('k'); return p.n; }`
+	for _, s := range []struct {
+		name string
+		typ  kilntype.ScriptType
+	}{{"gets-task", kilntype.TypeTask}, {"gets-plain", kilntype.TypeManual}} {
+		if _, err := c.ScriptCreate(ctx, ScriptCreateParams{TenantID: tenant.ID, Name: s.name, Type: s.typ, Source: src}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	const n = 500
+	params := json.RawMessage(fmt.Sprintf(`{"n":%d}`, n))
+	runTask := func() {
+		t, err := c.Spawn(ctx, SpawnParams{TenantID: tenant.ID, ScriptName: "gets-task", Params: params})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for {
+			got, err := c.Task(ctx, tenant.ID, t.ID)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if got.State.Terminal() {
+				if got.State != kilntype.TaskCompleted {
+					b.Fatalf("task %s: %+v", got.State, got.Error)
+				}
+				return
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+	}
+	runPlain := func() {
+		res, err := c.Run(ctx, RunParams{TenantID: tenant.ID, ScriptName: "gets-plain", Trigger: kilntype.TriggerManual, Input: params})
+		if err != nil || res.Execution.Status != kilntype.ExecCompleted {
+			b.Fatalf("plain run: %v %+v", err, res)
+		}
+	}
+	var taskTimes, plainTimes []time.Duration
+	b.ResetTimer()
+	for range b.N {
+		start := time.Now()
+		runTask()
+		taskTimes = append(taskTimes, time.Since(start)/n)
+		start = time.Now()
+		runPlain()
+		plainTimes = append(plainTimes, time.Since(start)/n)
+	}
+	const k = 16
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range k {
+		wg.Go(runTask)
+	}
+	wg.Wait()
+	parallel := time.Since(start)
+	b.StopTimer()
+	task, plain := percentile(taskTimes, 50), percentile(plainTimes, 50)
+	b.ReportMetric(float64(task.Microseconds()), "task-µs/effect")
+	b.ReportMetric(float64(plain.Microseconds()), "plain-µs/call")
+	b.ReportMetric(float64((task - plain).Microseconds()), "overhead-µs")
+	b.ReportMetric(float64(k*n)/parallel.Seconds(), "effects/s")
+}

@@ -445,6 +445,9 @@ func (t *taskState) goLive() {
 	if t.cfg.ReplayOnly {
 		return // the loop's next wait ends the replay
 	}
+	if t.cfg.OnLive != nil {
+		t.cfg.OnLive()
+	}
 	for _, c := range t.pending {
 		if t.calls[c.issue] == c {
 			t.dispatch(c)

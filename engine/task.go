@@ -97,6 +97,10 @@ type Task struct {
 	ReplayOnly bool
 	// OnServe, if set, is told of each journal entry as replay serves it.
 	OnServe func(e *kilntype.JournalEntry)
+	// OnLive, if set, is called when the journal has been replayed to its
+	// end, on the VM's goroutine (by NewTaskVM when the module's code or
+	// an empty journal left nothing to replay; it may be called twice).
+	OnLive func()
 	// ForExecution replays an ordinary execution's journal (Result.Journal)
 	// rather than a task's: the script gets no task globals, and its module
 	// code runs before the journal starts, as it ran (earlier) in the pool.
@@ -190,6 +194,9 @@ func (e *Engine) NewTaskVM(ctx context.Context, p *Program, t Task) (*VM, *TaskH
 	vm.installTaskGlobals()
 	if err := vm.Bind(ctx, p); err != nil {
 		return nil, nil, err
+	}
+	if !ts.replaying() && t.OnLive != nil {
+		t.OnLive()
 	}
 	return vm, &TaskHandle{t: ts}, nil
 }

@@ -18,7 +18,7 @@ type TaskState string
 // Task states.
 const (
 	TaskRunning    TaskState = "running"    // its VM is executing on its owner
-	TaskWaiting    TaskState = "waiting"    // resident on its owner, blocked in receive or a timer
+	TaskWaiting    TaskState = "waiting"    // resident on its owner, blocked (not written by a single node: docs/state_machine.md)
 	TaskHibernated TaskState = "hibernated" // dropped from memory; an event or its timer resumes it by replay
 	TaskCompleted  TaskState = "completed"  // the script returned; Result holds what it returned
 	TaskFailed     TaskState = "failed"     // the script failed (or diverged under replay); Error says why
