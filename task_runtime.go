@@ -220,7 +220,7 @@ func (r *taskRuntime) pollLoop() {
 				break
 			}
 			for i := range due {
-				r.replays <- struct{}{} // free: only this goroutine takes slots here
+				r.replays <- struct{}{} // free, unless a retry took it meanwhile: then wait for one
 				r.launchReplay(&due[i])
 			}
 			if len(due) < free {
