@@ -30,6 +30,11 @@ type taskRuntime struct {
 	// burst of timers queues in the store (where another node may take
 	// them) instead of replaying on this one all at once.
 	replays chan struct{}
+	// appends queue the tasks' journal steps for the group committer,
+	// which runs until commitStop closes (after the tasks have ended).
+	appends    chan *appendReq
+	commitStop chan struct{}
+	commitDone chan struct{}
 
 	mu       sync.Mutex
 	resident map[string]*engine.TaskHandle
@@ -38,9 +43,12 @@ type taskRuntime struct {
 
 func newTaskRuntime(c *Client) *taskRuntime {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &taskRuntime{c: c, node: "node_" + kilntype.NewID(time.Now()), ctx: ctx, cancel: cancel,
+	r := &taskRuntime{c: c, node: "node_" + kilntype.NewID(time.Now()), ctx: ctx, cancel: cancel,
 		poke: make(chan struct{}, 1), resident: map[string]*engine.TaskHandle{},
-		replays: make(chan struct{}, 4*runtime.GOMAXPROCS(0))}
+		replays: make(chan struct{}, 4*runtime.GOMAXPROCS(0)), appends: make(chan *appendReq, 1024),
+		commitStop: make(chan struct{}), commitDone: make(chan struct{})}
+	go r.commitLoop()
+	return r
 }
 
 // start resumes the tasks a previous process left running (this node is
@@ -94,6 +102,65 @@ func (r *taskRuntime) start(ctx context.Context) error {
 	return nil
 }
 
+// appendReq is a task's step waiting for the group committer.
+type appendReq struct {
+	p    store.TaskAppendParams
+	done chan error
+}
+
+// maxBatch caps the appends one transaction writes.
+const maxBatch = 256
+
+// appendStep writes one task's step through the group committer: the
+// steps of every task that arrive while a batch commits go together in
+// the next transaction (store.TaskAppendBatch), so that many tasks'
+// journaled effects cost one write where each would cost its own.
+func (r *taskRuntime) appendStep(p store.TaskAppendParams) error {
+	req := &appendReq{p: p, done: make(chan error, 1)}
+	select {
+	case r.appends <- req:
+	case <-r.commitDone:
+		return kilntype.Errorf(kilntype.EUnavailable, "the server has stopped")
+	}
+	return <-req.done
+}
+
+// commitLoop is the group committer: it takes what is queued, writes it
+// as one batch, answers each step, and starts again.
+func (r *taskRuntime) commitLoop() {
+	defer close(r.commitDone)
+	batch := make([]*appendReq, 0, maxBatch)
+	ps := make([]store.TaskAppendParams, 0, maxBatch)
+	for {
+		var first *appendReq
+		select {
+		case first = <-r.appends:
+		case <-r.commitStop:
+			return
+		}
+		batch = append(batch[:0], first)
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case req := <-r.appends:
+				batch = append(batch, req)
+			default:
+				break more
+			}
+		}
+		ps = ps[:0]
+		for _, req := range batch {
+			ps = append(ps, req.p)
+		}
+		// Not r.ctx: a batch taken is written, even while stopping.
+		res := r.c.store.TaskAppendBatch(context.Background(), ps)
+		for i, req := range batch {
+			req.done <- res[i].Err
+		}
+		clear(batch)
+	}
+}
+
 // takeSlot waits for a replay slot; false at shutdown.
 func (r *taskRuntime) takeSlot() bool {
 	select {
@@ -133,6 +200,8 @@ func (r *taskRuntime) stop(ctx context.Context) {
 	go func() { r.wg.Wait(); close(done) }()
 	select {
 	case <-done:
+		r.cancel()
+		r.stopCommits()
 		return
 	case <-time.After(time.Second):
 	case <-ctx.Done():
@@ -144,6 +213,17 @@ func (r *taskRuntime) stop(ctx context.Context) {
 	r.mu.Unlock()
 	r.cancel()
 	<-done
+	r.stopCommits()
+}
+
+// stopCommits ends the group committer once no task can append.
+func (r *taskRuntime) stopCommits() {
+	select {
+	case <-r.commitStop:
+	default:
+		close(r.commitStop)
+	}
+	<-r.commitDone
 }
 
 // launch runs t on this node, in the background.
@@ -459,7 +539,7 @@ func (h *taskHost) Append(ctx context.Context, step *engine.TaskStep) error {
 		}
 		p.Spawns = append(p.Spawns, store.TaskCreateParams{ID: sp.ID, ScriptID: s.ID, Params: sp.Params, Owner: r.node, MaxLiveTasks: cfg.MaxLivePerTenant})
 	}
-	if _, err := r.c.store.TaskAppend(ctx, p); err != nil {
+	if err := r.appendStep(p); err != nil {
 		return h.classify(err, len(p.Sends)+len(p.Spawns) > 0)
 	}
 	h.length += int64(len(step.Entries))

@@ -494,7 +494,7 @@ func BenchmarkTaskEffect(b *testing.B) {
 				}
 				return
 			}
-			time.Sleep(100 * time.Microsecond)
+			time.Sleep(10 * time.Millisecond) // a wait, not a spin: polling competes with the tasks for the CPU
 		}
 	}
 	runPlain := func() {

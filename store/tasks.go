@@ -40,6 +40,11 @@ type Tasks interface {
 	// one inbox event, sends to other tasks, spawned children and a change
 	// of state. See TaskAppendParams for each part and its errors.
 	TaskAppend(ctx context.Context, p TaskAppendParams) (*kilntype.Task, error)
+	// TaskAppendBatch applies several appends — of different tasks — in
+	// one transaction (group commit), each as TaskAppend would and each on
+	// its own: a refused append writes nothing and leaves the others. It
+	// returns each one's outcome, in order.
+	TaskAppendBatch(ctx context.Context, ps []TaskAppendParams) []TaskAppendResult
 	// TaskSend stores an event in a task's inbox and returns its Seq; the
 	// event is durable when it returns. A hibernated receiver becomes due
 	// (its WakeAt is set to now unless it is earlier), so TasksDue resumes
@@ -181,6 +186,13 @@ type TaskAppendParams struct {
 	MaxJournalBytes   int64
 	// MaxInboxDepth caps each receiver's inbox for Sends; 0 means no cap.
 	MaxInboxDepth int
+}
+
+// TaskAppendResult is one append's outcome in a batch: the task as
+// updated, or why it was refused.
+type TaskAppendResult struct {
+	Task *kilntype.Task
+	Err  error
 }
 
 // TaskMessage is an event a task sends to another task.

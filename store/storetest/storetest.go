@@ -87,6 +87,7 @@ func Exercise(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TaskIsolation", testTaskIsolation},
 		{"TaskFencing", testTaskFencing},
 		{"TaskAppend", testTaskAppend},
+		{"TaskAppendBatch", testTaskAppendBatch},
 		{"TaskReceive", testTaskReceive},
 		{"TaskSend", testTaskSend},
 		{"TaskJournalCaps", testTaskJournalCaps},

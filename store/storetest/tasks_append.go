@@ -311,3 +311,56 @@ func testTaskJournalCaps(t *testing.T, b *bundle) {
 	}
 	f.appendOK(t, store.TaskAppendParams{TaskID: task.ID, Epoch: 1, First: 3, MaxJournalBytes: limit + 100, Entries: []kilntype.JournalEntry{big}})
 }
+
+// testTaskAppendBatch: a batch applies each task's append as TaskAppend
+// would, in one transaction, and a refused one (a stale length, a send to
+// an ended task, a fenced epoch, a spawn whose ID is taken) writes nothing
+// of itself and leaves the others.
+func testTaskAppendBatch(t *testing.T, b *bundle) {
+	f := newTaskFixture(t, b)
+	a, c, d, done := f.start(t), f.start(t), f.start(t), f.start(t)
+	f.appendOK(t, store.TaskAppendParams{TaskID: done.ID, Epoch: 1, Update: &store.TaskUpdate{State: kilntype.TaskCompleted}})
+	seq := f.send(t, c.ID, "digit", `1`)
+	taken := f.start(t)
+	ps := []store.TaskAppendParams{
+		{TenantID: b.tenant.ID, TaskID: a.ID, Epoch: 1, First: 0, Entries: []kilntype.JournalEntry{entry(kilntype.JournalHost, `1`), entry(kilntype.JournalSend, ``)},
+			Sends: []store.TaskMessage{{To: c.ID, Type: "bridge", Payload: json.RawMessage(`{"from":"a"}`)}}},
+		{TenantID: b.tenant.ID, TaskID: c.ID, Epoch: 1, First: 5, Entries: []kilntype.JournalEntry{entry(kilntype.JournalClock, `2`)}}, // stale length
+		{TenantID: b.tenant.ID, TaskID: d.ID, Epoch: 1, First: 0, Entries: []kilntype.JournalEntry{entry(kilntype.JournalSend, ``)}, // to an ended task
+			Sends: []store.TaskMessage{{To: done.ID, Type: "x"}}},
+		{TenantID: b.tenant.ID, TaskID: c.ID, Epoch: 1, First: 0, Entries: []kilntype.JournalEntry{entry(kilntype.JournalReceive, `1`)}, Receive: seq},
+		{TenantID: b.tenant.ID, TaskID: taken.ID, Epoch: 1, First: 0, Entries: []kilntype.JournalEntry{entry(kilntype.JournalSpawn, `"x"`)},
+			Spawns: []store.TaskCreateParams{{ID: a.ID, ScriptID: f.script.ID, Owner: "node-a"}}}, // the ID is taken
+		{TenantID: b.tenant.ID, TaskID: "nope", Epoch: 1},
+	}
+	res := b.s.TaskAppendBatch(b.ctx, ps)
+	if len(res) != len(ps) {
+		t.Fatalf("%d results for %d appends", len(res), len(ps))
+	}
+	for i, want := range []kilntype.Code{"", kilntype.EConflict, kilntype.EConflict, "", kilntype.EConflict, kilntype.ENotFound} {
+		if want == "" {
+			if res[i].Err != nil || res[i].Task == nil {
+				t.Errorf("append %d: %v", i, res[i].Err)
+			}
+			continue
+		}
+		wantCode(t, fmt.Sprintf("append %d", i), res[i].Err, want)
+	}
+	if n := len(f.journal(t, a.ID)); n != 2 {
+		t.Errorf("a's journal has %d entries, want 2", n)
+	}
+	if got := f.journal(t, c.ID); len(got) != 1 || got[0].Kind != kilntype.JournalReceive {
+		t.Errorf("c's journal: %+v", got)
+	}
+	if in := f.inbox(t, c.ID); len(in) != 1 || in[0].Type != "bridge" {
+		t.Errorf("c's inbox: the digit consumed, the bridge delivered: %+v", in)
+	}
+	for _, id := range []string{d.ID, taken.ID} {
+		if got := f.get(t, id); got.JournalLen != 0 {
+			t.Errorf("refused append to %s wrote %d entries", id, got.JournalLen)
+		}
+	}
+	if in := f.inbox(t, done.ID); len(in) != 0 {
+		t.Errorf("the ended task got %d events", len(in))
+	}
+}

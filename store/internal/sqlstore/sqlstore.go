@@ -95,6 +95,10 @@ type Store struct {
 	// preparing the statement for each batch cost a tenth of the write.
 	upsertMu sync.Mutex
 	upsert   *sql.Stmt
+	// stmts are the task appends' statements, by their text, prepared on
+	// the write pool before the transaction that runs them (stmts.go).
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt
 }
 
 // Open runs the migrations on cfg.Write and returns the Store. It does not
@@ -154,6 +158,12 @@ func (s *Store) Close() error {
 		err = s.upsert.Close()
 	}
 	s.upsertMu.Unlock()
+	s.stmtMu.Lock()
+	for _, st := range s.stmts {
+		err = errors.Join(err, st.Close())
+	}
+	s.stmts = nil
+	s.stmtMu.Unlock()
 	err = errors.Join(err, s.write.Close())
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())

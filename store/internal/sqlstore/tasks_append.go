@@ -62,25 +62,31 @@ const journalChunk = 200
 // insertJournal writes rows at first, first+1, … of generation.
 func (s *Store) insertJournal(ctx context.Context, tx *sql.Tx, taskID string, generation int, first int64, rows []journalRow, now time.Time) error {
 	for start := 0; start < len(rows); start += journalChunk {
-		var q query
-		q.add(`INSERT INTO task_journal (task_id, generation, idx, kind, name, request, value, error, at) VALUES `)
-		for i, r := range rows[start:min(start+journalChunk, len(rows))] {
-			if i > 0 {
-				q.add(`, `)
-			}
-			at := r.e.At
-			if at.IsZero() {
-				at = now
-			}
-			q.add(`(`, q.arg(taskID), `, `, q.arg(generation), `, `, q.arg(first+int64(start+i)), `, `, q.arg(string(r.e.Kind)), `, `,
-				q.arg(r.e.Name), `, `, q.arg(textArg(r.e.Request)), `, `, q.arg(textArg(r.e.Value)), `, `, q.arg(textArg(r.errJSON)), `, `,
-				q.arg(s.timeArg(at)), `)`)
-		}
-		if _, err := tx.ExecContext(ctx, q.String(), q.args...); err != nil {
+		q := s.journalInsert(taskID, generation, first+int64(start), rows[start:min(start+journalChunk, len(rows))], now)
+		if _, err := s.txExec(ctx, tx, q); err != nil {
 			return s.wrapCtx(ctx, err, "append to the journal of task %s", taskID)
 		}
 	}
 	return nil
+}
+
+// journalInsert is the INSERT of rows (at most journalChunk) at first.
+func (s *Store) journalInsert(taskID string, generation int, first int64, rows []journalRow, now time.Time) *query {
+	q := &query{}
+	q.add(`INSERT INTO task_journal (task_id, generation, idx, kind, name, request, value, error, at) VALUES `)
+	for i, r := range rows {
+		if i > 0 {
+			q.add(`, `)
+		}
+		at := r.e.At
+		if at.IsZero() {
+			at = now
+		}
+		q.add(`(`, q.arg(taskID), `, `, q.arg(generation), `, `, q.arg(first+int64(i)), `, `, q.arg(string(r.e.Kind)), `, `,
+			q.arg(r.e.Name), `, `, q.arg(textArg(r.e.Request)), `, `, q.arg(textArg(r.e.Value)), `, `, q.arg(textArg(r.errJSON)), `, `,
+			q.arg(s.timeArg(at)), `)`)
+	}
+	return q
 }
 
 // checkAppend checks what TaskAppend can without the database.
@@ -119,9 +125,29 @@ func checkAppend(p *store.TaskAppendParams) error {
 	return nil
 }
 
-// TaskAppend appends journal entries and applies their effects in one
+// preparedAppend is an append checked and encoded, ready for its
 // transaction.
-func (s *Store) TaskAppend(ctx context.Context, p store.TaskAppendParams) (*kilntype.Task, error) {
+type preparedAppend struct {
+	p       store.TaskAppendParams
+	rows    []journalRow
+	size    int64
+	errJSON []byte
+	// update is its row's statement, built before the transaction so
+	// that its shape can be prepared (stmts.go).
+	update *query
+}
+
+// build builds a's statements for now and prepares their shapes.
+func (s *Store) build(ctx context.Context, a *preparedAppend, now time.Time) {
+	a.update = s.appendUpdateQuery(&a.p, int64(len(a.rows)), a.size, a.errJSON, now)
+	s.prepare(ctx, a.update.String())
+	if len(a.rows) > 0 && len(a.rows) <= 8 { // the common small steps
+		s.prepare(ctx, s.journalInsert(a.p.TaskID, 0, a.p.First, a.rows, now).String())
+	}
+}
+
+// prepareAppend checks p and encodes what it writes.
+func (s *Store) prepareAppend(p store.TaskAppendParams) (*preparedAppend, error) {
 	if err := checkAppend(&p); err != nil {
 		return nil, err
 	}
@@ -129,80 +155,173 @@ func (s *Store) TaskAppend(ctx context.Context, p store.TaskAppendParams) (*kiln
 	if err != nil {
 		return nil, err
 	}
-	var errJSON []byte
+	a := &preparedAppend{p: p, rows: rows, size: size}
 	if p.Update != nil {
-		if errJSON, err = encodeExecError(p.Update.Error); err != nil {
+		if a.errJSON, err = encodeExecError(p.Update.Error); err != nil {
 			return nil, s.wrap(err, "encode the error of task %s", p.TaskID)
 		}
 	}
+	return a, nil
+}
+
+// TaskAppend appends journal entries and applies their effects in one
+// transaction.
+func (s *Store) TaskAppend(ctx context.Context, p store.TaskAppendParams) (*kilntype.Task, error) {
+	a, err := s.prepareAppend(p)
+	if err != nil {
+		return nil, err
+	}
 	now := s.timestamp()
-	var t kilntype.Task
+	s.build(ctx, a, now)
+	var t *kilntype.Task
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := s.lockTasks(ctx, tx, p); err != nil {
+		if err := s.lockTasks(ctx, tx, taskLockIDs(a.p)); err != nil {
 			return err
 		}
-		if err := s.appendUpdate(ctx, tx, &p, int64(len(rows)), size, errJSON, now, &t); err != nil {
-			return err
-		}
-		if err := s.wakeIfMail(ctx, tx, &t, now); err != nil {
-			return err
-		}
-		if p.Receive != 0 {
-			res, err := tx.ExecContext(ctx, `DELETE FROM task_inbox WHERE task_id = $1 AND seq = $2`, p.TaskID, p.Receive)
-			if err != nil {
-				return s.wrapCtx(ctx, err, "consume event %d of task %s", p.Receive, p.TaskID)
-			}
-			if n, err := res.RowsAffected(); err != nil || n != 1 {
-				return errors.Join(err, kilntype.Errorf(kilntype.EConflict,
-					"event %d is not in the inbox of task %s (consumed already?); nothing was written", p.Receive, p.TaskID))
-			}
-		}
-		if err := s.insertJournal(ctx, tx, p.TaskID, t.Generation, p.First, rows, now); err != nil {
-			return err
-		}
-		toSelf := false
-		for _, m := range p.Sends {
-			if _, err := s.deliver(ctx, tx, p.TenantID, m.To, m.Type, m.Payload, p.TaskID, p.MaxInboxDepth, now); err != nil {
-				return err
-			}
-			toSelf = toSelf || m.To == p.TaskID
-		}
-		if toSelf {
-			// The task's own inbox (and maybe wake time) changed since.
-			again, err := s.taskGet(ctx, tx, p.TenantID, p.TaskID)
-			if err != nil {
-				return err
-			}
-			t = *again
-		}
-		for _, c := range p.Spawns {
-			c.TenantID, c.ParentID = p.TenantID, p.TaskID
-			if _, err := s.insertTask(ctx, tx, c, now); err != nil {
-				return err
-			}
-		}
-		if t.State.Terminal() {
-			return s.uncountLiveTask(ctx, tx, p.TenantID)
-		}
-		return nil
+		t, err = s.appendTx(ctx, tx, a, now)
+		return err
 	})
 	if err != nil {
 		return nil, s.wrap(err, "append to task %s", p.TaskID)
 	}
+	return t, nil
+}
+
+// TaskAppendBatch applies several tasks' appends in one transaction (group
+// commit), each in a savepoint of its own, so that one refused append
+// leaves the others. It returns each append's task or error, in order.
+func (s *Store) TaskAppendBatch(ctx context.Context, ps []store.TaskAppendParams) []store.TaskAppendResult {
+	out := make([]store.TaskAppendResult, len(ps))
+	prepared := make([]*preparedAppend, len(ps))
+	var ids []string
+	for i, p := range ps {
+		a, err := s.prepareAppend(p)
+		if err != nil {
+			out[i].Err = err
+			continue
+		}
+		prepared[i] = a
+		ids = append(ids, p.TaskID) // a batch locks every row it updates: items come in any order
+		ids = append(ids, taskLockIDs(p)...)
+	}
+	now := s.timestamp()
+	for _, a := range prepared {
+		if a != nil {
+			s.build(ctx, a, now)
+		}
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		// Every row the batch touches, locked in ID order up front: two
+		// nodes' batches cannot deadlock.
+		if err := s.lockTasks(ctx, tx, ids); err != nil {
+			return err
+		}
+		for i, a := range prepared {
+			if a == nil {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `SAVEPOINT task_append`); err != nil {
+				return err
+			}
+			t, err := s.appendTx(ctx, tx, a, now)
+			if err != nil {
+				out[i].Err = s.wrap(err, "append to task %s", a.p.TaskID)
+				if _, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT task_append`); err != nil {
+					return err
+				}
+				continue
+			}
+			out[i].Task = t
+			if _, err := tx.ExecContext(ctx, `RELEASE SAVEPOINT task_append`); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		err = s.wrap(err, "append to %d tasks", len(ps))
+		for i := range out {
+			if out[i].Err == nil {
+				out[i] = store.TaskAppendResult{Err: err}
+			}
+		}
+	}
+	return out
+}
+
+// appendTx is one append's writes inside tx.
+func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, a *preparedAppend, now time.Time) (*kilntype.Task, error) {
+	p := &a.p
+	var t kilntype.Task
+	if err := s.appendUpdate(ctx, tx, a, now, &t); err != nil {
+		return nil, err
+	}
+	if err := s.wakeIfMail(ctx, tx, &t, now); err != nil {
+		return nil, err
+	}
+	if p.Receive != 0 {
+		res, err := tx.ExecContext(ctx, `DELETE FROM task_inbox WHERE task_id = $1 AND seq = $2`, p.TaskID, p.Receive)
+		if err != nil {
+			return nil, s.wrapCtx(ctx, err, "consume event %d of task %s", p.Receive, p.TaskID)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return nil, errors.Join(err, kilntype.Errorf(kilntype.EConflict,
+				"event %d is not in the inbox of task %s (consumed already?); nothing was written", p.Receive, p.TaskID))
+		}
+	}
+	if err := s.insertJournal(ctx, tx, p.TaskID, t.Generation, p.First, a.rows, now); err != nil {
+		return nil, err
+	}
+	toSelf := false
+	for _, m := range p.Sends {
+		if _, err := s.deliver(ctx, tx, p.TenantID, m.To, m.Type, m.Payload, p.TaskID, p.MaxInboxDepth, now); err != nil {
+			return nil, err
+		}
+		toSelf = toSelf || m.To == p.TaskID
+	}
+	if toSelf {
+		// The task's own inbox (and maybe wake time) changed since.
+		again, err := s.taskGet(ctx, tx, p.TenantID, p.TaskID)
+		if err != nil {
+			return nil, err
+		}
+		t = *again
+	}
+	for _, c := range p.Spawns {
+		c.TenantID, c.ParentID = p.TenantID, p.TaskID
+		if _, err := s.insertTask(ctx, tx, c, now); err != nil {
+			return nil, err
+		}
+	}
+	if t.State.Terminal() {
+		if err := s.uncountLiveTask(ctx, tx, p.TenantID); err != nil {
+			return nil, err
+		}
+	}
 	return &t, nil
 }
 
-// lockTasks locks, in ID order, the rows of the task and of the receivers
-// of its sends, so that two tasks sending to each other at once cannot
-// deadlock on PostgreSQL. A task without sends is locked by its update.
-func (s *Store) lockTasks(ctx context.Context, tx *sql.Tx, p store.TaskAppendParams) error {
-	if !s.dialect.RowLocks || len(p.Sends) == 0 {
+// taskLockIDs are the task rows an append with sends locks: its own and
+// its receivers'. An append without sends locks its row by its update.
+func taskLockIDs(p store.TaskAppendParams) []string {
+	if len(p.Sends) == 0 {
 		return nil
 	}
 	ids := []string{p.TaskID}
 	for _, m := range p.Sends {
 		ids = append(ids, m.To)
 	}
+	return ids
+}
+
+// lockTasks locks the task rows ids name, in ID order, so that two
+// appends (or batches) touching the same tasks at once cannot deadlock on
+// PostgreSQL. A task an append does not send to is locked by its update.
+func (s *Store) lockTasks(ctx context.Context, tx *sql.Tx, ids []string) error {
+	if !s.dialect.RowLocks || len(ids) == 0 {
+		return nil
+	}
+	ids = slices.Clone(ids)
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
 	var q query
@@ -228,9 +347,25 @@ func (s *Store) lockTasks(ctx context.Context, tx *sql.Tx, p store.TaskAppendPar
 // counts the entries, consumes the inbox slot and applies p.Update, only if
 // the epoch, the journal's length and the caps allow it; else it returns
 // why not. t receives the row as updated.
-func (s *Store) appendUpdate(ctx context.Context, tx *sql.Tx, p *store.TaskAppendParams, n, size int64, errJSON []byte,
-	now time.Time, t *kilntype.Task) error {
-	var q query
+func (s *Store) appendUpdate(ctx context.Context, tx *sql.Tx, a *preparedAppend, now time.Time, t *kilntype.Task) error {
+	p := &a.p
+	q := a.update
+	if q == nil {
+		q = s.appendUpdateQuery(p, int64(len(a.rows)), a.size, a.errJSON, now)
+	}
+	err := scanTask(s.txQueryRow(ctx, tx, q), t)
+	if errors.Is(err, sql.ErrNoRows) {
+		return s.taskRefusal(ctx, tx, p.TenantID, p.TaskID, taskExpect{
+			what: "appended to", epoch: p.Epoch, checkJournal: true, first: p.First, n: int64(len(a.rows)), bytes: a.size,
+			maxEntries: p.MaxJournalEntries, maxBytes: p.MaxJournalBytes,
+		})
+	}
+	return s.wrapCtx(ctx, err, "update task %s", p.TaskID)
+}
+
+// appendUpdateQuery builds appendUpdate's statement for p.
+func (s *Store) appendUpdateQuery(p *store.TaskAppendParams, n, size int64, errJSON []byte, now time.Time) *query {
+	q := &query{}
 	at := q.arg(s.timeArg(now))
 	q.add(`UPDATE tasks SET journal_len = journal_len + `, q.arg(n), `, journal_bytes = journal_bytes + `, q.arg(size),
 		`, updated_at = `, at)
@@ -254,14 +389,7 @@ func (s *Store) appendUpdate(ctx context.Context, tx *sql.Tx, p *store.TaskAppen
 		q.add(` AND journal_bytes + `, q.arg(size), ` <= `, q.arg(p.MaxJournalBytes))
 	}
 	q.add(` RETURNING `, taskColumns)
-	err := scanTask(tx.QueryRowContext(ctx, q.String(), q.args...), t)
-	if errors.Is(err, sql.ErrNoRows) {
-		return s.taskRefusal(ctx, tx, p.TenantID, p.TaskID, taskExpect{
-			what: "appended to", epoch: p.Epoch, checkJournal: true, first: p.First, n: n, bytes: size,
-			maxEntries: p.MaxJournalEntries, maxBytes: p.MaxJournalBytes,
-		})
-	}
-	return s.wrapCtx(ctx, err, "update task %s", p.TaskID)
+	return q
 }
 
 // wakeIfMail makes a task that was just hibernated due now if its inbox
