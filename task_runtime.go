@@ -36,6 +36,8 @@ type taskRuntime struct {
 	commitStop chan struct{}
 	commitDone chan struct{}
 
+	journals *journalCache
+
 	mu       sync.Mutex
 	resident map[string]*engine.TaskHandle
 	stopping bool
@@ -46,7 +48,7 @@ func newTaskRuntime(c *Client) *taskRuntime {
 	r := &taskRuntime{c: c, node: "node_" + kilntype.NewID(time.Now()), ctx: ctx, cancel: cancel,
 		poke: make(chan struct{}, 1), resident: map[string]*engine.TaskHandle{},
 		replays: make(chan struct{}, 4*runtime.GOMAXPROCS(0)), appends: make(chan *appendReq, 1024),
-		commitStop: make(chan struct{}), commitDone: make(chan struct{})}
+		commitStop: make(chan struct{}), commitDone: make(chan struct{}), journals: newJournalCache(c.cfg.Tasks.JournalCacheBytes)}
 	go r.commitLoop()
 	return r
 }
@@ -330,7 +332,7 @@ func (r *taskRuntime) activate(t *kilntype.Task, replayed func()) *kilntype.Task
 		r.retry(t, err)
 		return nil
 	}
-	host := &taskHost{r: r, task: t, epoch: t.Epoch, length: int64(len(journal))}
+	host := &taskHost{r: r, task: t, epoch: t.Epoch, length: int64(len(journal)), entries: journal}
 	prog, err := r.c.runner.compile(ctx, s, v.SourceCode)
 	var vm *engine.VM
 	var h *engine.TaskHandle
@@ -370,6 +372,9 @@ func (r *taskRuntime) activate(t *kilntype.Task, replayed func()) *kilntype.Task
 			First: host.length, Update: &store.TaskUpdate{State: kilntype.TaskHibernated, WakeAt: out.WakeAt}})
 		if err != nil && !errors.Is(err, store.ErrFenced) {
 			r.retry(t, err)
+		}
+		if err == nil && int64(len(host.entries)) == host.length {
+			r.journals.put(t.ID, t.Generation, host.entries)
 		}
 		return nil
 	case out.ContinueAsNew != nil:
@@ -418,9 +423,18 @@ func (r *taskRuntime) unregister(id string) {
 	r.mu.Unlock()
 }
 
-// loadJournal reads the task's current journal whole.
+// loadJournal reads the task's current journal whole: what the cache
+// holds of it, then the rest from the store.
 func (r *taskRuntime) loadJournal(ctx context.Context, t *kilntype.Task) ([]kilntype.JournalEntry, error) {
-	var all []kilntype.JournalEntry
+	cached := r.journals.get(t.ID, t.Generation)
+	if int64(len(cached)) > t.JournalLen {
+		cached = nil // cannot be: a journal only grows
+	}
+	if int64(len(cached)) == t.JournalLen {
+		return cached, nil
+	}
+	all := make([]kilntype.JournalEntry, len(cached), t.JournalLen)
+	copy(all, cached)
 	for {
 		page, err := r.c.store.TaskJournal(ctx, t.TenantID, t.ID, t.Generation, int64(len(all)), 1000)
 		if err != nil {
@@ -435,6 +449,7 @@ func (r *taskRuntime) loadJournal(ctx context.Context, t *kilntype.Task) ([]kiln
 
 // end writes a task's terminal state.
 func (r *taskRuntime) end(h *taskHost, state kilntype.TaskState, result []byte, e *engine.Error) {
+	r.journals.drop(h.task.ID)
 	u := &store.TaskUpdate{State: state, Result: result}
 	if e != nil {
 		u.Error = &kilntype.ExecutionError{Code: e.Code, Message: e.Message, Position: e.Position, Stack: e.Stack}
@@ -507,6 +522,9 @@ type taskHost struct {
 	task   *kilntype.Task
 	epoch  int64
 	length int64 // the journal's durable length
+	// entries are the journal as replayed and written since (for the
+	// journal cache); they are never changed, only appended to.
+	entries []kilntype.JournalEntry
 }
 
 // lost reports whether err means the task is no longer this node's.
@@ -543,6 +561,7 @@ func (h *taskHost) Append(ctx context.Context, step *engine.TaskStep) error {
 		return h.classify(err, len(p.Sends)+len(p.Spawns) > 0)
 	}
 	h.length += int64(len(step.Entries))
+	h.entries = append(h.entries, step.Entries...)
 	for _, m := range step.Sends {
 		r.notify(m.To)
 	}

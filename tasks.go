@@ -34,6 +34,10 @@ type TaskConfig struct {
 	// CancelGrace is how long a cancelled task may handle its "cancelled"
 	// event before it is stopped. Default 30s.
 	CancelGrace time.Duration `json:"cancelGrace"`
+	// JournalCacheBytes bounds the journals of recently hibernated tasks
+	// kept in memory, so that a task woken soon replays without reading
+	// its journal back. Default 64 MiB; negative: none.
+	JournalCacheBytes int64 `json:"journalCacheBytes"`
 }
 
 func (c TaskConfig) withDefaults() TaskConfig {
@@ -60,6 +64,9 @@ func (c TaskConfig) withDefaults() TaskConfig {
 	}
 	if c.CancelGrace == 0 {
 		c.CancelGrace = 30 * time.Second
+	}
+	if c.JournalCacheBytes == 0 {
+		c.JournalCacheBytes = 64 << 20
 	}
 	return c
 }

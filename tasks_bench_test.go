@@ -28,14 +28,22 @@ import (
 func BenchmarkTaskResume(b *testing.B) {
 	for _, st := range taskStores {
 		for _, entries := range []int{1000, 10_000} {
-			b.Run(fmt.Sprintf("%s/%d", st.name, entries), func(b *testing.B) { benchmarkTaskResume(b, st.db(b), entries) })
+			for _, cache := range []string{"cold", "warm"} {
+				b.Run(fmt.Sprintf("%s/%d/%s", st.name, entries, cache), func(b *testing.B) { benchmarkTaskResume(b, st.db(b), entries, cache == "warm") })
+			}
 		}
 	}
 }
 
-func benchmarkTaskResume(b *testing.B, db string, entries int) {
+// benchmarkTaskResume resumes from the store alone (cold: the journal
+// cache off) or with the journal of the task's last sleep in memory
+// (warm: Tasks.JournalCacheBytes, a task woken soon after it slept).
+func benchmarkTaskResume(b *testing.B, db string, entries int, warm bool) {
 	ctx := context.Background()
 	c := newTestClient(b, func(cfg *Config) {
+		if !warm {
+			cfg.Tasks.JournalCacheBytes = -1
+		}
 		cfg.DB = db
 		cfg.Tasks.HibernateAfter = time.Millisecond
 		cfg.Tasks.PollInterval = time.Millisecond
