@@ -151,6 +151,17 @@ func runTask(t *testing.T, e *Engine, p *Program, host *memTaskHost, hibernate t
 	return res, h.Outcome()
 }
 
+// determinismHost is the host determinismScript runs on: a send to
+// tsk_gone is refused, and the inbox holds two events the script takes
+// without a filter and one it waits for by type.
+func determinismHost() *memTaskHost {
+	host := &memTaskHost{refuse: "tsk_gone"}
+	host.send("noise", `1`)
+	host.send("noise2", `2`)
+	host.send("digit", `{"d":5}`)
+	return host
+}
+
 // determinismScript uses every source of values a task journals.
 const determinismScript = `
 let atLoad = Date.now();
@@ -181,10 +192,7 @@ export default async function (params) {
 func TestTaskReplayReproduces(t *testing.T) {
 	e := taskTestEngine(t)
 	p := compileTask(t, e, determinismScript)
-	host := &memTaskHost{refuse: "tsk_gone"}
-	host.send("noise", `1`)
-	host.send("noise2", `2`)
-	host.send("digit", `{"d":5}`)
+	host := determinismHost()
 	res, out := runTask(t, e, p, host, 0)
 	if res.Err != nil {
 		t.Fatalf("live run: %v", res.Err)
@@ -227,10 +235,7 @@ func TestTaskReplayReproduces(t *testing.T) {
 func TestTaskResumeAtEveryIndex(t *testing.T) {
 	e := taskTestEngine(t)
 	p := compileTask(t, e, determinismScript)
-	host := &memTaskHost{refuse: "tsk_gone"}
-	host.send("noise", `1`)
-	host.send("noise2", `2`)
-	host.send("digit", `{"d":5}`)
+	host := determinismHost()
 	events := slices.Clone(host.inbox)
 	res, _ := runTask(t, e, p, host, 0)
 	if res.Err != nil {

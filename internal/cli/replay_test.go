@@ -1,18 +1,12 @@
 package cli
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/kiln-run/kiln"
-	"github.com/kiln-run/kiln/server"
 )
 
 // TestReplayCommand replays tasks from a real server: a task that failed
@@ -21,39 +15,8 @@ import (
 // replay does reaches the server (the waiting task's journal is
 // unchanged after).
 func TestReplayCommand(t *testing.T) {
-	const op = "operator-key-for-cli-tests-0123"
-	ctx := context.Background()
-	app, err := server.New(ctx, server.Config{Addr: "127.0.0.1:0", Config: kiln.Config{DataDir: t.TempDir(), OperatorKey: op, ShutdownTimeout: 5 * time.Second,
-		Tasks: kiln.TaskConfig{HibernateAfter: 20 * time.Millisecond, PollInterval: 5 * time.Millisecond}}},
-		slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := app.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = app.Stop(ctx) })
-	base := "http://" + app.Addr()
-	api := func(key, method, path, body string, out any) {
-		t.Helper()
-		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+key)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode >= 300 {
-			t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, b)
-		}
-		if out != nil {
-			_ = json.Unmarshal(b, out)
-		}
-	}
-	api(op, "POST", "/api/tenants", `{"slug": "acme", "name": "Acme"}`, nil)
-	var key struct{ Key string }
-	api(op, "POST", "/api/tenants/acme/keys", `{"name": "cli", "role": "developer"}`, &key)
+	srv := startAPIServer(t, kiln.Config{Tasks: kiln.TaskConfig{HibernateAfter: 20 * time.Millisecond, PollInterval: 5 * time.Millisecond}})
+	api, kiln, key := srv.api, srv.kiln, struct{ Key string }{srv.key}
 	src, _ := json.Marshal("export default async (params) => {\n" +
 		"  const r = Math.random();\n" +
 		"  await iota.cache.set('k', { r }, 60);\n" +
@@ -87,11 +50,6 @@ func TestReplayCommand(t *testing.T) {
 				t.Fatalf("task %s is %s, want %s", id, s, want)
 			}
 		}
-	}
-	kiln := func(args ...string) (int, string, string) {
-		var stdout, stderr bytes.Buffer
-		code := Main(append(args, "--server", base, "--key", key.Key), strings.NewReader(""), &stdout, &stderr)
-		return code, stdout.String(), stderr.String()
 	}
 
 	failed := start()

@@ -1,18 +1,11 @@
 package cli
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
-	"io"
-	"log/slog"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/kiln-run/kiln"
-	"github.com/kiln-run/kiln/server"
 )
 
 // TestTasksCommands drives kiln tasks against a real server: start a task,
@@ -20,45 +13,10 @@ import (
 // journal; start another and cancel it; bad input is a usage error and
 // the server's errors come back with their codes.
 func TestTasksCommands(t *testing.T) {
-	const op = "operator-key-for-cli-tests-0123"
-	ctx := context.Background()
-	app, err := server.New(ctx, server.Config{Addr: "127.0.0.1:0", Config: kiln.Config{DataDir: t.TempDir(), OperatorKey: op, ShutdownTimeout: 5 * time.Second}},
-		slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := app.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = app.Stop(ctx) })
-	base := "http://" + app.Addr()
-	api := func(key, method, path, body string, out any) {
-		t.Helper()
-		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+key)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode >= 300 {
-			t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, b)
-		}
-		if out != nil {
-			_ = json.Unmarshal(b, out)
-		}
-	}
-	api(op, "POST", "/api/tenants", `{"slug": "acme", "name": "Acme"}`, nil)
-	var key struct{ Key string }
-	api(op, "POST", "/api/tenants/acme/keys", `{"name": "cli", "role": "developer"}`, &key)
+	srv := startAPIServer(t, kiln.Config{})
+	api, kiln, key := srv.api, srv.kiln, struct{ Key string }{srv.key}
 	api(key.Key, "POST", "/api/scripts", `{"name": "echo", "type": "task",
 		"source": "export default async (params) => { const e = await iota.tasks.receive({timeout: 30}); return { n: params.n, got: e && e.payload }; }"}`, nil)
-	kiln := func(args ...string) (int, string, string) {
-		var stdout, stderr bytes.Buffer
-		code := Main(append(args, "--server", base, "--key", key.Key), strings.NewReader(""), &stdout, &stderr)
-		return code, stdout.String(), stderr.String()
-	}
 
 	code, out, stderr := kiln("tasks", "start", "echo", "--params", `{"n": 7}`)
 	if code != 0 || !strings.HasPrefix(out, "started task ") {
