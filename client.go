@@ -161,6 +161,7 @@ func New(cfg Config, opts ...Option) (c *Client, err error) {
 	c.runner = newRunner(eng, c.pool, c.recorder, c.metrics, cfg)
 	c.catalog = newCatalog(st, c.pool)
 	c.tasks = newTaskRuntime(c)
+	undo = append(undo, c.tasks.stopCommits)
 	c.runner.store = st
 	if err := c.catalog.loadTenants(ctx); err != nil {
 		return nil, fmt.Errorf("load tenants: %w", err)

@@ -54,7 +54,7 @@ func newTaskRuntime(c *Client) *taskRuntime {
 }
 
 // start resumes the tasks a previous process left running (this node is
-// the only one: docs/tasks.md, "Nodes") and starts the poller.
+// the only one: docs/tasks.md, "One node") and starts the poller.
 func (r *taskRuntime) start(ctx context.Context) error {
 	tenants, err := r.c.store.TenantList(ctx)
 	if err != nil {
