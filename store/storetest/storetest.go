@@ -88,6 +88,7 @@ func Exercise(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TaskFencing", testTaskFencing},
 		{"TaskAppend", testTaskAppend},
 		{"TaskAppendBatch", testTaskAppendBatch},
+		{"TaskAppendShapesConcurrently", testTaskAppendShapesConcurrently},
 		{"TaskReceive", testTaskReceive},
 		{"TaskSend", testTaskSend},
 		{"TaskJournalCaps", testTaskJournalCaps},

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -362,5 +363,52 @@ func testTaskAppendBatch(t *testing.T, b *bundle) {
 	}
 	if in := f.inbox(t, done.ID); len(in) != 0 {
 		t.Errorf("the ended task got %d events", len(in))
+	}
+}
+
+// testTaskAppendShapesConcurrently appends steps of new shapes (entry
+// counts, receives, state changes) from several goroutines at once, some
+// alone and some in batches: statements prepared while transactions run
+// must not wait on each other (a deadlock of the statement cache hung a
+// node once).
+func testTaskAppendShapesConcurrently(t *testing.T, b *bundle) {
+	f := newTaskFixture(t, b)
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for g := range 6 {
+		task := f.start(t)
+		wg.Go(func() {
+			first := int64(0)
+			for i := range 12 {
+				entries := make([]kilntype.JournalEntry, 1+(i+g)%9)
+				for j := range entries {
+					entries[j] = entry(kilntype.JournalRandom, `0.5`)
+				}
+				p := store.TaskAppendParams{TenantID: b.tenant.ID, TaskID: task.ID, Epoch: 1, First: first, Entries: entries,
+					MaxJournalEntries: int64(1000 + i%3), MaxJournalBytes: int64(i%2) << 20}
+				var err error
+				if g%2 == 0 {
+					_, err = b.s.TaskAppend(b.ctx, p)
+				} else {
+					err = b.s.TaskAppendBatch(b.ctx, []store.TaskAppendParams{p})[0].Err
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+				first += int64(len(entries))
+			}
+		})
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("concurrent appends of new shapes did not finish in 30s: a deadlock")
+	}
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }

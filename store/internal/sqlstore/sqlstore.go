@@ -97,8 +97,9 @@ type Store struct {
 	upsert   *sql.Stmt
 	// stmts are the task appends' statements, by their text, prepared on
 	// the write pool before the transaction that runs them (stmts.go).
-	stmtMu sync.Mutex
-	stmts  map[string]*sql.Stmt
+	stmtMu      sync.Mutex
+	stmts       map[string]*sql.Stmt
+	stmtsClosed bool
 }
 
 // Open runs the migrations on cfg.Write and returns the Store. It does not
@@ -162,7 +163,7 @@ func (s *Store) Close() error {
 	for _, st := range s.stmts {
 		err = errors.Join(err, st.Close())
 	}
-	s.stmts = nil
+	s.stmts, s.stmtsClosed = nil, true
 	s.stmtMu.Unlock()
 	err = errors.Join(err, s.write.Close())
 	if s.read != s.write {

@@ -21,16 +21,22 @@ const maxStmts = 128
 // prepare failed.
 func (s *Store) prepare(ctx context.Context, text string) *sql.Stmt {
 	s.stmtMu.Lock()
-	defer s.stmtMu.Unlock()
-	if st := s.stmts[text]; st != nil {
+	st, full := s.stmts[text], len(s.stmts) >= maxStmts
+	s.stmtMu.Unlock()
+	if st != nil || full {
 		return st
 	}
-	if len(s.stmts) >= maxStmts {
-		return nil
-	}
+	// Prepared without the lock: preparing waits for the write pool's
+	// connection, which a transaction may hold while it reads the cache.
 	st, err := s.write.PrepareContext(ctx, text)
 	if err != nil {
 		return nil
+	}
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	if prev := s.stmts[text]; prev != nil || len(s.stmts) >= maxStmts || s.stmtsClosed {
+		_ = st.Close()
+		return prev
 	}
 	if s.stmts == nil {
 		s.stmts = map[string]*sql.Stmt{}
