@@ -319,7 +319,8 @@ func (r *runner) run(ctx context.Context, req runJob, exec *kilntype.Execution) 
 		exec.Error = &kilntype.ExecutionError{Code: res.Err.Code, Message: res.Err.Message, Position: res.Err.Position, Stack: res.Err.Stack}
 	}
 	r.metrics.observe(exec)
-	if len(res.Journal) > 0 && ((res.Err != nil && res.Err.Code != kilntype.EOverloaded) || req.Script.Limits.Record) {
+	record := req.Script.Limits.Record || req.Tenant.Settings.RecordExecutions
+	if len(res.Journal) > 0 && ((res.Err != nil && res.Err.Code != kilntype.EOverloaded) || record) {
 		r.keepJournal(exec, res)
 	}
 	pendingQueued := r.recorder.end(exec) // before redaction changes exec's input

@@ -316,3 +316,70 @@ func TestTaskRefusals(t *testing.T) {
 }
 
 func second[T any](_ T, err error) error { return err }
+
+// TestExecutionJournalsKept: a failed execution keeps its journal, a
+// completed one does not — unless its script sets limits.record or its
+// tenant settings.recordExecutions; the journal holds what the run saw,
+// secrets cut out.
+func TestExecutionJournalsKept(t *testing.T) {
+	ctx := context.Background()
+	c := newTestClient(t)
+	tenant, err := c.TenantCreate(ctx, TenantCreateParams{Slug: "rec", Name: "Rec"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.SecretPut(ctx, tenant.ID, "TOKEN", "s3cr3t-value-42"); err != nil {
+		t.Fatal(err)
+	}
+	src := `export default async (input) => {
+		const tok = await iota.secrets.get('TOKEN');
+		const n = await iota.cache.increment('n', 1, 60);
+		if (input.fail) throw new Error('failed ' + n);
+		return tok.length;
+	}`
+	for name, limits := range map[string]kilntype.Limits{"plain": {}, "recorded": {Record: true}} {
+		if _, err := c.ScriptCreate(ctx, ScriptCreateParams{TenantID: tenant.ID, Name: name, Type: kilntype.TypeManual, Source: src, Limits: limits}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := func(script, input string) string {
+		res, err := c.Run(ctx, RunParams{TenantID: tenant.ID, ScriptName: script, Trigger: kilntype.TriggerManual, Input: json.RawMessage(input)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Execution.ID
+	}
+	kept := func(id string) []kilntype.JournalEntry {
+		j, err := c.ExecutionJournal(ctx, tenant.ID, id)
+		if kilntype.ErrorCode(err) == kilntype.ENotFound {
+			return nil
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return j
+	}
+	failed := kept(run("plain", `{"fail": true}`))
+	if len(failed) != 4 || failed[1].Name != "iota.secrets.get" || strings.Contains(string(mustJSONTest(failed)), "s3cr3t") {
+		t.Fatalf("a failed run's journal, secrets cut out: %s", mustJSONTest(failed))
+	}
+	if kept(run("plain", `{}`)) != nil {
+		t.Fatal("a completed run of a plain script kept its journal")
+	}
+	if kept(run("recorded", `{}`)) == nil {
+		t.Fatal("a completed run of a script with limits.record kept no journal")
+	}
+	settings := tenant.Settings
+	settings.RecordExecutions = true
+	if _, err := c.TenantUpdate(ctx, TenantUpdateParams{Slug: "rec", Settings: &settings}); err != nil {
+		t.Fatal(err)
+	}
+	if kept(run("plain", `{}`)) == nil {
+		t.Fatal("a completed run of a tenant with recordExecutions kept no journal")
+	}
+}
+
+func mustJSONTest(v any) []byte {
+	b, _ := json.Marshal(v)
+	return b
+}

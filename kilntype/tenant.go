@@ -22,6 +22,10 @@ type TenantSettings struct {
 	Caps Limits `json:"caps"`
 	// Pool overrides the server's per-tenant share of the VM pool.
 	Pool TenantPool `json:"pool"`
+	// RecordExecutions keeps the journal of every execution of the
+	// tenant, not only of failed ones, for kiln replay (as a script's
+	// limits.record does for its own).
+	RecordExecutions bool `json:"recordExecutions,omitempty"`
 }
 
 // TenantPool is a tenant's share of the global VM pool; zero fields mean
